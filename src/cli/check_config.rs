@@ -1,0 +1,29 @@
+//! `postloan-monitor check-config`
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+/// Arguments of `check-config`.
+#[derive(Debug, Args)]
+pub struct CheckConfigArgs {
+    /// Configuration file (default: the built-in defaults, as in config/monitor.toml).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+/// Prints OK or every problem; exit 0 or 2.
+pub fn run(args: CheckConfigArgs) -> anyhow::Result<ExitCode> {
+    match super::load_config(args.config.as_ref()) {
+        Ok(_) => {
+            let name = args
+                .config
+                .as_ref()
+                .map_or_else(|| "built-in defaults".to_owned(), |p| p.display().to_string());
+            println!("OK: {name}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(code) => Ok(code),
+    }
+}

@@ -1,0 +1,80 @@
+//! The command line: argument parsing and the commands. `main.rs` calls [`main`].
+
+mod check_config;
+#[cfg(any())] // TEMP until generate lands
+mod generate;
+mod replay;
+mod summary;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+
+/// Exit code for an invalid configuration or invalid arguments.
+pub const EXIT_CONFIG: u8 = 2;
+/// Exit code for any other fatal error.
+pub const EXIT_FATAL: u8 = 1;
+
+/// Streaming post-loan risk monitor for auto-loan books.
+#[derive(Debug, Parser)]
+#[command(name = "postloan-monitor", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the engine over a JSONL event file with the event clock and write every message the
+    /// live monitor would publish.
+    Replay(replay::ReplayArgs),
+    /// Write a deterministic synthetic auto-loan book as JSONL, sorted by occurred_at.
+    #[cfg(any())]
+    Generate(generate::GenerateArgs),
+    /// Validate a configuration file and print OK or every problem.
+    CheckConfig(check_config::CheckConfigArgs),
+}
+
+/// Parses the command line and runs the command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let result = match cli.command {
+        Command::Replay(a) => replay::run(a),
+        #[cfg(any())]
+        Command::Generate(a) => generate::run(a),
+        Command::CheckConfig(a) => check_config::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_FATAL)
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Loads `--config` (or the built-in defaults), printing every problem on failure.
+fn load_config(path: Option<&PathBuf>) -> Result<Config, ExitCode> {
+    let Some(path) = path else {
+        return Ok(Config::default());
+    };
+    Config::from_file(path).map_err(|e| {
+        eprintln!("error: {}: {e}", path.display());
+        ExitCode::from(EXIT_CONFIG)
+    })
+}

@@ -1,0 +1,220 @@
+//! Configuration: `config/monitor.toml`, parsed into serde structs that refuse unknown keys,
+//! then validated. Loading reports every problem at once (unknown keys, wrong types and
+//! impossible values), so an operator fixes a file in one round.
+//!
+//! The doc comment on each field is the configuration reference; `config/monitor.toml`
+//! shows every default.
+
+pub mod escalation;
+pub mod rules;
+
+use std::fmt;
+use std::path::Path;
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+pub use escalation::EscalationConfig;
+pub use rules::RulesConfig;
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The monitor's clock.
+    #[serde(default)]
+    pub clock: ClockConfig,
+    /// Signal thresholds and severities.
+    #[serde(default)]
+    pub rules: RulesConfig,
+    /// Escalation policy.
+    #[serde(default)]
+    pub escalation: EscalationConfig,
+}
+
+/// `[clock]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockConfig {
+    /// IANA time zone of business dates (DPD and staleness count days in it).
+    /// Default "Asia/Shanghai".
+    #[serde(default = "default_time_zone")]
+    pub time_zone: String,
+    /// With the wall clock, an event whose `occurred_at` is further ahead than this is rejected
+    /// (`future_event`). Default 300000 (5 min).
+    #[serde(default = "default_max_future_skew_ms")]
+    pub max_future_skew_ms: u64,
+}
+
+fn default_time_zone() -> String {
+    "Asia/Shanghai".to_owned()
+}
+
+fn default_max_future_skew_ms() -> u64 {
+    300_000
+}
+
+impl Default for ClockConfig {
+    fn default() -> Self {
+        ClockConfig {
+            time_zone: default_time_zone(),
+            max_future_skew_ms: default_max_future_skew_ms(),
+        }
+    }
+}
+
+impl ClockConfig {
+    /// The parsed zone (validated at load).
+    pub fn tz(&self) -> Tz {
+        self.time_zone.parse().unwrap_or(Tz::Asia__Shanghai)
+    }
+}
+
+/// One problem with a configuration: where, and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Dotted path of the key (`rules.dpd.severity`), or empty for the whole file.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Every problem found in a configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Problems(pub Vec<Problem>);
+
+impl Problems {
+    /// Records a problem.
+    pub fn push(&mut self, path: &str, message: impl Into<String>) {
+        self.0.push(Problem {
+            path: path.to_owned(),
+            message: message.into(),
+        });
+    }
+}
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            if p.path.is_empty() {
+                write!(f, "- {}", p.message)?;
+            } else {
+                write!(f, "- {}: {}", p.path, p.message)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file was read but has problems; all of them are listed.
+    #[error("invalid configuration ({} problem{}):\n{problems}", problems.0.len(), if problems.0.len() == 1 { "" } else { "s" })]
+    Invalid {
+        /// Every problem found.
+        problems: Problems,
+    },
+}
+
+impl Config {
+    /// Reads and validates a file.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Config::from_toml(&text)
+    }
+
+    /// Parses and validates TOML text, collecting every problem.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let mut problems = Problems::default();
+        let mut value: toml::Value = match toml::from_str(text) {
+            Ok(v) => v,
+            Err(e) => {
+                problems.push("", format!("not valid TOML: {}", e.message()));
+                return Err(ConfigError::Invalid { problems });
+            }
+        };
+        // serde stops at the first error; to report them all, record it, drop the offending
+        // key (so its default applies) and try again. Each round removes one key.
+        let config = loop {
+            match serde_path_to_error::deserialize::<_, Config>(value.clone()) {
+                Ok(c) => break Some(c),
+                Err(e) => {
+                    let path = e.path().to_string();
+                    let message = e.inner().to_string();
+                    problems.push(if path == "." { "" } else { &path }, message);
+                    if !remove_path(&mut value, e.path()) {
+                        break None;
+                    }
+                }
+            }
+        };
+        if let Some(c) = &config {
+            c.validate(&mut problems);
+        }
+        match config {
+            Some(c) if problems.0.is_empty() => Ok(c),
+            _ => Err(ConfigError::Invalid { problems }),
+        }
+    }
+
+    /// Adds every impossible value to `p`.
+    pub fn validate(&self, p: &mut Problems) {
+        if self.clock.time_zone.parse::<Tz>().is_err() {
+            p.push(
+                "clock.time_zone",
+                format!("{:?} is not an IANA time zone name", self.clock.time_zone),
+            );
+        }
+        self.rules.validate(p);
+        self.escalation.validate(p);
+    }
+}
+
+/// Removes the value at `path`; false when there is nothing to remove.
+fn remove_path(value: &mut toml::Value, path: &serde_path_to_error::Path) -> bool {
+    use serde_path_to_error::Segment;
+    let segments: Vec<&Segment> = path.iter().collect();
+    let Some((last, parents)) = segments.split_last() else {
+        return false;
+    };
+    let mut cur = value;
+    for seg in parents {
+        cur = match (seg, cur) {
+            (Segment::Map { key }, toml::Value::Table(t)) => match t.get_mut(key) {
+                Some(v) => v,
+                None => return false,
+            },
+            (Segment::Seq { index }, toml::Value::Array(a)) => match a.get_mut(*index) {
+                Some(v) => v,
+                None => return false,
+            },
+            _ => return false,
+        };
+    }
+    match (last, cur) {
+        (Segment::Map { key }, toml::Value::Table(t)) => t.remove(key).is_some(),
+        (Segment::Seq { index }, toml::Value::Array(a)) if *index < a.len() => {
+            a.remove(*index);
+            true
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,543 @@
+//! Bytes → typed [`Event`], or a [`Rejection`] that names the field.
+//!
+//! One pass of serde_json collects the known top-level fields as borrowed raw JSON slices
+//! (unknown fields are skipped, so producers may add fields); each slot is then checked on its
+//! own, so every error names its field and gets the contract's `error_kind`. Money is read
+//! from the raw text (see [`super::money`]), never through `f64`.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde::Deserializer;
+use serde_json::value::RawValue;
+
+use super::event::{
+    Body, CloseReason, Currency, Event, EventType, Income, LoanOpened, Repayment,
+    RepaymentStatus, Valuation,
+};
+use super::money;
+use super::reject::{ErrorKind, Rejection};
+
+/// Longest `event_id`, in characters.
+pub const MAX_EVENT_ID_CHARS: usize = 128;
+/// Longest `borrower_id`, in characters.
+pub const MAX_BORROWER_ID_CHARS: usize = 64;
+/// Longest other id (loan, payment, alert, portfolio labels), in characters.
+pub const MAX_ID_CHARS: usize = 128;
+/// Earliest and latest accepted `occurred_at` year: outside, a timestamp is a typo.
+const YEAR_RANGE: std::ops::RangeInclusive<i32> = 1900..=2999;
+
+macro_rules! fields {
+    ($($variant:ident => $name:literal),* $(,)?) => {
+        /// Known top-level fields.
+        #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+        enum Field { $($variant,)* Unknown }
+        const FIELD_COUNT: usize = Field::Unknown as usize;
+        const FIELD_NAMES: [&str; FIELD_COUNT] = [$($name,)*];
+        fn field_of(key: &str) -> Field {
+            match key { $($name => Field::$variant,)* _ => Field::Unknown }
+        }
+    };
+}
+
+fields! {
+    EventId => "event_id", Type => "type", BorrowerId => "borrower_id",
+    OccurredAt => "occurred_at", SchemaVersion => "schema_version", LoanId => "loan_id",
+    Principal => "principal", Currency => "currency", AnnualRate => "annual_rate",
+    TermMonths => "term_months", FirstDueDate => "first_due_date",
+    InstallmentAmount => "installment_amount", CollateralValue => "collateral_value",
+    Vehicle => "vehicle", ManagerId => "manager_id", BranchId => "branch_id",
+    DealerId => "dealer_id", PaymentId => "payment_id", Amount => "amount", Status => "status",
+    FailureReason => "failure_reason", MonthlyIncome => "monthly_income", Source => "source",
+    Period => "period", Value => "value", MileageKm => "mileage_km", Reason => "reason",
+    AlertId => "alert_id", AckedBy => "acked_by", Note => "note",
+}
+
+/// The raw JSON of each known field; `null` counts as absent.
+struct Slots<'a> {
+    raw: [Option<&'a RawValue>; FIELD_COUNT],
+    repeated: Option<Field>,
+}
+
+impl<'a> Slots<'a> {
+    fn get(&self, f: Field) -> Option<&'a RawValue> {
+        self.raw[f as usize].filter(|r| r.get() != "null")
+    }
+}
+
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Field;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Field, D::Error> {
+        d.deserialize_str(KeySeed)
+    }
+}
+
+impl Visitor<'_> for KeySeed {
+    type Value = Field;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Field, E> {
+        Ok(field_of(v))
+    }
+}
+
+struct SlotsVisitor;
+
+impl<'de> Visitor<'de> for SlotsVisitor {
+    type Value = Slots<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Slots<'de>, A::Error> {
+        let mut slots = Slots {
+            raw: [None; FIELD_COUNT],
+            repeated: None,
+        };
+        while let Some(field) = map.next_key_seed(KeySeed)? {
+            if field == Field::Unknown {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            let value: &'de RawValue = map.next_value()?;
+            let slot = &mut slots.raw[field as usize];
+            if slot.is_some() && slots.repeated.is_none() {
+                slots.repeated = Some(field);
+            }
+            *slot = Some(value);
+        }
+        Ok(slots)
+    }
+}
+
+impl<'de> de::Deserialize<'de> for Slots<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(SlotsVisitor)
+    }
+}
+
+fn missing(f: Field) -> Rejection {
+    Rejection::new(
+        ErrorKind::MissingField,
+        format!("required field `{}` is missing", FIELD_NAMES[f as usize]),
+    )
+}
+
+fn invalid(f: Field, what: impl fmt::Display) -> Rejection {
+    Rejection::new(
+        ErrorKind::InvalidValue,
+        format!("field `{}` {what}", FIELD_NAMES[f as usize]),
+    )
+}
+
+/// Shows a raw value in an error message without echoing megabytes back.
+fn shown(raw: &RawValue) -> String {
+    let text = raw.get();
+    if text.chars().count() <= 60 {
+        text.to_owned()
+    } else {
+        let head: String = text.chars().take(60).collect();
+        format!("{head}…")
+    }
+}
+
+struct Reader<'a> {
+    slots: Slots<'a>,
+}
+
+impl<'a> Reader<'a> {
+    fn raw(&self, f: Field) -> Result<&'a RawValue, Rejection> {
+        self.slots.get(f).ok_or_else(|| missing(f))
+    }
+
+    fn opt_str(&self, f: Field) -> Result<Option<Cow<'a, str>>, Rejection> {
+        let Some(raw) = self.slots.get(f) else {
+            return Ok(None);
+        };
+        let text = raw.get();
+        if !text.starts_with('"') {
+            return Err(invalid(f, format_args!("must be a string, got {}", shown(raw))));
+        }
+        if !text.contains('\\') {
+            return Ok(Some(Cow::Borrowed(&text[1..text.len() - 1])));
+        }
+        serde_json::from_str::<String>(text)
+            .map(|s| Some(Cow::Owned(s)))
+            .map_err(|e| invalid(f, format_args!("is not a valid string: {e}")))
+    }
+
+    fn str(&self, f: Field) -> Result<Cow<'a, str>, Rejection> {
+        self.opt_str(f)?.ok_or_else(|| missing(f))
+    }
+
+    fn id(&self, f: Field, max_chars: usize) -> Result<Cow<'a, str>, Rejection> {
+        let s = self.str(f)?;
+        check_id_len(f, &s, max_chars)?;
+        Ok(s)
+    }
+
+    fn opt_id(&self, f: Field) -> Result<Option<Cow<'a, str>>, Rejection> {
+        match self.opt_str(f)? {
+            Some(s) => {
+                check_id_len(f, &s, MAX_ID_CHARS)?;
+                Ok(Some(s))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn decimal(&self, f: Field) -> Result<Decimal, Rejection> {
+        let raw = self.raw(f)?;
+        let text = raw.get();
+        let parsed = if let Some(inner) = text.strip_prefix('"') {
+            let inner = inner.strip_suffix('"').unwrap_or(inner);
+            money::parse_decimal_string(inner)
+        } else if text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+            money::parse_json_number(text)
+        } else {
+            Err(format!(
+                "must be a decimal as a string or number, got {}",
+                shown(raw)
+            ))
+        };
+        parsed.map_err(|e| invalid(f, e))
+    }
+
+    /// A decimal that must be > 0 (`positive`) or ≥ 0.
+    fn amount(&self, f: Field, positive: bool) -> Result<Decimal, Rejection> {
+        let v = self.decimal(f)?;
+        if v.is_sign_negative() && !v.is_zero() {
+            return Err(invalid(f, format_args!("must not be negative, got {v}")));
+        }
+        if positive && v.is_zero() {
+            return Err(invalid(f, format_args!("must be greater than 0, got {v}")));
+        }
+        Ok(v)
+    }
+
+    fn currency(&self) -> Result<Currency, Rejection> {
+        let s = self.str(Field::Currency)?;
+        let b = s.as_bytes();
+        if b.len() == 3 && b.iter().all(u8::is_ascii_uppercase) {
+            Ok(Currency([b[0], b[1], b[2]]))
+        } else {
+            Err(invalid(
+                Field::Currency,
+                format_args!("must be an ISO 4217 code of three capital letters, got {s:?}"),
+            ))
+        }
+    }
+
+    fn date(&self, f: Field) -> Result<NaiveDate, Rejection> {
+        let s = self.str(f)?;
+        parse_date(&s)
+            .ok_or_else(|| invalid(f, format_args!("must be a date YYYY-MM-DD, got {s:?}")))
+    }
+
+    fn integer(&self, f: Field) -> Result<Option<i64>, Rejection> {
+        let Some(raw) = self.slots.get(f) else {
+            return Ok(None);
+        };
+        raw.get()
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| invalid(f, format_args!("must be an integer, got {}", shown(raw))))
+    }
+
+    fn one_of<T: Copy>(&self, f: Field, choices: &[(&str, T)]) -> Result<T, Rejection> {
+        let s = self.str(f)?;
+        choices
+            .iter()
+            .find(|(name, _)| *name == s)
+            .map(|(_, v)| *v)
+            .ok_or_else(|| {
+                let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+                invalid(
+                    f,
+                    format_args!("must be one of {}, got {s:?}", names.join(", ")),
+                )
+            })
+    }
+}
+
+fn check_id_len(f: Field, s: &str, max_chars: usize) -> Result<(), Rejection> {
+    let n = s.chars().count();
+    if n == 0 || n > max_chars {
+        return Err(invalid(
+            f,
+            format_args!("must be 1–{max_chars} characters, got {n}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Parses exactly `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        let part = &s[r];
+        if part.bytes().all(|c| c.is_ascii_digit()) {
+            part.parse().ok()
+        } else {
+            None
+        }
+    };
+    NaiveDate::from_ymd_opt(digits(0..4)? as i32, digits(5..7)?, digits(8..10)?)
+}
+
+fn parse_period(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 7
+        && b[4] == b'-'
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[5..].iter().all(u8::is_ascii_digit)
+        && matches!(s[5..].parse::<u32>(), Ok(1..=12))
+}
+
+/// Decodes one input message. Pure: no state, no clock.
+pub fn decode(payload: &[u8]) -> Result<Event<'_>, Rejection> {
+    let slots: Slots<'_> = serde_json::from_slice(payload).map_err(|e| {
+        Rejection::new(ErrorKind::MalformedJson, format!("payload is not a JSON object: {e}"))
+    })?;
+    if let Some(f) = slots.repeated {
+        return Err(invalid(f, "appears more than once"));
+    }
+    let r = Reader { slots };
+
+    if let Some(raw) = r.slots.get(Field::SchemaVersion) {
+        match r.integer(Field::SchemaVersion)? {
+            Some(1) | None => {}
+            Some(v) => {
+                return Err(Rejection::new(
+                    ErrorKind::UnsupportedVersion,
+                    format!("schema_version {v} is not supported (only 1), got {}", shown(raw)),
+                ))
+            }
+        }
+    }
+    let type_name = r.str(Field::Type)?;
+    let event_type = EventType::parse(&type_name).ok_or_else(|| {
+        let shown: String = type_name.chars().take(60).collect();
+        Rejection::new(
+            ErrorKind::UnknownType,
+            format!("field `type` names no known event type: {shown:?}"),
+        )
+    })?;
+    let event_id = r.id(Field::EventId, MAX_EVENT_ID_CHARS)?;
+    let borrower_id = r.id(Field::BorrowerId, MAX_BORROWER_ID_CHARS)?;
+    let occurred_text = r.str(Field::OccurredAt)?;
+    let occurred_at = DateTime::parse_from_rfc3339(&occurred_text)
+        .ok()
+        .filter(|t| YEAR_RANGE.contains(&t.year()))
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| {
+            invalid(
+                Field::OccurredAt,
+                format_args!(
+                    "must be an RFC 3339 timestamp with offset in years {}–{}, got {:?}",
+                    YEAR_RANGE.start(),
+                    YEAR_RANGE.end(),
+                    occurred_text.chars().take(60).collect::<String>()
+                ),
+            )
+        })?;
+
+    let body = match event_type {
+        EventType::LoanOpened => Body::LoanOpened(loan_opened(&r)?),
+        EventType::LoanClosed => Body::LoanClosed {
+            loan_id: loan_id(&r)?,
+            reason: r.one_of(
+                Field::Reason,
+                &[
+                    ("paid_off", CloseReason::PaidOff),
+                    ("charged_off", CloseReason::ChargedOff),
+                    ("repossessed", CloseReason::Repossessed),
+                    ("refinanced", CloseReason::Refinanced),
+                ],
+            )?,
+        },
+        EventType::Repayment => Body::Repayment(repayment(&r)?),
+        EventType::Income => {
+            let monthly_income = r.amount(Field::MonthlyIncome, false)?;
+            let currency = r.currency()?;
+            r.one_of(
+                Field::Source,
+                &[
+                    ("payroll", ()),
+                    ("bank_statement", ()),
+                    ("tax_record", ()),
+                    ("self_reported", ()),
+                ],
+            )?;
+            if let Some(p) = r.opt_str(Field::Period)? {
+                if !parse_period(&p) {
+                    return Err(invalid(
+                        Field::Period,
+                        format_args!("must be a month YYYY-MM, got {p:?}"),
+                    ));
+                }
+            }
+            Body::Income(Income {
+                monthly_income,
+                currency,
+            })
+        }
+        EventType::CollateralValuation => {
+            let loan_id = loan_id(&r)?;
+            let value = r.amount(Field::Value, true)?;
+            let currency = r.currency()?;
+            r.one_of(
+                Field::Source,
+                &[
+                    ("market_index", ()),
+                    ("appraisal", ()),
+                    ("auction", ()),
+                    ("dealer_quote", ()),
+                ],
+            )?;
+            if let Some(raw) = r.slots.get(Field::MileageKm) {
+                let ok = money::parse_json_number(raw.get())
+                    .map(|m| !m.is_sign_negative() || m.is_zero())
+                    .unwrap_or(false);
+                if !ok {
+                    return Err(invalid(
+                        Field::MileageKm,
+                        format_args!("must be a non-negative number, got {}", shown(raw)),
+                    ));
+                }
+            }
+            Body::CollateralValuation(Valuation {
+                loan_id,
+                value,
+                currency,
+            })
+        }
+        EventType::AlertAck => {
+            let alert_id = r.id(Field::AlertId, MAX_ID_CHARS * 3)?;
+            r.id(Field::AckedBy, MAX_ID_CHARS)?;
+            r.opt_str(Field::Note)?;
+            Body::AlertAck { alert_id }
+        }
+    };
+    Ok(Event {
+        event_id,
+        borrower_id,
+        occurred_at,
+        body,
+    })
+}
+
+fn loan_id<'a>(r: &Reader<'a>) -> Result<Cow<'a, str>, Rejection> {
+    let id = r.id(Field::LoanId, MAX_ID_CHARS)?;
+    if id == "-" {
+        // "-" stands for "no loan" in alert ids.
+        return Err(invalid(Field::LoanId, "must not be \"-\" (reserved)"));
+    }
+    Ok(id)
+}
+
+fn loan_opened<'a>(r: &Reader<'a>) -> Result<LoanOpened<'a>, Rejection> {
+    let loan_id = loan_id(r)?;
+    let principal = r.amount(Field::Principal, true)?;
+    let currency = r.currency()?;
+    let annual_rate = r.amount(Field::AnnualRate, false)?;
+    if annual_rate >= Decimal::ONE {
+        return Err(invalid(
+            Field::AnnualRate,
+            format_args!("must be a fraction below 1 (e.g. \"0.0588\"), got {annual_rate}"),
+        ));
+    }
+    let term_months = match r.integer(Field::TermMonths)? {
+        Some(t @ 1..=120) => t as u32,
+        Some(t) => {
+            return Err(invalid(
+                Field::TermMonths,
+                format_args!("must be 1–120, got {t}"),
+            ))
+        }
+        None => return Err(missing(Field::TermMonths)),
+    };
+    let first_due_date = r.date(Field::FirstDueDate)?;
+    let installment_amount = r.amount(Field::InstallmentAmount, true)?;
+    let collateral_value = r.amount(Field::CollateralValue, true)?;
+    if let Some(raw) = r.slots.get(Field::Vehicle) {
+        check_vehicle(raw)?;
+    }
+    Ok(LoanOpened {
+        loan_id,
+        principal,
+        currency,
+        annual_rate,
+        term_months,
+        first_due_date,
+        installment_amount,
+        collateral_value,
+        manager_id: r.opt_id(Field::ManagerId)?,
+        branch_id: r.opt_id(Field::BranchId)?,
+        dealer_id: r.opt_id(Field::DealerId)?,
+    })
+}
+
+fn check_vehicle(raw: &RawValue) -> Result<(), Rejection> {
+    #[derive(serde::Deserialize)]
+    struct Vehicle {
+        #[allow(dead_code)]
+        vin: Option<String>,
+        #[allow(dead_code)]
+        make: Option<String>,
+        #[allow(dead_code)]
+        model: Option<String>,
+        #[allow(dead_code)]
+        year: Option<u16>,
+    }
+    serde_json::from_str::<Vehicle>(raw.get())
+        .map(|_| ())
+        .map_err(|e| {
+            invalid(
+                Field::Vehicle,
+                format_args!("must be an object {{vin, make, model, year}}: {e}"),
+            )
+        })
+}
+
+fn repayment<'a>(r: &Reader<'a>) -> Result<Repayment<'a>, Rejection> {
+    let loan_id = loan_id(r)?;
+    let payment_id = r.id(Field::PaymentId, MAX_ID_CHARS)?;
+    let amount = r.amount(Field::Amount, true)?;
+    let currency = r.currency()?;
+    let status = r.one_of(
+        Field::Status,
+        &[
+            ("received", RepaymentStatus::Received),
+            ("failed", RepaymentStatus::Failed),
+            ("reversed", RepaymentStatus::Reversed),
+        ],
+    )?;
+    let failure_reason = r.opt_str(Field::FailureReason)?;
+    Ok(Repayment {
+        loan_id,
+        payment_id,
+        amount,
+        currency,
+        status,
+        failure_reason,
+    })
+}
+
+/// Reads `borrower_id` from a payload that may be otherwise invalid, for the rejection's key.
+pub fn borrower_id_hint(payload: &[u8]) -> Option<String> {
+    let slots: Slots<'_> = serde_json::from_slice(payload).ok()?;
+    let r = Reader { slots };
+    r.opt_str(Field::BorrowerId).ok().flatten().map(Cow::into_owned)
+}
+
+#[cfg(test)]
+mod tests;

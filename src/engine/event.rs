@@ -1,0 +1,216 @@
+//! Typed input events, borrowed from the bytes they were decoded from.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+
+/// An ISO 4217 currency code: three ASCII capitals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Currency(pub [u8; 3]);
+
+impl Currency {
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII capitals are ever stored (see `decode`), so this cannot fail.
+        std::str::from_utf8(&self.0).unwrap_or("???")
+    }
+}
+
+/// One decoded input event: the common envelope and its type-specific body.
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    /// Producer-assigned id; a repeat for the same borrower is a duplicate.
+    pub event_id: Cow<'a, str>,
+    /// The borrower the event belongs to (also the Kafka key).
+    pub borrower_id: Cow<'a, str>,
+    /// Event time, normalised to UTC.
+    pub occurred_at: DateTime<Utc>,
+    /// Type-specific fields.
+    pub body: Body<'a>,
+}
+
+/// Event types of the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EventType {
+    /// `loan_opened`
+    LoanOpened,
+    /// `loan_closed`
+    LoanClosed,
+    /// `repayment`
+    Repayment,
+    /// `income`
+    Income,
+    /// `collateral_valuation`
+    CollateralValuation,
+    /// `alert_ack`
+    AlertAck,
+}
+
+impl EventType {
+    /// Every type, in a stable order for summaries.
+    pub const ALL: [EventType; 6] = [
+        EventType::LoanOpened,
+        EventType::LoanClosed,
+        EventType::Repayment,
+        EventType::Income,
+        EventType::CollateralValuation,
+        EventType::AlertAck,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::LoanOpened => "loan_opened",
+            EventType::LoanClosed => "loan_closed",
+            EventType::Repayment => "repayment",
+            EventType::Income => "income",
+            EventType::CollateralValuation => "collateral_valuation",
+            EventType::AlertAck => "alert_ack",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<EventType> {
+        EventType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// Type-specific fields.
+#[derive(Debug, Clone)]
+pub enum Body<'a> {
+    /// A loan was disbursed.
+    LoanOpened(LoanOpened<'a>),
+    /// A loan left the portfolio.
+    LoanClosed {
+        /// The loan.
+        loan_id: Cow<'a, str>,
+        /// Why it closed.
+        reason: CloseReason,
+    },
+    /// Money arrived, bounced or was taken back.
+    Repayment(Repayment<'a>),
+    /// A monthly income observation for the borrower.
+    Income(Income),
+    /// A new value for a loan's vehicle.
+    CollateralValuation(Valuation<'a>),
+    /// Collections acknowledged an alert.
+    AlertAck {
+        /// The acknowledged alert.
+        alert_id: Cow<'a, str>,
+    },
+}
+
+impl Body<'_> {
+    /// The event's type.
+    pub fn event_type(&self) -> EventType {
+        match self {
+            Body::LoanOpened(_) => EventType::LoanOpened,
+            Body::LoanClosed { .. } => EventType::LoanClosed,
+            Body::Repayment(_) => EventType::Repayment,
+            Body::Income(_) => EventType::Income,
+            Body::CollateralValuation(_) => EventType::CollateralValuation,
+            Body::AlertAck { .. } => EventType::AlertAck,
+        }
+    }
+}
+
+/// `loan_opened` fields.
+#[derive(Debug, Clone)]
+pub struct LoanOpened<'a> {
+    /// The loan.
+    pub loan_id: Cow<'a, str>,
+    /// Amount lent, > 0.
+    pub principal: Decimal,
+    /// The loan's currency; every later event for it must match.
+    pub currency: Currency,
+    /// Annual rate as a fraction, 0 ≤ r < 1.
+    pub annual_rate: Decimal,
+    /// Number of monthly installments, 1–120.
+    pub term_months: u32,
+    /// Due date of installment 1.
+    pub first_due_date: NaiveDate,
+    /// Every installment's amount, > 0.
+    pub installment_amount: Decimal,
+    /// Vehicle value at origination; the first valuation.
+    pub collateral_value: Decimal,
+    /// Portfolio label.
+    pub manager_id: Option<Cow<'a, str>>,
+    /// Portfolio label.
+    pub branch_id: Option<Cow<'a, str>>,
+    /// Portfolio label.
+    pub dealer_id: Option<Cow<'a, str>>,
+}
+
+/// Why a loan closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// Fully repaid.
+    PaidOff,
+    /// Written off.
+    ChargedOff,
+    /// Vehicle taken back.
+    Repossessed,
+    /// Replaced by another loan.
+    Refinanced,
+}
+
+impl CloseReason {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::PaidOff => "paid_off",
+            CloseReason::ChargedOff => "charged_off",
+            CloseReason::Repossessed => "repossessed",
+            CloseReason::Refinanced => "refinanced",
+        }
+    }
+}
+
+/// Status of a repayment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepaymentStatus {
+    /// Money arrived.
+    Received,
+    /// A debit bounced; no money.
+    Failed,
+    /// A received payment was taken back.
+    Reversed,
+}
+
+/// `repayment` fields.
+#[derive(Debug, Clone)]
+pub struct Repayment<'a> {
+    /// The loan.
+    pub loan_id: Cow<'a, str>,
+    /// The payment; a reversal names the payment it takes back.
+    pub payment_id: Cow<'a, str>,
+    /// Amount, > 0 (a reversal takes back the originally received amount instead).
+    pub amount: Decimal,
+    /// Must match the loan's.
+    pub currency: Currency,
+    /// What happened.
+    pub status: RepaymentStatus,
+    /// Why a debit failed, when given.
+    pub failure_reason: Option<Cow<'a, str>>,
+}
+
+/// `income` fields.
+#[derive(Debug, Clone)]
+pub struct Income {
+    /// Monthly income, ≥ 0.
+    pub monthly_income: Decimal,
+    /// Must match the borrower's open loans.
+    pub currency: Currency,
+}
+
+/// `collateral_valuation` fields.
+#[derive(Debug, Clone)]
+pub struct Valuation<'a> {
+    /// The loan whose vehicle was valued.
+    pub loan_id: Cow<'a, str>,
+    /// Value, > 0.
+    pub value: Decimal,
+    /// Must match the loan's.
+    pub currency: Currency,
+}

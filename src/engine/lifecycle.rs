@@ -1,0 +1,257 @@
+//! Alert lifecycle (firing → updated → resolved) and escalation.
+//!
+//! `reconcile` compares what each signal should be ([`Desired`]) with the open alerts and
+//! publishes only the differences; `escalate` sends the levels that have come due.
+
+use chrono::{DateTime, Duration, Utc};
+use rust_decimal::Decimal;
+
+use super::output::{AlertMessage, AlertStatus, EscalationMessage, Metric, Output};
+use super::render;
+use super::signals::{Desired, Facts};
+use super::state::{AlertSlot, Borrower, Labels, OpenAlert};
+use super::time::format_instant;
+use super::types::{Severity, Signal};
+use super::Settings;
+
+const LEVEL1: u8 = 1;
+const LEVEL2: u8 = 2;
+
+fn alert_id(borrower: &str, loan: Option<&str>, signal: Signal, n: u32) -> String {
+    format!("{borrower}/{}/{}/{n}", loan.unwrap_or("-"), signal.as_str())
+}
+
+fn opt(s: &Option<std::sync::Arc<str>>) -> Option<String> {
+    s.as_deref().map(str::to_owned)
+}
+
+/// Applies every desired state to the borrower's alerts, publishing the changes.
+pub fn reconcile(
+    b: &mut Borrower,
+    desired: &[Desired],
+    now: DateTime<Utc>,
+    s: &Settings,
+    out: &mut Vec<Output>,
+) {
+    for d in desired {
+        let loan = d.loan.and_then(|i| b.loans.get(i));
+        let loan_id = loan.map(|l| l.id.clone());
+        let currency = loan
+            .or_else(|| b.loans.first())
+            .map_or("", |l| l.currency.as_str())
+            .to_owned();
+        let labels = loan
+            .or_else(|| b.loans.first())
+            .map(|l| l.labels.clone())
+            .unwrap_or_default();
+        transition(
+            b,
+            loan_id.as_deref(),
+            d.signal,
+            d.severity,
+            &d.facts,
+            &currency,
+            labels,
+            now,
+            s,
+            out,
+        );
+    }
+}
+
+/// Resolves every open alert of a loan that is closing, in signal order.
+pub fn close_loan(
+    b: &mut Borrower,
+    loan_id: &str,
+    facts: &Facts,
+    currency: &str,
+    now: DateTime<Utc>,
+    s: &Settings,
+    out: &mut Vec<Output>,
+) {
+    for signal in Signal::ALL {
+        transition(
+            b,
+            Some(loan_id),
+            signal,
+            None,
+            facts,
+            currency,
+            Labels::default(),
+            now,
+            s,
+            out,
+        );
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn transition(
+    b: &mut Borrower,
+    loan_id: Option<&str>,
+    signal: Signal,
+    severity: Option<Severity>,
+    facts: &Facts,
+    currency: &str,
+    labels: Labels,
+    now: DateTime<Utc>,
+    s: &Settings,
+    out: &mut Vec<Output>,
+) {
+    let idx = match (b.slot_index(loan_id, signal), severity) {
+        (Some(i), _) => i,
+        (None, Some(_)) => {
+            b.alerts.push(AlertSlot {
+                loan_id: loan_id.map(Into::into),
+                signal,
+                opened: 0,
+                open: None,
+            });
+            b.alerts.len() - 1
+        }
+        (None, None) => return,
+    };
+    let min = s.escalation.min_severity;
+    let slot = &mut b.alerts[idx];
+    let status = match (&mut slot.open, severity) {
+        (None, Some(sev)) => {
+            slot.opened += 1;
+            slot.open = Some(OpenAlert {
+                severity: sev,
+                opened_at: now,
+                messages: 0,
+                acked: false,
+                high_since: (sev >= min).then_some(now),
+                levels_sent: 0,
+                labels,
+            });
+            AlertStatus::Firing
+        }
+        (Some(open), Some(sev)) if open.severity != sev => {
+            open.severity = sev;
+            if sev < min {
+                open.high_since = None;
+            } else if open.high_since.is_none() {
+                open.high_since = Some(now);
+            }
+            AlertStatus::Updated
+        }
+        (Some(_), None) => AlertStatus::Resolved,
+        _ => return,
+    };
+    let Some(open) = slot.open.as_mut() else {
+        return;
+    };
+    open.messages += 1;
+    let id = alert_id(&b.id, loan_id, signal, slot.opened);
+    let (reason, metrics) = render::describe(signal, status, open.severity, facts, currency, &s.rules);
+    out.push(Output::Alert(AlertMessage {
+        kind: "alert",
+        message_id: format!("{id}#{}", open.messages),
+        alert_id: id,
+        status,
+        signal,
+        severity: open.severity,
+        borrower_id: b.id.to_string(),
+        loan_id: loan_id.map(str::to_owned),
+        manager_id: opt(&open.labels.manager_id),
+        branch_id: opt(&open.labels.branch_id),
+        dealer_id: opt(&open.labels.dealer_id),
+        opened_at: format_instant(open.opened_at, s.tz),
+        event_time: format_instant(now, s.tz),
+        reason,
+        metrics,
+        recommended_action: render::recommended_action(signal, status, open.severity),
+        monitor_version: crate::VERSION,
+    }));
+    if status == AlertStatus::Resolved {
+        slot.open = None;
+    }
+}
+
+/// When the alert's next escalation level comes due, if one can.
+pub fn next_escalation(a: &OpenAlert, s: &Settings) -> Option<DateTime<Utc>> {
+    if !s.escalation.enabled || a.acked {
+        return None;
+    }
+    let since = a.high_since?;
+    if a.levels_sent & (LEVEL1 | LEVEL2) == 0 {
+        Some(since + s.level1_after)
+    } else if a.levels_sent & LEVEL2 == 0 {
+        Some(since + s.level2_after)
+    } else {
+        None
+    }
+}
+
+/// Sends every escalation level due at `now`, in slot order.
+pub fn escalate(b: &mut Borrower, now: DateTime<Utc>, s: &Settings, out: &mut Vec<Output>) {
+    if !s.escalation.enabled {
+        return;
+    }
+    let esc = &s.escalation;
+    for slot in &mut b.alerts {
+        let Some(open) = slot.open.as_mut() else {
+            continue;
+        };
+        if open.acked {
+            continue;
+        }
+        let mut due: Vec<(u8, DateTime<Utc>)> = Vec::new();
+        if open.severity >= esc.immediate_level2_severity {
+            if open.levels_sent & LEVEL2 == 0 {
+                due.push((2, now));
+            }
+        } else if let Some(since) = open.high_since {
+            if open.levels_sent & (LEVEL1 | LEVEL2) == 0 && since + s.level1_after <= now {
+                due.push((1, since + s.level1_after));
+            }
+            if open.levels_sent & LEVEL2 == 0 && since + s.level2_after <= now {
+                due.push((2, since + s.level2_after));
+            }
+        }
+        for (level, at) in due {
+            open.levels_sent |= if level == 1 { LEVEL1 } else { LEVEL2 };
+            let id = alert_id(&b.id, slot.loan_id.as_deref(), slot.signal, slot.opened);
+            let notify = if level == 1 {
+                &esc.level1_notify
+            } else {
+                &esc.level2_notify
+            };
+            let hours = Decimal::from((at - open.opened_at).num_seconds()) / Decimal::from(3600);
+            let hours = super::money::round_half_away(hours, 2);
+            let why = if level == 2 && open.severity >= esc.immediate_level2_severity {
+                format!("reached {} and is escalated at once", open.severity)
+            } else {
+                let after = if level == 1 { esc.level1_after_hours } else { esc.level2_after_hours };
+                format!("has stayed at {} or above for {after} h without acknowledgement", esc.min_severity)
+            };
+            out.push(Output::Escalation(EscalationMessage {
+                kind: "escalation",
+                message_id: format!("{id}/L{level}"),
+                escalation_id: format!("{id}/L{level}"),
+                alert_id: id.clone(),
+                level,
+                notify: notify.clone(),
+                borrower_id: b.id.to_string(),
+                loan_id: slot.loan_id.as_deref().map(str::to_owned),
+                manager_id: opt(&open.labels.manager_id),
+                branch_id: opt(&open.labels.branch_id),
+                signal: slot.signal,
+                severity: open.severity,
+                alert_opened_at: format_instant(open.opened_at, s.tz),
+                event_time: format_instant(at, s.tz),
+                unacknowledged_hours: Metric::Num(hours),
+                reason: format!(
+                    "{} alert {id} ({}) {why}: level {level}, notify {notify}.",
+                    slot.signal, open.severity
+                ),
+            }));
+        }
+    }
+}
+
+/// Duration helper for settings.
+pub fn hours(h: u32) -> Duration {
+    Duration::hours(i64::from(h))
+}

@@ -1,0 +1,302 @@
+//! The risk engine: deterministic, I/O-free, clock passed in.
+//!
+//! [`Engine::apply`] takes one raw input message and [`Engine::advance_to`] takes the passage
+//! of time; both append the messages to publish. Nothing here reads the wall clock, touches a
+//! socket or a file, or knows about Kafka or Prometheus: adapters (replay, the Kafka runtime)
+//! own all of that.
+//!
+//! Parts: [`decode`] (bytes → event), [`state`] (per-borrower state), [`schedule`] (due dates,
+//! DPD, amortisation), [`signals`] (conditions), [`lifecycle`] (alerts and escalations),
+//! [`render`] and [`output`] (messages), [`time`] (business dates).
+
+pub mod decode;
+pub mod event;
+pub mod lifecycle;
+pub mod money;
+pub mod output;
+pub mod reject;
+pub mod render;
+pub mod schedule;
+pub mod signals;
+pub mod state;
+pub mod time;
+pub mod types;
+
+mod apply;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use rustc_hash::FxHashMap;
+
+use crate::config::{Config, EscalationConfig, RulesConfig};
+use event::EventType;
+use output::{Output, RejectedMessage};
+use reject::{ErrorKind, Rejection};
+use signals::Desired;
+use state::Borrower;
+
+/// Where the engine's clock comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockMode {
+    /// The clock is the largest `occurred_at` of the well-formed events read so far (replay,
+    /// backfills). Events never are "from the future".
+    Event,
+    /// The caller drives the clock with [`Engine::advance_to`] (the wall clock in live runs);
+    /// events further ahead than `max_future_skew` are rejected.
+    External {
+        /// Tolerated lead of `occurred_at` over the clock.
+        max_future_skew: Duration,
+    },
+}
+
+/// Settings the engine runs with, derived from [`Config`].
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Signal rules.
+    pub rules: RulesConfig,
+    /// Escalation policy.
+    pub escalation: EscalationConfig,
+    /// Business time zone.
+    pub tz: Tz,
+    /// Delay to level 1.
+    pub level1_after: Duration,
+    /// Delay to level 2.
+    pub level2_after: Duration,
+    /// Day counts at which a loan's DPD band or score points can change.
+    pub dpd_boundaries: Vec<u32>,
+}
+
+impl Settings {
+    /// Settings from a validated configuration.
+    pub fn from_config(config: &Config) -> Self {
+        let rules = config.rules.clone();
+        let mut dpd_boundaries: Vec<u32> = rules
+            .dpd
+            .severity
+            .values()
+            .copied()
+            .chain(rules.early_warning.dpd_points.iter().map(|s| s.at))
+            .filter(|d| *d > 0)
+            .collect();
+        dpd_boundaries.sort_unstable();
+        dpd_boundaries.dedup();
+        Settings {
+            escalation: config.escalation.clone(),
+            tz: config.clock.tz(),
+            level1_after: lifecycle::hours(config.escalation.level1_after_hours),
+            level2_after: lifecycle::hours(config.escalation.level2_after_hours),
+            dpd_boundaries,
+            rules,
+        }
+    }
+}
+
+/// One raw input message and where it came from.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    /// The message bytes (one JSON object).
+    pub payload: &'a [u8],
+    /// `topic/partition/offset` or `file/line`; names the rejection.
+    pub source: &'a str,
+    /// The Kafka key, if any.
+    pub key: Option<&'a [u8]>,
+}
+
+/// What became of one input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Applied to state.
+    Applied(EventType),
+    /// Its event_id was applied before for this borrower: skipped.
+    Duplicate(EventType),
+    /// Could not be applied; a rejection was published.
+    Rejected(ErrorKind),
+}
+
+/// The engine for one partition of the book (or the whole book in replay).
+#[derive(Debug)]
+pub struct Engine {
+    settings: Arc<Settings>,
+    mode: ClockMode,
+    clock: Option<DateTime<Utc>>,
+    borrowers: Vec<Borrower>,
+    index: FxHashMap<Arc<str>, u32>,
+    /// (due instant, borrower) — one entry per borrower with a pending timer.
+    timers: BTreeSet<(DateTime<Utc>, u32)>,
+    /// Interned portfolio labels (low cardinality).
+    labels: FxHashMap<Box<str>, Arc<str>>,
+    scratch: Vec<Desired>,
+}
+
+impl Engine {
+    /// An empty engine.
+    pub fn new(settings: Arc<Settings>, mode: ClockMode) -> Self {
+        Engine {
+            settings,
+            mode,
+            clock: None,
+            borrowers: Vec::new(),
+            index: FxHashMap::default(),
+            timers: BTreeSet::new(),
+            labels: FxHashMap::default(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The engine's clock: `None` until the first event or `advance_to`.
+    pub fn clock(&self) -> Option<DateTime<Utc>> {
+        self.clock
+    }
+
+    /// Borrowers tracked.
+    pub fn borrower_count(&self) -> usize {
+        self.borrowers.len()
+    }
+
+    /// Open loans tracked.
+    pub fn open_loan_count(&self) -> usize {
+        self.borrowers.iter().map(|b| b.loans.len()).sum()
+    }
+
+    /// Pending timers (one per borrower at most).
+    pub fn pending_timers(&self) -> usize {
+        self.timers.len()
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Moves the clock forward to `t`, firing every timer due at or before it, in time order.
+    /// A `t` before the clock changes nothing: the clock never goes back.
+    pub fn advance_to(&mut self, t: DateTime<Utc>, out: &mut Vec<Output>) {
+        while let Some(&(due, idx)) = self.timers.first() {
+            if due > t {
+                break;
+            }
+            self.timers.pop_first();
+            let i = idx as usize;
+            self.borrowers[i].next_wake = None;
+            if self.clock.is_none_or(|c| c < due) {
+                self.clock = Some(due);
+            }
+            self.evaluate(i, due, out);
+        }
+        if self.clock.is_none_or(|c| c < t) {
+            self.clock = Some(t);
+        }
+    }
+
+    /// Applies one input message at the engine's clock, appending what to publish.
+    pub fn apply(&mut self, input: Input<'_>, out: &mut Vec<Output>) -> Outcome {
+        let event = match decode::decode(input.payload) {
+            Ok(e) => e,
+            Err(rejection) => return self.reject(&input, rejection, out),
+        };
+        let event_type = event.body.event_type();
+        let hash = state::id_hash(&event.event_id);
+        let known = self.index.get(&*event.borrower_id).copied();
+        if let Some(i) = known {
+            if self.borrowers[i as usize].has_seen(hash) {
+                return Outcome::Duplicate(event_type);
+            }
+        }
+        match self.mode {
+            ClockMode::Event => self.advance_to(event.occurred_at, out),
+            ClockMode::External { max_future_skew } => {
+                if let Some(clock) = self.clock {
+                    if event.occurred_at > clock + max_future_skew {
+                        let rejection = Rejection::new(
+                            ErrorKind::FutureEvent,
+                            format!(
+                                "field `occurred_at` {} is more than {} s ahead of the monitor's clock {}",
+                                time::format_instant(event.occurred_at, self.settings.tz),
+                                max_future_skew.num_seconds(),
+                                time::format_instant(clock, self.settings.tz),
+                            ),
+                        );
+                        return self.reject(&input, rejection, out);
+                    }
+                }
+            }
+        }
+        let now = self.clock.map_or(event.occurred_at, |c| c.max(event.occurred_at));
+        match self.apply_event(&event, known, now, out) {
+            Ok(i) => {
+                self.borrowers[i].remember(hash);
+                Outcome::Applied(event_type)
+            }
+            Err(rejection) => self.reject(&input, rejection, out),
+        }
+    }
+
+    fn reject(&mut self, input: &Input<'_>, rejection: Rejection, out: &mut Vec<Output>) -> Outcome {
+        let kind = rejection.kind;
+        out.push(Output::Rejected(rejected_message(input, rejection)));
+        Outcome::Rejected(kind)
+    }
+
+    /// Re-evaluates borrower `i` at `now`, publishes changes and re-arms its timer.
+    fn evaluate(&mut self, i: usize, now: DateTime<Utc>, out: &mut Vec<Output>) {
+        let settings = Arc::clone(&self.settings);
+        let today = time::business_date(now, settings.tz);
+        let b = &mut self.borrowers[i];
+        self.scratch.clear();
+        signals::evaluate(b, today, &settings.rules, &mut self.scratch);
+        lifecycle::reconcile(b, &self.scratch, now, &settings, out);
+        lifecycle::escalate(b, now, &settings, out);
+        self.rearm(i, now);
+    }
+
+    /// Recomputes borrower `i`'s next timer and files it.
+    fn rearm(&mut self, i: usize, now: DateTime<Utc>) {
+        let b = &mut self.borrowers[i];
+        let next = apply::next_wake(b, now, &self.settings);
+        if next == b.next_wake {
+            return;
+        }
+        if let Some(old) = b.next_wake {
+            self.timers.remove(&(old, i as u32));
+        }
+        b.next_wake = next;
+        if let Some(t) = next {
+            self.timers.insert((t, i as u32));
+        }
+    }
+}
+
+/// Builds the `risk.rejected` message for an input.
+pub fn rejected_message(input: &Input<'_>, rejection: Rejection) -> RejectedMessage {
+    let (payload, payload_base64) = match std::str::from_utf8(input.payload) {
+        Ok(s) => (Some(s.to_owned()), None),
+        Err(_) => {
+            use base64::Engine as _;
+            (
+                None,
+                Some(base64::engine::general_purpose::STANDARD.encode(input.payload)),
+            )
+        }
+    };
+    let key = match input.key {
+        Some(k) => Some(String::from_utf8_lossy(k).into_owned()),
+        // Files have no keys; a producer would have keyed the message by its borrower_id.
+        None => decode::borrower_id_hint(input.payload),
+    };
+    RejectedMessage {
+        kind: "rejected",
+        message_id: format!("rejected/{}", input.source),
+        error_kind: rejection.kind,
+        error: rejection.message,
+        source: input.source.to_owned(),
+        key,
+        payload,
+        payload_base64,
+    }
+}
+
+#[cfg(test)]
+mod tests;

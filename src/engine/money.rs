@@ -1,0 +1,249 @@
+//! Exact decimal parsing and money formatting.
+//!
+//! Amounts arrive as JSON strings (`"4557.63"`, preferred) or JSON numbers. Both are parsed from
+//! their text, never through `f64`, into a 96-bit `rust_decimal::Decimal`. A value that a
+//! `Decimal` cannot hold exactly (more than 28 significant decimal places after removing
+//! trailing zeros, or a magnitude past 2^96 − 1) is refused rather than rounded: a bank does
+//! not silently change an amount.
+
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// Largest mantissa a `Decimal` holds: 2^96 − 1.
+const MAX_MANTISSA: u128 = (1u128 << 96) - 1;
+/// Largest scale a `Decimal` holds.
+const MAX_SCALE: i64 = 28;
+
+/// Parses the text of a JSON number (full JSON grammar, exponents included) exactly.
+pub fn parse_json_number(text: &str) -> Result<Decimal, String> {
+    parse(text, true)
+}
+
+/// Parses a decimal written in a JSON string: `-?digits[.digits]`, nothing else
+/// (no exponent, no spaces, no `NaN`/`Infinity`, no thousands separators).
+pub fn parse_decimal_string(text: &str) -> Result<Decimal, String> {
+    parse(text, false)
+}
+
+fn parse(text: &str, allow_exponent: bool) -> Result<Decimal, String> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let negative = bytes.first() == Some(&b'-');
+    if negative {
+        i += 1;
+    }
+    let int_start = i;
+    while i < bytes.len() && bytes[i].is_ascii_digit() {
+        i += 1;
+    }
+    let int_digits = &text[int_start..i];
+    let mut frac_digits = "";
+    if i < bytes.len() && bytes[i] == b'.' {
+        i += 1;
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        frac_digits = &text[start..i];
+        if frac_digits.is_empty() {
+            return Err(not_a_decimal(text));
+        }
+    }
+    if int_digits.is_empty() {
+        return Err(not_a_decimal(text));
+    }
+    let mut exponent: i64 = 0;
+    if allow_exponent && i < bytes.len() && (bytes[i] == b'e' || bytes[i] == b'E') {
+        i += 1;
+        let exp_negative = match bytes.get(i) {
+            Some(b'-') => {
+                i += 1;
+                true
+            }
+            Some(b'+') => {
+                i += 1;
+                false
+            }
+            _ => false,
+        };
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            // Saturate: an exponent this large is out of range whatever the digits.
+            exponent = exponent
+                .saturating_mul(10)
+                .saturating_add(i64::from(bytes[i] - b'0'));
+            i += 1;
+        }
+        if i == start {
+            return Err(not_a_decimal(text));
+        }
+        if exp_negative {
+            exponent = -exponent;
+        }
+    }
+    if i != bytes.len() {
+        return Err(not_a_decimal(text));
+    }
+
+    // Value = digits × 10^-scale, digits = int_digits ++ frac_digits.
+    let mut digits: String = int_digits.chars().chain(frac_digits.chars()).collect();
+    let mut scale = (frac_digits.len() as i64).saturating_sub(exponent);
+    let trimmed_len = digits.trim_start_matches('0').len();
+    digits.drain(..digits.len() - trimmed_len);
+    if digits.is_empty() {
+        return Ok(Decimal::ZERO);
+    }
+    while scale > MAX_SCALE && digits.ends_with('0') {
+        digits.pop();
+        scale -= 1;
+    }
+    if scale > MAX_SCALE {
+        return Err(format!(
+            "{text} has more than {MAX_SCALE} decimal places and cannot be held exactly"
+        ));
+    }
+    if scale < 0 {
+        if digits.len() as i64 - scale > 29 {
+            return Err(out_of_range(text));
+        }
+        digits.extend(std::iter::repeat_n('0', (-scale) as usize));
+        scale = 0;
+    }
+    if digits.len() > 29 {
+        return Err(out_of_range(text));
+    }
+    let mantissa: u128 = digits.parse().map_err(|_| not_a_decimal(text))?;
+    if mantissa > MAX_MANTISSA {
+        return Err(out_of_range(text));
+    }
+    let signed = if negative {
+        -(mantissa as i128)
+    } else {
+        mantissa as i128
+    };
+    // Cannot fail: mantissa ≤ 2^96 − 1 and scale ≤ 28 were checked above.
+    Decimal::try_from_i128_with_scale(signed, scale as u32).map_err(|_| out_of_range(text))
+}
+
+fn not_a_decimal(text: &str) -> String {
+    let shown: String = text.chars().take(40).collect();
+    format!("{shown:?} is not a decimal number")
+}
+
+fn out_of_range(text: &str) -> String {
+    let shown: String = text.chars().take(40).collect();
+    format!("{shown} is outside the range of a 96-bit decimal (about ±7.9e28)")
+}
+
+/// Rounds half away from zero, the contract's rounding for interest.
+pub fn round_half_away(value: Decimal, dp: u32) -> Decimal {
+    value.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// Formats an amount for people: two decimals, thousands separated, e.g. `2,500.00`.
+pub fn format_money(value: Decimal) -> String {
+    let rounded = round_half_away(value, 2);
+    let text = format!("{:.2}", rounded.abs());
+    let (int_part, frac_part) = text.split_once('.').unwrap_or((text.as_str(), "00"));
+    let mut out = String::with_capacity(text.len() + int_part.len() / 3 + 1);
+    if rounded.is_sign_negative() && !rounded.is_zero() {
+        out.push('-');
+    }
+    for (i, c) in int_part.chars().enumerate() {
+        if i > 0 && (int_part.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out.push('.');
+    out.push_str(frac_part);
+    out
+}
+
+/// Formats a ratio as a percentage with one decimal, e.g. `0.524` → `52.4%`.
+pub fn format_percent(ratio: Decimal) -> String {
+    format!("{:.1}%", round_half_away(ratio * Decimal::ONE_HUNDRED, 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn strings_parse_exactly_and_keep_their_scale() {
+        for (text, want) in [
+            ("4557.63", "4557.63"),
+            ("0", "0"),
+            ("0.10", "0.10"),
+            ("-12.5", "-12.5"),
+            ("007.50", "7.50"),
+            ("79228162514264337593543950335", "79228162514264337593543950335"),
+            ("0.0000000000000000000000000001", "0.0000000000000000000000000001"),
+            // Trailing zeros past 28 places are dropped, not rounded: the value is exact.
+            ("1.00000000000000000000000000000000", "1"),
+        ] {
+            let got = parse_decimal_string(text).unwrap();
+            assert_eq!(got, d(want), "{text}");
+            assert_eq!(got.to_string(), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn strings_refuse_anything_but_plain_decimals() {
+        for text in [
+            "", "-", ".5", "5.", "1e3", "NaN", "nan", "Infinity", "-Infinity", "inf", "+1", " 1",
+            "1 ", "1,000.00", "0x10", "1.2.3", "١٢",
+        ] {
+            assert!(parse_decimal_string(text).is_err(), "{text:?} should fail");
+        }
+    }
+
+    #[test]
+    fn numbers_accept_exponents_exactly() {
+        for (text, want) in [
+            ("1e3", "1000"),
+            ("1.5E2", "150"),
+            ("12345e-2", "123.45"),
+            ("0e999999999999", "0"),
+            ("1E+2", "100"),
+            ("100e-30", "0.0000000000000000000000000001"),
+        ] {
+            assert_eq!(parse_json_number(text).unwrap(), d(want), "{text}");
+        }
+    }
+
+    #[test]
+    fn out_of_range_and_too_precise_values_are_refused() {
+        for text in [
+            "79228162514264337593543950336",
+            "1e29",
+            "1e999999999999999999999",
+            "0.00000000000000000000000000001",
+            "1e-29",
+            "123456789012345678901234567890",
+        ] {
+            assert!(parse_json_number(text).is_err(), "{text} should fail");
+        }
+    }
+
+    #[test]
+    fn money_is_formatted_for_people() {
+        assert_eq!(format_money(d("2500")), "2,500.00");
+        assert_eq!(format_money(d("1234567.005")), "1,234,567.01");
+        assert_eq!(format_money(d("999.994")), "999.99");
+        assert_eq!(format_money(d("0")), "0.00");
+        assert_eq!(format_money(d("-1000.5")), "-1,000.50");
+        assert_eq!(format_percent(d("0.5244")), "52.4%");
+    }
+
+    #[test]
+    fn rounding_is_half_away_from_zero() {
+        assert_eq!(round_half_away(d("2.345"), 2), d("2.35"));
+        assert_eq!(round_half_away(d("2.355"), 2), d("2.36"));
+        assert_eq!(round_half_away(d("-2.345"), 2), d("-2.35"));
+    }
+}

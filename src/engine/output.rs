@@ -1,0 +1,278 @@
+//! Messages the engine publishes, and their JSON.
+//!
+//! Field order is fixed (struct order) and numbers are written from their decimal text, so the
+//! same input always gives byte-identical output.
+
+use rust_decimal::Decimal;
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+
+use super::reject::ErrorKind;
+use super::types::{Severity, Signal};
+
+/// Where a message goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OutputKind {
+    /// `risk.alerts`
+    Alert,
+    /// `risk.escalations`
+    Escalation,
+    /// `risk.rejected`
+    Rejected,
+}
+
+/// One published message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Output {
+    /// Alert lifecycle message.
+    Alert(AlertMessage),
+    /// Escalation notice.
+    Escalation(EscalationMessage),
+    /// Input that could not be applied.
+    Rejected(RejectedMessage),
+}
+
+impl Output {
+    /// Its topic.
+    pub fn kind(&self) -> OutputKind {
+        match self {
+            Output::Alert(_) => OutputKind::Alert,
+            Output::Escalation(_) => OutputKind::Escalation,
+            Output::Rejected(_) => OutputKind::Rejected,
+        }
+    }
+
+    /// The deterministic id a consumer deduplicates on.
+    pub fn message_id(&self) -> &str {
+        match self {
+            Output::Alert(m) => &m.message_id,
+            Output::Escalation(m) => &m.message_id,
+            Output::Rejected(m) => &m.message_id,
+        }
+    }
+
+    /// The Kafka key: the borrower, or the rejected input's original key.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            Output::Alert(m) => Some(&m.borrower_id),
+            Output::Escalation(m) => Some(&m.borrower_id),
+            Output::Rejected(m) => m.key.as_deref(),
+        }
+    }
+
+    /// Appends the message's JSON (no newline).
+    pub fn write_json(&self, buf: &mut Vec<u8>) {
+        // Serialising these plain structs into a Vec cannot fail.
+        let _ = serde_json::to_writer(buf, self);
+    }
+
+    /// The message's JSON.
+    pub fn to_json(&self) -> String {
+        let mut buf = Vec::with_capacity(512);
+        self.write_json(&mut buf);
+        String::from_utf8(buf).unwrap_or_default()
+    }
+}
+
+/// Lifecycle status of an alert message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertStatus {
+    /// The condition started.
+    Firing,
+    /// Its severity changed while open.
+    Updated,
+    /// It cleared.
+    Resolved,
+}
+
+impl AlertStatus {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertStatus::Firing => "firing",
+            AlertStatus::Updated => "updated",
+            AlertStatus::Resolved => "resolved",
+        }
+    }
+}
+
+impl Serialize for Signal {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl Serialize for Severity {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl Serialize for ErrorKind {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// `kind: "alert"` on `risk.alerts`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertMessage {
+    /// Always `"alert"`.
+    pub kind: &'static str,
+    /// `{alert_id}#{k}`.
+    pub message_id: String,
+    /// `{borrower_id}/{loan_id or -}/{signal}/{n}`.
+    pub alert_id: String,
+    /// firing / updated / resolved.
+    pub status: AlertStatus,
+    /// The signal.
+    pub signal: Signal,
+    /// Severity now (the last one, on resolution).
+    pub severity: Severity,
+    /// The borrower.
+    pub borrower_id: String,
+    /// The loan; null for borrower scope.
+    pub loan_id: Option<String>,
+    /// Portfolio label, when known.
+    pub manager_id: Option<String>,
+    /// Portfolio label, when known.
+    pub branch_id: Option<String>,
+    /// Portfolio label, when known.
+    pub dealer_id: Option<String>,
+    /// When the alert fired.
+    pub opened_at: String,
+    /// When the condition changed.
+    pub event_time: String,
+    /// One sentence with the numbers.
+    pub reason: String,
+    /// The figures behind it.
+    pub metrics: Metrics,
+    /// What collections should do.
+    pub recommended_action: &'static str,
+    /// The monitor's version.
+    pub monitor_version: &'static str,
+}
+
+/// `kind: "escalation"` on `risk.escalations`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EscalationMessage {
+    /// Always `"escalation"`.
+    pub kind: &'static str,
+    /// Same as `escalation_id`.
+    pub message_id: String,
+    /// `{alert_id}/L{level}`.
+    pub escalation_id: String,
+    /// The escalated alert.
+    pub alert_id: String,
+    /// 1 or 2.
+    pub level: u8,
+    /// Who to notify.
+    pub notify: String,
+    /// The borrower.
+    pub borrower_id: String,
+    /// The loan; null for borrower scope.
+    pub loan_id: Option<String>,
+    /// Portfolio label, when known.
+    pub manager_id: Option<String>,
+    /// Portfolio label, when known.
+    pub branch_id: Option<String>,
+    /// The alert's signal.
+    pub signal: Signal,
+    /// The alert's severity now.
+    pub severity: Severity,
+    /// When the alert fired.
+    pub alert_opened_at: String,
+    /// The deadline instant (or the instant it turned critical).
+    pub event_time: String,
+    /// Hours from the alert firing to `event_time`.
+    pub unacknowledged_hours: Metric,
+    /// One sentence.
+    pub reason: String,
+}
+
+/// `kind: "rejected"` on `risk.rejected`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RejectedMessage {
+    /// Always `"rejected"`.
+    pub kind: &'static str,
+    /// `rejected/{source}`.
+    pub message_id: String,
+    /// The contract's error kind.
+    pub error_kind: ErrorKind,
+    /// What was wrong, naming the field.
+    pub error: String,
+    /// `topic/partition/offset`, or `file/line` in replay.
+    pub source: String,
+    /// The original key.
+    pub key: Option<String>,
+    /// The original payload when it is UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<String>,
+    /// The original payload, base64, when it is not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload_base64: Option<String>,
+}
+
+/// A figure in `metrics`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Metric {
+    /// An integer.
+    Int(i64),
+    /// A decimal written as a JSON number (ratios, scores).
+    Num(Decimal),
+    /// An amount written as a JSON string, exact (`"2500.00"`).
+    Money(Decimal),
+    /// Text (dates, reasons).
+    Text(String),
+    /// Absent figure.
+    Null,
+    /// Nested figures.
+    Map(Metrics),
+}
+
+/// Ordered figures.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Metrics(pub Vec<(&'static str, Metric)>);
+
+impl Metrics {
+    /// Adds a figure.
+    pub fn put(&mut self, name: &'static str, m: Metric) -> &mut Self {
+        self.0.push((name, m));
+        self
+    }
+
+    /// Looks a figure up.
+    pub fn get(&self, name: &str) -> Option<&Metric> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, m)| m)
+    }
+}
+
+impl Serialize for Metrics {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl Serialize for Metric {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Metric::Int(i) => s.serialize_i64(*i),
+            Metric::Num(d) => {
+                // Written from its decimal text, never via f64.
+                let raw = serde_json::value::RawValue::from_string(d.normalize().to_string())
+                    .map_err(serde::ser::Error::custom)?;
+                raw.serialize(s)
+            }
+            Metric::Money(d) => s.serialize_str(&d.to_string()),
+            Metric::Text(t) => s.serialize_str(t),
+            Metric::Null => s.serialize_unit(),
+            Metric::Map(m) => m.serialize(s),
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! Why an input could not be applied: the `error_kind` vocabulary of `risk.rejected`.
+
+use std::fmt;
+
+/// The contract's error kinds. Every input that cannot be applied gets exactly one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ErrorKind {
+    /// Not UTF-8 JSON, not an object, or syntactically broken.
+    MalformedJson,
+    /// A required field is absent (or `null`).
+    MissingField,
+    /// A field is present but of the wrong type, format or range.
+    InvalidValue,
+    /// `type` names no event type of the contract.
+    UnknownType,
+    /// The event names a loan the borrower does not have open.
+    UnknownLoan,
+    /// The event's currency differs from its loan's (or the borrower's open loans').
+    CurrencyMismatch,
+    /// `schema_version` is not 1.
+    UnsupportedVersion,
+    /// `occurred_at` is further ahead of the live clock than `max_future_skew_ms`.
+    FutureEvent,
+    /// `loan_opened` for a loan that is already open.
+    DuplicateLoan,
+    /// A reversal of a payment that was never received.
+    UnknownPayment,
+    /// A second `received` (or a second reversal) for the same payment.
+    DuplicatePayment,
+    /// An ack for an alert that was never opened.
+    UnknownAlert,
+}
+
+impl ErrorKind {
+    /// Every kind, in a stable order for summaries.
+    pub const ALL: [ErrorKind; 12] = [
+        ErrorKind::MalformedJson,
+        ErrorKind::MissingField,
+        ErrorKind::InvalidValue,
+        ErrorKind::UnknownType,
+        ErrorKind::UnknownLoan,
+        ErrorKind::CurrencyMismatch,
+        ErrorKind::UnsupportedVersion,
+        ErrorKind::FutureEvent,
+        ErrorKind::DuplicateLoan,
+        ErrorKind::UnknownPayment,
+        ErrorKind::DuplicatePayment,
+        ErrorKind::UnknownAlert,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::MalformedJson => "malformed_json",
+            ErrorKind::MissingField => "missing_field",
+            ErrorKind::InvalidValue => "invalid_value",
+            ErrorKind::UnknownType => "unknown_type",
+            ErrorKind::UnknownLoan => "unknown_loan",
+            ErrorKind::CurrencyMismatch => "currency_mismatch",
+            ErrorKind::UnsupportedVersion => "unsupported_version",
+            ErrorKind::FutureEvent => "future_event",
+            ErrorKind::DuplicateLoan => "duplicate_loan",
+            ErrorKind::UnknownPayment => "unknown_payment",
+            ErrorKind::DuplicatePayment => "duplicate_payment",
+            ErrorKind::UnknownAlert => "unknown_alert",
+        }
+    }
+
+    /// True for kinds decided from the event's own fields alone. Such events do not move the
+    /// event clock; events rejected because they do not fit the state do.
+    pub fn is_own_fields(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::MalformedJson
+                | ErrorKind::MissingField
+                | ErrorKind::InvalidValue
+                | ErrorKind::UnknownType
+                | ErrorKind::UnsupportedVersion
+        )
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An input that cannot be applied: its kind and a precise human message naming the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind}: {message}")]
+pub struct Rejection {
+    /// The contract's error kind.
+    pub kind: ErrorKind,
+    /// What was wrong, naming the field.
+    pub message: String,
+}
+
+impl Rejection {
+    /// A rejection of the given kind.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Rejection {
+            kind,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! The repayment schedule: due dates, days past due, amortisation.
+//!
+//! Everything here is a pure function of the loan's terms, what has been paid and the business
+//! date, exactly as the contract defines it.
+
+use chrono::{Months, NaiveDate};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+
+use super::money::round_half_away;
+
+/// A loan's fixed terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Terms {
+    /// Amount lent.
+    pub principal: Decimal,
+    /// Annual rate as a fraction.
+    pub annual_rate: Decimal,
+    /// Number of installments.
+    pub term_months: u32,
+    /// Due date of installment 1.
+    pub first_due_date: NaiveDate,
+    /// Amount of every installment.
+    pub installment: Decimal,
+}
+
+/// A loan that is behind: the figures behind its DPD.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delinquency {
+    /// Days past due, ≥ 1.
+    pub dpd: u32,
+    /// The first unpaid installment (1-based).
+    pub installment_no: u32,
+    /// Its due date.
+    pub due_date: NaiveDate,
+    /// Amount due before today and not paid.
+    pub arrears: Decimal,
+}
+
+impl Terms {
+    /// Due date of installment `k` (1-based): the first due date plus k − 1 calendar months,
+    /// clamped to the month's last day (Jan 31 → Feb 28/29 → Mar 31).
+    pub fn due_date(&self, k: u32) -> NaiveDate {
+        // Adding months only fails past year 262143; due dates are validated far below that.
+        self.first_due_date
+            .checked_add_months(Months::new(k.saturating_sub(1)))
+            .unwrap_or(NaiveDate::MAX)
+    }
+
+    /// Installments fully covered by `paid + tolerance`: the largest k ≤ term with
+    /// k × installment ≤ paid + tolerance.
+    pub fn covered(&self, paid: Decimal, tolerance: Decimal) -> u32 {
+        let budget = paid + tolerance;
+        if budget < self.installment {
+            return 0;
+        }
+        // Division may round in the 28th digit; settle the floor exactly with multiplication.
+        let approx = (budget / self.installment).floor();
+        let mut k = approx.to_u32().unwrap_or(u32::MAX).min(self.term_months);
+        while k < self.term_months && Decimal::from(k + 1) * self.installment <= budget {
+            k += 1;
+        }
+        while k > 0 && Decimal::from(k) * self.installment > budget {
+            k -= 1;
+        }
+        k
+    }
+
+    /// The loan's delinquency on business date `today`, or `None` when it is current.
+    ///
+    /// The first installment whose cumulative due exceeds paid + tolerance, if its due date is
+    /// before today, sets DPD = today − due date.
+    pub fn delinquency(&self, paid: Decimal, tolerance: Decimal, today: NaiveDate) -> Option<Delinquency> {
+        let k = self.covered(paid, tolerance) + 1;
+        if k > self.term_months {
+            return None;
+        }
+        let due_date = self.due_date(k);
+        if due_date >= today {
+            return None;
+        }
+        let mut due_before_today = k;
+        while due_before_today < self.term_months && self.due_date(due_before_today + 1) < today {
+            due_before_today += 1;
+        }
+        let arrears = (Decimal::from(due_before_today) * self.installment - paid).max(Decimal::ZERO);
+        Some(Delinquency {
+            dpd: u32::try_from((today - due_date).num_days()).unwrap_or(u32::MAX),
+            installment_no: k,
+            due_date,
+            arrears,
+        })
+    }
+
+    /// Due date of the first installment not covered, if any: where DPD would start counting.
+    pub fn first_uncovered_due(&self, paid: Decimal, tolerance: Decimal) -> Option<NaiveDate> {
+        let k = self.covered(paid, tolerance) + 1;
+        (k <= self.term_months).then(|| self.due_date(k))
+    }
+
+    /// Outstanding principal after `covered` installments: annuity amortisation at
+    /// annual_rate / 12 a month, each month's interest rounded to 0.01 half away from zero,
+    /// never below 0.
+    pub fn outstanding_after(&self, covered: u32) -> Decimal {
+        let mut balance = self.principal;
+        for _ in 0..covered.min(self.term_months) {
+            if balance.is_zero() {
+                break;
+            }
+            balance = self.amortize_month(balance);
+        }
+        balance
+    }
+
+    /// The balance after one more installment.
+    pub fn amortize_month(&self, balance: Decimal) -> Decimal {
+        // (balance × rate) / 12, not balance × (rate / 12): the latter rounds the monthly rate
+        // first and can land on the wrong side of a half cent.
+        let interest = round_half_away(balance * self.annual_rate / Decimal::from(12), 2);
+        (balance - (self.installment - interest)).max(Decimal::ZERO)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+    fn date(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+    fn terms(first_due: &str, term: u32, installment: &str) -> Terms {
+        Terms {
+            principal: d("100000"),
+            annual_rate: d("0.06"),
+            term_months: term,
+            first_due_date: date(first_due),
+            installment: d(installment),
+        }
+    }
+
+    #[test]
+    fn month_end_due_dates_clamp_and_recover() {
+        let t = terms("2024-01-31", 14, "1000");
+        let got: Vec<String> = (1..=5).map(|k| t.due_date(k).to_string()).collect();
+        // 2024 is a leap year: Feb 29; then back to the 31st.
+        assert_eq!(got, ["2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30", "2024-05-31"]);
+        assert_eq!(t.due_date(14).to_string(), "2025-02-28");
+        let t = terms("2023-01-30", 3, "1000");
+        assert_eq!(t.due_date(2).to_string(), "2023-02-28");
+        assert_eq!(t.due_date(3).to_string(), "2023-03-30");
+    }
+
+    #[test]
+    fn covered_counts_installments_within_tolerance() {
+        let t = terms("2025-01-10", 12, "2500.00");
+        for (paid, tol, want) in [
+            ("0", "1.00", 0),
+            ("2498.99", "1.00", 0),
+            ("2499.00", "1.00", 1),
+            ("2500.00", "0", 1),
+            ("4999.00", "1.00", 2),
+            ("4998.99", "1.00", 1),
+            ("1000000", "1.00", 12),
+        ] {
+            assert_eq!(t.covered(d(paid), d(tol)), want, "paid {paid} tol {tol}");
+        }
+        // A quotient that a 28-digit division would round up to an integer.
+        let t = terms("2025-01-10", 120, "3");
+        assert_eq!(t.covered(d("5.9999999999999999999999999999"), Decimal::ZERO), 1);
+    }
+
+    #[test]
+    fn dpd_counts_from_the_first_uncovered_due_date() {
+        let t = terms("2026-03-10", 12, "2500.00");
+        let tol = d("1.00");
+        // On the due date itself nothing is past due.
+        assert_eq!(t.delinquency(d("0"), tol, date("2026-03-10")), None);
+        let x = t.delinquency(d("0"), tol, date("2026-03-11")).unwrap();
+        assert_eq!((x.dpd, x.installment_no, x.arrears), (1, 1, d("2500.00")));
+        // Thirty-one days later installment 2 is due too: arrears double, DPD keeps counting from 1.
+        let x = t.delinquency(d("0"), tol, date("2026-04-11")).unwrap();
+        assert_eq!((x.dpd, x.arrears), (32, d("5000.00")));
+        // A partial payment short by more than the tolerance does not cure.
+        let x = t.delinquency(d("2498.99"), tol, date("2026-03-20")).unwrap();
+        assert_eq!((x.dpd, x.arrears), (10, d("1.01")));
+        assert_eq!(t.delinquency(d("2499.00"), tol, date("2026-03-20")), None);
+        // Fully paid: never past due.
+        assert_eq!(t.delinquency(d("30000"), tol, date("2030-01-01")), None);
+    }
+
+    #[test]
+    fn outstanding_follows_the_annuity_with_rounded_interest() {
+        // 12,000 at 12%/year, 1,066.19 a month (standard annuity payment).
+        let t = Terms {
+            principal: d("12000"),
+            annual_rate: d("0.12"),
+            term_months: 12,
+            first_due_date: date("2025-02-01"),
+            installment: d("1066.19"),
+        };
+        assert_eq!(t.outstanding_after(0), d("12000"));
+        // Month 1: interest 120.00, principal 946.19.
+        assert_eq!(t.outstanding_after(1), d("11053.81"));
+        // Month 2: interest round(110.5381) = 110.54, principal 955.65.
+        assert_eq!(t.outstanding_after(2), d("10098.16"));
+        // The last balance is the rounding residue, never negative.
+        assert!(t.outstanding_after(12) >= Decimal::ZERO && t.outstanding_after(12) < d("1"));
+    }
+
+    #[test]
+    fn interest_rounds_half_cents_away_from_zero_on_the_exact_product() {
+        // 1,000.50 × 0.06 / 12 = 5.0025 → 5.00; 1,001.00 × 0.06 / 12 = 5.005 → 5.01.
+        let mut t = terms("2025-02-01", 1, "100");
+        t.principal = d("1001.00");
+        assert_eq!(t.outstanding_after(1), d("1001.00") - (d("100") - d("5.01")));
+        t.principal = d("1000.50");
+        assert_eq!(t.outstanding_after(1), d("1000.50") - (d("100") - d("5.00")));
+    }
+
+    #[test]
+    fn zero_rate_amortises_straight_and_never_goes_negative() {
+        let t = Terms {
+            principal: d("1000"),
+            annual_rate: Decimal::ZERO,
+            term_months: 3,
+            first_due_date: date("2025-02-01"),
+            installment: d("400"),
+        };
+        assert_eq!(t.outstanding_after(1), d("600"));
+        assert_eq!(t.outstanding_after(3), Decimal::ZERO);
+    }
+}

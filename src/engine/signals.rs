@@ -1,0 +1,406 @@
+//! The nine signals: from a borrower's state and a business date to the severity each
+//! (loan or borrower, signal) should have now, and the figures behind it.
+//!
+//! Threshold comparisons are done by exact multiplication (`outstanding ≥ t × value`), never on
+//! a rounded quotient, so a ratio exactly at a threshold is always on the documented side.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::event::CloseReason;
+use super::schedule::Delinquency;
+use super::state::{Borrower, Loan, Observation};
+use super::types::{Severity, Signal};
+use crate::config::rules::{Bands, RulesConfig, Step, Threshold};
+
+/// Score components in the order they are reported.
+pub const SCORE_PARTS: [&str; 6] = [
+    "dpd",
+    "failures",
+    "income_drop",
+    "payment_to_income",
+    "ltv",
+    "collateral_drop",
+];
+
+/// The figures behind one signal's condition, kept until a message needs rendering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Facts {
+    /// Days past due of one loan.
+    Dpd {
+        /// Present when the loan is behind.
+        delinquency: Option<Delinquency>,
+        /// Cumulative received − reversed.
+        paid: Decimal,
+    },
+    /// Failed debits since the last received payment.
+    PaymentFailed {
+        /// How many.
+        consecutive: u32,
+        /// The latest one's reason.
+        last_reason: Option<Box<str>>,
+    },
+    /// Latest income against the previous ones (absent when too few observations).
+    IncomeDrop(Option<IncomeDrop>),
+    /// Installments against income (absent without any income observation).
+    PaymentToIncome(Option<PaymentToIncome>),
+    /// Outstanding principal against collateral.
+    Ltv {
+        /// Outstanding principal.
+        outstanding: Decimal,
+        /// Latest collateral value.
+        value: Decimal,
+    },
+    /// Latest valuation against the window's peak (absent without an earlier valuation).
+    CollateralDrop(Option<CollateralDrop>),
+    /// Days since the reference date of a staleness signal.
+    Stale {
+        /// Business days elapsed.
+        days: i64,
+        /// The latest observation's date (or the loan opening's, for income without any).
+        since: NaiveDate,
+        /// False when no observation exists and `since` is the loan opening.
+        observed: bool,
+    },
+    /// The composite score.
+    Score {
+        /// Capped total.
+        score: u32,
+        /// Points by component, in [`SCORE_PARTS`] order.
+        parts: [u32; 6],
+    },
+    /// The loan closed: its alerts resolve.
+    LoanClosed(CloseReason),
+    /// The borrower has no open loan: borrower-scope alerts resolve.
+    NoOpenLoans,
+}
+
+/// Figures of an income drop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncomeDrop {
+    /// Latest monthly income.
+    pub latest: Decimal,
+    /// Sum of the previous observations.
+    pub previous_sum: Decimal,
+    /// How many previous observations.
+    pub previous: u32,
+}
+
+impl IncomeDrop {
+    /// Mean of the previous observations.
+    pub fn mean(&self) -> Decimal {
+        self.previous_sum / Decimal::from(self.previous)
+    }
+    /// `(mean − latest) / mean`, unrounded.
+    pub fn ratio(&self) -> Decimal {
+        if self.previous_sum.is_zero() {
+            return Decimal::ZERO;
+        }
+        Decimal::ONE - Decimal::from(self.previous) * self.latest / self.previous_sum
+    }
+    /// Is the drop at least `t`? Exact: n × latest ≤ (1 − t) × sum.
+    fn at_least(&self, t: Decimal) -> bool {
+        self.previous_sum > Decimal::ZERO
+            && Decimal::from(self.previous) * self.latest <= (Decimal::ONE - t) * self.previous_sum
+    }
+}
+
+/// Figures of payment-to-income.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentToIncome {
+    /// Sum of installment amounts of open loans.
+    pub installments: Decimal,
+    /// Latest monthly income.
+    pub income: Decimal,
+}
+
+impl PaymentToIncome {
+    /// The ratio; `None` when income is 0 (infinite).
+    pub fn ratio(&self) -> Option<Decimal> {
+        (!self.income.is_zero()).then(|| self.installments / self.income)
+    }
+    /// Is the ratio strictly above `t`?
+    fn above(&self, t: Decimal) -> bool {
+        if self.income.is_zero() {
+            return self.installments > Decimal::ZERO;
+        }
+        self.installments > t * self.income
+    }
+}
+
+/// Figures of a collateral drop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollateralDrop {
+    /// Latest valuation.
+    pub latest: Decimal,
+    /// Highest earlier valuation in the window.
+    pub peak: Decimal,
+}
+
+/// What one (loan or none, signal) should be now.
+#[derive(Debug, Clone)]
+pub struct Desired {
+    /// Index into the borrower's open loans for loan-scope signals.
+    pub loan: Option<usize>,
+    /// The signal.
+    pub signal: Signal,
+    /// Severity it should have; `None` = no alert.
+    pub severity: Option<Severity>,
+    /// The figures behind it.
+    pub facts: Facts,
+}
+
+/// Highest severity whose threshold satisfies `holds` (thresholds rise with severity).
+pub fn band<T>(bands: &Bands<T>, holds: impl Fn(&T) -> bool) -> Option<Severity> {
+    bands.iter().rev().find(|(_, t)| holds(t)).map(|(s, _)| *s)
+}
+
+fn points<T>(steps: &[Step<T>], holds: impl Fn(&T) -> bool) -> u32 {
+    steps
+        .iter()
+        .rev()
+        .find(|s| holds(&s.at))
+        .map_or(0, |s| s.points)
+}
+
+/// Per-loan figures computed once per evaluation.
+struct LoanFigures {
+    delinquency: Option<Delinquency>,
+    failures: u32,
+    collateral_drop: Option<CollateralDrop>,
+}
+
+fn collateral_drop(valuations: &[Observation], window_days: u32) -> Option<CollateralDrop> {
+    let (latest, earlier) = valuations.split_last()?;
+    let from = latest.date - chrono::Duration::days(i64::from(window_days));
+    let peak = earlier
+        .iter()
+        .filter(|o| o.date >= from)
+        .map(|o| o.value)
+        .max()?;
+    Some(CollateralDrop {
+        latest: latest.value,
+        peak,
+    })
+}
+
+fn income_drop(incomes: &[Observation], window: u32, min_previous: u32) -> Option<IncomeDrop> {
+    let (latest, earlier) = incomes.split_last()?;
+    let take = earlier.len().min(window as usize);
+    let previous = &earlier[earlier.len() - take..];
+    if (previous.len() as u32) < min_previous {
+        return None;
+    }
+    Some(IncomeDrop {
+        latest: latest.value,
+        previous_sum: previous.iter().map(|o| o.value).sum(),
+        previous: previous.len() as u32,
+    })
+}
+
+fn ltv_at_least(loan: &Loan, t: Decimal) -> bool {
+    loan.valuations
+        .last()
+        .is_some_and(|v| loan.outstanding >= t * v.value)
+}
+
+fn drop_fires(d: &CollateralDrop, ratio: Threshold) -> bool {
+    d.latest <= ratio.0 * d.peak
+}
+
+/// Pushes what every signal of `b` should be on business date `today`, in publishing order:
+/// signals in table order, loans in the order they opened.
+pub fn evaluate(b: &Borrower, today: NaiveDate, rules: &RulesConfig, out: &mut Vec<Desired>) {
+    let tol = rules.arrears_tolerance.0;
+    let figures: Vec<LoanFigures> = b
+        .loans
+        .iter()
+        .map(|l| LoanFigures {
+            delinquency: l.terms.delinquency(l.paid, tol, today),
+            failures: l.failures.len() as u32,
+            collateral_drop: collateral_drop(&l.valuations, rules.collateral_drop.window_days),
+        })
+        .collect();
+    let has_loans = !b.loans.is_empty();
+
+    for (i, (l, f)) in b.loans.iter().zip(&figures).enumerate() {
+        let dpd = f.delinquency.as_ref().map_or(0, |d| d.dpd);
+        out.push(Desired {
+            loan: Some(i),
+            signal: Signal::Dpd,
+            severity: enabled(rules.dpd.enabled, band(&rules.dpd.severity, |t| dpd >= *t)),
+            facts: Facts::Dpd {
+                delinquency: f.delinquency.clone(),
+                paid: l.paid,
+            },
+        });
+    }
+    for (i, (l, f)) in b.loans.iter().zip(&figures).enumerate() {
+        let n = f.failures;
+        out.push(Desired {
+            loan: Some(i),
+            signal: Signal::PaymentFailed,
+            severity: enabled(
+                rules.payment_failed.enabled,
+                band(&rules.payment_failed.severity, |t| n >= *t),
+            ),
+            facts: Facts::PaymentFailed {
+                consecutive: n,
+                last_reason: l.failures.last().and_then(|x| x.reason.clone()),
+            },
+        });
+    }
+
+    let ic = &rules.income_drop;
+    let drop = income_drop(&b.incomes, ic.window_observations, ic.min_previous_observations);
+    let drop_sev = drop
+        .as_ref()
+        .and_then(|d| band(&ic.severity, |t| d.at_least(t.0)));
+    push_borrower(
+        out,
+        has_loans,
+        Signal::IncomeDrop,
+        enabled(ic.enabled, drop_sev),
+        Facts::IncomeDrop(drop.clone()),
+    );
+
+    let pti = b.incomes.last().map(|inc| PaymentToIncome {
+        installments: b.loans.iter().map(|l| l.terms.installment).sum(),
+        income: inc.value,
+    });
+    let pti_sev = pti
+        .as_ref()
+        .and_then(|p| band(&rules.payment_to_income.severity, |t| p.above(t.0)));
+    push_borrower(
+        out,
+        has_loans,
+        Signal::PaymentToIncome,
+        enabled(rules.payment_to_income.enabled, pti_sev),
+        Facts::PaymentToIncome(pti.clone()),
+    );
+
+    for (i, l) in b.loans.iter().enumerate() {
+        let value = l.valuations.last().map_or(Decimal::ZERO, |v| v.value);
+        out.push(Desired {
+            loan: Some(i),
+            signal: Signal::Ltv,
+            severity: enabled(
+                rules.ltv.enabled,
+                band(&rules.ltv.severity, |t| ltv_at_least(l, t.0)),
+            ),
+            facts: Facts::Ltv {
+                outstanding: l.outstanding,
+                value,
+            },
+        });
+    }
+    let cd = &rules.collateral_drop;
+    for (i, f) in figures.iter().enumerate() {
+        let fires = f
+            .collateral_drop
+            .as_ref()
+            .is_some_and(|d| drop_fires(d, cd.max_ratio_of_peak));
+        out.push(Desired {
+            loan: Some(i),
+            signal: Signal::CollateralDrop,
+            severity: enabled(cd.enabled, fires.then_some(cd.severity)),
+            facts: Facts::CollateralDrop(f.collateral_drop.clone()),
+        });
+    }
+
+    let (since, observed) = match b.incomes.last() {
+        Some(inc) => (inc.date, true),
+        None => (
+            b.loans.iter().map(|l| l.opened_date).min().unwrap_or(today),
+            false,
+        ),
+    };
+    let days = (today - since).num_days();
+    let si = &rules.stale_income;
+    push_borrower(
+        out,
+        has_loans,
+        Signal::StaleIncome,
+        enabled(si.enabled, (days >= i64::from(si.after_days)).then_some(si.severity)),
+        Facts::Stale {
+            days,
+            since,
+            observed,
+        },
+    );
+    let sv = &rules.stale_valuation;
+    for (i, l) in b.loans.iter().enumerate() {
+        let since = l.valuations.last().map_or(l.opened_date, |v| v.date);
+        let days = (today - since).num_days();
+        out.push(Desired {
+            loan: Some(i),
+            signal: Signal::StaleValuation,
+            severity: enabled(sv.enabled, (days >= i64::from(sv.after_days)).then_some(sv.severity)),
+            facts: Facts::Stale {
+                days,
+                since,
+                observed: true,
+            },
+        });
+    }
+
+    let ew = &rules.early_warning;
+    let worst = |f: &dyn Fn(usize) -> u32| (0..b.loans.len()).map(f).max().unwrap_or(0);
+    let parts = [
+        worst(&|i| {
+            let dpd = figures[i].delinquency.as_ref().map_or(0, |d| d.dpd);
+            points(&ew.dpd_points, |t| dpd >= *t)
+        }),
+        worst(&|i| points(&ew.failure_points, |t| figures[i].failures >= *t)),
+        drop.as_ref()
+            .map_or(0, |d| points(&ew.income_drop_points, |t| d.at_least(t.0))),
+        pti.as_ref()
+            .map_or(0, |p| points(&ew.payment_to_income_points, |t| p.above(t.0))),
+        worst(&|i| points(&ew.ltv_points, |t| ltv_at_least(&b.loans[i], t.0))),
+        if figures.iter().any(|f| {
+            f.collateral_drop
+                .as_ref()
+                .is_some_and(|d| drop_fires(d, cd.max_ratio_of_peak))
+        }) {
+            ew.collateral_drop_points
+        } else {
+            0
+        },
+    ];
+    let score = parts.iter().sum::<u32>().min(ew.cap);
+    push_borrower(
+        out,
+        has_loans,
+        Signal::EarlyWarning,
+        enabled(ew.enabled, band(&ew.severity, |t| score >= *t)),
+        Facts::Score { score, parts },
+    );
+}
+
+fn enabled(on: bool, severity: Option<Severity>) -> Option<Severity> {
+    severity.filter(|_| on)
+}
+
+fn push_borrower(
+    out: &mut Vec<Desired>,
+    has_loans: bool,
+    signal: Signal,
+    severity: Option<Severity>,
+    facts: Facts,
+) {
+    // Borrower-scope signals need at least one open loan.
+    let (severity, facts) = if has_loans {
+        (severity, facts)
+    } else {
+        (None, Facts::NoOpenLoans)
+    };
+    out.push(Desired {
+        loan: None,
+        signal,
+        severity,
+        facts,
+    });
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,244 @@
+//! Per-borrower state: open loans, observations, alert slots, remembered event ids.
+//!
+//! Kept small on purpose (a book has millions of borrowers): ids that only need comparing are
+//! stored as 64-bit xxh3 hashes, histories are pruned to what a signal can still look at, and
+//! portfolio labels are interned.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+
+use super::event::Currency;
+use super::schedule::Terms;
+use super::types::{Severity, Signal};
+
+/// Stable 64-bit hash of an id (xxh3: a fixed algorithm, so hashes survive restarts and
+/// upgrades). Two distinct ids of one borrower collide with probability ~n²/2^65.
+pub fn id_hash(id: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(id.as_bytes())
+}
+
+/// Arrival-aware ordering of observations: by `occurred_at`, then by arrival within the borrower.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Stamp {
+    /// Event time.
+    pub at: DateTime<Utc>,
+    /// The borrower's arrival counter when it was applied.
+    pub seq: u32,
+}
+
+/// A dated amount (income observation or collateral valuation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observation {
+    /// When it was observed.
+    pub stamp: Stamp,
+    /// Its business date.
+    pub date: NaiveDate,
+    /// The amount.
+    pub value: Decimal,
+}
+
+/// Low-cardinality portfolio labels of a loan (interned).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Labels {
+    /// Relationship manager.
+    pub manager_id: Option<Arc<str>>,
+    /// Branch.
+    pub branch_id: Option<Arc<str>>,
+    /// Dealer that sold the vehicle.
+    pub dealer_id: Option<Arc<str>>,
+}
+
+/// A received payment, remembered so a reversal can take back its amount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payment {
+    /// Hash of `payment_id`.
+    pub id: u64,
+    /// The amount received.
+    pub amount: Decimal,
+    /// Taken back since.
+    pub reversed: bool,
+}
+
+/// A failed debit that still counts (newer than the last received payment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// When it happened.
+    pub stamp: Stamp,
+    /// The producer's reason, when given.
+    pub reason: Option<Box<str>>,
+}
+
+/// An open loan.
+#[derive(Debug, Clone)]
+pub struct Loan {
+    /// Its id.
+    pub id: Arc<str>,
+    /// Its currency.
+    pub currency: Currency,
+    /// Its schedule.
+    pub terms: Terms,
+    /// Business date it opened (for staleness of income when there is none).
+    pub opened_date: NaiveDate,
+    /// Portfolio labels.
+    pub labels: Labels,
+    /// Cumulative received − reversed.
+    pub paid: Decimal,
+    /// Received payments by id hash.
+    pub payments: Vec<Payment>,
+    /// The latest received payment.
+    pub last_received: Option<Stamp>,
+    /// Failures newer than `last_received`, oldest first.
+    pub failures: Vec<Failure>,
+    /// Valuations (origination first), oldest first, pruned to the collateral-drop window.
+    pub valuations: Vec<Observation>,
+    /// Installments covered by `paid` when `outstanding` was computed.
+    pub covered: u32,
+    /// Outstanding principal after `covered` installments.
+    pub outstanding: Decimal,
+}
+
+/// An alert that is open now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenAlert {
+    /// Current severity.
+    pub severity: Severity,
+    /// Instant it fired.
+    pub opened_at: DateTime<Utc>,
+    /// Lifecycle messages published so far (the `k` of `message_id`).
+    pub messages: u32,
+    /// Collections acknowledged it: no further escalation.
+    pub acked: bool,
+    /// Instant it last reached the escalation severity, while it stays there.
+    pub high_since: Option<DateTime<Utc>>,
+    /// Escalation levels already sent (bit 0: level 1, bit 1: level 2).
+    pub levels_sent: u8,
+    /// Labels captured when it fired.
+    pub labels: Labels,
+}
+
+/// One (loan or none, signal): how many alerts it ever opened, and the open one.
+#[derive(Debug, Clone)]
+pub struct AlertSlot {
+    /// The loan for loan-scope signals.
+    pub loan_id: Option<Arc<str>>,
+    /// The signal.
+    pub signal: Signal,
+    /// Alerts ever opened here: the `n` of the latest alert id.
+    pub opened: u32,
+    /// The open alert (always number `opened`).
+    pub open: Option<OpenAlert>,
+}
+
+/// Everything the monitor knows about one borrower.
+#[derive(Debug, Clone)]
+pub struct Borrower {
+    /// Its id.
+    pub id: Arc<str>,
+    /// Arrival counter for [`Stamp`]s.
+    pub seq: u32,
+    /// Hashes of applied event ids, sorted.
+    pub seen: Vec<u64>,
+    /// Open loans, in the order they opened.
+    pub loans: Vec<Loan>,
+    /// Latest income observations, oldest first (at most the window + 1).
+    pub incomes: Vec<Observation>,
+    /// Alert slots, in the order they were first used.
+    pub alerts: Vec<AlertSlot>,
+    /// When its timer is due, if it has one (mirrors the engine's timer set).
+    pub next_wake: Option<DateTime<Utc>>,
+}
+
+impl Borrower {
+    /// A borrower with nothing known yet.
+    pub fn new(id: Arc<str>) -> Self {
+        Borrower {
+            id,
+            seq: 0,
+            seen: Vec::new(),
+            loans: Vec::new(),
+            incomes: Vec::new(),
+            alerts: Vec::new(),
+            next_wake: None,
+        }
+    }
+
+    /// Was this event id applied before?
+    pub fn has_seen(&self, hash: u64) -> bool {
+        self.seen.binary_search(&hash).is_ok()
+    }
+
+    /// Remembers an applied event id.
+    pub fn remember(&mut self, hash: u64) {
+        if let Err(pos) = self.seen.binary_search(&hash) {
+            self.seen.insert(pos, hash);
+        }
+    }
+
+    /// The next arrival stamp.
+    pub fn stamp(&mut self, at: DateTime<Utc>) -> Stamp {
+        self.seq = self.seq.wrapping_add(1);
+        Stamp { at, seq: self.seq }
+    }
+
+    /// Index of an open loan.
+    pub fn loan_index(&self, loan_id: &str) -> Option<usize> {
+        self.loans.iter().position(|l| &*l.id == loan_id)
+    }
+
+    /// Index of an alert slot.
+    pub fn slot_index(&self, loan_id: Option<&str>, signal: Signal) -> Option<usize> {
+        self.alerts
+            .iter()
+            .position(|s| s.signal == signal && s.loan_id.as_deref() == loan_id)
+    }
+}
+
+/// Inserts an observation in stamp order and keeps at most `keep` newest.
+pub fn insert_observation(list: &mut Vec<Observation>, obs: Observation, keep: usize) {
+    let pos = list.partition_point(|o| o.stamp <= obs.stamp);
+    list.insert(pos, obs);
+    if list.len() > keep {
+        let excess = list.len() - keep;
+        list.drain(..excess);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obs(secs: i64, seq: u32, v: i64) -> Observation {
+        let at = DateTime::from_timestamp(secs, 0).unwrap();
+        Observation {
+            stamp: Stamp { at, seq },
+            date: at.date_naive(),
+            value: Decimal::from(v),
+        }
+    }
+
+    #[test]
+    fn observations_stay_in_event_time_order_and_keep_the_newest() {
+        let mut list = Vec::new();
+        insert_observation(&mut list, obs(300, 1, 3), 3);
+        insert_observation(&mut list, obs(100, 2, 1), 3);
+        insert_observation(&mut list, obs(200, 3, 2), 3);
+        // A tie in time goes after the earlier arrival.
+        insert_observation(&mut list, obs(300, 4, 4), 3);
+        let values: Vec<i64> = list.iter().map(|o| o.value.try_into().unwrap()).collect();
+        assert_eq!(values, [2, 3, 4]);
+    }
+
+    #[test]
+    fn event_ids_are_remembered_once() {
+        let mut b = Borrower::new("B1".into());
+        let h = id_hash("E1");
+        assert!(!b.has_seen(h));
+        b.remember(h);
+        b.remember(h);
+        assert!(b.has_seen(h));
+        assert_eq!(b.seen.len(), 1);
+        assert_ne!(id_hash("E1"), id_hash("E2"));
+    }
+}

@@ -1,0 +1,183 @@
+//! Replay / backtest: the engine over a JSONL file, with the event clock.
+//!
+//! Lines are read as bytes (a line that is not UTF-8 is rejected, not fatal), blank lines are
+//! skipped, every other line is one input named `file/line`. After the last line the clock can
+//! be advanced to `--until`. Every message the live monitor would publish is written, one JSON
+//! object per line, in order.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+
+use crate::engine::event::EventType;
+use crate::engine::output::{AlertStatus, Output};
+use crate::engine::reject::ErrorKind;
+use crate::engine::types::{Severity, Signal};
+use crate::engine::{ClockMode, Engine, Input, Outcome, Settings};
+
+/// Why a replay stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// The input could not be read (not a bad line: the file itself).
+    #[error("cannot read input {name}: {source}")]
+    Read {
+        /// Input name.
+        name: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The output could not be written.
+    #[error("cannot write output: {0}")]
+    Write(#[source] std::io::Error),
+}
+
+/// Counts of one replay, for the summary table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Lines read, blank ones included.
+    pub lines: u64,
+    /// Blank lines skipped.
+    pub blank_lines: u64,
+    /// Events applied, by type.
+    pub applied: BTreeMap<EventType, u64>,
+    /// Duplicates skipped, by type.
+    pub duplicates: BTreeMap<EventType, u64>,
+    /// Rejections by kind.
+    pub rejected: BTreeMap<ErrorKind, u64>,
+    /// Alert messages by (signal, severity, status).
+    pub alerts: BTreeMap<(Signal, Severity, AlertStatus), u64>,
+    /// Escalations by level.
+    pub escalations: BTreeMap<u8, u64>,
+    /// Messages written.
+    pub messages: u64,
+    /// Borrowers tracked at the end.
+    pub borrowers: u64,
+    /// Open loans at the end.
+    pub open_loans: u64,
+    /// The clock at the end.
+    pub clock: Option<DateTime<Utc>>,
+    /// Wall time spent.
+    pub elapsed: Duration,
+}
+
+impl Summary {
+    /// Counts one published message.
+    pub fn count_output(&mut self, o: &Output) {
+        self.messages += 1;
+        match o {
+            Output::Alert(a) => *self.alerts.entry((a.signal, a.severity, a.status)).or_default() += 1,
+            Output::Escalation(e) => *self.escalations.entry(e.level).or_default() += 1,
+            Output::Rejected(_) => {}
+        }
+    }
+
+    /// Counts one input's outcome.
+    pub fn count_outcome(&mut self, o: Outcome) {
+        match o {
+            Outcome::Applied(t) => *self.applied.entry(t).or_default() += 1,
+            Outcome::Duplicate(t) => *self.duplicates.entry(t).or_default() += 1,
+            Outcome::Rejected(k) => *self.rejected.entry(k).or_default() += 1,
+        }
+    }
+
+    /// Events (non-blank lines) processed.
+    pub fn events(&self) -> u64 {
+        self.lines - self.blank_lines
+    }
+}
+
+/// Replays `input` through a fresh engine, writing messages to `out`.
+///
+/// `name` names the input in rejection sources (`name/line`). `on_progress` is called with the
+/// bytes consumed so far every few thousand lines.
+pub fn replay(
+    settings: Arc<Settings>,
+    input: &mut dyn BufRead,
+    name: &str,
+    until: Option<DateTime<Utc>>,
+    out: &mut dyn Write,
+    on_progress: &mut dyn FnMut(u64),
+) -> Result<Summary, ReplayError> {
+    let started = Instant::now();
+    let mut engine = Engine::new(settings, ClockMode::Event);
+    let mut summary = Summary::default();
+    let mut line = Vec::with_capacity(1024);
+    let mut messages = Vec::new();
+    let mut json = Vec::with_capacity(64 * 1024);
+    let mut source = String::with_capacity(name.len() + 12);
+    let mut consumed: u64 = 0;
+    loop {
+        line.clear();
+        let n = input
+            .read_until(b'\n', &mut line)
+            .map_err(|source| ReplayError::Read {
+                name: name.to_owned(),
+                source,
+            })?;
+        if n == 0 {
+            break;
+        }
+        consumed += n as u64;
+        summary.lines += 1;
+        let mut body = line.as_slice();
+        if let Some(b) = body.strip_suffix(b"\n") {
+            body = b;
+        }
+        if let Some(b) = body.strip_suffix(b"\r") {
+            body = b;
+        }
+        if body.iter().all(u8::is_ascii_whitespace) {
+            summary.blank_lines += 1;
+            continue;
+        }
+        source.clear();
+        use std::fmt::Write as _;
+        let _ = write!(source, "{name}/{}", summary.lines);
+        let outcome = engine.apply(
+            Input {
+                payload: body,
+                source: &source,
+                key: None,
+            },
+            &mut messages,
+        );
+        summary.count_outcome(outcome);
+        flush(&mut messages, &mut json, &mut summary, out)?;
+        if summary.lines % 4096 == 0 {
+            on_progress(consumed);
+        }
+    }
+    if let Some(t) = until {
+        engine.advance_to(t, &mut messages);
+        flush(&mut messages, &mut json, &mut summary, out)?;
+    }
+    out.write_all(&json).map_err(ReplayError::Write)?;
+    out.flush().map_err(ReplayError::Write)?;
+    on_progress(consumed);
+    summary.borrowers = engine.borrower_count() as u64;
+    summary.open_loans = engine.open_loan_count() as u64;
+    summary.clock = engine.clock();
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+fn flush(
+    messages: &mut Vec<Output>,
+    json: &mut Vec<u8>,
+    summary: &mut Summary,
+    out: &mut dyn Write,
+) -> Result<(), ReplayError> {
+    for m in messages.drain(..) {
+        summary.count_output(&m);
+        m.write_json(json);
+        json.push(b'\n');
+    }
+    if json.len() >= 60 * 1024 {
+        out.write_all(json).map_err(ReplayError::Write)?;
+        json.clear();
+    }
+    Ok(())
+}
