@@ -23,6 +23,8 @@ pub mod time;
 pub mod types;
 
 mod apply;
+#[cfg(test)]
+pub(crate) mod testkit;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

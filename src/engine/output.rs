@@ -269,7 +269,14 @@ impl Serialize for Metric {
                     .map_err(serde::ser::Error::custom)?;
                 raw.serialize(s)
             }
-            Metric::Money(d) => s.serialize_str(&d.to_string()),
+            Metric::Money(d) => {
+                // Amounts always show cents: "10000.00", never "10000".
+                let mut d = *d;
+                if d.scale() < 2 {
+                    d.rescale(2);
+                }
+                s.serialize_str(&d.to_string())
+            }
             Metric::Text(t) => s.serialize_str(t),
             Metric::Null => s.serialize_unit(),
             Metric::Map(m) => m.serialize(s),

@@ -118,6 +118,8 @@ pub(crate) struct Loan {
     pub pay_no: u32,
     /// A closure is planned: no more installments.
     pub ended: bool,
+    /// Date of the planned closure, if any.
+    pub close_date: Option<NaiveDate>,
 
     // --- emission state ---
     /// `loan_opened` emitted and `loan_closed` not yet.

@@ -1,0 +1,225 @@
+//! Malformed lines: each is derived from the real event it precedes (same borrower, same
+//! `occurred_at` where one is written), carries its own event id `X-<n>`, and is certain to be
+//! rejected by a contract-conforming consumer — so it never changes the book's state.
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use super::borrower::Borrower;
+use super::ctx::Ctx;
+use super::event::{Event, Kind};
+use super::json::{push_borrower_id, push_loan_id, push_u64, render, EventId};
+
+/// The kinds of damage, in the order they are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BadKind {
+    Truncated,
+    NotJson,
+    MissingField,
+    NegativeAmount,
+    UnknownType,
+    BadDate,
+    SchemaVersion,
+    UnknownLoan,
+}
+
+const ALL: [BadKind; 8] = [
+    BadKind::Truncated,
+    BadKind::NotJson,
+    BadKind::MissingField,
+    BadKind::NegativeAmount,
+    BadKind::UnknownType,
+    BadKind::BadDate,
+    BadKind::SchemaVersion,
+    BadKind::UnknownLoan,
+];
+
+const UNKNOWN_TYPES: [&str; 4] = ["loan_restructured", "payment_plan", "credit_check", "collateral_revaluation"];
+
+/// Writes one malformed line (with its newline) derived from `ev` into `out`.
+pub(crate) fn write_bad(
+    out: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+    rng: &mut ChaCha8Rng,
+    ctx: &Ctx,
+    b: &Borrower,
+    ev: &Event,
+    n: u64,
+) {
+    scratch.clear();
+    render(scratch, ctx, b, ev, EventId::Bad(n));
+    let kind = ALL[rng.gen_range(0..ALL.len())];
+    if !apply(kind, scratch, rng, ctx, b, ev, n) {
+        // Not applicable to this event type: fall back to a missing required field.
+        let ok = apply(BadKind::MissingField, scratch, rng, ctx, b, ev, n);
+        debug_assert!(ok);
+    }
+    out.extend_from_slice(scratch);
+    out.push(b'\n');
+}
+
+fn apply(kind: BadKind, line: &mut Vec<u8>, rng: &mut ChaCha8Rng, ctx: &Ctx, b: &Borrower, ev: &Event, n: u64) -> bool {
+    match kind {
+        BadKind::Truncated => {
+            // Any proper prefix of an object that lacks its closing brace is invalid JSON.
+            let (lo, hi) = (line.len() / 4, line.len().saturating_sub(1));
+            let cut = if lo < hi { rng.gen_range(lo..hi) } else { lo };
+            line.truncate(cut.max(1));
+            true
+        }
+        BadKind::NotJson => {
+            line.clear();
+            match rng.gen_range(0..4) {
+                0 => {
+                    line.extend_from_slice(b"event_id=X-");
+                    push_u64(line, n);
+                    line.extend_from_slice(b" borrower=");
+                    push_borrower_id(line, ctx, b.num);
+                }
+                1 => line.extend_from_slice(b"<html><body>502 Bad Gateway</body></html>"),
+                2 => line.extend_from_slice(b"# exported by core-banking batch, do not edit"),
+                _ => line.extend_from_slice(b"{{\"event_id\" \"X\" , type: repayment}}"),
+            }
+            true
+        }
+        BadKind::MissingField => {
+            const COMMON: [&str; 4] = ["event_id", "type", "borrower_id", "occurred_at"];
+            let specific: &[&str] = match ev.kind {
+                Kind::LoanOpened => &["loan_id", "principal", "term_months", "installment_amount", "first_due_date"],
+                Kind::Repayment { .. } => &["loan_id", "payment_id", "amount", "status"],
+                Kind::Income { .. } => &["monthly_income", "source"],
+                Kind::Valuation { .. } => &["loan_id", "value", "source"],
+                Kind::Closed { .. } => &["loan_id", "reason"],
+                Kind::Ack { .. } | Kind::AckCandidate { .. } => &["alert_id", "acked_by"],
+            };
+            let i = rng.gen_range(0..COMMON.len() + specific.len());
+            let name = COMMON.get(i).copied().or_else(|| specific.get(i - COMMON.len()).copied());
+            name.is_some_and(|name| remove_field(line, name))
+        }
+        BadKind::NegativeAmount => {
+            let name = match ev.kind {
+                Kind::LoanOpened => "principal",
+                Kind::Repayment { .. } => "amount",
+                Kind::Income { .. } => "monthly_income",
+                Kind::Valuation { .. } => "value",
+                _ => return false,
+            };
+            match value_start(line, name) {
+                Some(v) if line.get(v) == Some(&b'"') => {
+                    line.insert(v + 1, b'-');
+                    true
+                }
+                _ => false,
+            }
+        }
+        BadKind::UnknownType => {
+            let t = UNKNOWN_TYPES[rng.gen_range(0..UNKNOWN_TYPES.len())];
+            replace_string_value(line, "type", t.as_bytes())
+        }
+        BadKind::BadDate => {
+            let Some(v) = value_start(line, "occurred_at") else {
+                return false;
+            };
+            // `v` is the opening quote of "YYYY-MM-DDTHH:MM:SS+HH:MM".
+            let good: Vec<u8> = line.get(v + 1..v + 26).map(<[u8]>::to_vec).unwrap_or_default();
+            if good.len() != 25 {
+                return false;
+            }
+            let mut bad = good.clone();
+            match rng.gen_range(0..5) {
+                0 => bad.truncate(19),     // no offset
+                1 => bad[5..7].copy_from_slice(b"13"), // month 13
+                2 => bad[11..13].copy_from_slice(b"25"), // hour 25
+                3 => {
+                    // DD/MM/YYYY HH:MM
+                    bad = [&good[8..10], b"/", &good[5..7], b"/", &good[0..4], b" ", &good[11..16]].concat();
+                }
+                _ => bad = b"yesterday".to_vec(),
+            }
+            replace_string_value(line, "occurred_at", &bad)
+        }
+        BadKind::SchemaVersion => {
+            if line.last() != Some(&b'}') {
+                return false;
+            }
+            line.pop();
+            line.extend_from_slice(b",\"schema_version\":2}");
+            true
+        }
+        BadKind::UnknownLoan => {
+            if !matches!(ev.kind, Kind::Repayment { .. } | Kind::Valuation { .. } | Kind::Closed { .. }) {
+                return false;
+            }
+            // Loan sequence 9 never exists (a borrower has at most 2 loans).
+            let mut id = Vec::with_capacity(16);
+            push_loan_id(&mut id, ctx, b.num, 9);
+            replace_string_value(line, "loan_id", &id)
+        }
+    }
+}
+
+/// Index of the first byte of `name`'s value (after the colon).
+fn value_start(line: &[u8], name: &str) -> Option<usize> {
+    let mut pat = Vec::with_capacity(name.len() + 3);
+    pat.push(b'"');
+    pat.extend_from_slice(name.as_bytes());
+    pat.extend_from_slice(b"\":");
+    let at = line.windows(pat.len()).position(|w| w == pat.as_slice())?;
+    Some(at + pat.len())
+}
+
+/// Replaces the string value of `name` (quotes kept).
+fn replace_string_value(line: &mut Vec<u8>, name: &str, new: &[u8]) -> bool {
+    let Some(v) = value_start(line, name).filter(|v| line.get(*v) == Some(&b'"')) else {
+        return false;
+    };
+    let Some(len) = line[v + 1..].iter().position(|c| *c == b'"') else {
+        return false;
+    };
+    line.splice(v + 1..v + 1 + len, new.iter().copied());
+    true
+}
+
+/// Removes `"name":value` (a string or a scalar) and its separating comma.
+fn remove_field(line: &mut Vec<u8>, name: &str) -> bool {
+    let Some(v) = value_start(line, name) else {
+        return false;
+    };
+    let start = v - name.len() - 3;
+    let end = if line.get(v) == Some(&b'"') {
+        match line[v + 1..].iter().position(|c| *c == b'"') {
+            Some(p) => v + 1 + p + 1,
+            None => return false,
+        }
+    } else {
+        match line[v..].iter().position(|c| *c == b',' || *c == b'}') {
+            Some(p) => v + p,
+            None => return false,
+        }
+    };
+    if start > 0 && line[start - 1] == b',' {
+        line.drain(start - 1..end);
+    } else if line.get(end) == Some(&b',') {
+        line.drain(start..=end);
+    } else {
+        line.drain(start..end);
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_surgery() {
+        let mut l = br#"{"event_id":"X-1","type":"repayment","amount":"5.00","term_months":12}"#.to_vec();
+        assert!(remove_field(&mut l, "event_id"));
+        assert_eq!(l, br#"{"type":"repayment","amount":"5.00","term_months":12}"#);
+        assert!(remove_field(&mut l, "term_months"));
+        assert_eq!(l, br#"{"type":"repayment","amount":"5.00"}"#);
+        assert!(replace_string_value(&mut l, "type", b"nope"));
+        assert_eq!(l, br#"{"type":"nope","amount":"5.00"}"#);
+        assert!(!remove_field(&mut l, "missing"));
+    }
+}

@@ -1,0 +1,426 @@
+//! One borrower: their profile and loans (decided up front from the borrower's own RNG) and a
+//! lazy, time-ordered event stream planned a few days ahead of what has been released.
+//!
+//! Planning works on *triggers* (an opening, an installment, a valuation, an income
+//! observation, an accident appraisal). Each trigger has a key — a UTC lower bound of every
+//! event it can produce — and triggers are planned in key order. A planned event is released
+//! once it is no later than the smallest unplanned key, so events leave in time order and
+//! only a handful are buffered per borrower.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use chrono::{Datelike, NaiveDate};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::ctx::{add_days, add_months, key, Ctx};
+use super::event::{Event, Kind, PayStatus, Queued};
+use super::loan::{annuity, CloseReason, DpdMirror, Loan, CARS};
+
+/// Repayment behaviour of a borrower (drawn once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Class {
+    /// ~80 %: pays 0–3 days before each due date.
+    OnTime,
+    /// ~10 %: ~30 % of installments 5–40 days late.
+    Late,
+    /// ~5 %: ~35 % of installments only 40–90 % paid, shortfall usually caught up next time.
+    Partial,
+    /// ~3 %: ~30 % of installments bounce once (sometimes twice) before the money arrives.
+    Bounce,
+    /// ~2 %: stops paying for good at installment 2–10 of the first loan.
+    Default,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IncomeMode {
+    /// Monthly payroll observation on `payday` (for the previous month).
+    Payroll { payday: u32 },
+    /// Quarterly bank statement.
+    Quarterly,
+    /// Nothing after the origination observation.
+    Silent,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct JobLoss {
+    pub from: NaiveDate,
+    pub until: Option<NaiveDate>,
+    /// Income factor while out of work (0.0–0.6).
+    pub factor: f64,
+    /// Income factor after recovery.
+    pub recovered: f64,
+    /// Pays installments late while out of work.
+    pub struggles: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Trigger {
+    Open(usize),
+    Installment(usize),
+    Valuation(usize),
+    Accident(usize),
+    Income,
+}
+
+#[derive(Debug)]
+pub(crate) struct Borrower {
+    pub idx: u32,
+    /// 1-based borrower number used in ids.
+    pub num: u64,
+    pub(super) rng: ChaCha8Rng,
+    pub(super) class: Class,
+    pub loans: Vec<Loan>,
+    pub(super) income_mode: IncomeMode,
+    /// Base monthly income, cents.
+    pub(super) income_base: f64,
+    pub(super) job_loss: Option<JobLoss>,
+    pub(super) income_date: NaiveDate,
+    pub(super) income_key: i64,
+    pending: BinaryHeap<Reverse<Queued>>,
+    plan_seq: u32,
+    emitted: u32,
+    open_loans: u8,
+    /// Next event to write, held by the merge.
+    pub head: Option<Event>,
+}
+
+/// Key clamped to "never" when it lies past the book.
+pub(super) fn clamp_key(ctx: &Ctx, k: i64) -> i64 {
+    if k >= ctx.end_utc {
+        i64::MAX
+    } else {
+        k
+    }
+}
+
+/// The per-borrower RNG: ChaCha8 keyed by (seed, borrower index), so every borrower's script
+/// is independent of every other and of iteration order.
+fn borrower_rng(seed: u64, idx: u32) -> ChaCha8Rng {
+    let mut k = [0u8; 32];
+    k[..8].copy_from_slice(&seed.to_le_bytes());
+    k[8..12].copy_from_slice(&idx.to_le_bytes());
+    k[16..24].copy_from_slice(b"PLMGEN01");
+    ChaCha8Rng::from_seed(k)
+}
+
+/// Rounds cents to whole yuan.
+pub(super) fn whole_yuan(cents: f64) -> i64 {
+    ((cents / 100.0).round() as i64) * 100
+}
+
+impl Borrower {
+    pub(crate) fn new(idx: u32, ctx: &Ctx) -> Borrower {
+        let mut rng = borrower_rng(ctx.seed, idx);
+        let u: f64 = rng.gen();
+        let class = if u < 0.80 {
+            Class::OnTime
+        } else if u < 0.90 {
+            Class::Late
+        } else if u < 0.95 {
+            Class::Partial
+        } else if u < 0.98 {
+            Class::Bounce
+        } else {
+            Class::Default
+        };
+        let half = (super::ctx::days(add_months(ctx.start, (ctx.months / 2).max(1)))
+            - super::ctx::days(ctx.start))
+        .max(1);
+        let open1 = add_days(ctx.start, rng.gen_range(0..half));
+        let mut loans = vec![make_loan(&mut rng, ctx, 1, open1, class)];
+        if class != Class::Default && rng.gen_bool(0.05) {
+            let open2 = add_days(open1, rng.gen_range(60..=300));
+            loans.push(make_loan(&mut rng, ctx, 2, open2, class));
+        }
+
+        let pti = if rng.gen_bool(0.05) {
+            rng.gen_range(0.5..0.75)
+        } else {
+            rng.gen_range(0.12..0.45)
+        };
+        let income_base = (loans[0].inst as f64 / pti / 1000.0).round() * 1000.0;
+        let m: f64 = rng.gen();
+        let income_mode = if m < 0.72 {
+            IncomeMode::Payroll {
+                payday: rng.gen_range(1..=28),
+            }
+        } else if m < 0.90 {
+            IncomeMode::Quarterly
+        } else {
+            IncomeMode::Silent
+        };
+        let job_loss = rng.gen_bool(0.03).then(|| {
+            let from = add_days(open1, rng.gen_range(60..=450));
+            JobLoss {
+                from,
+                until: rng
+                    .gen_bool(0.5)
+                    .then(|| add_days(from, rng.gen_range(60..=240))),
+                factor: if rng.gen_bool(0.25) {
+                    0.0
+                } else {
+                    rng.gen_range(0.0..0.6)
+                },
+                recovered: rng.gen_range(0.85..1.1),
+                struggles: class == Class::OnTime && rng.gen_bool(0.5),
+            }
+        });
+        let month1 = open1.with_day(1).unwrap_or(open1);
+        let income_date = match income_mode {
+            IncomeMode::Payroll { payday } => {
+                let m = add_months(month1, 1);
+                m.with_day(payday).unwrap_or(m)
+            }
+            IncomeMode::Quarterly => {
+                let m = add_months(month1, rng.gen_range(1..=3));
+                m.with_day(rng.gen_range(3..=15)).unwrap_or(m)
+            }
+            IncomeMode::Silent => NaiveDate::MAX,
+        };
+        let income_key = if income_mode == IncomeMode::Silent {
+            i64::MAX
+        } else {
+            clamp_key(ctx, key(income_date))
+        };
+        Borrower {
+            idx,
+            num: u64::from(idx) + 1,
+            rng,
+            class,
+            loans,
+            income_mode,
+            income_base,
+            job_loss,
+            income_date,
+            income_key,
+            pending: BinaryHeap::new(),
+            plan_seq: 0,
+            emitted: 0,
+            open_loans: 0,
+            head: None,
+        }
+    }
+
+    /// Smallest unplanned trigger key and its trigger.
+    pub(super) fn next_trigger(&self) -> (i64, Trigger) {
+        let mut best = (self.income_key, Trigger::Income);
+        for (i, l) in self.loans.iter().enumerate() {
+            for (k, t) in [
+                (l.open_key, Trigger::Open(i)),
+                (l.inst_key, Trigger::Installment(i)),
+                (l.val_key, Trigger::Valuation(i)),
+                (l.acc_key, Trigger::Accident(i)),
+            ] {
+                if k < best.0 {
+                    best = (k, t);
+                }
+            }
+        }
+        best
+    }
+
+    /// The borrower's next event in time order, or `None` when the script is exhausted.
+    pub(crate) fn next_event(&mut self, ctx: &Ctx) -> Option<Event> {
+        loop {
+            let (nk, trigger) = self.next_trigger();
+            if let Some(Reverse(q)) = self.pending.peek() {
+                if q.0.t <= nk {
+                    let Some(Reverse(Queued(ev))) = self.pending.pop() else {
+                        continue;
+                    };
+                    if let Some(ev) = self.admit(ctx, ev) {
+                        return Some(ev);
+                    }
+                    continue;
+                }
+            }
+            if nk == i64::MAX {
+                return None;
+            }
+            self.plan(ctx, trigger);
+        }
+    }
+
+    /// Applies release-time state (open loans, DPD mirror) and drops events that no longer
+    /// apply (e.g. a valuation after the loan closed, an ack whose alert is not open).
+    fn admit(&mut self, ctx: &Ctx, mut ev: Event) -> Option<Event> {
+        let li = usize::from(ev.loan);
+        match ev.kind {
+            Kind::Income { .. } => {
+                if self.open_loans == 0 {
+                    return None;
+                }
+            }
+            Kind::LoanOpened => {
+                let loan = self.loans.get_mut(li)?;
+                if loan.live {
+                    return None;
+                }
+                loan.live = true;
+                self.open_loans += 1;
+            }
+            Kind::Repayment { amount, status, .. } => {
+                let loan = self.loans.get_mut(li).filter(|l| l.live)?;
+                let delta = match status {
+                    PayStatus::Received => amount,
+                    PayStatus::Reversed => -amount,
+                    PayStatus::Failed(_) => 0,
+                };
+                loan.mirror_payment(ctx, ev.t, delta);
+            }
+            Kind::Valuation { .. } => {
+                self.loans.get(li).filter(|l| l.live)?;
+            }
+            Kind::Closed { .. } => {
+                let loan = self.loans.get_mut(li).filter(|l| l.live)?;
+                loan.live = false;
+                self.open_loans = self.open_loans.saturating_sub(1);
+            }
+            Kind::AckCandidate { collector, note } => {
+                let loan = self.loans.get_mut(li).filter(|l| l.live)?;
+                loan.mirror_advance(ctx, ev.t);
+                if !loan.mirror.open {
+                    return None;
+                }
+                ev.kind = Kind::Ack {
+                    episode: loan.mirror.episodes,
+                    collector,
+                    note,
+                };
+            }
+            Kind::Ack { .. } => {}
+        }
+        self.emitted += 1;
+        ev.eid = self.emitted;
+        Some(ev)
+    }
+
+    /// Queues an event at local `date` + `secs`; returns false (and queues nothing) when that
+    /// instant lies outside the book.
+    pub(super) fn push(&mut self, ctx: &Ctx, loan: usize, date: NaiveDate, secs: u32, kind: Kind) -> bool {
+        let Some((t, off)) = ctx.at(date, secs) else {
+            return false;
+        };
+        self.plan_seq += 1;
+        self.pending.push(Reverse(Queued(Event {
+            t,
+            off,
+            seq: self.plan_seq,
+            loan: u8::try_from(loan).unwrap_or(u8::MAX),
+            eid: 0,
+            kind,
+        })));
+        true
+    }
+
+    /// A random instant during business hours (09:00–18:00), seconds after midnight.
+    pub(super) fn business_secs(&mut self) -> u32 {
+        self.rng.gen_range(9 * 3600..18 * 3600)
+    }
+}
+
+fn make_loan(rng: &mut ChaCha8Rng, ctx: &Ctx, seq: u8, open_date: NaiveDate, class: Class) -> Loan {
+    const VIN_CHARS: &[u8] = b"ABCDEFGHJKLMNPRSTUVWXYZ0123456789";
+    let open_secs = rng.gen_range(9 * 3600..17 * 3600);
+    let term = match rng.gen_range(0..100) {
+        0..=9 => 12,
+        10..=29 => 24,
+        30..=64 => 36,
+        65..=79 => 48,
+        _ => 60,
+    };
+    let rate_bp = rng.gen_range(300..=1200);
+    let u: f64 = rng.gen();
+    // 50k–400k CNY, skewed towards smaller loans, in whole hundreds of yuan.
+    let yuan = 50_000.0 + 350_000.0 * u.powf(1.7);
+    let principal = ((yuan / 100.0).round() as i64 * 10_000).clamp(5_000_000, 40_000_000);
+    let ratio = if rng.gen_bool(0.05) {
+        rng.gen_range(0.85..1.0)
+    } else {
+        rng.gen_range(1.05..1.4)
+    };
+    let collateral = (principal as f64 * ratio / 10_000.0).round() as i64 * 10_000;
+    let first_due = add_months(open_date, 1);
+    let inst = annuity(principal, rate_bp, term);
+    let mut vin = [b'L'; 17];
+    for c in vin.iter_mut().skip(1) {
+        *c = VIN_CHARS[rng.gen_range(0..VIN_CHARS.len())];
+    }
+    let car = rng.gen_range(0..CARS.len()) as u8;
+    let new_car = rng.gen_bool(0.7);
+    let year = open_date.year() - if new_car { 0 } else { rng.gen_range(1..=5) };
+    let branch: u8 = rng.gen_range(1..=20);
+    let manager = (branch - 1) * 2 + rng.gen_range(1..=2);
+    let dealer = (branch - 1) * 3 + rng.gen_range(1..=3);
+    let stop = (class == Class::Default && seq == 1).then(|| rng.gen_range(2..=10u32).min(term));
+    let early_exit = if class == Class::Default {
+        None
+    } else {
+        let r: f64 = rng.gen();
+        let e = rng.gen_range(4..=15u32);
+        let reason = if r < 0.03 {
+            Some(CloseReason::PaidOff)
+        } else if r < 0.045 {
+            Some(CloseReason::Refinanced)
+        } else {
+            None
+        };
+        reason.filter(|_| e < term).map(|r| (e, r))
+    };
+    let revalue = rng.gen_bool(0.88);
+    let accident = rng
+        .gen_bool(0.01)
+        .then(|| (add_days(open_date, rng.gen_range(60..=540)), rng.gen_range(0.5..0.7)));
+    let km_per_day = rng.gen_range(8_000.0..30_000.0) / 365.0;
+    let odo0 = if new_car {
+        rng.gen_range(5.0..60.0)
+    } else {
+        rng.gen_range(10_000.0..90_000.0)
+    };
+    let last_k = stop.map_or(term, |s| (s + 1).min(term));
+    let mut loan = Loan {
+        seq,
+        open_date,
+        open_secs,
+        principal,
+        rate_bp,
+        term,
+        first_due,
+        inst,
+        collateral,
+        vin,
+        car,
+        year,
+        branch,
+        dealer,
+        manager,
+        stop,
+        early_exit,
+        revalue,
+        accident,
+        km_per_day,
+        odo0,
+        open_key: clamp_key(ctx, key(open_date)),
+        next_k: 1,
+        last_k,
+        inst_key: 0,
+        val_j: 0,
+        val_date: open_date,
+        val_key: i64::MAX,
+        acc_key: accident.map_or(i64::MAX, |(d, _)| clamp_key(ctx, key(d))),
+        planned_paid: 0,
+        last_pay_date: open_date,
+        pay_no: 0,
+        ended: false,
+        close_date: None,
+        live: false,
+        mirror: DpdMirror::default(),
+    };
+    loan.inst_key = clamp_key(ctx, key(add_days(loan.due(1), -3)));
+    if revalue {
+        super::script::advance_valuation(&mut loan, rng, ctx);
+    }
+    loan
+}

@@ -1,0 +1,298 @@
+//! Planning of one trigger of a borrower's script: what happens at a loan opening, around
+//! an installment's due date, at a valuation, at an income observation.
+
+use chrono::{Datelike, NaiveDate};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use super::borrower::{clamp_key, whole_yuan, Borrower, Class, IncomeMode, Trigger};
+use super::ctx::{add_days, add_months, key, Ctx};
+use super::event::{IncomeSource, Kind, PayStatus, ValSource};
+use super::loan::{CloseReason, Loan};
+
+/// Moves a loan's valuation cursor to its next quarterly revaluation (±7 days).
+pub(super) fn advance_valuation(loan: &mut Loan, rng: &mut ChaCha8Rng, ctx: &Ctx) {
+    loan.val_j += 1;
+    let jitter = rng.gen_range(-7..=7);
+    loan.val_date = add_days(add_months(loan.open_date, 3 * loan.val_j), jitter);
+    loan.val_key = match loan.close_date {
+        Some(c) if loan.val_date >= c => i64::MAX,
+        _ => clamp_key(ctx, key(loan.val_date)),
+    };
+}
+
+/// Year and month of the month before `d`.
+fn previous_month(d: NaiveDate) -> (i32, u32) {
+    if d.month() == 1 {
+        (d.year() - 1, 12)
+    } else {
+        (d.year(), d.month() - 1)
+    }
+}
+
+impl Borrower {
+    pub(super) fn plan(&mut self, ctx: &Ctx, trigger: Trigger) {
+        match trigger {
+            Trigger::Open(li) => self.plan_open(ctx, li),
+            Trigger::Installment(li) => self.plan_installment(ctx, li),
+            Trigger::Valuation(li) => self.plan_valuation(ctx, li),
+            Trigger::Accident(li) => self.plan_accident(ctx, li),
+            Trigger::Income => self.plan_income(ctx),
+        }
+    }
+
+    fn plan_open(&mut self, ctx: &Ctx, li: usize) {
+        let loan = &mut self.loans[li];
+        loan.open_key = i64::MAX;
+        let (date, secs) = (loan.open_date, loan.open_secs);
+        self.push(ctx, li, date, secs, Kind::LoanOpened);
+        if li == 0 {
+            // Income verified at origination, written right after the loan.
+            let source = if self.rng.gen_bool(0.7) {
+                IncomeSource::BankStatement
+            } else {
+                IncomeSource::TaxRecord
+            };
+            let amount = self.income_amount(date);
+            let later = secs + self.rng.gen_range(300..3600);
+            let period = previous_month(date);
+            self.push(ctx, li, date, later, Kind::Income { amount, source, period });
+        }
+    }
+
+    /// Income observed on `date` (cents), with ±3 % noise and the job-loss factor.
+    fn income_amount(&mut self, date: NaiveDate) -> i64 {
+        let factor = match self.job_loss {
+            Some(j) if date >= j.from => match j.until {
+                Some(u) if date >= u => j.recovered,
+                _ => j.factor,
+            },
+            _ => 1.0,
+        };
+        let noise = 1.0 + self.rng.gen_range(-0.03..0.03);
+        (self.income_base * factor * noise).round().max(0.0) as i64
+    }
+
+    fn plan_income(&mut self, ctx: &Ctx) {
+        let date = self.income_date;
+        let next = match self.income_mode {
+            IncomeMode::Payroll { .. } => add_months(date, 1),
+            IncomeMode::Quarterly => {
+                let m = add_months(date.with_day(1).unwrap_or(date), 3);
+                m.with_day(self.rng.gen_range(3..=15)).unwrap_or(m)
+            }
+            IncomeMode::Silent => NaiveDate::MAX,
+        };
+        self.income_date = next;
+        // Stop once every loan has a planned closure before this observation.
+        let all_closed = self
+            .loans
+            .iter()
+            .all(|l| l.close_date.is_some_and(|c| c <= date));
+        self.income_key = if all_closed || next == NaiveDate::MAX {
+            i64::MAX
+        } else {
+            clamp_key(ctx, key(next))
+        };
+        let source = match self.income_mode {
+            IncomeMode::Payroll { .. } => IncomeSource::Payroll,
+            _ => IncomeSource::BankStatement,
+        };
+        let amount = self.income_amount(date);
+        let secs = self.business_secs();
+        let period = previous_month(date);
+        self.push(ctx, 0, date, secs, Kind::Income { amount, source, period });
+    }
+
+    fn plan_valuation(&mut self, ctx: &Ctx, li: usize) {
+        let date = self.loans[li].val_date;
+        advance_valuation(&mut self.loans[li], &mut self.rng, ctx);
+        let loan = &self.loans[li];
+        if loan.close_date.is_some_and(|c| date >= c) {
+            self.loans[li].val_key = i64::MAX;
+            return;
+        }
+        let base = loan.market_value(date);
+        let mileage = loan.mileage(date);
+        let value = whole_yuan(base * (1.0 + self.rng.gen_range(-0.02..0.02)));
+        let source = if self.rng.gen_bool(0.05) {
+            ValSource::DealerQuote
+        } else {
+            ValSource::MarketIndex
+        };
+        let secs = self.rng.gen_range(6 * 3600..8 * 3600);
+        self.push(ctx, li, date, secs, Kind::Valuation { value, source, mileage });
+    }
+
+    fn plan_accident(&mut self, ctx: &Ctx, li: usize) {
+        let loan = &mut self.loans[li];
+        loan.acc_key = i64::MAX;
+        let Some((date, _)) = loan.accident else {
+            return;
+        };
+        if loan.close_date.is_some_and(|c| date >= c) {
+            return;
+        }
+        let base = loan.market_value(date);
+        let mileage = loan.mileage(date);
+        let value = whole_yuan(base * (1.0 + self.rng.gen_range(-0.03..0.03)));
+        let secs = self.business_secs();
+        let kind = Kind::Valuation { value, source: ValSource::Appraisal, mileage };
+        self.push(ctx, li, date, secs, kind);
+    }
+
+    /// Queues a repayment event and books its effect on the planned balance.
+    fn pay(&mut self, ctx: &Ctx, li: usize, date: NaiveDate, status: PayStatus, amount: i64, reuse: Option<u32>) -> u32 {
+        let secs = self.business_secs();
+        let loan = &mut self.loans[li];
+        let pay_no = reuse.unwrap_or_else(|| {
+            loan.pay_no += 1;
+            loan.pay_no
+        });
+        match status {
+            PayStatus::Received => loan.planned_paid += amount,
+            PayStatus::Reversed => loan.planned_paid -= amount,
+            PayStatus::Failed(_) => {}
+        }
+        loan.last_pay_date = loan.last_pay_date.max(date);
+        self.push(ctx, li, date, secs, Kind::Repayment { pay_no, amount, status });
+        pay_no
+    }
+
+    fn close(&mut self, ctx: &Ctx, li: usize, date: NaiveDate, reason: CloseReason) {
+        let loan = &mut self.loans[li];
+        loan.ended = true;
+        loan.inst_key = i64::MAX;
+        loan.close_date = Some(date);
+        if loan.val_date >= date {
+            loan.val_key = i64::MAX;
+        }
+        let secs = self.business_secs();
+        self.push(ctx, li, date, secs, Kind::Closed { reason });
+    }
+
+    fn plan_installment(&mut self, ctx: &Ctx, li: usize) {
+        let loan = &mut self.loans[li];
+        let k = loan.next_k;
+        loan.next_k += 1;
+        loan.inst_key = if loan.next_k > loan.last_k || loan.ended {
+            i64::MAX
+        } else {
+            clamp_key(ctx, key(add_days(loan.due(loan.next_k), -3)))
+        };
+        let due = loan.due(k);
+        let (inst, term, planned) = (loan.inst, i64::from(loan.term), loan.planned_paid);
+        let (stop, early_exit) = (loan.stop, loan.early_exit);
+        if let Some(s) = stop.filter(|s| k >= *s) {
+            self.plan_missed(ctx, li, k, due, s);
+            return;
+        }
+        if loan.ended {
+            return;
+        }
+        let kk = i64::from(k);
+        let is_final = kk == term;
+        let arrears = ((kk - 1) * inst - planned).max(0);
+        let mut amount = inst + arrears;
+        if is_final {
+            amount = term * inst - planned;
+        } else if self.class == Class::Partial && arrears <= 2 * inst && self.rng.gen_bool(0.35) {
+            amount = whole_yuan(inst as f64 * self.rng.gen_range(0.4..0.9));
+        }
+
+        let struggling = self.job_loss.is_some_and(|j| {
+            j.struggles && due >= j.from && j.until.is_none_or(|u| due < u)
+        });
+        let late_days = match self.class {
+            Class::Late if self.rng.gen_bool(0.3) => Some(self.rng.gen_range(5..=40)),
+            Class::Default if stop == Some(k + 1) && self.rng.gen_bool(0.5) => {
+                Some(self.rng.gen_range(5..=20))
+            }
+            _ if struggling && self.rng.gen_bool(0.6) => Some(self.rng.gen_range(10..=40)),
+            _ => None,
+        };
+        let mut date = match late_days {
+            Some(d) => add_days(due, d),
+            None => add_days(due, -self.rng.gen_range(0..=3)),
+        };
+        if self.class == Class::Bounce && late_days.is_none() && self.rng.gen_bool(0.3) {
+            let attempt = amount.max(inst);
+            let mut fdate = add_days(due, -self.rng.gen_range(0..=2));
+            let reason = self.rng.gen_range(0..3u8);
+            self.pay(ctx, li, fdate, PayStatus::Failed(reason), attempt, None);
+            if self.rng.gen_bool(0.3) {
+                fdate = add_days(fdate, self.rng.gen_range(2..=4));
+                self.pay(ctx, li, fdate, PayStatus::Failed(reason), attempt, None);
+            }
+            date = add_days(fdate, self.rng.gen_range(2..=7));
+        }
+        if amount > 0 {
+            let no = self.pay(ctx, li, date, PayStatus::Received, amount, None);
+            if !is_final && self.rng.gen_bool(0.005) {
+                // Money taken back a few days later; usually paid again afterwards.
+                let rdate = add_days(date, self.rng.gen_range(2..=6));
+                self.pay(ctx, li, rdate, PayStatus::Reversed, amount, Some(no));
+                if self.rng.gen_bool(0.9) {
+                    let again = add_days(rdate, self.rng.gen_range(3..=10));
+                    self.pay(ctx, li, again, PayStatus::Received, amount, None);
+                }
+            }
+        }
+        if let Some((e, reason)) = early_exit.filter(|(e, _)| *e == k && !is_final) {
+            let loan = &self.loans[li];
+            let payoff = loan.outstanding_after(e) + (kk * inst - loan.planned_paid).max(0);
+            let pdate = add_days(loan.last_pay_date, self.rng.gen_range(1..=10));
+            if payoff > 0 {
+                self.pay(ctx, li, pdate, PayStatus::Received, payoff, None);
+            }
+            let cdate = add_days(pdate, self.rng.gen_range(1..=3));
+            self.close(ctx, li, cdate, reason);
+        } else if is_final {
+            let cdate = add_days(self.loans[li].last_pay_date, self.rng.gen_range(1..=7));
+            self.close(ctx, li, cdate, CloseReason::PaidOff);
+        }
+    }
+
+    /// An installment the borrower never pays (default): a bounced debit or two, one ack of the
+    /// DPD alert, and 4–6 months later repossession (after an auction valuation) or charge-off.
+    fn plan_missed(&mut self, ctx: &Ctx, li: usize, k: u32, due: NaiveDate, stop: u32) {
+        let inst = self.loans[li].inst;
+        if k == stop {
+            if self.rng.gen_bool(0.6) {
+                let reason = self.rng.gen_range(0..3u8);
+                self.pay(ctx, li, due, PayStatus::Failed(reason), inst, None);
+            }
+            if self.rng.gen_bool(0.6) {
+                let collector = self.rng.gen_range(1..=12u8);
+                let note = self.rng.gen_range(0..4u8);
+                let secs = self.business_secs();
+                let kind = Kind::AckCandidate { collector, note };
+                self.push(ctx, li, add_days(due, 3), secs, kind);
+            }
+            let cdate = add_days(due, self.rng.gen_range(120..=180));
+            let reason = if self.rng.gen_bool(0.6) {
+                CloseReason::Repossessed
+            } else {
+                CloseReason::ChargedOff
+            };
+            if reason == CloseReason::Repossessed {
+                let adate = add_days(cdate, -self.rng.gen_range(3..=15));
+                let loan = &self.loans[li];
+                let (base, mileage) = (loan.market_value(adate), loan.mileage(adate));
+                let value = whole_yuan(base * self.rng.gen_range(0.6..0.85));
+                let secs = self.business_secs();
+                let kind = Kind::Valuation { value, source: ValSource::Auction, mileage };
+                self.push(ctx, li, adate, secs, kind);
+            }
+            self.close(ctx, li, cdate, reason);
+            // The bank still tries to debit the next installment once.
+            let loan = &mut self.loans[li];
+            if k < loan.last_k {
+                loan.inst_key = clamp_key(ctx, key(add_days(loan.due(k + 1), -3)));
+            }
+        } else if k == stop + 1 && self.rng.gen_bool(0.4) {
+            let reason = self.rng.gen_range(0..3u8);
+            self.pay(ctx, li, due, PayStatus::Failed(reason), inst, None);
+        }
+    }
+}
