@@ -155,8 +155,11 @@ impl Config {
                 Ok(c) => break Some(c),
                 Err(e) => {
                     let path = e.path().to_string();
-                    let message = e.inner().to_string();
-                    problems.push(if path == "." { "" } else { &path }, message);
+                    // toml appends "in `path`" on later lines; the path is already reported.
+                    let inner = e.inner().to_string();
+                    let message = inner.lines().next().unwrap_or_default().trim().to_owned();
+                    let path = path.trim_end_matches(".?");
+                    problems.push(if path == "." { "" } else { path }, message);
                     if !remove_path(&mut value, e.path()) {
                         break None;
                     }
@@ -188,7 +191,11 @@ impl Config {
 /// Removes the value at `path`; false when there is nothing to remove.
 fn remove_path(value: &mut toml::Value, path: &serde_path_to_error::Path) -> bool {
     use serde_path_to_error::Segment;
-    let segments: Vec<&Segment> = path.iter().collect();
+    let mut segments: Vec<&Segment> = path.iter().collect();
+    // An unknown map key (e.g. a misspelt severity) has no name in the path: drop its table.
+    while matches!(segments.last(), Some(Segment::Unknown)) {
+        segments.pop();
+    }
     let Some((last, parents)) = segments.split_last() else {
         return false;
     };

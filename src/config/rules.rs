@@ -100,7 +100,7 @@ fn default_true() -> bool {
 }
 
 fn default_arrears_tolerance() -> Threshold {
-    Threshold(Decimal::ONE)
+    dec(100, 2)
 }
 
 fn dec(mantissa: i64, scale: u32) -> Threshold {

@@ -1,0 +1,88 @@
+//! Configuration loading: defaults, the shipped file, every problem at once.
+
+use super::*;
+use crate::engine::types::Severity;
+
+#[test]
+fn an_empty_file_gives_the_contract_defaults() {
+    let c = Config::from_toml("").unwrap();
+    assert_eq!(c.clock.time_zone, "Asia/Shanghai");
+    assert_eq!(c.clock.max_future_skew_ms, 300_000);
+    assert_eq!(c.rules.arrears_tolerance.0.to_string(), "1");
+    assert_eq!(c.rules.dpd.severity.get(&Severity::High), Some(&30));
+    assert_eq!(c.rules.stale_income.after_days, 120);
+    assert_eq!(c.rules.stale_valuation.after_days, 180);
+    assert_eq!(c.escalation.level1_after_hours, 24);
+    assert_eq!(c.escalation.level2_after_hours, 72);
+}
+
+#[test]
+fn the_shipped_config_file_is_valid_and_equals_the_defaults() {
+    let text = include_str!("../../config/monitor.toml");
+    let shipped = Config::from_toml(text).unwrap();
+    assert_eq!(format!("{shipped:?}"), format!("{:?}", Config::default()));
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let text = r#"
+[clock]
+time_zone = "Mars/Olympus"
+colour = "red"
+
+[rules]
+arrears_tolerance = "-1"
+
+[rules.dpd]
+severity = { low = 10, medium = 7, high = 30, critical = 90 }
+
+[rules.income_drop]
+severity = { medium = "0.30", high = "0.50", severe = "0.9" }
+
+[rules.unknown_signal]
+enabled = true
+
+[rules.ltv]
+severity = { medium = "-1.0" }
+
+[escalation]
+level1_after_hours = 48
+level2_after_hours = 24
+min_severity = "urgent"
+"#;
+    let Err(ConfigError::Invalid { problems }) = Config::from_toml(text) else {
+        panic!("should fail");
+    };
+    let all = problems.to_string();
+    for needle in [
+        "clock.colour",
+        "clock.time_zone",
+        "Mars/Olympus",
+        "rules.arrears_tolerance",
+        "rules.dpd.severity: thresholds must rise with severity",
+        "rules.income_drop.severity",
+        "severe",
+        "rules.unknown_signal",
+        "rules.ltv.severity",
+        "escalation.level2_after_hours",
+        "escalation.min_severity",
+    ] {
+        assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
+    }
+    assert!(problems.0.len() >= 9, "{all}");
+}
+
+#[test]
+fn syntax_errors_are_reported() {
+    let Err(ConfigError::Invalid { problems }) = Config::from_toml("[rules\n") else {
+        panic!()
+    };
+    assert!(problems.to_string().contains("not valid TOML"));
+}
+
+#[test]
+fn thresholds_accept_strings_and_numbers_exactly() {
+    let c = Config::from_toml("[rules.ltv]\nseverity = { medium = 0.95, high = \"1.15\" }\n").unwrap();
+    let v: Vec<String> = c.rules.ltv.severity.values().map(|t| t.0.to_string()).collect();
+    assert_eq!(v, ["0.95", "1.15"]);
+}
