@@ -8,7 +8,7 @@ fn an_empty_file_gives_the_contract_defaults() {
     let c = Config::from_toml("").unwrap();
     assert_eq!(c.clock.time_zone, "Asia/Shanghai");
     assert_eq!(c.clock.max_future_skew_ms, 300_000);
-    assert_eq!(c.rules.arrears_tolerance.0.to_string(), "1");
+    assert_eq!(c.rules.arrears_tolerance.0.to_string(), "1.00");
     assert_eq!(c.rules.dpd.severity.get(&Severity::High), Some(&30));
     assert_eq!(c.rules.stale_income.after_days, 120);
     assert_eq!(c.rules.stale_valuation.after_days, 180);
