@@ -1,0 +1,51 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use postloan_monitor::config::Config;
+use postloan_monitor::engine::Settings;
+use postloan_monitor::replay::{replay, Summary};
+use serde_json::Value;
+
+/// The input name rejections are sourced from.
+pub const NAME: &str = "events.jsonl";
+
+/// Replays JSONL text with the default (or given) configuration; returns the raw output.
+pub fn replay_text(input: &str, until: Option<&str>, config: Option<&str>) -> (String, Summary) {
+    let config = Config::from_toml(config.unwrap_or("")).expect("test config is valid");
+    let settings = Arc::new(Settings::from_config(&config));
+    let until = until.map(|t| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc));
+    let mut out = Vec::new();
+    let summary = replay(settings, &mut input.as_bytes(), NAME, until, &mut out, &mut |_| {})
+        .expect("replay of in-memory input cannot fail");
+    (String::from_utf8(out).expect("output is UTF-8"), summary)
+}
+
+/// Replays and parses every output line.
+pub fn replay_json(input: &str, until: Option<&str>) -> Vec<Value> {
+    let (out, _) = replay_text(input, until, None);
+    out.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// Joins JSON values into JSONL.
+pub fn jsonl(events: &[Value]) -> String {
+    events.iter().map(|e| format!("{e}\n")).collect()
+}
+
+/// Compact view: alert `message_id status severity event_time`, escalation
+/// `escalation_id severity event_time`, rejection `rejected error_kind source`.
+pub fn line(m: &Value) -> String {
+    let s = |k: &str| m[k].as_str().unwrap_or("").to_owned();
+    match s("kind").as_str() {
+        "alert" => format!("{} {} {} {}", s("message_id"), s("status"), s("severity"), s("event_time")),
+        "escalation" => format!("{} {} {}", s("escalation_id"), s("severity"), s("event_time")),
+        "rejected" => format!("rejected {} {}", s("error_kind"), s("source")),
+        other => panic!("unknown kind {other:?}"),
+    }
+}
+
+pub fn lines(msgs: &[Value]) -> Vec<String> {
+    msgs.iter().map(line).collect()
+}
