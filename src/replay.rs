@@ -68,7 +68,12 @@ impl Summary {
     pub fn count_output(&mut self, o: &Output) {
         self.messages += 1;
         match o {
-            Output::Alert(a) => *self.alerts.entry((a.signal, a.severity, a.status)).or_default() += 1,
+            Output::Alert(a) => {
+                *self
+                    .alerts
+                    .entry((a.signal, a.severity, a.status))
+                    .or_default() += 1
+            }
             Output::Escalation(e) => *self.escalations.entry(e.level).or_default() += 1,
             Output::Rejected(_) => {}
         }

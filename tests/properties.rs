@@ -77,7 +77,14 @@ fn run(payloads: &[String], steps: &[DateTime<Utc>]) -> (Vec<String>, Vec<Outcom
     let mut outcomes = Vec::new();
     for (i, p) in payloads.iter().enumerate() {
         let source = format!("f/{i}");
-        outcomes.push(engine.apply(Input { payload: p.as_bytes(), source: &source, key: None }, &mut out));
+        outcomes.push(engine.apply(
+            Input {
+                payload: p.as_bytes(),
+                source: &source,
+                key: None,
+            },
+            &mut out,
+        ));
     }
     for t in steps {
         engine.advance_to(*t, &mut out);
@@ -86,7 +93,9 @@ fn run(payloads: &[String], steps: &[DateTime<Utc>]) -> (Vec<String>, Vec<Outcom
 }
 
 fn end() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2027-12-31T00:00:00+08:00").unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339("2027-12-31T00:00:00+08:00")
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 /// A rejection's source names a position, which insertions shift; everything else must match.

@@ -17,10 +17,10 @@ pub struct CheckConfigArgs {
 pub fn run(args: CheckConfigArgs) -> anyhow::Result<ExitCode> {
     match super::load_config(args.config.as_ref()) {
         Ok(_) => {
-            let name = args
-                .config
-                .as_ref()
-                .map_or_else(|| "built-in defaults".to_owned(), |p| p.display().to_string());
+            let name = args.config.as_ref().map_or_else(
+                || "built-in defaults".to_owned(),
+                |p| p.display().to_string(),
+            );
             println!("OK: {name}");
             Ok(ExitCode::SUCCESS)
         }

@@ -39,9 +39,13 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     };
     let settings = Arc::new(Settings::from_config(&config));
     let (mut input, size): (Box<dyn BufRead>, Option<u64>) = if args.input == "-" {
-        (Box::new(BufReader::with_capacity(1 << 20, std::io::stdin().lock())), None)
+        (
+            Box::new(BufReader::with_capacity(1 << 20, std::io::stdin().lock())),
+            None,
+        )
     } else {
-        let f = File::open(&args.input).with_context(|| format!("cannot open input {}", args.input))?;
+        let f =
+            File::open(&args.input).with_context(|| format!("cannot open input {}", args.input))?;
         let size = f.metadata().ok().map(|m| m.len());
         (Box::new(BufReader::with_capacity(1 << 20, f)), size)
     };
@@ -54,9 +58,14 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     };
     let bar = progress_bar(size);
     let until = args.until.map(|t| t.with_timezone(&Utc));
-    let summary = replay(settings, &mut input, &args.input, until, &mut out, &mut |bytes| {
-        bar.set_position(bytes)
-    })?;
+    let summary = replay(
+        settings,
+        &mut input,
+        &args.input,
+        until,
+        &mut out,
+        &mut |bytes| bar.set_position(bytes),
+    )?;
     bar.finish_and_clear();
     eprint!("{}", super::summary::render(&summary));
     Ok(ExitCode::SUCCESS)

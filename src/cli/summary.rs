@@ -13,7 +13,11 @@ use crate::replay::Summary;
 pub fn render(s: &Summary) -> String {
     let mut o = String::new();
     let secs = s.elapsed.as_secs_f64();
-    let rate = if secs > 0.0 { s.events() as f64 / secs } else { 0.0 };
+    let rate = if secs > 0.0 {
+        s.events() as f64 / secs
+    } else {
+        0.0
+    };
     let _ = writeln!(o, "\nReplay summary");
     let _ = writeln!(
         o,
@@ -30,10 +34,15 @@ pub fn render(s: &Summary) -> String {
         "  {} borrowers, {} open loans; clock {}",
         s.borrowers,
         s.open_loans,
-        s.clock.map_or_else(|| "unset".to_owned(), |c| c.to_rfc3339())
+        s.clock
+            .map_or_else(|| "unset".to_owned(), |c| c.to_rfc3339())
     );
 
-    let _ = writeln!(o, "\n  {:<22} {:>10} {:>10}", "event type", "applied", "duplicate");
+    let _ = writeln!(
+        o,
+        "\n  {:<22} {:>10} {:>10}",
+        "event type", "applied", "duplicate"
+    );
     for t in EventType::ALL {
         let a = s.applied.get(&t).copied().unwrap_or(0);
         let d = s.duplicates.get(&t).copied().unwrap_or(0);
@@ -47,7 +56,12 @@ pub fn render(s: &Summary) -> String {
         }
     }
 
-    let sev_cols = [Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+    let sev_cols = [
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
     let _ = write!(o, "\n  {:<20}", "alerts fired");
     for sev in sev_cols {
         let _ = write!(o, " {:>9}", sev.as_str());
@@ -75,7 +89,12 @@ pub fn render(s: &Summary) -> String {
             count(None, AlertStatus::Resolved)
         );
     }
-    let _ = writeln!(o, "\n  {:<22} {:>10}", "escalations", s.escalations.values().sum::<u64>());
+    let _ = writeln!(
+        o,
+        "\n  {:<22} {:>10}",
+        "escalations",
+        s.escalations.values().sum::<u64>()
+    );
     for (level, n) in &s.escalations {
         let _ = writeln!(o, "  {:<22} {n:>10}", format!("level {level}"));
     }

@@ -82,7 +82,14 @@ fn syntax_errors_are_reported() {
 
 #[test]
 fn thresholds_accept_strings_and_numbers_exactly() {
-    let c = Config::from_toml("[rules.ltv]\nseverity = { medium = 0.95, high = \"1.15\" }\n").unwrap();
-    let v: Vec<String> = c.rules.ltv.severity.values().map(|t| t.0.to_string()).collect();
+    let c =
+        Config::from_toml("[rules.ltv]\nseverity = { medium = 0.95, high = \"1.15\" }\n").unwrap();
+    let v: Vec<String> = c
+        .rules
+        .ltv
+        .severity
+        .values()
+        .map(|t| t.0.to_string())
+        .collect();
     assert_eq!(v, ["0.95", "1.15"]);
 }

@@ -285,7 +285,10 @@ fn ack(b: &mut Borrower, alert_id: &str) -> Result<(), Rejection> {
             let n_text = parts.next()?;
             let signal = Signal::parse(parts.next()?)?;
             let loan = parts.next()?;
-            let n: u32 = n_text.parse().ok().filter(|n: &u32| n.to_string() == n_text)?;
+            let n: u32 = n_text
+                .parse()
+                .ok()
+                .filter(|n: &u32| n.to_string() == n_text)?;
             let loan = (loan != "-").then_some(loan);
             let scope_ok = (signal.scope() == Scope::Loan) == loan.is_some();
             (scope_ok && n >= 1).then_some((loan, signal, n))
@@ -388,7 +391,11 @@ pub(super) fn next_wake(b: &Borrower, now: DateTime<Utc>, s: &Settings) -> Optio
         }
     }
     for slot in &b.alerts {
-        if let Some(t) = slot.open.as_ref().and_then(|a| lifecycle::next_escalation(a, s)) {
+        if let Some(t) = slot
+            .open
+            .as_ref()
+            .and_then(|a| lifecycle::next_escalation(a, s))
+        {
             consider(t);
         }
     }

@@ -15,8 +15,8 @@ use serde::Deserializer;
 use serde_json::value::RawValue;
 
 use super::event::{
-    Body, CloseReason, Currency, Event, EventType, Income, LoanOpened, Repayment,
-    RepaymentStatus, Valuation,
+    Body, CloseReason, Currency, Event, EventType, Income, LoanOpened, Repayment, RepaymentStatus,
+    Valuation,
 };
 use super::money;
 use super::reject::{ErrorKind, Rejection};
@@ -161,7 +161,10 @@ impl<'a> Reader<'a> {
         };
         let text = raw.get();
         if !text.starts_with('"') {
-            return Err(invalid(f, format_args!("must be a string, got {}", shown(raw))));
+            return Err(invalid(
+                f,
+                format_args!("must be a string, got {}", shown(raw)),
+            ));
         }
         if !text.contains('\\') {
             return Ok(Some(Cow::Borrowed(&text[1..text.len() - 1])));
@@ -305,7 +308,10 @@ fn parse_period(s: &str) -> bool {
 /// Decodes one input message. Pure: no state, no clock.
 pub fn decode(payload: &[u8]) -> Result<Event<'_>, Rejection> {
     let slots: Slots<'_> = serde_json::from_slice(payload).map_err(|e| {
-        Rejection::new(ErrorKind::MalformedJson, format!("payload is not a JSON object: {e}"))
+        Rejection::new(
+            ErrorKind::MalformedJson,
+            format!("payload is not a JSON object: {e}"),
+        )
     })?;
     if let Some(f) = slots.repeated {
         return Err(invalid(f, "appears more than once"));
@@ -318,7 +324,10 @@ pub fn decode(payload: &[u8]) -> Result<Event<'_>, Rejection> {
             Some(v) => {
                 return Err(Rejection::new(
                     ErrorKind::UnsupportedVersion,
-                    format!("schema_version {v} is not supported (only 1), got {}", shown(raw)),
+                    format!(
+                        "schema_version {v} is not supported (only 1), got {}",
+                        shown(raw)
+                    ),
                 ))
             }
         }
@@ -536,7 +545,10 @@ fn repayment<'a>(r: &Reader<'a>) -> Result<Repayment<'a>, Rejection> {
 pub fn borrower_id_hint(payload: &[u8]) -> Option<String> {
     let slots: Slots<'_> = serde_json::from_slice(payload).ok()?;
     let r = Reader { slots };
-    r.opt_str(Field::BorrowerId).ok().flatten().map(Cow::into_owned)
+    r.opt_str(Field::BorrowerId)
+        .ok()
+        .flatten()
+        .map(Cow::into_owned)
 }
 
 #[cfg(test)]

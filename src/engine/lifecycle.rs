@@ -144,7 +144,8 @@ fn transition(
     };
     open.messages += 1;
     let id = alert_id(&b.id, loan_id, signal, slot.opened);
-    let (reason, metrics) = render::describe(signal, status, open.severity, facts, currency, &s.rules);
+    let (reason, metrics) =
+        render::describe(signal, status, open.severity, facts, currency, &s.rules);
     out.push(Output::Alert(AlertMessage {
         kind: "alert",
         message_id: format!("{id}#{}", open.messages),
@@ -223,8 +224,15 @@ pub fn escalate(b: &mut Borrower, now: DateTime<Utc>, s: &Settings, out: &mut Ve
             let why = if level == 2 && open.severity >= esc.immediate_level2_severity {
                 format!("reached {} and is escalated at once", open.severity)
             } else {
-                let after = if level == 1 { esc.level1_after_hours } else { esc.level2_after_hours };
-                format!("has stayed at {} or above for {after} h without acknowledgement", esc.min_severity)
+                let after = if level == 1 {
+                    esc.level1_after_hours
+                } else {
+                    esc.level2_after_hours
+                };
+                format!(
+                    "has stayed at {} or above for {after} h without acknowledgement",
+                    esc.min_severity
+                )
             };
             out.push(Output::Escalation(EscalationMessage {
                 kind: "escalation",

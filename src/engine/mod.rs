@@ -226,7 +226,9 @@ impl Engine {
                 }
             }
         }
-        let now = self.clock.map_or(event.occurred_at, |c| c.max(event.occurred_at));
+        let now = self
+            .clock
+            .map_or(event.occurred_at, |c| c.max(event.occurred_at));
         match self.apply_event(&event, known, now, out) {
             Ok(i) => {
                 self.borrowers[i].remember(hash);
@@ -236,7 +238,12 @@ impl Engine {
         }
     }
 
-    fn reject(&mut self, input: &Input<'_>, rejection: Rejection, out: &mut Vec<Output>) -> Outcome {
+    fn reject(
+        &mut self,
+        input: &Input<'_>,
+        rejection: Rejection,
+        out: &mut Vec<Output>,
+    ) -> Outcome {
         let kind = rejection.kind;
         out.push(Output::Rejected(rejected_message(input, rejection)));
         Outcome::Rejected(kind)

@@ -30,7 +30,9 @@ pub fn recommended_action(signal: Signal, status: AlertStatus, severity: Severit
         (Signal::Dpd, Severity::Medium) => "phone_call",
         (Signal::Dpd, Severity::High) => "field_visit",
         (Signal::Dpd, Severity::Critical) => "repossession_review",
-        (Signal::PaymentFailed, Severity::Info | Severity::Low | Severity::Medium) => "reminder_sms",
+        (Signal::PaymentFailed, Severity::Info | Severity::Low | Severity::Medium) => {
+            "reminder_sms"
+        }
         (Signal::PaymentFailed, _) => "phone_call",
         (Signal::IncomeDrop | Signal::PaymentToIncome, _) => "restructure_review",
         (Signal::Ltv | Signal::CollateralDrop, Severity::High | Severity::Critical) => {
@@ -57,7 +59,10 @@ pub fn describe(
     let mut m = Metrics::default();
     let sentence = match facts {
         Facts::LoanClosed(reason) => {
-            m.put("loan_closed_reason", Metric::Text(reason.as_str().to_owned()));
+            m.put(
+                "loan_closed_reason",
+                Metric::Text(reason.as_str().to_owned()),
+            );
             format!("Loan closed ({}).", reason.as_str())
         }
         Facts::NoOpenLoans => {
@@ -105,7 +110,10 @@ pub fn describe(
                     "{n} failed debit{} since the last received payment (latest: {r}).",
                     plural(*n)
                 ),
-                (n, None) => format!("{n} failed debit{} since the last received payment.", plural(*n)),
+                (n, None) => format!(
+                    "{n} failed debit{} since the last received payment.",
+                    plural(*n)
+                ),
             }
         }
         Facts::IncomeDrop(Some(d)) => {
@@ -190,8 +198,14 @@ pub fn describe(
             } else {
                 "collateral valuation"
             };
-            m.put("days_since", Metric::Int(*days))
-                .put(if *observed { "last_observed_on" } else { "loan_opened_on" }, Metric::Text(since.to_string()));
+            m.put("days_since", Metric::Int(*days)).put(
+                if *observed {
+                    "last_observed_on"
+                } else {
+                    "loan_opened_on"
+                },
+                Metric::Text(since.to_string()),
+            );
             if *observed {
                 format!("Latest {what} is {days} days old (from {since}).")
             } else {

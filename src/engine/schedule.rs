@@ -70,7 +70,12 @@ impl Terms {
     ///
     /// The first installment whose cumulative due exceeds paid + tolerance, if its due date is
     /// before today, sets DPD = today − due date.
-    pub fn delinquency(&self, paid: Decimal, tolerance: Decimal, today: NaiveDate) -> Option<Delinquency> {
+    pub fn delinquency(
+        &self,
+        paid: Decimal,
+        tolerance: Decimal,
+        today: NaiveDate,
+    ) -> Option<Delinquency> {
         let k = self.covered(paid, tolerance) + 1;
         if k > self.term_months {
             return None;
@@ -83,7 +88,8 @@ impl Terms {
         while due_before_today < self.term_months && self.due_date(due_before_today + 1) < today {
             due_before_today += 1;
         }
-        let arrears = (Decimal::from(due_before_today) * self.installment - paid).max(Decimal::ZERO);
+        let arrears =
+            (Decimal::from(due_before_today) * self.installment - paid).max(Decimal::ZERO);
         Some(Delinquency {
             dpd: u32::try_from((today - due_date).num_days()).unwrap_or(u32::MAX),
             installment_no: k,
@@ -147,7 +153,16 @@ mod tests {
         let t = terms("2024-01-31", 14, "1000");
         let got: Vec<String> = (1..=5).map(|k| t.due_date(k).to_string()).collect();
         // 2024 is a leap year: Feb 29; then back to the 31st.
-        assert_eq!(got, ["2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30", "2024-05-31"]);
+        assert_eq!(
+            got,
+            [
+                "2024-01-31",
+                "2024-02-29",
+                "2024-03-31",
+                "2024-04-30",
+                "2024-05-31"
+            ]
+        );
         assert_eq!(t.due_date(14).to_string(), "2025-02-28");
         let t = terms("2023-01-30", 3, "1000");
         assert_eq!(t.due_date(2).to_string(), "2023-02-28");
@@ -170,7 +185,10 @@ mod tests {
         }
         // A quotient that a 28-digit division would round up to an integer.
         let t = terms("2025-01-10", 120, "3");
-        assert_eq!(t.covered(d("5.9999999999999999999999999999"), Decimal::ZERO), 1);
+        assert_eq!(
+            t.covered(d("5.9999999999999999999999999999"), Decimal::ZERO),
+            1
+        );
     }
 
     #[test]
@@ -185,7 +203,9 @@ mod tests {
         let x = t.delinquency(d("0"), tol, date("2026-04-11")).unwrap();
         assert_eq!((x.dpd, x.arrears), (32, d("5000.00")));
         // A partial payment short by more than the tolerance does not cure.
-        let x = t.delinquency(d("2498.99"), tol, date("2026-03-20")).unwrap();
+        let x = t
+            .delinquency(d("2498.99"), tol, date("2026-03-20"))
+            .unwrap();
         assert_eq!((x.dpd, x.arrears), (10, d("1.01")));
         assert_eq!(t.delinquency(d("2499.00"), tol, date("2026-03-20")), None);
         // Fully paid: never past due.
@@ -216,9 +236,15 @@ mod tests {
         // 1,000.50 × 0.06 / 12 = 5.0025 → 5.00; 1,001.00 × 0.06 / 12 = 5.005 → 5.01.
         let mut t = terms("2025-02-01", 1, "100");
         t.principal = d("1001.00");
-        assert_eq!(t.outstanding_after(1), d("1001.00") - (d("100") - d("5.01")));
+        assert_eq!(
+            t.outstanding_after(1),
+            d("1001.00") - (d("100") - d("5.01"))
+        );
         t.principal = d("1000.50");
-        assert_eq!(t.outstanding_after(1), d("1000.50") - (d("100") - d("5.00")));
+        assert_eq!(
+            t.outstanding_after(1),
+            d("1000.50") - (d("100") - d("5.00"))
+        );
     }
 
     #[test]

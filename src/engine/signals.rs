@@ -252,7 +252,11 @@ pub fn evaluate(b: &Borrower, today: NaiveDate, rules: &RulesConfig, out: &mut V
     }
 
     let ic = &rules.income_drop;
-    let drop = income_drop(&b.incomes, ic.window_observations, ic.min_previous_observations);
+    let drop = income_drop(
+        &b.incomes,
+        ic.window_observations,
+        ic.min_previous_observations,
+    );
     let drop_sev = drop
         .as_ref()
         .and_then(|d| band(&ic.severity, |t| d.at_least(t.0)));
@@ -321,7 +325,10 @@ pub fn evaluate(b: &Borrower, today: NaiveDate, rules: &RulesConfig, out: &mut V
         out,
         has_loans,
         Signal::StaleIncome,
-        enabled(si.enabled, (days >= i64::from(si.after_days)).then_some(si.severity)),
+        enabled(
+            si.enabled,
+            (days >= i64::from(si.after_days)).then_some(si.severity),
+        ),
         Facts::Stale {
             days,
             since,
@@ -335,7 +342,10 @@ pub fn evaluate(b: &Borrower, today: NaiveDate, rules: &RulesConfig, out: &mut V
         out.push(Desired {
             loan: Some(i),
             signal: Signal::StaleValuation,
-            severity: enabled(sv.enabled, (days >= i64::from(sv.after_days)).then_some(sv.severity)),
+            severity: enabled(
+                sv.enabled,
+                (days >= i64::from(sv.after_days)).then_some(sv.severity),
+            ),
             facts: Facts::Stale {
                 days,
                 since,
@@ -354,8 +364,9 @@ pub fn evaluate(b: &Borrower, today: NaiveDate, rules: &RulesConfig, out: &mut V
         worst(&|i| points(&ew.failure_points, |t| figures[i].failures >= *t)),
         drop.as_ref()
             .map_or(0, |d| points(&ew.income_drop_points, |t| d.at_least(t.0))),
-        pti.as_ref()
-            .map_or(0, |p| points(&ew.payment_to_income_points, |t| p.above(t.0))),
+        pti.as_ref().map_or(0, |p| {
+            points(&ew.payment_to_income_points, |t| p.above(t.0))
+        }),
         worst(&|i| points(&ew.ltv_points, |t| ltv_at_least(&b.loans[i], t.0))),
         if figures.iter().any(|f| {
             f.collateral_drop

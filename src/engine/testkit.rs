@@ -98,7 +98,12 @@ pub fn line(m: &Value) -> String {
             s("severity"),
             s("event_time")
         ),
-        "escalation" => format!("{} {} {}", s("escalation_id"), s("severity"), s("event_time")),
+        "escalation" => format!(
+            "{} {} {}",
+            s("escalation_id"),
+            s("severity"),
+            s("event_time")
+        ),
         _ => format!("rejected {}", s("error_kind")),
     }
 }
@@ -113,7 +118,14 @@ pub fn loan(borrower: &str, loan: &str, occurred_at: &str, first_due: &str) -> V
     })
 }
 
-pub fn pay(borrower: &str, loan: &str, occurred_at: &str, payment: &str, amount: &str, status: &str) -> Value {
+pub fn pay(
+    borrower: &str,
+    loan: &str,
+    occurred_at: &str,
+    payment: &str,
+    amount: &str,
+    status: &str,
+) -> Value {
     json!({
         "type": "repayment", "borrower_id": borrower, "occurred_at": occurred_at, "loan_id": loan,
         "payment_id": payment, "amount": amount, "currency": "CNY", "status": status

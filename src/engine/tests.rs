@@ -23,12 +23,28 @@ fn matching(lines: Vec<String>, pat: &str) -> Vec<String> {
 fn message_ids_count_lifecycle_messages_and_alert_ids_count_alerts() {
     let mut k = opened();
     k.advance("2026-02-17T00:00:00+08:00");
-    k.send(pay("B1", "L1", "2026-02-18T10:00:00+08:00", "P1", "3000.00", "received"));
+    k.send(pay(
+        "B1",
+        "L1",
+        "2026-02-18T10:00:00+08:00",
+        "P1",
+        "3000.00",
+        "received",
+    ));
     k.advance("2026-03-11T00:00:00+08:00");
-    let msgs: Vec<_> = k.take().into_iter().filter(|m| m["signal"] == "dpd").collect();
+    let msgs: Vec<_> = k
+        .take()
+        .into_iter()
+        .filter(|m| m["signal"] == "dpd")
+        .collect();
     let ids: Vec<(&str, &str)> = msgs
         .iter()
-        .map(|m| (m["message_id"].as_str().unwrap(), m["alert_id"].as_str().unwrap()))
+        .map(|m| {
+            (
+                m["message_id"].as_str().unwrap(),
+                m["alert_id"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         ids,
@@ -69,7 +85,11 @@ fn level_1_after_24h_and_level_2_after_72h_at_high() {
 fn escalation_notices_carry_the_contract_fields() {
     let mut k = opened();
     k.advance("2026-03-13T00:00:00+08:00");
-    let e = k.take().into_iter().find(|m| m["kind"] == "escalation").unwrap();
+    let e = k
+        .take()
+        .into_iter()
+        .find(|m| m["kind"] == "escalation")
+        .unwrap();
     assert_eq!(e["escalation_id"], "B1/L1/dpd/1/L1");
     assert_eq!(e["message_id"], "B1/L1/dpd/1/L1");
     assert_eq!(e["alert_id"], "B1/L1/dpd/1");
@@ -89,7 +109,10 @@ fn an_ack_stops_escalation_but_the_alert_stays_open() {
     let mut k = opened();
     k.advance("2026-03-13T00:00:00+08:00"); // L1 sent
     k.take();
-    assert_eq!(k.send(ack("B1", "2026-03-14T00:00:00+08:00", "B1/L1/dpd/1")), Outcome::Applied(super::event::EventType::AlertAck));
+    assert_eq!(
+        k.send(ack("B1", "2026-03-14T00:00:00+08:00", "B1/L1/dpd/1")),
+        Outcome::Applied(super::event::EventType::AlertAck)
+    );
     k.advance("2026-06-01T00:00:00+08:00");
     let lines = k.lines();
     assert!(matching(lines.clone(), "/dpd/1/L").is_empty(), "{lines:?}");
@@ -120,7 +143,14 @@ fn dropping_below_high_resets_the_escalation_count() {
     // High at 2026-03-12 00:00; at 12:00 a payment brings DPD back under 30 (installment 2 due
     // 2026-03-10 is then the first unpaid one: DPD 2 → low).
     k.advance("2026-03-12T12:00:00+08:00");
-    k.send(pay("B1", "L1", "2026-03-12T12:00:00+08:00", "P1", "3000.00", "received"));
+    k.send(pay(
+        "B1",
+        "L1",
+        "2026-03-12T12:00:00+08:00",
+        "P1",
+        "3000.00",
+        "received",
+    ));
     // Installment 2 (due 2026-03-10) reaches DPD 30 on 2026-04-09: high again, L1 24 h later.
     k.advance("2026-04-11T00:00:00+08:00");
     let lines = k.lines();
@@ -142,7 +172,14 @@ fn dropping_below_high_resets_the_escalation_count() {
 fn acks_of_unknown_resolved_and_foreign_alerts() {
     let mut k = opened();
     k.advance("2026-02-11T00:00:00+08:00");
-    k.send(pay("B1", "L1", "2026-02-12T10:00:00+08:00", "P1", "3000.00", "received"));
+    k.send(pay(
+        "B1",
+        "L1",
+        "2026-02-12T10:00:00+08:00",
+        "P1",
+        "3000.00",
+        "received",
+    ));
     k.take();
     for (alert_id, want) in [
         ("B1/L1/dpd/1", None), // resolved: accepted, no change
@@ -195,7 +232,10 @@ fn a_rejected_event_id_is_not_remembered() {
     let mut p = json!({"event_id": "pay-1", "type": "repayment", "borrower_id": "B1",
         "occurred_at": "2026-02-09T10:00:00+08:00", "loan_id": "L1", "payment_id": "P1",
         "amount": "3000.00", "currency": "USD", "status": "received"});
-    assert_eq!(k.send(p.clone()), Outcome::Rejected(ErrorKind::CurrencyMismatch));
+    assert_eq!(
+        k.send(p.clone()),
+        Outcome::Rejected(ErrorKind::CurrencyMismatch)
+    );
     p["currency"] = json!("CNY");
     assert!(matches!(k.send(p), Outcome::Applied(_)));
 }
@@ -204,8 +244,18 @@ fn a_rejected_event_id_is_not_remembered() {
 fn invalid_events_do_not_move_the_clock_but_state_rejections_do() {
     let mut k = opened();
     let clock = k.engine.clock();
-    let mut bad = pay("B1", "L1", "2026-03-01T10:00:00+08:00", "P1", "-5", "received");
-    assert_eq!(k.send(bad.clone()), Outcome::Rejected(ErrorKind::InvalidValue));
+    let mut bad = pay(
+        "B1",
+        "L1",
+        "2026-03-01T10:00:00+08:00",
+        "P1",
+        "-5",
+        "received",
+    );
+    assert_eq!(
+        k.send(bad.clone()),
+        Outcome::Rejected(ErrorKind::InvalidValue)
+    );
     assert_eq!(k.engine.clock(), clock);
     bad["amount"] = json!("5");
     bad["loan_id"] = json!("L9");
@@ -226,20 +276,44 @@ fn invalid_events_do_not_move_the_clock_but_state_rejections_do() {
 fn state_rejections_have_their_kinds() {
     let mut k = opened();
     let cases = [
-        (loan("B1", "L1", OPEN, "2026-02-10"), ErrorKind::DuplicateLoan),
-        (pay("B1", "L9", OPEN, "P1", "1", "received"), ErrorKind::UnknownLoan),
-        (pay("B2", "L1", OPEN, "P1", "1", "received"), ErrorKind::UnknownLoan),
-        (pay("B1", "L1", OPEN, "P1", "1", "reversed"), ErrorKind::UnknownPayment),
+        (
+            loan("B1", "L1", OPEN, "2026-02-10"),
+            ErrorKind::DuplicateLoan,
+        ),
+        (
+            pay("B1", "L9", OPEN, "P1", "1", "received"),
+            ErrorKind::UnknownLoan,
+        ),
+        (
+            pay("B2", "L1", OPEN, "P1", "1", "received"),
+            ErrorKind::UnknownLoan,
+        ),
+        (
+            pay("B1", "L1", OPEN, "P1", "1", "reversed"),
+            ErrorKind::UnknownPayment,
+        ),
         (valuation("B1", "L9", OPEN, "1"), ErrorKind::UnknownLoan),
         (close("B1", "L9", OPEN, "paid_off"), ErrorKind::UnknownLoan),
     ];
     for (event, kind) in cases {
         assert_eq!(k.send(event.clone()), Outcome::Rejected(kind), "{event}");
     }
-    assert!(matches!(k.send(pay("B1", "L1", OPEN, "P1", "10", "received")), Outcome::Applied(_)));
-    assert_eq!(k.send(pay("B1", "L1", OPEN, "P1", "10", "received")), Outcome::Rejected(ErrorKind::DuplicatePayment));
-    assert!(matches!(k.send(pay("B1", "L1", OPEN, "P1", "10", "reversed")), Outcome::Applied(_)));
-    assert_eq!(k.send(pay("B1", "L1", OPEN, "P1", "10", "reversed")), Outcome::Rejected(ErrorKind::DuplicatePayment));
+    assert!(matches!(
+        k.send(pay("B1", "L1", OPEN, "P1", "10", "received")),
+        Outcome::Applied(_)
+    ));
+    assert_eq!(
+        k.send(pay("B1", "L1", OPEN, "P1", "10", "received")),
+        Outcome::Rejected(ErrorKind::DuplicatePayment)
+    );
+    assert!(matches!(
+        k.send(pay("B1", "L1", OPEN, "P1", "10", "reversed")),
+        Outcome::Applied(_)
+    ));
+    assert_eq!(
+        k.send(pay("B1", "L1", OPEN, "P1", "10", "reversed")),
+        Outcome::Rejected(ErrorKind::DuplicatePayment)
+    );
     let mut usd = income("B1", OPEN, "100");
     usd["currency"] = json!("USD");
     assert_eq!(k.send(usd), Outcome::Rejected(ErrorKind::CurrencyMismatch));
@@ -252,9 +326,21 @@ fn state_rejections_have_their_kinds() {
 fn closing_a_loan_resolves_its_alerts_and_the_id_can_open_again() {
     let mut k = opened();
     k.advance("2026-02-11T00:00:00+08:00");
-    k.send(pay("B1", "L1", "2026-02-11T10:00:00+08:00", "P1", "3000.00", "failed"));
+    k.send(pay(
+        "B1",
+        "L1",
+        "2026-02-11T10:00:00+08:00",
+        "P1",
+        "3000.00",
+        "failed",
+    ));
     k.take();
-    k.send(close("B1", "L1", "2026-02-12T10:00:00+08:00", "repossessed"));
+    k.send(close(
+        "B1",
+        "L1",
+        "2026-02-12T10:00:00+08:00",
+        "repossessed",
+    ));
     let msgs = k.take();
     let lines: Vec<String> = msgs.iter().map(line).collect();
     assert_eq!(
@@ -268,14 +354,20 @@ fn closing_a_loan_resolves_its_alerts_and_the_id_can_open_again() {
     // Reopening the same loan id continues its alert numbering.
     k.send(loan("B1", "L1", "2026-02-13T10:00:00+08:00", "2026-02-10"));
     k.advance("2026-02-14T00:00:00+08:00");
-    assert_eq!(matching(k.lines(), "/dpd/"), ["B1/L1/dpd/2#1 firing low 2026-02-13T10:00:00+08:00"]);
+    assert_eq!(
+        matching(k.lines(), "/dpd/"),
+        ["B1/L1/dpd/2#1 firing low 2026-02-13T10:00:00+08:00"]
+    );
 }
 
 #[test]
 fn wall_clock_mode_rejects_events_too_far_ahead() {
     let mut k = Kit::external(300);
     k.advance("2026-01-05T10:00:00+08:00");
-    assert!(matches!(k.send(loan("B1", "L1", "2026-01-05T10:05:00+08:00", "2026-02-10")), Outcome::Applied(_)));
+    assert!(matches!(
+        k.send(loan("B1", "L1", "2026-01-05T10:05:00+08:00", "2026-02-10")),
+        Outcome::Applied(_)
+    ));
     assert_eq!(
         k.send(loan("B1", "L2", "2026-01-05T10:05:01+08:00", "2026-02-10")),
         Outcome::Rejected(ErrorKind::FutureEvent)
@@ -311,7 +403,10 @@ fn rejections_carry_source_key_and_payload() {
     assert_eq!(msgs[0]["source"], "test/1");
     assert_eq!(msgs[0]["error_kind"], "unknown_type");
     assert_eq!(msgs[0]["key"], "B7");
-    assert_eq!(msgs[0]["payload"], "{\"borrower_id\":\"B7\",\"type\":\"nope\"}");
+    assert_eq!(
+        msgs[0]["payload"],
+        "{\"borrower_id\":\"B7\",\"type\":\"nope\"}"
+    );
     assert_eq!(msgs[1]["error_kind"], "malformed_json");
     assert_eq!(msgs[1]["payload_base64"], "//57");
     assert!(msgs[1].get("payload").is_none());

@@ -76,7 +76,10 @@ mod tests {
         let tz: Tz = "Asia/Shanghai".parse().unwrap();
         let d = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
         assert_eq!(start_of_day(d, tz), utc("2026-03-09T16:00:00Z"));
-        assert_eq!(format_instant(start_of_day(d, tz), tz), "2026-03-10T00:00:00+08:00");
+        assert_eq!(
+            format_instant(start_of_day(d, tz), tz),
+            "2026-03-10T00:00:00+08:00"
+        );
     }
 
     #[test]
@@ -86,6 +89,9 @@ mod tests {
         let d = NaiveDate::from_ymd_opt(2022, 9, 11).unwrap();
         let start = start_of_day(d, tz);
         assert_eq!(business_date(start, tz), d);
-        assert_eq!(business_date(start - Duration::seconds(1), tz), d.pred_opt().unwrap());
+        assert_eq!(
+            business_date(start - Duration::seconds(1), tz),
+            d.pred_opt().unwrap()
+        );
     }
 }

@@ -168,7 +168,13 @@ mod tests {
             .collect();
         assert_eq!(
             loan,
-            ["dpd", "payment_failed", "ltv", "collateral_drop", "stale_valuation"]
+            [
+                "dpd",
+                "payment_failed",
+                "ltv",
+                "collateral_drop",
+                "stale_valuation"
+            ]
         );
     }
 }

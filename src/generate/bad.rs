@@ -34,7 +34,12 @@ const ALL: [BadKind; 8] = [
     BadKind::UnknownLoan,
 ];
 
-const UNKNOWN_TYPES: [&str; 4] = ["loan_restructured", "payment_plan", "credit_check", "collateral_revaluation"];
+const UNKNOWN_TYPES: [&str; 4] = [
+    "loan_restructured",
+    "payment_plan",
+    "credit_check",
+    "collateral_revaluation",
+];
 
 /// Writes one malformed line (with its newline) derived from `ev` into `out`.
 pub(crate) fn write_bad(
@@ -58,7 +63,15 @@ pub(crate) fn write_bad(
     out.push(b'\n');
 }
 
-fn apply(kind: BadKind, line: &mut Vec<u8>, rng: &mut ChaCha8Rng, ctx: &Ctx, b: &Borrower, ev: &Event, n: u64) -> bool {
+fn apply(
+    kind: BadKind,
+    line: &mut Vec<u8>,
+    rng: &mut ChaCha8Rng,
+    ctx: &Ctx,
+    b: &Borrower,
+    ev: &Event,
+    n: u64,
+) -> bool {
     match kind {
         BadKind::Truncated => {
             // Any proper prefix of an object that lacks its closing brace is invalid JSON.
@@ -85,7 +98,13 @@ fn apply(kind: BadKind, line: &mut Vec<u8>, rng: &mut ChaCha8Rng, ctx: &Ctx, b: 
         BadKind::MissingField => {
             const COMMON: [&str; 4] = ["event_id", "type", "borrower_id", "occurred_at"];
             let specific: &[&str] = match ev.kind {
-                Kind::LoanOpened => &["loan_id", "principal", "term_months", "installment_amount", "first_due_date"],
+                Kind::LoanOpened => &[
+                    "loan_id",
+                    "principal",
+                    "term_months",
+                    "installment_amount",
+                    "first_due_date",
+                ],
                 Kind::Repayment { .. } => &["loan_id", "payment_id", "amount", "status"],
                 Kind::Income { .. } => &["monthly_income", "source"],
                 Kind::Valuation { .. } => &["loan_id", "value", "source"],
@@ -93,7 +112,10 @@ fn apply(kind: BadKind, line: &mut Vec<u8>, rng: &mut ChaCha8Rng, ctx: &Ctx, b: 
                 Kind::Ack { .. } | Kind::AckCandidate { .. } => &["alert_id", "acked_by"],
             };
             let i = rng.gen_range(0..COMMON.len() + specific.len());
-            let name = COMMON.get(i).copied().or_else(|| specific.get(i - COMMON.len()).copied());
+            let name = COMMON
+                .get(i)
+                .copied()
+                .or_else(|| specific.get(i - COMMON.len()).copied());
             name.is_some_and(|name| remove_field(line, name))
         }
         BadKind::NegativeAmount => {
@@ -121,18 +143,30 @@ fn apply(kind: BadKind, line: &mut Vec<u8>, rng: &mut ChaCha8Rng, ctx: &Ctx, b: 
                 return false;
             };
             // `v` is the opening quote of "YYYY-MM-DDTHH:MM:SS+HH:MM".
-            let good: Vec<u8> = line.get(v + 1..v + 26).map(<[u8]>::to_vec).unwrap_or_default();
+            let good: Vec<u8> = line
+                .get(v + 1..v + 26)
+                .map(<[u8]>::to_vec)
+                .unwrap_or_default();
             if good.len() != 25 {
                 return false;
             }
             let mut bad = good.clone();
             match rng.gen_range(0..5) {
-                0 => bad.truncate(19),     // no offset
-                1 => bad[5..7].copy_from_slice(b"13"), // month 13
+                0 => bad.truncate(19),                   // no offset
+                1 => bad[5..7].copy_from_slice(b"13"),   // month 13
                 2 => bad[11..13].copy_from_slice(b"25"), // hour 25
                 3 => {
                     // DD/MM/YYYY HH:MM
-                    bad = [&good[8..10], b"/", &good[5..7], b"/", &good[0..4], b" ", &good[11..16]].concat();
+                    bad = [
+                        &good[8..10],
+                        b"/",
+                        &good[5..7],
+                        b"/",
+                        &good[0..4],
+                        b" ",
+                        &good[11..16],
+                    ]
+                    .concat();
                 }
                 _ => bad = b"yesterday".to_vec(),
             }
@@ -147,7 +181,10 @@ fn apply(kind: BadKind, line: &mut Vec<u8>, rng: &mut ChaCha8Rng, ctx: &Ctx, b: 
             true
         }
         BadKind::UnknownLoan => {
-            if !matches!(ev.kind, Kind::Repayment { .. } | Kind::Valuation { .. } | Kind::Closed { .. }) {
+            if !matches!(
+                ev.kind,
+                Kind::Repayment { .. } | Kind::Valuation { .. } | Kind::Closed { .. }
+            ) {
                 return false;
             }
             // Loan sequence 9 never exists (a borrower has at most 2 loans).
@@ -213,9 +250,13 @@ mod tests {
 
     #[test]
     fn field_surgery() {
-        let mut l = br#"{"event_id":"X-1","type":"repayment","amount":"5.00","term_months":12}"#.to_vec();
+        let mut l =
+            br#"{"event_id":"X-1","type":"repayment","amount":"5.00","term_months":12}"#.to_vec();
         assert!(remove_field(&mut l, "event_id"));
-        assert_eq!(l, br#"{"type":"repayment","amount":"5.00","term_months":12}"#);
+        assert_eq!(
+            l,
+            br#"{"type":"repayment","amount":"5.00","term_months":12}"#
+        );
         assert!(remove_field(&mut l, "term_months"));
         assert_eq!(l, br#"{"type":"repayment","amount":"5.00"}"#);
         assert!(replace_string_value(&mut l, "type", b"nope"));

@@ -16,7 +16,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::ctx::{add_days, add_months, key, Ctx};
 use super::event::{Event, Kind, PayStatus, Queued};
-use super::loan::{annuity, CloseReason, DpdMirror, Loan, CARS};
+use super::loan::{make_loan, Loan};
 
 /// Repayment behaviour of a borrower (drawn once).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -299,7 +299,14 @@ impl Borrower {
 
     /// Queues an event at local `date` + `secs`; returns false (and queues nothing) when that
     /// instant lies outside the book.
-    pub(super) fn push(&mut self, ctx: &Ctx, loan: usize, date: NaiveDate, secs: u32, kind: Kind) -> bool {
+    pub(super) fn push(
+        &mut self,
+        ctx: &Ctx,
+        loan: usize,
+        date: NaiveDate,
+        secs: u32,
+        kind: Kind,
+    ) -> bool {
         let Some((t, off)) = ctx.at(date, secs) else {
             return false;
         };
@@ -319,108 +326,4 @@ impl Borrower {
     pub(super) fn business_secs(&mut self) -> u32 {
         self.rng.gen_range(9 * 3600..18 * 3600)
     }
-}
-
-fn make_loan(rng: &mut ChaCha8Rng, ctx: &Ctx, seq: u8, open_date: NaiveDate, class: Class) -> Loan {
-    const VIN_CHARS: &[u8] = b"ABCDEFGHJKLMNPRSTUVWXYZ0123456789";
-    let open_secs = rng.gen_range(9 * 3600..17 * 3600);
-    let term = match rng.gen_range(0..100) {
-        0..=9 => 12,
-        10..=29 => 24,
-        30..=64 => 36,
-        65..=79 => 48,
-        _ => 60,
-    };
-    let rate_bp = rng.gen_range(300..=1200);
-    let u: f64 = rng.gen();
-    // 50k–400k CNY, skewed towards smaller loans, in whole hundreds of yuan.
-    let yuan = 50_000.0 + 350_000.0 * u.powf(1.7);
-    let principal = ((yuan / 100.0).round() as i64 * 10_000).clamp(5_000_000, 40_000_000);
-    let ratio = if rng.gen_bool(0.05) {
-        rng.gen_range(0.85..1.0)
-    } else {
-        rng.gen_range(1.05..1.4)
-    };
-    let collateral = (principal as f64 * ratio / 10_000.0).round() as i64 * 10_000;
-    let first_due = add_months(open_date, 1);
-    let inst = annuity(principal, rate_bp, term);
-    let mut vin = [b'L'; 17];
-    for c in vin.iter_mut().skip(1) {
-        *c = VIN_CHARS[rng.gen_range(0..VIN_CHARS.len())];
-    }
-    let car = rng.gen_range(0..CARS.len()) as u8;
-    let new_car = rng.gen_bool(0.7);
-    let year = open_date.year() - if new_car { 0 } else { rng.gen_range(1..=5) };
-    let branch: u8 = rng.gen_range(1..=20);
-    let manager = (branch - 1) * 2 + rng.gen_range(1..=2);
-    let dealer = (branch - 1) * 3 + rng.gen_range(1..=3);
-    let stop = (class == Class::Default && seq == 1).then(|| rng.gen_range(2..=10u32).min(term));
-    let early_exit = if class == Class::Default {
-        None
-    } else {
-        let r: f64 = rng.gen();
-        let e = rng.gen_range(4..=15u32);
-        let reason = if r < 0.03 {
-            Some(CloseReason::PaidOff)
-        } else if r < 0.045 {
-            Some(CloseReason::Refinanced)
-        } else {
-            None
-        };
-        reason.filter(|_| e < term).map(|r| (e, r))
-    };
-    let revalue = rng.gen_bool(0.88);
-    let accident = rng
-        .gen_bool(0.01)
-        .then(|| (add_days(open_date, rng.gen_range(60..=540)), rng.gen_range(0.5..0.7)));
-    let km_per_day = rng.gen_range(8_000.0..30_000.0) / 365.0;
-    let odo0 = if new_car {
-        rng.gen_range(5.0..60.0)
-    } else {
-        rng.gen_range(10_000.0..90_000.0)
-    };
-    let last_k = stop.map_or(term, |s| (s + 1).min(term));
-    let mut loan = Loan {
-        seq,
-        open_date,
-        open_secs,
-        principal,
-        rate_bp,
-        term,
-        first_due,
-        inst,
-        collateral,
-        vin,
-        car,
-        year,
-        branch,
-        dealer,
-        manager,
-        stop,
-        early_exit,
-        revalue,
-        accident,
-        km_per_day,
-        odo0,
-        open_key: clamp_key(ctx, key(open_date)),
-        next_k: 1,
-        last_k,
-        inst_key: 0,
-        val_j: 0,
-        val_date: open_date,
-        val_key: i64::MAX,
-        acc_key: accident.map_or(i64::MAX, |(d, _)| clamp_key(ctx, key(d))),
-        planned_paid: 0,
-        last_pay_date: open_date,
-        pay_no: 0,
-        ended: false,
-        close_date: None,
-        live: false,
-        mirror: DpdMirror::default(),
-    };
-    loan.inst_key = clamp_key(ctx, key(add_days(loan.due(1), -3)));
-    if revalue {
-        super::script::advance_valuation(&mut loan, rng, ctx);
-    }
-    loan
 }

@@ -22,7 +22,8 @@ pub(crate) fn days(d: NaiveDate) -> i64 {
 
 /// `d` plus `m` calendar months, day clamped to the month's end (chrono semantics).
 pub(crate) fn add_months(d: NaiveDate, m: u32) -> NaiveDate {
-    d.checked_add_months(Months::new(m)).unwrap_or(NaiveDate::MAX)
+    d.checked_add_months(Months::new(m))
+        .unwrap_or(NaiveDate::MAX)
 }
 
 /// `d` plus `n` days (saturating at the calendar's end).
@@ -67,7 +68,9 @@ impl Ctx {
         let end_date = opts
             .start
             .checked_add_months(Months::new(opts.months))
-            .ok_or_else(|| GenerateError::InvalidOptions("start + months is out of range".into()))?;
+            .ok_or_else(|| {
+                GenerateError::InvalidOptions("start + months is out of range".into())
+            })?;
         let tz = opts.time_zone;
         let start_days = days(opts.start);
         let n = usize::try_from(days(end_date) - start_days + 1).unwrap_or(0);
@@ -186,7 +189,11 @@ mod tests {
 
     #[test]
     fn fast_path_agrees_with_chrono_across_dst() {
-        for tz in [chrono_tz::Europe::Berlin, chrono_tz::America::Santiago, chrono_tz::Asia::Shanghai] {
+        for tz in [
+            chrono_tz::Europe::Berlin,
+            chrono_tz::America::Santiago,
+            chrono_tz::Asia::Shanghai,
+        ] {
             let opts = GenerateOptions {
                 borrowers: 1,
                 months: 24,

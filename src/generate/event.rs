@@ -22,8 +22,11 @@ pub(crate) enum PayStatus {
     Reversed,
 }
 
-pub(crate) const FAILURE_REASONS: [&str; 3] =
-    ["insufficient_funds", "account_frozen", "debit_limit_exceeded"];
+pub(crate) const FAILURE_REASONS: [&str; 3] = [
+    "insufficient_funds",
+    "account_frozen",
+    "debit_limit_exceeded",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum IncomeSource {

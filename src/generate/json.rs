@@ -176,7 +176,10 @@ pub(crate) fn render(buf: &mut Vec<u8>, ctx: &Ctx, b: &Borrower, ev: &Event, id:
             buf.push(b'"');
             money_field(buf, "installment_amount", l.inst);
             money_field(buf, "collateral_value", l.collateral);
-            let (make, model) = CARS.get(usize::from(l.car)).copied().unwrap_or(("BYD", "Han"));
+            let (make, model) = CARS
+                .get(usize::from(l.car))
+                .copied()
+                .unwrap_or(("BYD", "Han"));
             buf.extend_from_slice(b",\"vehicle\":{\"vin\":\"");
             buf.extend_from_slice(&l.vin);
             buf.extend_from_slice(b"\",\"make\":\"");
@@ -199,7 +202,14 @@ pub(crate) fn render(buf: &mut Vec<u8>, ctx: &Ctx, b: &Borrower, ev: &Event, id:
             push_padded(buf, u64::from(l.dealer), 3);
             buf.push(b'"');
         }
-        (Kind::Repayment { pay_no, amount, status }, Some(l)) => {
+        (
+            Kind::Repayment {
+                pay_no,
+                amount,
+                status,
+            },
+            Some(l),
+        ) => {
             loan_id_field(buf, ctx, b.num, l);
             key(buf, "payment_id");
             buf.extend_from_slice(b"\"P-");
@@ -214,12 +224,22 @@ pub(crate) fn render(buf: &mut Vec<u8>, ctx: &Ctx, b: &Borrower, ev: &Event, id:
                 PayStatus::Reversed => str_field(buf, "status", "reversed"),
                 PayStatus::Failed(r) => {
                     str_field(buf, "status", "failed");
-                    let reason = FAILURE_REASONS.get(usize::from(r)).copied().unwrap_or("insufficient_funds");
+                    let reason = FAILURE_REASONS
+                        .get(usize::from(r))
+                        .copied()
+                        .unwrap_or("insufficient_funds");
                     str_field(buf, "failure_reason", reason);
                 }
             }
         }
-        (Kind::Income { amount, source, period }, _) => {
+        (
+            Kind::Income {
+                amount,
+                source,
+                period,
+            },
+            _,
+        ) => {
             money_field(buf, "monthly_income", amount);
             str_field(buf, "currency", "CNY");
             str_field(buf, "source", source.as_str());
@@ -230,7 +250,14 @@ pub(crate) fn render(buf: &mut Vec<u8>, ctx: &Ctx, b: &Borrower, ev: &Event, id:
             push_2(buf, period.1);
             buf.push(b'"');
         }
-        (Kind::Valuation { value, source, mileage }, Some(l)) => {
+        (
+            Kind::Valuation {
+                value,
+                source,
+                mileage,
+            },
+            Some(l),
+        ) => {
             loan_id_field(buf, ctx, b.num, l);
             money_field(buf, "value", value);
             str_field(buf, "currency", "CNY");
@@ -242,7 +269,14 @@ pub(crate) fn render(buf: &mut Vec<u8>, ctx: &Ctx, b: &Borrower, ev: &Event, id:
             loan_id_field(buf, ctx, b.num, l);
             str_field(buf, "reason", reason.as_str());
         }
-        (Kind::Ack { episode, collector, note }, Some(l)) => {
+        (
+            Kind::Ack {
+                episode,
+                collector,
+                note,
+            },
+            Some(l),
+        ) => {
             key(buf, "alert_id");
             buf.push(b'"');
             push_borrower_id(buf, ctx, b.num);
@@ -255,7 +289,10 @@ pub(crate) fn render(buf: &mut Vec<u8>, ctx: &Ctx, b: &Borrower, ev: &Event, id:
             buf.extend_from_slice(b"\"collector-");
             push_padded(buf, u64::from(collector), 2);
             buf.push(b'"');
-            let note = ACK_NOTES.get(usize::from(note)).copied().unwrap_or(ACK_NOTES[0]);
+            let note = ACK_NOTES
+                .get(usize::from(note))
+                .copied()
+                .unwrap_or(ACK_NOTES[0]);
             str_field(buf, "note", note);
         }
         // Unreachable by construction (every loan-scoped event names an existing loan and
@@ -285,8 +322,14 @@ mod tests {
         assert_eq!(s(|b| push_padded(b, 0, 2)), "00");
         // 2025-03-10T01:15:00Z shown at +08:00.
         let t = 1_741_569_300;
-        assert_eq!(s(|b| push_datetime(b, t, 8 * 3600)), "2025-03-10T09:15:00+08:00");
-        assert_eq!(s(|b| push_datetime(b, t, -(5 * 3600 + 30 * 60))), "2025-03-09T19:45:00-05:30");
+        assert_eq!(
+            s(|b| push_datetime(b, t, 8 * 3600)),
+            "2025-03-10T09:15:00+08:00"
+        );
+        assert_eq!(
+            s(|b| push_datetime(b, t, -(5 * 3600 + 30 * 60))),
+            "2025-03-09T19:45:00-05:30"
+        );
         assert_eq!(s(|b| push_datetime(b, t, 0)), "2025-03-10T01:15:00+00:00");
     }
 }

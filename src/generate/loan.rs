@@ -1,11 +1,15 @@
 //! One loan of a synthetic borrower: terms, schedule maths, script cursors and the mirror of
 //! the engine's days-past-due alert episodes (used to address `alert_ack`s).
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, MathematicalOps, RoundingStrategy};
 
-use super::ctx::{add_days, add_months, Ctx};
+use super::borrower::{clamp_key, Class};
+use super::ctx::{add_days, add_months, key, Ctx};
+use super::script::advance_valuation;
 
 /// The engine's default `arrears_tolerance` (1.00) in cents.
 pub(crate) const ARREARS_TOLERANCE: i64 = 100;
@@ -94,8 +98,6 @@ pub(crate) struct Loan {
     pub stop: Option<u32>,
     /// Prepay everything right after installment `.0` and close for reason `.1`.
     pub early_exit: Option<(u32, CloseReason)>,
-    /// Whether the loan is ever revalued after origination.
-    pub revalue: bool,
     /// Accident: appraisal date and permanent value factor.
     pub accident: Option<(NaiveDate, f64)>,
     pub km_per_day: f64,
@@ -182,11 +184,15 @@ impl Loan {
     /// Market value of the vehicle on `date` (cents, before noise): ~20 % depreciation in the
     /// first year, ~10 %/year after, times the accident factor once appraised.
     pub(crate) fn market_value(&self, date: NaiveDate) -> f64 {
-        let age = (super::ctx::days(date) - super::ctx::days(self.open_date)).max(0) as f64 / 365.25;
+        let age =
+            (super::ctx::days(date) - super::ctx::days(self.open_date)).max(0) as f64 / 365.25;
+        // Piecewise linear (basic IEEE operations only, so output is portable).
         let dep = if age <= 1.0 {
             1.0 - 0.2 * age
         } else {
-            0.8 * 0.9f64.powf(age - 1.0)
+            let y = age - 1.0;
+            let n = y.floor();
+            0.8 * 0.9f64.powi(n as i32) * (1.0 - 0.1 * (y - n))
         };
         let acc = match self.accident {
             Some((d, f)) if date >= d => f,
@@ -217,7 +223,10 @@ pub(crate) fn annuity(principal: i64, rate_bp: u32, term: u32) -> i64 {
         }
         let r = Decimal::new(i64::from(rate_bp), 4).checked_div(Decimal::from(12))?;
         let f = (Decimal::ONE + r).checked_powu(u64::from(term))?;
-        let a = p.checked_mul(r)?.checked_mul(f)?.checked_div(f - Decimal::ONE)?;
+        let a = p
+            .checked_mul(r)?
+            .checked_mul(f)?
+            .checked_div(f - Decimal::ONE)?;
         a.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
             .checked_mul(Decimal::ONE_HUNDRED)?
             .to_i64()
@@ -232,6 +241,119 @@ pub(crate) fn annuity(principal: i64, rate_bp: u32, term: u32) -> i64 {
         };
         a.round() as i64
     })
+}
+
+/// Draws one loan of a borrower of `class`, opened on `open_date`.
+pub(super) fn make_loan(
+    rng: &mut ChaCha8Rng,
+    ctx: &Ctx,
+    seq: u8,
+    open_date: NaiveDate,
+    class: Class,
+) -> Loan {
+    const VIN_CHARS: &[u8] = b"ABCDEFGHJKLMNPRSTUVWXYZ0123456789";
+    let open_secs = rng.gen_range(9 * 3600..17 * 3600);
+    let term = match rng.gen_range(0..100) {
+        0..=9 => 12,
+        10..=29 => 24,
+        30..=64 => 36,
+        65..=79 => 48,
+        _ => 60,
+    };
+    let rate_bp = rng.gen_range(300..=1200);
+    let u: f64 = rng.gen();
+    // 50k–400k CNY, skewed towards smaller loans, in whole hundreds of yuan.
+    let yuan = 50_000.0 + 350_000.0 * u * u.sqrt();
+    let principal = ((yuan / 100.0).round() as i64 * 10_000).clamp(5_000_000, 40_000_000);
+    let ratio = if rng.gen_bool(0.05) {
+        rng.gen_range(0.85..1.0)
+    } else {
+        rng.gen_range(1.05..1.4)
+    };
+    let collateral = (principal as f64 * ratio / 10_000.0).round() as i64 * 10_000;
+    let first_due = add_months(open_date, 1);
+    let inst = annuity(principal, rate_bp, term);
+    let mut vin = [b'L'; 17];
+    for c in vin.iter_mut().skip(1) {
+        *c = VIN_CHARS[rng.gen_range(0..VIN_CHARS.len())];
+    }
+    let car = rng.gen_range(0..CARS.len()) as u8;
+    let new_car = rng.gen_bool(0.7);
+    let year = open_date.year() - if new_car { 0 } else { rng.gen_range(1..=5) };
+    let branch: u8 = rng.gen_range(1..=20);
+    let manager = (branch - 1) * 2 + rng.gen_range(1..=2);
+    let dealer = (branch - 1) * 3 + rng.gen_range(1..=3);
+    let stop = (class == Class::Default && seq == 1).then(|| rng.gen_range(2..=10u32).min(term));
+    let early_exit = if class == Class::Default {
+        None
+    } else {
+        let r: f64 = rng.gen();
+        let e = rng.gen_range(4..=15u32);
+        let reason = if r < 0.03 {
+            Some(CloseReason::PaidOff)
+        } else if r < 0.045 {
+            Some(CloseReason::Refinanced)
+        } else {
+            None
+        };
+        reason.filter(|_| e < term).map(|r| (e, r))
+    };
+    let revalue = rng.gen_bool(0.88);
+    let accident = rng.gen_bool(0.01).then(|| {
+        (
+            add_days(open_date, rng.gen_range(60..=540)),
+            rng.gen_range(0.5..0.7),
+        )
+    });
+    let km_per_day = rng.gen_range(8_000.0..30_000.0) / 365.0;
+    let odo0 = if new_car {
+        rng.gen_range(5.0..60.0)
+    } else {
+        rng.gen_range(10_000.0..90_000.0)
+    };
+    let last_k = stop.map_or(term, |s| (s + 1).min(term));
+    let mut loan = Loan {
+        seq,
+        open_date,
+        open_secs,
+        principal,
+        rate_bp,
+        term,
+        first_due,
+        inst,
+        collateral,
+        vin,
+        car,
+        year,
+        branch,
+        dealer,
+        manager,
+        stop,
+        early_exit,
+        accident,
+        km_per_day,
+        odo0,
+        open_key: clamp_key(ctx, key(open_date)),
+        next_k: 1,
+        last_k,
+        inst_key: 0,
+        val_j: 0,
+        val_date: open_date,
+        val_key: i64::MAX,
+        acc_key: accident.map_or(i64::MAX, |(d, _)| clamp_key(ctx, key(d))),
+        planned_paid: 0,
+        last_pay_date: open_date,
+        pay_no: 0,
+        ended: false,
+        close_date: None,
+        live: false,
+        mirror: DpdMirror::default(),
+    };
+    loan.inst_key = clamp_key(ctx, key(add_days(loan.due(1), -3)));
+    if revalue {
+        advance_valuation(&mut loan, rng, ctx);
+    }
+    loan
 }
 
 #[cfg(test)]

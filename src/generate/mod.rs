@@ -125,7 +125,9 @@ const CHUNK: usize = 64 * 1024;
 
 fn validate(opts: &GenerateOptions) -> Result<(), GenerateError> {
     if opts.borrowers == 0 {
-        return Err(GenerateError::InvalidOptions("borrowers must be at least 1".into()));
+        return Err(GenerateError::InvalidOptions(
+            "borrowers must be at least 1".into(),
+        ));
     }
     if opts.months == 0 || opts.months > MAX_MONTHS {
         return Err(GenerateError::InvalidOptions(format!(
@@ -145,10 +147,15 @@ fn validate(opts: &GenerateOptions) -> Result<(), GenerateError> {
 /// Generates the book described by `opts` and writes it to `out` as JSON Lines.
 ///
 /// Output is passed to `out` in chunks of about 64 KiB and `out` is flushed at the end.
-pub fn generate(opts: &GenerateOptions, out: &mut dyn Write) -> Result<GenerateSummary, GenerateError> {
+pub fn generate(
+    opts: &GenerateOptions,
+    out: &mut dyn Write,
+) -> Result<GenerateSummary, GenerateError> {
     validate(opts)?;
     let ctx = Ctx::new(opts)?;
-    let mut gens: Vec<Borrower> = (0..opts.borrowers).map(|i| Borrower::new(i, &ctx)).collect();
+    let mut gens: Vec<Borrower> = (0..opts.borrowers)
+        .map(|i| Borrower::new(i, &ctx))
+        .collect();
     let mut heap = BinaryHeap::with_capacity(gens.len());
     for g in &mut gens {
         if let Some(ev) = g.next_event(&ctx) {
@@ -181,7 +188,15 @@ pub fn generate(opts: &GenerateOptions, out: &mut dyn Write) -> Result<GenerateS
             // lines is malformed; with p = 1 the event itself is replaced.
             while p >= 1.0 || bad_rng.gen::<f64>() < p {
                 bad_lines += 1;
-                bad::write_bad(&mut buf, &mut scratch, &mut bad_rng, &ctx, g, &ev, bad_lines);
+                bad::write_bad(
+                    &mut buf,
+                    &mut scratch,
+                    &mut bad_rng,
+                    &ctx,
+                    g,
+                    &ev,
+                    bad_lines,
+                );
                 if p >= 1.0 {
                     break;
                 }

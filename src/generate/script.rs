@@ -56,7 +56,17 @@ impl Borrower {
             let amount = self.income_amount(date);
             let later = secs + self.rng.gen_range(300..3600);
             let period = previous_month(date);
-            self.push(ctx, li, date, later, Kind::Income { amount, source, period });
+            self.push(
+                ctx,
+                li,
+                date,
+                later,
+                Kind::Income {
+                    amount,
+                    source,
+                    period,
+                },
+            );
         }
     }
 
@@ -101,7 +111,17 @@ impl Borrower {
         let amount = self.income_amount(date);
         let secs = self.business_secs();
         let period = previous_month(date);
-        self.push(ctx, 0, date, secs, Kind::Income { amount, source, period });
+        self.push(
+            ctx,
+            0,
+            date,
+            secs,
+            Kind::Income {
+                amount,
+                source,
+                period,
+            },
+        );
     }
 
     fn plan_valuation(&mut self, ctx: &Ctx, li: usize) {
@@ -121,7 +141,17 @@ impl Borrower {
             ValSource::MarketIndex
         };
         let secs = self.rng.gen_range(6 * 3600..8 * 3600);
-        self.push(ctx, li, date, secs, Kind::Valuation { value, source, mileage });
+        self.push(
+            ctx,
+            li,
+            date,
+            secs,
+            Kind::Valuation {
+                value,
+                source,
+                mileage,
+            },
+        );
     }
 
     fn plan_accident(&mut self, ctx: &Ctx, li: usize) {
@@ -137,12 +167,24 @@ impl Borrower {
         let mileage = loan.mileage(date);
         let value = whole_yuan(base * (1.0 + self.rng.gen_range(-0.03..0.03)));
         let secs = self.business_secs();
-        let kind = Kind::Valuation { value, source: ValSource::Appraisal, mileage };
+        let kind = Kind::Valuation {
+            value,
+            source: ValSource::Appraisal,
+            mileage,
+        };
         self.push(ctx, li, date, secs, kind);
     }
 
     /// Queues a repayment event and books its effect on the planned balance.
-    fn pay(&mut self, ctx: &Ctx, li: usize, date: NaiveDate, status: PayStatus, amount: i64, reuse: Option<u32>) -> u32 {
+    fn pay(
+        &mut self,
+        ctx: &Ctx,
+        li: usize,
+        date: NaiveDate,
+        status: PayStatus,
+        amount: i64,
+        reuse: Option<u32>,
+    ) -> u32 {
         let secs = self.business_secs();
         let loan = &mut self.loans[li];
         let pay_no = reuse.unwrap_or_else(|| {
@@ -155,7 +197,17 @@ impl Borrower {
             PayStatus::Failed(_) => {}
         }
         loan.last_pay_date = loan.last_pay_date.max(date);
-        self.push(ctx, li, date, secs, Kind::Repayment { pay_no, amount, status });
+        self.push(
+            ctx,
+            li,
+            date,
+            secs,
+            Kind::Repayment {
+                pay_no,
+                amount,
+                status,
+            },
+        );
         pay_no
     }
 
@@ -200,9 +252,9 @@ impl Borrower {
             amount = whole_yuan(inst as f64 * self.rng.gen_range(0.4..0.9));
         }
 
-        let struggling = self.job_loss.is_some_and(|j| {
-            j.struggles && due >= j.from && j.until.is_none_or(|u| due < u)
-        });
+        let struggling = self
+            .job_loss
+            .is_some_and(|j| j.struggles && due >= j.from && j.until.is_none_or(|u| due < u));
         let late_days = match self.class {
             Class::Late if self.rng.gen_bool(0.3) => Some(self.rng.gen_range(5..=40)),
             Class::Default if stop == Some(k + 1) && self.rng.gen_bool(0.5) => {
@@ -281,7 +333,11 @@ impl Borrower {
                 let (base, mileage) = (loan.market_value(adate), loan.mileage(adate));
                 let value = whole_yuan(base * self.rng.gen_range(0.6..0.85));
                 let secs = self.business_secs();
-                let kind = Kind::Valuation { value, source: ValSource::Auction, mileage };
+                let kind = Kind::Valuation {
+                    value,
+                    source: ValSource::Auction,
+                    mileage,
+                };
                 self.push(ctx, li, adate, secs, kind);
             }
             self.close(ctx, li, cdate, reason);

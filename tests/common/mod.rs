@@ -18,15 +18,24 @@ pub fn replay_text(input: &str, until: Option<&str>, config: Option<&str>) -> (S
     let settings = Arc::new(Settings::from_config(&config));
     let until = until.map(|t| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc));
     let mut out = Vec::new();
-    let summary = replay(settings, &mut input.as_bytes(), NAME, until, &mut out, &mut |_| {})
-        .expect("replay of in-memory input cannot fail");
+    let summary = replay(
+        settings,
+        &mut input.as_bytes(),
+        NAME,
+        until,
+        &mut out,
+        &mut |_| {},
+    )
+    .expect("replay of in-memory input cannot fail");
     (String::from_utf8(out).expect("output is UTF-8"), summary)
 }
 
 /// Replays and parses every output line.
 pub fn replay_json(input: &str, until: Option<&str>) -> Vec<Value> {
     let (out, _) = replay_text(input, until, None);
-    out.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 /// Joins JSON values into JSONL.
@@ -39,8 +48,19 @@ pub fn jsonl(events: &[Value]) -> String {
 pub fn line(m: &Value) -> String {
     let s = |k: &str| m[k].as_str().unwrap_or("").to_owned();
     match s("kind").as_str() {
-        "alert" => format!("{} {} {} {}", s("message_id"), s("status"), s("severity"), s("event_time")),
-        "escalation" => format!("{} {} {}", s("escalation_id"), s("severity"), s("event_time")),
+        "alert" => format!(
+            "{} {} {} {}",
+            s("message_id"),
+            s("status"),
+            s("severity"),
+            s("event_time")
+        ),
+        "escalation" => format!(
+            "{} {} {}",
+            s("escalation_id"),
+            s("severity"),
+            s("event_time")
+        ),
         "rejected" => format!("rejected {} {}", s("error_kind"), s("source")),
         other => panic!("unknown kind {other:?}"),
     }

@@ -57,16 +57,36 @@ fn every_well_formed_example_decodes() {
 #[test]
 fn every_required_field_is_required_and_null_counts_as_missing() {
     let required: &[(&str, &[&str])] = &[
-        ("loan_opened", &["loan_id", "principal", "currency", "annual_rate", "term_months",
-            "first_due_date", "installment_amount", "collateral_value"]),
-        ("repayment", &["loan_id", "payment_id", "amount", "currency", "status"]),
+        (
+            "loan_opened",
+            &[
+                "loan_id",
+                "principal",
+                "currency",
+                "annual_rate",
+                "term_months",
+                "first_due_date",
+                "installment_amount",
+                "collateral_value",
+            ],
+        ),
+        (
+            "repayment",
+            &["loan_id", "payment_id", "amount", "currency", "status"],
+        ),
         ("income", &["monthly_income", "currency", "source"]),
-        ("collateral_valuation", &["loan_id", "value", "currency", "source"]),
+        (
+            "collateral_valuation",
+            &["loan_id", "value", "currency", "source"],
+        ),
         ("loan_closed", &["loan_id", "reason"]),
         ("alert_ack", &["alert_id", "acked_by"]),
     ];
     for (t, fields) in required {
-        for f in fields.iter().chain(&["event_id", "type", "borrower_id", "occurred_at"]) {
+        for f in fields
+            .iter()
+            .chain(&["event_id", "type", "borrower_id", "occurred_at"])
+        {
             for null in [false, true] {
                 let mut v = base(t);
                 if null {
@@ -119,7 +139,11 @@ fn invalid_values_name_their_field() {
         ("loan_opened", "principal", json!("Infinity")),
         ("loan_opened", "principal", json!("1e5")),
         ("loan_opened", "principal", json!("12,000.00")),
-        ("loan_opened", "principal", json!("79228162514264337593543950336")),
+        (
+            "loan_opened",
+            "principal",
+            json!("79228162514264337593543950336"),
+        ),
         ("loan_opened", "principal", json!(true)),
         ("loan_opened", "currency", json!("cny")),
         ("loan_opened", "currency", json!("CNYX")),
@@ -171,7 +195,9 @@ fn money_accepts_strings_and_exact_numbers() {
         v["value"] = raw;
         let text = v.to_string();
         let ev = decode(text.as_bytes()).unwrap();
-        let Body::CollateralValuation(val) = ev.body else { panic!() };
+        let Body::CollateralValuation(val) = ev.body else {
+            panic!()
+        };
         assert_eq!(val.value.to_string(), want);
     }
     // A number with more digits than f64 holds stays exact.
@@ -179,7 +205,9 @@ fn money_accepts_strings_and_exact_numbers() {
         .to_string()
         .replace("98000", "12345678901234567890.123456789");
     let ev = decode(text.as_bytes()).unwrap();
-    let Body::CollateralValuation(val) = ev.body else { panic!() };
+    let Body::CollateralValuation(val) = ev.body else {
+        panic!()
+    };
     assert_eq!(val.value.to_string(), "12345678901234567890.123456789");
 }
 
@@ -192,17 +220,37 @@ fn envelope_errors_have_their_kinds() {
         (b"\"text\"".to_vec(), ErrorKind::MalformedJson),
         (b"{} {}".to_vec(), ErrorKind::MalformedJson),
         (vec![b'{', 0xff, b'}'], ErrorKind::MalformedJson),
-        ([b"\xef\xbb\xbf".as_slice(), base("income").to_string().as_bytes()].concat(), ErrorKind::MalformedJson),
-        (format!("{}{}", "[".repeat(200), "]".repeat(200)).into_bytes(), ErrorKind::MalformedJson),
+        (
+            [
+                b"\xef\xbb\xbf".as_slice(),
+                base("income").to_string().as_bytes(),
+            ]
+            .concat(),
+            ErrorKind::MalformedJson,
+        ),
+        (
+            format!("{}{}", "[".repeat(200), "]".repeat(200)).into_bytes(),
+            ErrorKind::MalformedJson,
+        ),
     ];
     for (payload, kind) in cases {
-        assert_eq!(decode(&payload).unwrap_err().kind, kind, "{}", String::from_utf8_lossy(&payload));
+        assert_eq!(
+            decode(&payload).unwrap_err().kind,
+            kind,
+            "{}",
+            String::from_utf8_lossy(&payload)
+        );
     }
     let mut v = base("income");
     v["type"] = json!("salary");
     assert_eq!(kind_of(&v).unwrap_err().0, ErrorKind::UnknownType);
-    for (version, kind) in [(json!(2), Some(ErrorKind::UnsupportedVersion)), (json!(0), Some(ErrorKind::UnsupportedVersion)),
-        (json!("1"), Some(ErrorKind::InvalidValue)), (json!(1), None), (Value::Null, None)] {
+    for (version, kind) in [
+        (json!(2), Some(ErrorKind::UnsupportedVersion)),
+        (json!(0), Some(ErrorKind::UnsupportedVersion)),
+        (json!("1"), Some(ErrorKind::InvalidValue)),
+        (json!(1), None),
+        (Value::Null, None),
+    ] {
         let mut v = base("income");
         v["schema_version"] = version.clone();
         assert_eq!(kind_of(&v).err().map(|e| e.0), kind, "{version}");
@@ -211,12 +259,19 @@ fn envelope_errors_have_their_kinds() {
 
 #[test]
 fn duplicate_keys_are_refused_and_unknown_keys_ignored() {
-    let text = base("income").to_string().replacen('{', "{\"monthly_income\":\"1\",", 1);
+    let text = base("income")
+        .to_string()
+        .replacen('{', "{\"monthly_income\":\"1\",", 1);
     let (kind, msg) = kind_of(&serde_json::from_str::<Value>("{}").unwrap()).unwrap_err();
     assert_eq!(kind, ErrorKind::MissingField, "{msg}");
     let r = decode(text.as_bytes()).unwrap_err();
     assert_eq!(r.kind, ErrorKind::InvalidValue);
-    assert!(r.message.contains("`monthly_income` appears more than once"), "{}", r.message);
+    assert!(
+        r.message
+            .contains("`monthly_income` appears more than once"),
+        "{}",
+        r.message
+    );
     let mut v = base("income");
     v["x_extra"] = json!({"nested": [1, 2, {"deep": null}]});
     assert_eq!(kind_of(&v), Ok(()));

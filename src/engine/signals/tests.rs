@@ -9,7 +9,10 @@ use crate::engine::Outcome;
 /// Alert lines (not escalations) of one signal.
 fn only(lines: Vec<String>, signal: &str) -> Vec<String> {
     let pat = format!("/{signal}/");
-    lines.into_iter().filter(|l| l.contains(&pat) && l.contains('#')).collect()
+    lines
+        .into_iter()
+        .filter(|l| l.contains(&pat) && l.contains('#'))
+        .collect()
 }
 
 /// The severity an alert of `signal` is left open at, if any.
@@ -35,7 +38,10 @@ fn dpd_fires_the_day_after_the_due_date_at_local_midnight() {
     k.advance("2026-02-10T23:59:59+08:00");
     assert_eq!(only(k.lines(), "dpd"), Vec::<String>::new());
     k.advance("2026-02-11T00:00:00+08:00");
-    assert_eq!(only(k.lines(), "dpd"), ["B1/L1/dpd/1#1 firing low 2026-02-11T00:00:00+08:00"]);
+    assert_eq!(
+        only(k.lines(), "dpd"),
+        ["B1/L1/dpd/1#1 firing low 2026-02-11T00:00:00+08:00"]
+    );
 }
 
 #[test]
@@ -62,14 +68,24 @@ fn an_event_at_2330_utc_is_already_the_next_business_day_in_shanghai() {
     assert_eq!(only(k.lines(), "dpd"), Vec::<String>::new());
     // 23:30Z on the 10th is 07:30 on the 11th: the timer at local midnight fires first.
     k.send(income("B1", "2026-02-10T23:30:00Z", "20000"));
-    assert_eq!(only(k.lines(), "dpd"), ["B1/L1/dpd/1#1 firing low 2026-02-11T00:00:00+08:00"]);
+    assert_eq!(
+        only(k.lines(), "dpd"),
+        ["B1/L1/dpd/1#1 firing low 2026-02-11T00:00:00+08:00"]
+    );
 }
 
 #[test]
 fn payment_cures_and_a_second_delinquency_opens_alert_2() {
     let mut k = opened();
     k.advance("2026-02-12T00:00:00+08:00");
-    k.send(pay("B1", "L1", "2026-02-12T10:00:00+08:00", "P1", "3000.00", "received"));
+    k.send(pay(
+        "B1",
+        "L1",
+        "2026-02-12T10:00:00+08:00",
+        "P1",
+        "3000.00",
+        "received",
+    ));
     k.advance("2026-03-11T00:00:00+08:00");
     assert_eq!(
         only(k.lines(), "dpd"),
@@ -84,11 +100,25 @@ fn payment_cures_and_a_second_delinquency_opens_alert_2() {
 #[test]
 fn arrears_within_the_tolerance_count_as_paid() {
     let mut k = opened();
-    k.send(pay("B1", "L1", "2026-02-09T10:00:00+08:00", "P1", "2999.00", "received"));
+    k.send(pay(
+        "B1",
+        "L1",
+        "2026-02-09T10:00:00+08:00",
+        "P1",
+        "2999.00",
+        "received",
+    ));
     k.advance("2026-03-01T00:00:00+08:00");
     assert_eq!(only(k.lines(), "dpd"), Vec::<String>::new());
     let mut k = opened();
-    k.send(pay("B1", "L1", "2026-02-09T10:00:00+08:00", "P1", "2998.99", "received"));
+    k.send(pay(
+        "B1",
+        "L1",
+        "2026-02-09T10:00:00+08:00",
+        "P1",
+        "2998.99",
+        "received",
+    ));
     k.advance("2026-02-11T00:00:00+08:00");
     let msgs = k.take();
     let dpd: Vec<_> = msgs.iter().filter(|m| m["signal"] == "dpd").collect();
@@ -100,9 +130,23 @@ fn arrears_within_the_tolerance_count_as_paid() {
 #[test]
 fn a_reversal_reopens_the_arrears_it_takes_back() {
     let mut k = opened();
-    k.send(pay("B1", "L1", "2026-02-09T10:00:00+08:00", "P1", "3000.00", "received"));
+    k.send(pay(
+        "B1",
+        "L1",
+        "2026-02-09T10:00:00+08:00",
+        "P1",
+        "3000.00",
+        "received",
+    ));
     // The reversal states a different amount: the originally received one is taken back.
-    k.send(pay("B1", "L1", "2026-02-20T10:00:00+08:00", "P1", "1.00", "reversed"));
+    k.send(pay(
+        "B1",
+        "L1",
+        "2026-02-20T10:00:00+08:00",
+        "P1",
+        "1.00",
+        "reversed",
+    ));
     assert_eq!(
         only(k.lines(), "dpd"),
         ["B1/L1/dpd/1#1 firing medium 2026-02-20T10:00:00+08:00"]
@@ -118,16 +162,39 @@ fn month_end_due_dates_clamp_in_leap_and_common_years() {
     ] {
         let mut k = Kit::new();
         let year = &first_due[..4];
-        k.send(loan("B1", "L1", &format!("{year}-01-01T10:00:00+08:00"), first_due));
-        k.send(pay("B1", "L1", &format!("{year}-01-30T10:00:00+08:00"), "P1", "3000.00", "received"));
+        k.send(loan(
+            "B1",
+            "L1",
+            &format!("{year}-01-01T10:00:00+08:00"),
+            first_due,
+        ));
+        k.send(pay(
+            "B1",
+            "L1",
+            &format!("{year}-01-30T10:00:00+08:00"),
+            "P1",
+            "3000.00",
+            "received",
+        ));
         k.advance(&format!("{year}-03-01T12:00:00+08:00"));
         let lines = only(k.lines(), "dpd");
-        assert_eq!(lines, [format!("B1/L1/dpd/1#1 firing low {fires_at}")], "{first_due}");
+        assert_eq!(
+            lines,
+            [format!("B1/L1/dpd/1#1 firing low {fires_at}")],
+            "{first_due}"
+        );
     }
     // Feb 29 due in 2028: on Feb 29 itself nothing is late.
     let mut k = Kit::new();
     k.send(loan("B1", "L1", "2028-01-01T10:00:00+08:00", "2028-01-31"));
-    k.send(pay("B1", "L1", "2028-01-30T10:00:00+08:00", "P1", "3000.00", "received"));
+    k.send(pay(
+        "B1",
+        "L1",
+        "2028-01-30T10:00:00+08:00",
+        "P1",
+        "3000.00",
+        "received",
+    ));
     k.advance("2028-02-29T23:59:59+08:00");
     assert_eq!(only(k.lines(), "dpd"), Vec::<String>::new());
 }
@@ -135,12 +202,47 @@ fn month_end_due_dates_clamp_in_leap_and_common_years() {
 #[test]
 fn payment_failed_counts_consecutive_failures_since_the_last_received() {
     let mut k = opened();
-    k.send(pay("B1", "L1", "2026-02-01T10:00:00+08:00", "P1", "3000.00", "failed"));
-    k.send(pay("B1", "L1", "2026-02-03T10:00:00+08:00", "P2", "3000.00", "failed"));
-    k.send(pay("B1", "L1", "2026-02-05T10:00:00+08:00", "P3", "3000.00", "received"));
+    k.send(pay(
+        "B1",
+        "L1",
+        "2026-02-01T10:00:00+08:00",
+        "P1",
+        "3000.00",
+        "failed",
+    ));
+    k.send(pay(
+        "B1",
+        "L1",
+        "2026-02-03T10:00:00+08:00",
+        "P2",
+        "3000.00",
+        "failed",
+    ));
+    k.send(pay(
+        "B1",
+        "L1",
+        "2026-02-05T10:00:00+08:00",
+        "P3",
+        "3000.00",
+        "received",
+    ));
     // A failure older than the last received payment does not count.
-    k.send(pay("B1", "L1", "2026-02-04T10:00:00+08:00", "P4", "3000.00", "failed"));
-    k.send(pay("B1", "L1", "2026-02-06T10:00:00+08:00", "P5", "3000.00", "failed"));
+    k.send(pay(
+        "B1",
+        "L1",
+        "2026-02-04T10:00:00+08:00",
+        "P4",
+        "3000.00",
+        "failed",
+    ));
+    k.send(pay(
+        "B1",
+        "L1",
+        "2026-02-06T10:00:00+08:00",
+        "P5",
+        "3000.00",
+        "failed",
+    ));
     assert_eq!(
         only(k.lines(), "payment_failed"),
         [
@@ -154,7 +256,11 @@ fn payment_failed_counts_consecutive_failures_since_the_last_received() {
 
 fn incomes(k: &mut Kit, values: &[&str]) {
     for (i, v) in values.iter().enumerate() {
-        k.send(income("B1", &format!("2026-01-{:02}T12:00:00+08:00", 10 + i), v));
+        k.send(income(
+            "B1",
+            &format!("2026-01-{:02}T12:00:00+08:00", 10 + i),
+            v,
+        ));
     }
 }
 
@@ -169,12 +275,21 @@ fn income_drop_thresholds_are_inclusive_and_need_two_previous_observations() {
         (&["12000", "8000", "7000"], Some("medium")), // mean 10,000
         (&["10000", "10000", "0"], Some("high")),
         // Only the 6 observations before the latest form the mean: the first is ignored.
-        (&["1000000", "10000", "10000", "10000", "10000", "10000", "10000", "7000"], Some("medium")),
+        (
+            &[
+                "1000000", "10000", "10000", "10000", "10000", "10000", "10000", "7000",
+            ],
+            Some("medium"),
+        ),
     ] {
         let mut k = opened();
         incomes(&mut k, values);
         let lines = only(k.lines(), "income_drop");
-        assert_eq!(final_severity(&lines).as_deref(), want, "{values:?}: {lines:?}");
+        assert_eq!(
+            final_severity(&lines).as_deref(),
+            want,
+            "{values:?}: {lines:?}"
+        );
     }
 }
 
@@ -182,12 +297,20 @@ fn income_drop_thresholds_are_inclusive_and_need_two_previous_observations() {
 fn income_drop_metrics_and_reason_carry_the_figures() {
     let mut k = opened();
     incomes(&mut k, &["10000", "10000", "6000"]);
-    let m = k.take().into_iter().find(|m| m["signal"] == "income_drop").unwrap();
+    let m = k
+        .take()
+        .into_iter()
+        .find(|m| m["signal"] == "income_drop")
+        .unwrap();
     assert_eq!(m["metrics"]["income_drop_ratio"], serde_json::json!(0.4));
     assert_eq!(m["metrics"]["previous_mean"], "10000.00");
     assert_eq!(m["loan_id"], serde_json::Value::Null);
     assert_eq!(m["alert_id"], "B1/-/income_drop/1");
-    assert!(m["reason"].as_str().unwrap().contains("40.0% below"), "{}", m["reason"]);
+    assert!(
+        m["reason"].as_str().unwrap().contains("40.0% below"),
+        "{}",
+        m["reason"]
+    );
 }
 
 #[test]
@@ -208,7 +331,9 @@ fn payment_to_income_is_strictly_above_its_thresholds() {
             None => assert!(lines.is_empty(), "{inc}: {lines:?}"),
             Some(sev) => assert_eq!(
                 lines,
-                [format!("B1/-/payment_to_income/1#1 firing {sev} 2026-01-06T10:00:00+08:00")],
+                [format!(
+                    "B1/-/payment_to_income/1#1 firing {sev} 2026-01-06T10:00:00+08:00"
+                )],
                 "{inc}"
             ),
         }
@@ -248,7 +373,9 @@ fn ltv_is_inclusive_at_its_thresholds() {
             None => assert!(lines.is_empty(), "{value}: {lines:?}"),
             Some(sev) => assert_eq!(
                 lines,
-                [format!("B1/L1/ltv/1#1 firing {sev} 2026-01-06T10:00:00+08:00")],
+                [format!(
+                    "B1/L1/ltv/1#1 firing {sev} 2026-01-06T10:00:00+08:00"
+                )],
                 "{value}"
             ),
         }
@@ -261,7 +388,14 @@ fn ltv_falls_as_installments_amortise_principal() {
     k.send(valuation("B1", "L1", "2026-01-06T10:00:00+08:00", "100000"));
     assert_eq!(only(k.lines(), "ltv").len(), 1);
     // Month 1: interest 500.00, principal 2,500.00 → outstanding 97,500.00 < 100,000.
-    k.send(pay("B1", "L1", "2026-02-09T10:00:00+08:00", "P1", "3000.00", "received"));
+    k.send(pay(
+        "B1",
+        "L1",
+        "2026-02-09T10:00:00+08:00",
+        "P1",
+        "3000.00",
+        "received",
+    ));
     let m = k.take().into_iter().find(|m| m["signal"] == "ltv").unwrap();
     assert_eq!(m["status"], "resolved");
     assert_eq!(m["metrics"]["outstanding_principal"], "97500.00");
@@ -283,7 +417,12 @@ fn collateral_drop_peak_only_looks_180_days_back() {
     // Opened 2026-01-05 at 150,000; 180 days later is 2026-07-04.
     for (day, fires) in [("2026-07-04", true), ("2026-07-05", false)] {
         let mut k = opened();
-        k.send(valuation("B1", "L1", &format!("{day}T10:00:00+08:00"), "110000"));
+        k.send(valuation(
+            "B1",
+            "L1",
+            &format!("{day}T10:00:00+08:00"),
+            "110000",
+        ));
         let lines = only(k.lines(), "collateral_drop");
         assert_eq!(lines.len(), usize::from(fires), "{day}: {lines:?}");
     }
@@ -326,11 +465,29 @@ fn stale_valuation_fires_180_days_after_the_latest_valuation() {
 fn early_warning_adds_the_worst_loans_components() {
     let mut k = opened();
     k.send(income("B1", "2026-01-06T10:00:00+08:00", "20000"));
-    k.send(pay("B1", "L1", "2026-02-09T10:00:00+08:00", "P1", "3000.00", "failed"));
-    k.send(pay("B1", "L1", "2026-02-10T10:00:00+08:00", "P2", "3000.00", "failed"));
+    k.send(pay(
+        "B1",
+        "L1",
+        "2026-02-09T10:00:00+08:00",
+        "P1",
+        "3000.00",
+        "failed",
+    ));
+    k.send(pay(
+        "B1",
+        "L1",
+        "2026-02-10T10:00:00+08:00",
+        "P2",
+        "3000.00",
+        "failed",
+    ));
     // DPD 30 on 2026-03-12: 35 + failures 20 = 55 → high.
     k.advance("2026-03-12T00:00:00+08:00");
-    let m = k.take().into_iter().find(|m| m["signal"] == "early_warning").unwrap();
+    let m = k
+        .take()
+        .into_iter()
+        .find(|m| m["signal"] == "early_warning")
+        .unwrap();
     assert_eq!(m["severity"], "high");
     assert_eq!(m["event_time"], "2026-03-12T00:00:00+08:00");
     assert_eq!(m["metrics"]["score"], 55);
@@ -339,7 +496,11 @@ fn early_warning_adds_the_worst_loans_components() {
     // Income drops by half: +25 → 80 → critical.
     k.send(income("B1", "2026-03-13T10:00:00+08:00", "20000"));
     k.send(income("B1", "2026-03-14T10:00:00+08:00", "10000"));
-    let lines: Vec<String> = k.lines().into_iter().filter(|l| l.contains("early_warning")).collect();
+    let lines: Vec<String> = k
+        .lines()
+        .into_iter()
+        .filter(|l| l.contains("early_warning"))
+        .collect();
     assert_eq!(
         lines,
         [
@@ -367,14 +528,27 @@ fn borrower_signals_need_an_open_loan() {
     k.send(close("B1", "L1", "2026-01-07T10:00:00+08:00", "paid_off"));
     let msgs = k.take();
     // Level 1 of the high PTI alert is due at the very instant of the close: timers fire first.
-    assert_eq!(line(&msgs[0]), "B1/-/payment_to_income/1/L1 high 2026-01-07T10:00:00+08:00");
+    assert_eq!(
+        line(&msgs[0]),
+        "B1/-/payment_to_income/1/L1 high 2026-01-07T10:00:00+08:00"
+    );
     let pti = msgs
         .iter()
         .find(|m| m["signal"] == "payment_to_income" && m["kind"] == "alert")
         .unwrap();
     assert_eq!(pti["status"], "resolved");
     assert_eq!(pti["severity"], "high");
-    assert!(matches!(k.send(pay("B1", "L1", "2026-01-08T10:00:00+08:00", "P1", "1", "received")), Outcome::Rejected(_)));
+    assert!(matches!(
+        k.send(pay(
+            "B1",
+            "L1",
+            "2026-01-08T10:00:00+08:00",
+            "P1",
+            "1",
+            "received"
+        )),
+        Outcome::Rejected(_)
+    ));
 }
 
 #[test]
