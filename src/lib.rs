@@ -20,7 +20,7 @@
 pub mod cli;
 pub mod config;
 pub mod engine;
-// pub mod generate;
+pub mod generate;
 pub mod replay;
 
 /// The monitor's version, stamped on every alert.

@@ -1,7 +1,6 @@
 //! The command line: argument parsing and the commands. `main.rs` calls [`main`].
 
 mod check_config;
-#[cfg(any())] // TEMP until generate lands
 mod generate;
 mod replay;
 mod summary;
@@ -34,7 +33,6 @@ pub enum Command {
     /// live monitor would publish.
     Replay(replay::ReplayArgs),
     /// Write a deterministic synthetic auto-loan book as JSONL, sorted by occurred_at.
-    #[cfg(any())]
     Generate(generate::GenerateArgs),
     /// Validate a configuration file and print OK or every problem.
     CheckConfig(check_config::CheckConfigArgs),
@@ -46,8 +44,7 @@ pub fn main() -> ExitCode {
     init_tracing();
     let result = match cli.command {
         Command::Replay(a) => replay::run(a),
-        #[cfg(any())]
-        Command::Generate(a) => generate::run(a),
+            Command::Generate(a) => generate::run(a),
         Command::CheckConfig(a) => check_config::run(a),
     };
     match result {

@@ -54,10 +54,12 @@ pub(crate) fn write_bad(
     scratch.clear();
     render(scratch, ctx, b, ev, EventId::Bad(n));
     let kind = ALL[rng.gen_range(0..ALL.len())];
-    if !apply(kind, scratch, rng, ctx, b, ev, n) {
-        // Not applicable to this event type: fall back to a missing required field.
-        let ok = apply(BadKind::MissingField, scratch, rng, ctx, b, ev, n);
-        debug_assert!(ok);
+    // Not applicable to this event type: fall back to a missing required field, and as a
+    // last resort to a truncated line, so the line is never left valid.
+    if !apply(kind, scratch, rng, ctx, b, ev, n)
+        && !apply(BadKind::MissingField, scratch, rng, ctx, b, ev, n)
+    {
+        apply(BadKind::Truncated, scratch, rng, ctx, b, ev, n);
     }
     out.extend_from_slice(scratch);
     out.push(b'\n');
@@ -126,8 +128,15 @@ fn apply(
                 Kind::Valuation { .. } => "value",
                 _ => return false,
             };
+            // "-0.00" would not be negative: only non-zero amounts are negated.
+            let non_zero = |v: usize| {
+                line[v + 1..]
+                    .iter()
+                    .take_while(|c| **c != b'"')
+                    .any(|c| (b'1'..=b'9').contains(c))
+            };
             match value_start(line, name) {
-                Some(v) if line.get(v) == Some(&b'"') => {
+                Some(v) if line.get(v) == Some(&b'"') && non_zero(v) => {
                     line.insert(v + 1, b'-');
                     true
                 }

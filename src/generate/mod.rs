@@ -11,12 +11,14 @@
 //! One object per line; fields in the order `event_id`, `type`, `borrower_id`,
 //! `occurred_at`, then the type's fields. Money is a string with two decimals, currency is
 //! always `CNY`, `occurred_at` is RFC 3339 with the business zone's offset, seconds precision.
-//! No `schema_version` is written (default 1).
+//! No `schema_version` is written (default 1). Openings, repayments, closures, income and
+//! acks happen 09:00–18:00 local time, market valuations 06:00–08:00.
 //!
 //! Ids (`N` = borrower number, 1-based, zero-padded to max(6, digits of `borrowers`)):
 //! - borrower `B<N>`; loan `L<N>-<s>` (s = 1, 2); event `E-<N>-<k>` (k counts the borrower's
 //!   written events from 1, in time order); payment `P-L<N>-<s>-<k>` (k counts the loan's
-//!   repayment attempts; a `reversed` repeats the id and amount of the received payment).
+//!   repayment attempts, so every `failed` attempt has its own id; a `reversed` repeats the id
+//!   and amount of the received payment).
 //! - Malformed lines use event ids `X-<n>` (n counts malformed lines from 1).
 //!
 //! # Behaviour (shares are per borrower unless stated)

@@ -74,7 +74,7 @@ fn check_line(line: &str, loans: &mut HashSet<String>) -> Result<Value, String> 
             .and_then(Value::as_str)
             .ok_or(format!("missing {k}"))?;
         let d: Decimal = x.parse().map_err(|_| format!("bad {k}"))?;
-        if d.is_sign_negative() {
+        if d < Decimal::ZERO {
             return Err(format!("negative {k}"));
         }
         Ok(d)
@@ -313,6 +313,10 @@ fn bad_ratio_inserts_rejectable_lines_only() {
         "every malformed line is detectably invalid"
     );
     assert_eq!(valid, clean, "valid lines are exactly the clean book");
+    assert!(
+        !text.contains("\"-0.00\""),
+        "a negated zero is not negative"
+    );
     // All damage kinds show up.
     for needle in [
         "\"schema_version\":2",

@@ -171,6 +171,9 @@ fn realism_of_a_two_thousand_borrower_book() {
         }
     }
     let share = f64::from(on_time) / f64::from(on_time + late);
+    eprintln!(
+        "on-time {share:.3}, failed {failed}, reversed {reversed}, acks {acks}, closures {reasons:?}"
+    );
     assert!((0.85..=0.98).contains(&share), "on-time share {share}");
     assert!(
         failed > 20 && reversed > 5 && acks > 3,
@@ -183,6 +186,10 @@ fn realism_of_a_two_thousand_borrower_book() {
         );
     }
     let mean = dep.iter().sum::<Decimal>() / Decimal::from(dep.len());
+    eprintln!(
+        "value after 12 months / origination: {mean:.3} over {} valuations",
+        dep.len()
+    );
     assert!(
         dep.len() > 500 && mean > Decimal::new(75, 2) && mean < Decimal::new(85, 2),
         "12-month value ratio {mean} over {}",
@@ -220,14 +227,4 @@ fn throughput() {
         s.lines,
         s.lines as f64 / dt
     );
-}
-
-/// Writes a sample book to `$GEN_SAMPLE` for inspection (scratch; ignored).
-#[test]
-#[ignore = "manual"]
-fn write_sample() {
-    let path = std::env::var("GEN_SAMPLE").unwrap_or_else(|_| "/tmp/book.jsonl".into());
-    let (text, s) = run(&opts(2000, 24, 2024, 0.0));
-    std::fs::write(path, text).unwrap();
-    println!("{s:?}");
 }
