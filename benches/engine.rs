@@ -17,7 +17,10 @@ use postloan_monitor::engine::{ClockMode, Engine, Input, Settings};
 use postloan_monitor::generate::{generate, GenerateOptions};
 
 fn env_u32(name: &str, default: u32) -> u32 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn rss_bytes() -> Option<u64> {
@@ -51,7 +54,11 @@ fn book(borrowers: u32, months: u32) -> Book {
             start = i + 1;
         }
     }
-    Book { text, lines, borrowers }
+    Book {
+        text,
+        lines,
+        borrowers,
+    }
 }
 
 fn run(book: &Book, settings: &Arc<Settings>, upto: usize) -> (Engine, u64) {
@@ -110,9 +117,10 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine");
     group.sample_size(10);
     group.throughput(Throughput::Elements(book.lines.len() as u64));
-    group.bench_function(format!("apply_{borrowers}_borrowers_{months}_months"), |b| {
-        b.iter(|| run(&book, &settings, book.lines.len()).1)
-    });
+    group.bench_function(
+        format!("apply_{borrowers}_borrowers_{months}_months"),
+        |b| b.iter(|| run(&book, &settings, book.lines.len()).1),
+    );
     group.finish();
 }
 

@@ -44,7 +44,7 @@ pub fn main() -> ExitCode {
     init_tracing();
     let result = match cli.command {
         Command::Replay(a) => replay::run(a),
-            Command::Generate(a) => generate::run(a),
+        Command::Generate(a) => generate::run(a),
         Command::CheckConfig(a) => check_config::run(a),
     };
     match result {

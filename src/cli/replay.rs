@@ -38,6 +38,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     let settings = Arc::new(Settings::from_config(&config));
+    let tz = settings.tz;
     let (mut input, size): (Box<dyn BufRead>, Option<u64>) = if args.input == "-" {
         (
             Box::new(BufReader::with_capacity(1 << 20, std::io::stdin().lock())),
@@ -67,7 +68,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         &mut |bytes| bar.set_position(bytes),
     )?;
     bar.finish_and_clear();
-    eprint!("{}", super::summary::render(&summary));
+    eprint!("{}", super::summary::render(&summary, tz));
     Ok(ExitCode::SUCCESS)
 }
 

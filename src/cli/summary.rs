@@ -10,7 +10,7 @@ use crate::engine::types::{Severity, Signal};
 use crate::replay::Summary;
 
 /// Renders the summary as aligned text tables.
-pub fn render(s: &Summary) -> String {
+pub fn render(s: &Summary, tz: chrono_tz::Tz) -> String {
     let mut o = String::new();
     let secs = s.elapsed.as_secs_f64();
     let rate = if secs > 0.0 {

@@ -69,10 +69,10 @@ pub struct RulesConfig {
     pub collateral_drop: CollateralDropRule,
     /// Age of the latest income observation.
     #[serde(default)]
-    pub stale_income: StaleRule,
+    pub stale_income: StaleIncomeRule,
     /// Age of the latest collateral valuation.
-    #[serde(default = "default_stale_valuation")]
-    pub stale_valuation: StaleRule,
+    #[serde(default)]
+    pub stale_valuation: StaleValuationRule,
     /// Composite early-warning score.
     #[serde(default)]
     pub early_warning: EarlyWarningRule,
@@ -88,8 +88,8 @@ impl Default for RulesConfig {
             payment_to_income: PaymentToIncomeRule::default(),
             ltv: LtvRule::default(),
             collateral_drop: CollateralDropRule::default(),
-            stale_income: StaleRule::default(),
-            stale_valuation: default_stale_valuation(),
+            stale_income: StaleIncomeRule::default(),
+            stale_valuation: StaleValuationRule::default(),
             early_warning: EarlyWarningRule::default(),
         }
     }
@@ -300,15 +300,15 @@ impl Default for CollateralDropRule {
     }
 }
 
-/// `[rules.stale_income]` and `[rules.stale_valuation]`
+/// `[rules.stale_income]`
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StaleRule {
+pub struct StaleIncomeRule {
     /// Publish this signal. Default true.
     #[serde(default = "default_true")]
     pub enabled: bool,
-    /// Fires when business date − date of the latest observation reaches this many days.
-    /// Default 120 for income, 180 for valuations.
+    /// Fires when business date − date of the latest income observation (or of the earliest
+    /// open loan's opening when there is none) reaches this many days. Default 120.
     #[serde(default = "default_stale_income_days")]
     pub after_days: u32,
     /// Severity of the alert. Default "low".
@@ -324,9 +324,9 @@ fn default_low() -> Severity {
     Severity::Low
 }
 
-impl Default for StaleRule {
+impl Default for StaleIncomeRule {
     fn default() -> Self {
-        StaleRule {
+        StaleIncomeRule {
             enabled: true,
             after_days: default_stale_income_days(),
             severity: default_low(),
@@ -334,10 +334,33 @@ impl Default for StaleRule {
     }
 }
 
-fn default_stale_valuation() -> StaleRule {
-    StaleRule {
-        after_days: 180,
-        ..StaleRule::default()
+/// `[rules.stale_valuation]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaleValuationRule {
+    /// Publish this signal. Default true.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Fires when business date − date of the latest valuation (origination counts) reaches
+    /// this many days. Default 180.
+    #[serde(default = "default_stale_valuation_days")]
+    pub after_days: u32,
+    /// Severity of the alert. Default "low".
+    #[serde(default = "default_low")]
+    pub severity: Severity,
+}
+
+fn default_stale_valuation_days() -> u32 {
+    180
+}
+
+impl Default for StaleValuationRule {
+    fn default() -> Self {
+        StaleValuationRule {
+            enabled: true,
+            after_days: default_stale_valuation_days(),
+            severity: default_low(),
+        }
     }
 }
 
@@ -452,7 +475,7 @@ fn check_bands<T: PartialOrd + std::fmt::Display>(
     p: &mut Problems,
 ) {
     if bands.is_empty() {
-        p.push(path, "needs at least one severity (or set enabled = false)");
+        p.push(path, "needs at least one severity");
     }
     let mut prev: Option<(Severity, &T)> = None;
     for (sev, t) in bands {
@@ -558,11 +581,17 @@ impl RulesConfig {
         if cd.window_days == 0 {
             p.push("rules.collateral_drop.window_days", "must be at least 1");
         }
-        for (path, rule) in [
-            ("rules.stale_income.after_days", &self.stale_income),
-            ("rules.stale_valuation.after_days", &self.stale_valuation),
+        for (path, days) in [
+            (
+                "rules.stale_income.after_days",
+                self.stale_income.after_days,
+            ),
+            (
+                "rules.stale_valuation.after_days",
+                self.stale_valuation.after_days,
+            ),
         ] {
-            if rule.after_days == 0 {
+            if days == 0 {
                 p.push(path, "must be at least 1");
             }
         }

@@ -93,3 +93,15 @@ fn thresholds_accept_strings_and_numbers_exactly() {
         .collect();
     assert_eq!(v, ["0.95", "1.15"]);
 }
+
+#[test]
+fn a_partial_table_keeps_the_other_defaults_of_that_table() {
+    let c = Config::from_toml(
+        "[rules.stale_valuation]\nseverity = \"medium\"\n[rules.stale_income]\nenabled = false\n",
+    )
+    .unwrap();
+    assert_eq!(c.rules.stale_valuation.after_days, 180);
+    assert_eq!(c.rules.stale_valuation.severity, Severity::Medium);
+    assert_eq!(c.rules.stale_income.after_days, 120);
+    assert!(!c.rules.stale_income.enabled);
+}

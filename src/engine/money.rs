@@ -109,11 +109,11 @@ fn parse(text: &str, allow_exponent: bool) -> Result<Decimal, String> {
         scale = 0;
     }
     if digits.len() > 29 {
-        return Err(out_of_range(text));
+        return Err(too_many_digits(text, scale));
     }
     let mantissa: u128 = digits.parse().map_err(|_| not_a_decimal(text))?;
     if mantissa > MAX_MANTISSA {
-        return Err(out_of_range(text));
+        return Err(too_many_digits(text, scale));
     }
     let signed = if negative {
         -(mantissa as i128)
@@ -127,6 +127,17 @@ fn parse(text: &str, allow_exponent: bool) -> Result<Decimal, String> {
 fn not_a_decimal(text: &str) -> String {
     let shown: String = text.chars().take(40).collect();
     format!("{shown:?} is not a decimal number")
+}
+
+/// Either too large, or too many significant digits for 96 bits at that scale.
+fn too_many_digits(text: &str, scale: i64) -> String {
+    if scale == 0 {
+        return out_of_range(text);
+    }
+    let shown: String = text.chars().take(40).collect();
+    format!(
+        "{shown} has more significant digits than a 96-bit decimal holds exactly (at most 28–29)"
+    )
 }
 
 fn out_of_range(text: &str) -> String {
