@@ -35,7 +35,7 @@ pub fn render(s: &Summary, tz: chrono_tz::Tz) -> String {
         s.borrowers,
         s.open_loans,
         s.clock
-            .map_or_else(|| "unset".to_owned(), |c| c.to_rfc3339())
+            .map_or_else(|| "unset".to_owned(), |c| crate::engine::time::format_instant(c, tz))
     );
 
     let _ = writeln!(
