@@ -34,8 +34,10 @@ pub fn render(s: &Summary, tz: chrono_tz::Tz) -> String {
         "  {} borrowers, {} open loans; clock {}",
         s.borrowers,
         s.open_loans,
-        s.clock
-            .map_or_else(|| "unset".to_owned(), |c| crate::engine::time::format_instant(c, tz))
+        s.clock.map_or_else(
+            || "unset".to_owned(),
+            |c| crate::engine::time::format_instant(c, tz)
+        )
     );
 
     let _ = writeln!(

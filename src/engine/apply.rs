@@ -355,7 +355,6 @@ fn prune_valuations(vals: &mut Vec<Observation>, window_days: u32) {
 /// deadline or an escalation level can change something.
 pub(super) fn next_wake(b: &Borrower, now: DateTime<Utc>, s: &Settings) -> Option<DateTime<Utc>> {
     let today = business_date(now, s.tz);
-    let tol = s.rules.arrears_tolerance.0;
     let mut next: Option<DateTime<Utc>> = None;
     let mut consider = |t: DateTime<Utc>| {
         if t > now && next.is_none_or(|n| t < n) {
@@ -363,7 +362,7 @@ pub(super) fn next_wake(b: &Borrower, now: DateTime<Utc>, s: &Settings) -> Optio
         }
     };
     for loan in &b.loans {
-        if let Some(due) = loan.terms.first_uncovered_due(loan.paid, tol) {
+        if let Some(due) = loan.terms.first_uncovered_due(loan.covered) {
             let dpd = (today - due).num_days();
             if let Some(days) = s.dpd_boundaries.iter().find(|d| i64::from(**d) > dpd) {
                 consider(start_of_day(due + Duration::days(i64::from(*days)), s.tz));

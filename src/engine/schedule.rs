@@ -68,15 +68,16 @@ impl Terms {
 
     /// The loan's delinquency on business date `today`, or `None` when it is current.
     ///
-    /// The first installment whose cumulative due exceeds paid + tolerance, if its due date is
-    /// before today, sets DPD = today − due date.
+    /// The first installment whose cumulative due exceeds paid + tolerance — installment
+    /// `covered + 1`, with `covered` from [`Terms::covered`] — sets DPD = today − its due date
+    /// when that date is before today.
     pub fn delinquency(
         &self,
         paid: Decimal,
-        tolerance: Decimal,
+        covered: u32,
         today: NaiveDate,
     ) -> Option<Delinquency> {
-        let k = self.covered(paid, tolerance) + 1;
+        let k = covered + 1;
         if k > self.term_months {
             return None;
         }
@@ -99,8 +100,8 @@ impl Terms {
     }
 
     /// Due date of the first installment not covered, if any: where DPD would start counting.
-    pub fn first_uncovered_due(&self, paid: Decimal, tolerance: Decimal) -> Option<NaiveDate> {
-        let k = self.covered(paid, tolerance) + 1;
+    pub fn first_uncovered_due(&self, covered: u32) -> Option<NaiveDate> {
+        let k = covered + 1;
         (k <= self.term_months).then(|| self.due_date(k))
     }
 
@@ -196,20 +197,41 @@ mod tests {
         let t = terms("2026-03-10", 12, "2500.00");
         let tol = d("1.00");
         // On the due date itself nothing is past due.
-        assert_eq!(t.delinquency(d("0"), tol, date("2026-03-10")), None);
-        let x = t.delinquency(d("0"), tol, date("2026-03-11")).unwrap();
+        assert_eq!(
+            t.delinquency(d("0"), t.covered(d("0"), tol), date("2026-03-10")),
+            None
+        );
+        let x = t
+            .delinquency(d("0"), t.covered(d("0"), tol), date("2026-03-11"))
+            .unwrap();
         assert_eq!((x.dpd, x.installment_no, x.arrears), (1, 1, d("2500.00")));
         // Thirty-one days later installment 2 is due too: arrears double, DPD keeps counting from 1.
-        let x = t.delinquency(d("0"), tol, date("2026-04-11")).unwrap();
+        let x = t
+            .delinquency(d("0"), t.covered(d("0"), tol), date("2026-04-11"))
+            .unwrap();
         assert_eq!((x.dpd, x.arrears), (32, d("5000.00")));
         // A partial payment short by more than the tolerance does not cure.
         let x = t
-            .delinquency(d("2498.99"), tol, date("2026-03-20"))
+            .delinquency(
+                d("2498.99"),
+                t.covered(d("2498.99"), tol),
+                date("2026-03-20"),
+            )
             .unwrap();
         assert_eq!((x.dpd, x.arrears), (10, d("1.01")));
-        assert_eq!(t.delinquency(d("2499.00"), tol, date("2026-03-20")), None);
+        assert_eq!(
+            t.delinquency(
+                d("2499.00"),
+                t.covered(d("2499.00"), tol),
+                date("2026-03-20")
+            ),
+            None
+        );
         // Fully paid: never past due.
-        assert_eq!(t.delinquency(d("30000"), tol, date("2030-01-01")), None);
+        assert_eq!(
+            t.delinquency(d("30000"), t.covered(d("30000"), tol), date("2030-01-01")),
+            None
+        );
     }
 
     #[test]

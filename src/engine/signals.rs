@@ -211,12 +211,11 @@ fn drop_fires(d: &CollateralDrop, ratio: Threshold) -> bool {
 /// Pushes what every signal of `b` should be on business date `today`, in publishing order:
 /// signals in table order, loans in the order they opened.
 pub fn evaluate(b: &Borrower, today: NaiveDate, rules: &RulesConfig, out: &mut Vec<Desired>) {
-    let tol = rules.arrears_tolerance.0;
     let figures: Vec<LoanFigures> = b
         .loans
         .iter()
         .map(|l| LoanFigures {
-            delinquency: l.terms.delinquency(l.paid, tol, today),
+            delinquency: l.terms.delinquency(l.paid, l.covered, today),
             failures: l.failures.len() as u32,
             collateral_drop: collateral_drop(&l.valuations, rules.collateral_drop.window_days),
         })
