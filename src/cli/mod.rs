@@ -1,6 +1,7 @@
 //! The command line: argument parsing and the commands. `main.rs` calls [`main`].
 
 mod check_config;
+mod demo;
 mod generate;
 mod replay;
 mod summary;
@@ -29,6 +30,9 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The main job on an embedded default: generate a synthetic book, run it through the
+    /// engine, write every message and summarise.
+    Demo(demo::DemoArgs),
     /// Run the engine over a JSONL event file with the event clock and write every message the
     /// live monitor would publish.
     Replay(replay::ReplayArgs),
@@ -43,6 +47,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
     let result = match cli.command {
+        Command::Demo(a) => demo::run(a),
         Command::Replay(a) => replay::run(a),
         Command::Generate(a) => generate::run(a),
         Command::CheckConfig(a) => check_config::run(a),
