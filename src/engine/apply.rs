@@ -12,7 +12,8 @@ use super::reject::{ErrorKind, Rejection};
 use super::schedule::Terms;
 use super::signals::Facts;
 use super::state::{
-    id_hash, insert_observation, Borrower, Failure, Labels, Loan, Observation, Payment,
+    id_hash, insert_observation, reserve_compact, Borrower, Failure, Labels, Loan, Observation,
+    Payment,
 };
 use super::time::{business_date, start_of_day};
 use super::types::{Scope, Signal};
@@ -89,6 +90,7 @@ impl Engine {
                     labels,
                     paid: Decimal::ZERO,
                     payments: Vec::new(),
+                    reversed: Vec::new(),
                     last_received: None,
                     failures: Vec::new(),
                     valuations: vec![Observation {
@@ -129,10 +131,10 @@ impl Engine {
                                 ),
                             ));
                         }
+                        reserve_compact(&mut loan.payments);
                         loan.payments.push(Payment {
                             id: pid,
                             amount: r.amount,
-                            reversed: false,
                         });
                         loan.paid += r.amount;
                         let last = loan.last_received.map_or(stamp, |l| l.max(stamp));
@@ -155,7 +157,7 @@ impl Engine {
                         }
                     }
                     RepaymentStatus::Reversed => {
-                        let Some(p) = loan.payments.iter_mut().find(|p| p.id == pid) else {
+                        let Some(p) = loan.payments.iter().find(|p| p.id == pid) else {
                             return Err(Rejection::new(
                                 ErrorKind::UnknownPayment,
                                 format!(
@@ -164,7 +166,7 @@ impl Engine {
                                 ),
                             ));
                         };
-                        if p.reversed {
+                        if loan.reversed.contains(&pid) {
                             return Err(Rejection::new(
                                 ErrorKind::DuplicatePayment,
                                 format!(
@@ -173,9 +175,9 @@ impl Engine {
                                 ),
                             ));
                         }
-                        p.reversed = true;
                         // A reversal takes back what was received, whatever amount it states.
                         loan.paid -= p.amount;
+                        loan.reversed.push(pid);
                     }
                 }
                 refresh_outstanding(loan, settings.rules.arrears_tolerance.0);

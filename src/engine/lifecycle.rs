@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 
 use super::output::{AlertMessage, AlertStatus, EscalationMessage, Metric, Output};
 use super::render;
-use super::signals::{Desired, Facts};
+use super::signals::{Desired, Facts, Figures};
 use super::state::{AlertSlot, Borrower, Labels, OpenAlert};
 use super::time::format_instant;
 use super::types::{Severity, Signal};
@@ -29,6 +29,7 @@ fn opt(s: &Option<std::sync::Arc<str>>) -> Option<String> {
 pub fn reconcile(
     b: &mut Borrower,
     desired: &[Desired],
+    figures: &Figures,
     now: DateTime<Utc>,
     s: &Settings,
     out: &mut Vec<Output>,
@@ -47,12 +48,13 @@ pub fn reconcile(
         let owner = loan.or_else(|| b.loans.first());
         let currency = owner.map_or("", |l| l.currency.as_str()).to_owned();
         let labels = owner.map(|l| l.labels.clone()).unwrap_or_default();
+        let facts = figures.facts(b, d);
         transition(
             b,
             loan_id.as_deref(),
             d.signal,
             d.severity,
-            &d.facts,
+            &facts,
             &currency,
             labels,
             now,

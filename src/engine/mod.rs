@@ -131,6 +131,7 @@ pub struct Engine {
     /// Interned portfolio labels (low cardinality).
     labels: FxHashMap<Box<str>, Arc<str>>,
     scratch: Vec<Desired>,
+    figures: signals::Figures,
 }
 
 impl Engine {
@@ -145,6 +146,7 @@ impl Engine {
             timers: BTreeSet::new(),
             labels: FxHashMap::default(),
             scratch: Vec::new(),
+            figures: signals::Figures::default(),
         }
     }
 
@@ -255,8 +257,14 @@ impl Engine {
         let today = time::business_date(now, settings.tz);
         let b = &mut self.borrowers[i];
         self.scratch.clear();
-        signals::evaluate(b, today, &settings.rules, &mut self.scratch);
-        lifecycle::reconcile(b, &self.scratch, now, &settings, out);
+        signals::evaluate(
+            b,
+            today,
+            &settings.rules,
+            &mut self.figures,
+            &mut self.scratch,
+        );
+        lifecycle::reconcile(b, &self.scratch, &self.figures, now, &settings, out);
         lifecycle::escalate(b, now, &settings, out);
         self.rearm(i, now);
     }

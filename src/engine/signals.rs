@@ -137,8 +137,9 @@ pub struct CollateralDrop {
     pub peak: Decimal,
 }
 
-/// What one (loan or none, signal) should be now.
-#[derive(Debug, Clone)]
+/// What one (loan or none, signal) should be now. The figures behind it are rendered only
+/// when this differs from the open alert (see [`Figures::facts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Desired {
     /// Index into the borrower's open loans for loan-scope signals.
     pub loan: Option<usize>,
@@ -146,8 +147,6 @@ pub struct Desired {
     pub signal: Signal,
     /// Severity it should have; `None` = no alert.
     pub severity: Option<Severity>,
-    /// The figures behind it.
-    pub facts: Facts,
 }
 
 /// Highest severity whose threshold satisfies `holds` (thresholds rise with severity).
@@ -164,10 +163,23 @@ fn points<T>(steps: &[Step<T>], holds: impl Fn(&T) -> bool) -> u32 {
 }
 
 /// Per-loan figures computed once per evaluation.
+#[derive(Debug, Clone, Default)]
 struct LoanFigures {
     delinquency: Option<Delinquency>,
-    failures: u32,
     collateral_drop: Option<CollateralDrop>,
+}
+
+/// Everything one evaluation computed about a borrower; reused across evaluations so that the
+/// common case (nothing changed) allocates nothing.
+#[derive(Debug, Clone, Default)]
+pub struct Figures {
+    loans: Vec<LoanFigures>,
+    income_drop: Option<IncomeDrop>,
+    pti: Option<PaymentToIncome>,
+    stale_income: Option<(i64, NaiveDate, bool)>,
+    today: Option<NaiveDate>,
+    score: u32,
+    parts: [u32; 6],
 }
 
 fn collateral_drop(valuations: &[Observation], window_days: u32) -> Option<CollateralDrop> {
@@ -208,47 +220,60 @@ fn drop_fires(d: &CollateralDrop, ratio: Threshold) -> bool {
     d.latest <= ratio.0 * d.peak
 }
 
-/// Pushes what every signal of `b` should be on business date `today`, in publishing order:
-/// signals in table order, loans in the order they opened.
-pub fn evaluate(b: &Borrower, today: NaiveDate, rules: &RulesConfig, out: &mut Vec<Desired>) {
-    let figures: Vec<LoanFigures> = b
-        .loans
-        .iter()
-        .map(|l| LoanFigures {
-            delinquency: l.terms.delinquency(l.paid, l.covered, today),
-            failures: l.failures.len() as u32,
-            collateral_drop: collateral_drop(&l.valuations, rules.collateral_drop.window_days),
-        })
-        .collect();
+/// Computes the figures of `b` on business date `today` and pushes what every signal should
+/// be, in publishing order: signals in table order, loans in the order they opened.
+pub fn evaluate(
+    b: &Borrower,
+    today: NaiveDate,
+    rules: &RulesConfig,
+    fig: &mut Figures,
+    out: &mut Vec<Desired>,
+) {
+    fig.today = Some(today);
+    fig.loans.clear();
+    fig.loans.extend(b.loans.iter().map(|l| LoanFigures {
+        delinquency: l.terms.delinquency(l.paid, l.covered, today),
+        collateral_drop: collateral_drop(&l.valuations, rules.collateral_drop.window_days),
+    }));
     let has_loans = !b.loans.is_empty();
+    let loan_signal =
+        |out: &mut Vec<Desired>, signal: Signal, sev: &dyn Fn(usize) -> Option<Severity>| {
+            for i in 0..b.loans.len() {
+                out.push(Desired {
+                    loan: Some(i),
+                    signal,
+                    severity: sev(i),
+                });
+            }
+        };
+    let borrower_signal = |out: &mut Vec<Desired>, signal: Signal, severity: Option<Severity>| {
+        // Borrower-scope signals need at least one open loan.
+        out.push(Desired {
+            loan: None,
+            signal,
+            severity: severity.filter(|_| has_loans),
+        });
+    };
+    let dpd_of = |i: usize| fig.loans[i].delinquency.as_ref().map_or(0, |d| d.dpd);
+    let failures_of = |i: usize| b.loans[i].failures.len() as u32;
+    let cd = &rules.collateral_drop;
+    let drop_of = |i: usize| {
+        fig.loans[i]
+            .collateral_drop
+            .as_ref()
+            .is_some_and(|d| drop_fires(d, cd.max_ratio_of_peak))
+    };
 
-    for (i, (l, f)) in b.loans.iter().zip(&figures).enumerate() {
-        let dpd = f.delinquency.as_ref().map_or(0, |d| d.dpd);
-        out.push(Desired {
-            loan: Some(i),
-            signal: Signal::Dpd,
-            severity: enabled(rules.dpd.enabled, band(&rules.dpd.severity, |t| dpd >= *t)),
-            facts: Facts::Dpd {
-                delinquency: f.delinquency.clone(),
-                paid: l.paid,
-            },
-        });
-    }
-    for (i, (l, f)) in b.loans.iter().zip(&figures).enumerate() {
-        let n = f.failures;
-        out.push(Desired {
-            loan: Some(i),
-            signal: Signal::PaymentFailed,
-            severity: enabled(
-                rules.payment_failed.enabled,
-                band(&rules.payment_failed.severity, |t| n >= *t),
-            ),
-            facts: Facts::PaymentFailed {
-                consecutive: n,
-                last_reason: l.failures.last().and_then(|x| x.reason.clone()),
-            },
-        });
-    }
+    loan_signal(out, Signal::Dpd, &|i| {
+        enabled(
+            rules.dpd.enabled,
+            band(&rules.dpd.severity, |t| dpd_of(i) >= *t),
+        )
+    });
+    loan_signal(out, Signal::PaymentFailed, &|i| {
+        let pf = &rules.payment_failed;
+        enabled(pf.enabled, band(&pf.severity, |t| failures_of(i) >= *t))
+    });
 
     let ic = &rules.income_drop;
     let drop = income_drop(
@@ -259,13 +284,7 @@ pub fn evaluate(b: &Borrower, today: NaiveDate, rules: &RulesConfig, out: &mut V
     let drop_sev = drop
         .as_ref()
         .and_then(|d| band(&ic.severity, |t| d.at_least(t.0)));
-    push_borrower(
-        out,
-        has_loans,
-        Signal::IncomeDrop,
-        enabled(ic.enabled, drop_sev),
-        Facts::IncomeDrop(drop.clone()),
-    );
+    borrower_signal(out, Signal::IncomeDrop, enabled(ic.enabled, drop_sev));
 
     let pti = b.incomes.last().map(|inc| PaymentToIncome {
         installments: b.loans.iter().map(|l| l.terms.installment).sum(),
@@ -274,42 +293,21 @@ pub fn evaluate(b: &Borrower, today: NaiveDate, rules: &RulesConfig, out: &mut V
     let pti_sev = pti
         .as_ref()
         .and_then(|p| band(&rules.payment_to_income.severity, |t| p.above(t.0)));
-    push_borrower(
+    borrower_signal(
         out,
-        has_loans,
         Signal::PaymentToIncome,
         enabled(rules.payment_to_income.enabled, pti_sev),
-        Facts::PaymentToIncome(pti.clone()),
     );
 
-    for (i, l) in b.loans.iter().enumerate() {
-        let value = l.valuations.last().map_or(Decimal::ZERO, |v| v.value);
-        out.push(Desired {
-            loan: Some(i),
-            signal: Signal::Ltv,
-            severity: enabled(
-                rules.ltv.enabled,
-                band(&rules.ltv.severity, |t| ltv_at_least(l, t.0)),
-            ),
-            facts: Facts::Ltv {
-                outstanding: l.outstanding,
-                value,
-            },
-        });
-    }
-    let cd = &rules.collateral_drop;
-    for (i, f) in figures.iter().enumerate() {
-        let fires = f
-            .collateral_drop
-            .as_ref()
-            .is_some_and(|d| drop_fires(d, cd.max_ratio_of_peak));
-        out.push(Desired {
-            loan: Some(i),
-            signal: Signal::CollateralDrop,
-            severity: enabled(cd.enabled, fires.then_some(cd.severity)),
-            facts: Facts::CollateralDrop(f.collateral_drop.clone()),
-        });
-    }
+    loan_signal(out, Signal::Ltv, &|i| {
+        enabled(
+            rules.ltv.enabled,
+            band(&rules.ltv.severity, |t| ltv_at_least(&b.loans[i], t.0)),
+        )
+    });
+    loan_signal(out, Signal::CollateralDrop, &|i| {
+        enabled(cd.enabled, drop_of(i).then_some(cd.severity))
+    });
 
     let (since, observed) = match b.incomes.last() {
         Some(inc) => (inc.date, true),
@@ -320,96 +318,113 @@ pub fn evaluate(b: &Borrower, today: NaiveDate, rules: &RulesConfig, out: &mut V
     };
     let days = (today - since).num_days();
     let si = &rules.stale_income;
-    push_borrower(
+    borrower_signal(
         out,
-        has_loans,
         Signal::StaleIncome,
         enabled(
             si.enabled,
             (days >= i64::from(si.after_days)).then_some(si.severity),
         ),
-        Facts::Stale {
-            days,
-            since,
-            observed,
-        },
     );
     let sv = &rules.stale_valuation;
-    for (i, l) in b.loans.iter().enumerate() {
-        let since = l.valuations.last().map_or(l.opened_date, |v| v.date);
-        let days = (today - since).num_days();
-        out.push(Desired {
-            loan: Some(i),
-            signal: Signal::StaleValuation,
-            severity: enabled(
-                sv.enabled,
-                (days >= i64::from(sv.after_days)).then_some(sv.severity),
-            ),
-            facts: Facts::Stale {
-                days,
-                since,
-                observed: true,
-            },
-        });
-    }
+    loan_signal(out, Signal::StaleValuation, &|i| {
+        let days = (today - valuation_date(&b.loans[i])).num_days();
+        enabled(
+            sv.enabled,
+            (days >= i64::from(sv.after_days)).then_some(sv.severity),
+        )
+    });
 
     let ew = &rules.early_warning;
     let worst = |f: &dyn Fn(usize) -> u32| (0..b.loans.len()).map(f).max().unwrap_or(0);
     let parts = [
-        worst(&|i| {
-            let dpd = figures[i].delinquency.as_ref().map_or(0, |d| d.dpd);
-            points(&ew.dpd_points, |t| dpd >= *t)
-        }),
-        worst(&|i| points(&ew.failure_points, |t| figures[i].failures >= *t)),
+        worst(&|i| points(&ew.dpd_points, |t| dpd_of(i) >= *t)),
+        worst(&|i| points(&ew.failure_points, |t| failures_of(i) >= *t)),
         drop.as_ref()
             .map_or(0, |d| points(&ew.income_drop_points, |t| d.at_least(t.0))),
         pti.as_ref().map_or(0, |p| {
             points(&ew.payment_to_income_points, |t| p.above(t.0))
         }),
         worst(&|i| points(&ew.ltv_points, |t| ltv_at_least(&b.loans[i], t.0))),
-        if figures.iter().any(|f| {
-            f.collateral_drop
-                .as_ref()
-                .is_some_and(|d| drop_fires(d, cd.max_ratio_of_peak))
-        }) {
+        if (0..b.loans.len()).any(drop_of) {
             ew.collateral_drop_points
         } else {
             0
         },
     ];
     let score = parts.iter().sum::<u32>().min(ew.cap);
-    push_borrower(
+    borrower_signal(
         out,
-        has_loans,
         Signal::EarlyWarning,
         enabled(ew.enabled, band(&ew.severity, |t| score >= *t)),
-        Facts::Score { score, parts },
     );
+
+    fig.income_drop = drop;
+    fig.pti = pti;
+    fig.stale_income = Some((days, since, observed));
+    fig.score = score;
+    fig.parts = parts;
+}
+
+fn valuation_date(loan: &Loan) -> NaiveDate {
+    loan.valuations.last().map_or(loan.opened_date, |v| v.date)
+}
+
+impl Figures {
+    /// The figures behind one desired state, for its message.
+    pub fn facts(&self, b: &Borrower, d: &Desired) -> Facts {
+        if d.loan.is_none() && b.loans.is_empty() {
+            return Facts::NoOpenLoans;
+        }
+        let loan = d
+            .loan
+            .and_then(|i| Some((b.loans.get(i)?, self.loans.get(i)?)));
+        match (d.signal, loan) {
+            (Signal::Dpd, Some((l, f))) => Facts::Dpd {
+                delinquency: f.delinquency.clone(),
+                paid: l.paid,
+            },
+            (Signal::PaymentFailed, Some((l, _))) => Facts::PaymentFailed {
+                consecutive: l.failures.len() as u32,
+                last_reason: l.failures.last().and_then(|x| x.reason.clone()),
+            },
+            (Signal::Ltv, Some((l, _))) => Facts::Ltv {
+                outstanding: l.outstanding,
+                value: l.valuations.last().map_or(Decimal::ZERO, |v| v.value),
+            },
+            (Signal::CollateralDrop, Some((_, f))) => {
+                Facts::CollateralDrop(f.collateral_drop.clone())
+            }
+            (Signal::StaleValuation, Some((l, _))) => {
+                let since = valuation_date(l);
+                Facts::Stale {
+                    days: self.today.map_or(0, |t| (t - since).num_days()),
+                    since,
+                    observed: true,
+                }
+            }
+            (Signal::IncomeDrop, _) => Facts::IncomeDrop(self.income_drop.clone()),
+            (Signal::PaymentToIncome, _) => Facts::PaymentToIncome(self.pti.clone()),
+            (Signal::StaleIncome, _) => {
+                let (days, since, observed) = self.stale_income.unwrap_or_default();
+                Facts::Stale {
+                    days,
+                    since,
+                    observed,
+                }
+            }
+            (Signal::EarlyWarning, _) => Facts::Score {
+                score: self.score,
+                parts: self.parts,
+            },
+            // A loan-scope signal without its loan cannot be asked for; say so plainly.
+            (_, None) => Facts::NoOpenLoans,
+        }
+    }
 }
 
 fn enabled(on: bool, severity: Option<Severity>) -> Option<Severity> {
     severity.filter(|_| on)
-}
-
-fn push_borrower(
-    out: &mut Vec<Desired>,
-    has_loans: bool,
-    signal: Signal,
-    severity: Option<Severity>,
-    facts: Facts,
-) {
-    // Borrower-scope signals need at least one open loan.
-    let (severity, facts) = if has_loans {
-        (severity, facts)
-    } else {
-        (None, Facts::NoOpenLoans)
-    };
-    out.push(Desired {
-        loan: None,
-        signal,
-        severity,
-        facts,
-    });
 }
 
 #[cfg(test)]

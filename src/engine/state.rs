@@ -57,8 +57,6 @@ pub struct Payment {
     pub id: u64,
     /// The amount received.
     pub amount: Decimal,
-    /// Taken back since.
-    pub reversed: bool,
 }
 
 /// A failed debit that still counts (newer than the last received payment).
@@ -87,6 +85,8 @@ pub struct Loan {
     pub paid: Decimal,
     /// Received payments by id hash.
     pub payments: Vec<Payment>,
+    /// Id hashes of the received payments since reversed (rare, so kept apart).
+    pub reversed: Vec<u64>,
     /// The latest received payment.
     pub last_received: Option<Stamp>,
     /// Failures newer than `last_received`, oldest first.
@@ -172,6 +172,7 @@ impl Borrower {
     /// Remembers an applied event id.
     pub fn remember(&mut self, hash: u64) {
         if let Err(pos) = self.seen.binary_search(&hash) {
+            reserve_compact(&mut self.seen);
             self.seen.insert(pos, hash);
         }
     }
@@ -195,9 +196,20 @@ impl Borrower {
     }
 }
 
+/// Grows a long-lived per-borrower list by about an eighth instead of doubling: millions of
+/// borrowers each holding half-empty vectors is most of the memory otherwise.
+pub fn reserve_compact<T>(v: &mut Vec<T>) {
+    if v.len() == v.capacity() {
+        v.reserve_exact((v.len() / 8).max(4));
+    }
+}
+
 /// Inserts an observation in stamp order and keeps at most `keep` newest.
 pub fn insert_observation(list: &mut Vec<Observation>, obs: Observation, keep: usize) {
     let pos = list.partition_point(|o| o.stamp <= obs.stamp);
+    if list.len() < keep {
+        reserve_compact(list);
+    }
     list.insert(pos, obs);
     if list.len() > keep {
         let excess = list.len() - keep;
