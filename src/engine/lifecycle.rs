@@ -36,15 +36,15 @@ pub fn reconcile(
 ) {
     for d in desired {
         let loan = d.loan.and_then(|i| b.loans.get(i));
-        let loan_id = loan.map(|l| l.id.clone());
         let current = b
-            .slot_index(loan_id.as_deref(), d.signal)
+            .slot_index(loan.map(|l| &*l.id), d.signal)
             .and_then(|i| b.alerts[i].open.as_ref())
             .map(|a| a.severity);
         // The common case: nothing changed. Skip before building anything.
         if current == d.severity {
             continue;
         }
+        let loan_id = loan.map(|l| l.id.clone());
         let owner = loan.or_else(|| b.loans.first());
         let currency = owner.map_or("", |l| l.currency.as_str()).to_owned();
         let labels = owner.map(|l| l.labels.clone()).unwrap_or_default();
