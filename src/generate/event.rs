@@ -2,17 +2,7 @@
 
 use std::cmp::Ordering;
 
-use super::loan::CloseReason;
-
-/// Event types in the order used for counting.
-pub(crate) const TYPE_NAMES: [&str; 6] = [
-    "loan_opened",
-    "repayment",
-    "income",
-    "collateral_valuation",
-    "loan_closed",
-    "alert_ack",
-];
+use crate::engine::event::{CloseReason, EventType};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PayStatus {
@@ -107,15 +97,15 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
-    /// Index into [`TYPE_NAMES`].
-    pub(crate) fn type_index(&self) -> usize {
+    /// The contract's event type.
+    pub(crate) fn event_type(&self) -> EventType {
         match self {
-            Kind::LoanOpened => 0,
-            Kind::Repayment { .. } => 1,
-            Kind::Income { .. } => 2,
-            Kind::Valuation { .. } => 3,
-            Kind::Closed { .. } => 4,
-            Kind::AckCandidate { .. } | Kind::Ack { .. } => 5,
+            Kind::LoanOpened => EventType::LoanOpened,
+            Kind::Repayment { .. } => EventType::Repayment,
+            Kind::Income { .. } => EventType::Income,
+            Kind::Valuation { .. } => EventType::CollateralValuation,
+            Kind::Closed { .. } => EventType::LoanClosed,
+            Kind::AckCandidate { .. } | Kind::Ack { .. } => EventType::AlertAck,
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use super::borrower::Borrower;
 use super::ctx::{civil, Ctx};
-use super::event::{Event, Kind, PayStatus, ACK_NOTES, FAILURE_REASONS, TYPE_NAMES};
+use super::event::{Event, Kind, PayStatus, ACK_NOTES, FAILURE_REASONS};
 use super::loan::{Loan, CARS};
 
 /// Which id an event is written with.
@@ -149,7 +149,7 @@ pub(crate) fn render(buf: &mut Vec<u8>, ctx: &Ctx, b: &Borrower, ev: &Event, id:
         }
     }
     buf.push(b'"');
-    str_field(buf, "type", TYPE_NAMES[ev.kind.type_index()]);
+    str_field(buf, "type", ev.kind.event_type().as_str());
     key(buf, "borrower_id");
     buf.push(b'"');
     push_borrower_id(buf, ctx, b.num);

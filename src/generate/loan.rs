@@ -42,25 +42,7 @@ pub(crate) const CARS: &[(&str, &str)] = &[
     ("XPeng", "P7"),
 ];
 
-/// Why a loan leaves the book.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CloseReason {
-    PaidOff,
-    ChargedOff,
-    Repossessed,
-    Refinanced,
-}
-
-impl CloseReason {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            CloseReason::PaidOff => "paid_off",
-            CloseReason::ChargedOff => "charged_off",
-            CloseReason::Repossessed => "repossessed",
-            CloseReason::Refinanced => "refinanced",
-        }
-    }
-}
+pub(crate) use crate::engine::event::CloseReason;
 
 /// Mirror of the engine's DPD alert for one loan, fed with the loan's repayments in time order.
 #[derive(Debug, Clone, Default)]

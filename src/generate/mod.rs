@@ -73,8 +73,8 @@ use rand_chacha::ChaCha8Rng;
 
 use self::borrower::Borrower;
 use self::ctx::Ctx;
-use self::event::TYPE_NAMES;
 use self::json::{render, EventId};
+use crate::engine::event::EventType;
 
 /// Options for `postloan-monitor generate`.
 #[derive(Debug, Clone)]
@@ -175,7 +175,7 @@ pub fn generate(
     let p = opts.bad_ratio;
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + 4096);
     let mut scratch: Vec<u8> = Vec::with_capacity(1024);
-    let mut by_type = [0u64; TYPE_NAMES.len()];
+    let mut by_type = [0u64; EventType::ALL.len()];
     let mut bad_lines = 0u64;
 
     while let Some(Reverse((_, bi, _))) = heap.pop() {
@@ -207,7 +207,7 @@ pub fn generate(
         if p < 1.0 {
             render(&mut buf, &ctx, g, &ev, EventId::Good);
             buf.push(b'\n');
-            by_type[ev.kind.type_index()] += 1;
+            by_type[ev.kind.event_type() as usize] += 1;
         }
         if buf.len() >= CHUNK {
             out.write_all(&buf)?;
@@ -224,13 +224,13 @@ pub fn generate(
     let good: u64 = by_type.iter().sum();
     Ok(GenerateSummary {
         lines: good + bad_lines,
-        events_by_type: TYPE_NAMES
+        events_by_type: EventType::ALL
             .iter()
             .zip(by_type)
-            .map(|(t, n)| ((*t).to_string(), n))
+            .map(|(t, n)| (t.as_str().to_string(), n))
             .collect(),
         bad_lines,
         borrowers: opts.borrowers,
-        loans: by_type[0],
+        loans: by_type[EventType::LoanOpened as usize],
     })
 }
