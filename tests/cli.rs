@@ -1,0 +1,144 @@
+//! The binary as a user runs it: exit codes, stdout/stderr split, files.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_postloan-monitor"))
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("plm-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn replay_of_hostile_lines_exits_0_with_one_rejection_each() {
+    let lines: Vec<Vec<u8>> = vec![
+        b"{".to_vec(),
+        vec![0xff, 0xfe, 0x00, 0x01],
+        b"\xef\xbb\xbf{\"event_id\":\"e\"}".to_vec(),
+        format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)).into_bytes(),
+        format!("{{\"event_id\":\"{}\"}}", "x".repeat(1_000_000)).into_bytes(),
+        br#"{"event_id":"e1","type":"income","borrower_id":"B1","occurred_at":"2026-01-01T00:00:00Z","monthly_income":1e999999,"currency":"CNY","source":"payroll"}"#.to_vec(),
+        br#"{"event_id":"e2","type":"income","borrower_id":"B1","occurred_at":"2026-01-01T00:00:00Z","monthly_income":"NaN","currency":"CNY","source":"payroll"}"#.to_vec(),
+        br#"{"event_id":"e3","type":"income","borrower_id":"B1","occurred_at":"+275760-09-13T00:00:00Z","monthly_income":"1","currency":"CNY","source":"payroll"}"#.to_vec(),
+    ];
+    let mut child = bin()
+        .args(["replay", "--input", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        let mut stdin = child.stdin.take().unwrap();
+        for l in &lines {
+            stdin.write_all(l).unwrap();
+            stdin.write_all(b"\n").unwrap();
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let msgs: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(msgs.len(), lines.len());
+    for (i, m) in msgs.iter().enumerate() {
+        assert_eq!(m["kind"], "rejected");
+        assert_eq!(m["source"], format!("-/{}", i + 1));
+    }
+    assert_eq!(msgs[1]["payload_base64"], "//4AAQ==");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Replay summary"));
+}
+
+#[test]
+fn replay_writes_the_output_file_and_until_fires_timers() {
+    let dir = temp_dir("replay");
+    let input = dir.join("events.jsonl");
+    std::fs::write(
+        &input,
+        r#"{"event_id":"e1","type":"loan_opened","borrower_id":"B1","occurred_at":"2026-01-05T10:00:00+08:00","loan_id":"L1","principal":"1000","currency":"CNY","annual_rate":"0","term_months":10,"first_due_date":"2026-02-10","installment_amount":"100","collateral_value":"2000"}
+"#,
+    )
+    .unwrap();
+    let output = dir.join("out.jsonl");
+    let status = bin()
+        .args(["replay", "--input"])
+        .arg(&input)
+        .arg("--output")
+        .arg(&output)
+        .args(["--until", "2026-02-11T00:00:00+08:00"])
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = std::fs::read_to_string(&output).unwrap();
+    assert!(out.contains("\"message_id\":\"B1/L1/dpd/1#1\""), "{out}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn check_config_prints_ok_or_every_problem() {
+    let ok = bin()
+        .args([
+            "check-config",
+            "--config",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/config/monitor.toml"),
+        ])
+        .output()
+        .unwrap();
+    assert!(ok.status.success());
+    assert!(String::from_utf8_lossy(&ok.stdout).starts_with("OK"));
+
+    let dir = temp_dir("config");
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[rules.dpd]\nseverity = { low = 9, medium = 7 }\n[rules.nope]\n[escalation]\nlevel2_after_hours = 1\n").unwrap();
+    let out = bin()
+        .args(["check-config", "--config"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for needle in [
+        "3 problems",
+        "rules.nope",
+        "rules.dpd.severity",
+        "escalation.level2_after_hours",
+    ] {
+        assert!(err.contains(needle), "missing {needle} in {err}");
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn generate_is_deterministic_per_seed() {
+    let run = |seed: &str| {
+        bin()
+            .args([
+                "generate",
+                "--borrowers",
+                "50",
+                "--months",
+                "6",
+                "--seed",
+                seed,
+            ])
+            .stderr(Stdio::null())
+            .output()
+            .unwrap()
+            .stdout
+    };
+    let a = run("3");
+    assert!(!a.is_empty());
+    assert_eq!(a, run("3"));
+    assert_ne!(a, run("4"));
+}
