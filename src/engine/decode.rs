@@ -318,18 +318,17 @@ pub fn decode(payload: &[u8]) -> Result<Event<'_>, Rejection> {
     }
     let r = Reader { slots };
 
+    // "Optional integer, default 1; any other value is rejected": anything but the integer 1
+    // (a string "1", 1.0, 2, …) is a version this monitor does not read.
     if let Some(raw) = r.slots.get(Field::SchemaVersion) {
-        match r.integer(Field::SchemaVersion)? {
-            Some(1) | None => {}
-            Some(v) => {
-                return Err(Rejection::new(
-                    ErrorKind::UnsupportedVersion,
-                    format!(
-                        "schema_version {v} is not supported (only 1), got {}",
-                        shown(raw)
-                    ),
-                ))
-            }
+        if raw.get() != "1" {
+            return Err(Rejection::new(
+                ErrorKind::UnsupportedVersion,
+                format!(
+                    "field `schema_version` {} is not supported; this monitor reads version 1",
+                    shown(raw)
+                ),
+            ));
         }
     }
     let type_name = r.str(Field::Type)?;

@@ -247,7 +247,9 @@ fn envelope_errors_have_their_kinds() {
     for (version, kind) in [
         (json!(2), Some(ErrorKind::UnsupportedVersion)),
         (json!(0), Some(ErrorKind::UnsupportedVersion)),
-        (json!("1"), Some(ErrorKind::InvalidValue)),
+        (json!("1"), Some(ErrorKind::UnsupportedVersion)),
+        (json!(1.0), Some(ErrorKind::UnsupportedVersion)),
+        (json!(-1), Some(ErrorKind::UnsupportedVersion)),
         (json!(1), None),
         (Value::Null, None),
     ] {
