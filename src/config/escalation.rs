@@ -1,12 +1,12 @@
 //! `[escalation]`: when unacknowledged serious alerts reach managers.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::Problems;
 use crate::engine::types::Severity;
 
 /// Escalation policy: two levels, each sent at most once per alert.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EscalationConfig {
     /// Publish escalations at all. Default true.

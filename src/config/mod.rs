@@ -5,20 +5,23 @@
 //! The doc comment on each field is the configuration reference; `config/monitor.toml`
 //! shows every default.
 
+mod env;
 pub mod escalation;
+pub mod kafka;
 pub mod rules;
 
 use std::fmt;
 use std::path::Path;
 
 use chrono_tz::Tz;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 pub use escalation::EscalationConfig;
+pub use kafka::{KafkaConfig, ProcessingGuarantee, Secret, Topics};
 pub use rules::RulesConfig;
 
 /// The whole configuration file.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// The monitor's clock.
@@ -30,12 +33,31 @@ pub struct Config {
     /// Escalation policy.
     #[serde(default)]
     pub escalation: EscalationConfig,
+    /// Kafka connection, topics and processing guarantee (used by `run`, `produce`, `demo`).
+    #[serde(default)]
+    pub kafka: KafkaConfig,
+}
+
+/// Where the live monitor's clock comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockSource {
+    /// The wall clock, advanced on a timer even without traffic (production).
+    Wall,
+    /// Stream time: the largest `occurred_at` applied per task (backfills, reprocessing, demos).
+    Event,
 }
 
 /// `[clock]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClockConfig {
+    /// `wall` (default) or `event`. Replay always uses the event clock.
+    #[serde(default = "default_clock_mode")]
+    pub mode: ClockSource,
+    /// With the wall clock, how often every owned partition's clock is advanced. Default 1000 ms.
+    #[serde(default = "default_tick_interval_ms")]
+    pub tick_interval_ms: u64,
     /// IANA time zone of business dates (DPD and staleness count days in it).
     /// Default "Asia/Shanghai".
     #[serde(default = "default_time_zone")]
@@ -44,6 +66,14 @@ pub struct ClockConfig {
     /// (`future_event`). Default 300000 (5 min).
     #[serde(default = "default_max_future_skew_ms")]
     pub max_future_skew_ms: u64,
+}
+
+fn default_clock_mode() -> ClockSource {
+    ClockSource::Wall
+}
+
+fn default_tick_interval_ms() -> u64 {
+    1000
 }
 
 fn default_time_zone() -> String {
@@ -57,6 +87,8 @@ fn default_max_future_skew_ms() -> u64 {
 impl Default for ClockConfig {
     fn default() -> Self {
         ClockConfig {
+            mode: default_clock_mode(),
+            tick_interval_ms: default_tick_interval_ms(),
             time_zone: default_time_zone(),
             max_future_skew_ms: default_max_future_skew_ms(),
         }
@@ -129,17 +161,38 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// Reads and validates a file.
+    /// Loads the configuration a command runs with: the file (or the built-in defaults), then
+    /// `POSTLOAN__SECTION__KEY=value` overrides from `env` (e.g.
+    /// `POSTLOAN__KAFKA__BOOTSTRAP_SERVERS`), then validation.
+    pub fn load(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let text = match path {
+            Some(path) => std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.display().to_string(),
+                source,
+            })?,
+            None => String::new(),
+        };
+        Config::from_toml_with_env(&text, env)
+    }
+
+    /// Reads and validates a file (no environment overrides).
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
-        Config::from_toml(&text)
+        Config::load(Some(path), std::iter::empty())
     }
 
     /// Parses and validates TOML text, collecting every problem.
     pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        Config::from_toml_with_env(text, std::iter::empty())
+    }
+
+    /// Parses TOML text, applies environment overrides and validates, collecting every problem.
+    pub fn from_toml_with_env(
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
         let mut problems = Problems::default();
         let mut value: toml::Value = match toml::from_str(text) {
             Ok(v) => v,
@@ -148,6 +201,7 @@ impl Config {
                 return Err(ConfigError::Invalid { problems });
             }
         };
+        env::apply(&mut value, env, &mut problems);
         // serde stops at the first error; to report them all, record it, drop the offending
         // key (so its default applies) and try again. Each round removes one key.
         let config = loop {
@@ -183,8 +237,12 @@ impl Config {
                 format!("{:?} is not an IANA time zone name", self.clock.time_zone),
             );
         }
+        if self.clock.tick_interval_ms == 0 {
+            p.push("clock.tick_interval_ms", "must be at least 1");
+        }
         self.rules.validate(p);
         self.escalation.validate(p);
+        self.kafka.validate(p);
     }
 }
 

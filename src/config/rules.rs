@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::Problems;
 use crate::engine::types::Severity;
@@ -38,11 +38,17 @@ impl<'de> Deserialize<'de> for Threshold {
     }
 }
 
+impl Serialize for Threshold {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.to_string())
+    }
+}
+
 /// Severity → threshold at which it starts.
 pub type Bands<T> = BTreeMap<Severity, T>;
 
 /// Thresholds and severities of every signal.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RulesConfig {
     /// Amount (in the loan's currency) by which paid may fall short of the cumulative due
@@ -108,7 +114,7 @@ fn dec(mantissa: i64, scale: u32) -> Threshold {
 }
 
 /// `[rules.dpd]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DpdRule {
     /// Publish this signal. Default true.
@@ -139,7 +145,7 @@ impl Default for DpdRule {
 }
 
 /// `[rules.payment_failed]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentFailedRule {
     /// Publish this signal. Default true.
@@ -165,7 +171,7 @@ impl Default for PaymentFailedRule {
 }
 
 /// `[rules.income_drop]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct IncomeDropRule {
     /// Publish this signal. Default true.
@@ -207,7 +213,7 @@ impl Default for IncomeDropRule {
 }
 
 /// `[rules.payment_to_income]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentToIncomeRule {
     /// Publish this signal. Default true.
@@ -233,7 +239,7 @@ impl Default for PaymentToIncomeRule {
 }
 
 /// `[rules.ltv]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LtvRule {
     /// Publish this signal. Default true.
@@ -259,7 +265,7 @@ impl Default for LtvRule {
 }
 
 /// `[rules.collateral_drop]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CollateralDropRule {
     /// Publish this signal. Default true.
@@ -301,7 +307,7 @@ impl Default for CollateralDropRule {
 }
 
 /// `[rules.stale_income]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct StaleIncomeRule {
     /// Publish this signal. Default true.
@@ -335,7 +341,7 @@ impl Default for StaleIncomeRule {
 }
 
 /// `[rules.stale_valuation]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct StaleValuationRule {
     /// Publish this signal. Default true.
@@ -365,7 +371,7 @@ impl Default for StaleValuationRule {
 }
 
 /// One step of a points table: at or above (or, for PTI, strictly above) `at`, `points`.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Step<T> {
     /// Where the step starts.
@@ -379,7 +385,7 @@ fn step<T>(at: T, points: u32) -> Step<T> {
 }
 
 /// `[rules.early_warning]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EarlyWarningRule {
     /// Publish this signal. Default true.

@@ -105,3 +105,98 @@ fn a_partial_table_keeps_the_other_defaults_of_that_table() {
     assert_eq!(c.rules.stale_income.after_days, 120);
     assert!(!c.rules.stale_income.enabled);
 }
+
+fn env(vars: &[(&str, &str)]) -> Vec<(String, String)> {
+    vars.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn environment_overrides_take_the_type_of_the_default() {
+    let c = Config::from_toml_with_env(
+        "[kafka]\nbootstrap_servers = \"file:9092\"\n",
+        env(&[
+            ("POSTLOAN__KAFKA__BOOTSTRAP_SERVERS", "env-broker:9093"),
+            ("POSTLOAN__KAFKA__GROUP_ID", "12345"),
+            ("POSTLOAN__KAFKA__COMMIT_INTERVAL_MS", "250"),
+            ("POSTLOAN__KAFKA__CREATE_TOPICS", "true"),
+            ("POSTLOAN__KAFKA__TOPICS__ALERTS", "bank.risk.alerts"),
+            ("POSTLOAN__KAFKA__PROPERTIES__COMPRESSION_TYPE", "lz4"),
+            ("POSTLOAN__KAFKA__SASL_MECHANISM", "SCRAM-SHA-512"),
+            ("POSTLOAN__RULES__DPD__SEVERITY", "{ low = 2, high = 40 }"),
+            ("POSTLOAN__CLOCK__MODE", "event"),
+            ("UNRELATED", "x"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.kafka.bootstrap_servers, "env-broker:9093");
+    assert_eq!(c.kafka.group_id, "12345");
+    assert_eq!(c.kafka.commit_interval_ms, 250);
+    assert!(c.kafka.create_topics);
+    assert_eq!(c.kafka.topics.alerts, "bank.risk.alerts");
+    assert_eq!(
+        c.kafka
+            .properties
+            .get("compression.type")
+            .map(String::as_str),
+        Some("lz4")
+    );
+    assert_eq!(c.kafka.sasl_mechanism.as_deref(), Some("SCRAM-SHA-512"));
+    assert_eq!(c.rules.dpd.severity.get(&Severity::High), Some(&40));
+    assert_eq!(c.clock.mode, ClockSource::Event);
+}
+
+#[test]
+fn bad_environment_values_are_problems_that_never_echo_the_value() {
+    let Err(ConfigError::Invalid { problems }) = Config::from_toml_with_env(
+        "",
+        env(&[
+            ("POSTLOAN__KAFKA__COMMIT_INTERVAL_MS", "s3cr3t-soon"),
+            ("POSTLOAN__KAFKA__NO_SUCH_KEY", "x"),
+        ]),
+    ) else {
+        panic!("should fail")
+    };
+    let all = problems.to_string();
+    assert!(
+        all.contains("POSTLOAN__KAFKA__COMMIT_INTERVAL_MS: expected an integer"),
+        "{all}"
+    );
+    assert!(all.contains("kafka.no_such_key"), "{all}");
+    assert!(!all.contains("s3cr3t"), "{all}");
+}
+
+#[test]
+fn secrets_never_show_in_debug_output() {
+    let c = Config::from_toml_with_env(
+        "[kafka]\nsecurity_protocol = \"sasl_ssl\"\nsasl_mechanism = \"SCRAM-SHA-512\"\nsasl_username = \"monitor\"\n",
+        env(&[("POSTLOAN__KAFKA__SASL_PASSWORD", "hunter2-very-secret")]),
+    )
+    .unwrap();
+    assert_eq!(c.kafka.sasl_password.expose(), "hunter2-very-secret");
+    assert!(!format!("{c:?}").contains("hunter2"));
+    assert!(c
+        .kafka
+        .client_properties()
+        .contains(&("sasl.password".to_owned(), "hunter2-very-secret".to_owned())));
+}
+
+#[test]
+fn kafka_settings_are_validated() {
+    let Err(ConfigError::Invalid { problems }) = Config::from_toml(
+        "[kafka]\nsecurity_protocol = \"sasl_ssl\"\ncommit_interval_ms = 0\n[kafka.topics]\nalerts = \"risk.rejected\"\nincome = \"bad topic!\"\n[kafka.properties]\n\"group.id\" = \"x\"\n",
+    ) else {
+        panic!("should fail")
+    };
+    let all = problems.to_string();
+    for needle in [
+        "kafka.sasl_mechanism",
+        "kafka.commit_interval_ms",
+        "\"risk.rejected\" is used for two roles",
+        "\"bad topic!\" is not a valid Kafka topic name",
+        "\"group.id\" is set by the monitor itself",
+    ] {
+        assert!(all.contains(needle), "missing {needle} in\n{all}");
+    }
+}
