@@ -21,7 +21,9 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod generate;
+pub mod kafka;
 pub mod replay;
+pub mod shutdown;
 
 /// The monitor's version, stamped on every alert.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

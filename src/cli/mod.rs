@@ -1,8 +1,10 @@
 //! The command line: argument parsing and the commands. `main.rs` calls [`main`].
 
+mod broker;
 mod check_config;
 mod demo;
 mod generate;
+mod produce;
 mod replay;
 mod summary;
 
@@ -40,6 +42,11 @@ pub enum Command {
     Generate(generate::GenerateArgs),
     /// Validate a configuration file and print OK or every problem.
     CheckConfig(check_config::CheckConfigArgs),
+    /// Run an embedded Kafka-protocol broker (librdkafka's mock cluster) with the contract's
+    /// topics; prints `bootstrap=HOST:PORT`, serves until SIGINT/SIGTERM.
+    Broker(broker::BrokerArgs),
+    /// Publish a JSONL event file to the input topics, by type, keyed by borrower_id.
+    Produce(produce::ProduceArgs),
 }
 
 /// Parses the command line and runs the command.
@@ -51,6 +58,8 @@ pub fn main() -> ExitCode {
         Command::Replay(a) => replay::run(a),
         Command::Generate(a) => generate::run(a),
         Command::CheckConfig(a) => check_config::run(a),
+        Command::Broker(a) => broker::run(a),
+        Command::Produce(a) => produce::run(a),
     };
     match result {
         Ok(code) => code,
@@ -66,17 +75,17 @@ fn init_tracing() {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .try_init();
 }
 
-/// Loads `--config` (or the built-in defaults), printing every problem on failure.
+/// Loads `--config` (or the built-in defaults) with `POSTLOAN__…` environment overrides,
+/// printing every problem on failure.
 fn load_config(path: Option<&PathBuf>) -> Result<Config, ExitCode> {
-    let Some(path) = path else {
-        return Ok(Config::default());
-    };
-    Config::from_file(path).map_err(|e| {
-        eprintln!("error: {}: {e}", path.display());
+    Config::load(path.map(PathBuf::as_path), std::env::vars()).map_err(|e| {
+        let name = path.map_or_else(|| "configuration".to_owned(), |p| p.display().to_string());
+        eprintln!("error: {name}: {e}");
         ExitCode::from(EXIT_CONFIG)
     })
 }
