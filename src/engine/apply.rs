@@ -132,11 +132,20 @@ impl Engine {
                             ));
                         }
                         reserve_compact(&mut loan.payments);
+                        let Some(paid) = loan.paid.checked_add(r.amount) else {
+                            return Err(Rejection::new(
+                                ErrorKind::InvalidValue,
+                                format!(
+                                    "field `amount` {} would take the loan's cumulative paid past the decimal range",
+                                    r.amount
+                                ),
+                            ));
+                        };
+                        loan.paid = paid;
                         loan.payments.push(Payment {
                             id: pid,
                             amount: r.amount,
                         });
-                        loan.paid += r.amount;
                         let last = loan.last_received.map_or(stamp, |l| l.max(stamp));
                         loan.last_received = Some(last);
                         loan.failures.retain(|f| f.stamp > last);
@@ -240,7 +249,9 @@ impl Engine {
         }
         let id: Arc<str> = Arc::from(borrower_id);
         let i = self.borrowers.len();
-        self.borrowers.push(Borrower::new(Arc::clone(&id)));
+        self.borrowers
+            .push(Borrower::new(Arc::clone(&id), self.next_created));
+        self.next_created += 1;
         self.index.insert(id, i as u32);
         i
     }
@@ -257,6 +268,14 @@ impl Engine {
                 self.borrowers[i].loan_index(loan_id).map(|li| (i, li))
             })
             .ok_or_else(|| unknown_loan(borrower_id, loan_id))
+    }
+
+    pub(super) fn intern_labels(&mut self, l: &Labels) -> Labels {
+        Labels {
+            manager_id: self.intern(l.manager_id.as_deref()),
+            branch_id: self.intern(l.branch_id.as_deref()),
+            dealer_id: self.intern(l.dealer_id.as_deref()),
+        }
     }
 
     fn intern(&mut self, label: Option<&str>) -> Option<Arc<str>> {

@@ -18,6 +18,7 @@ pub mod reject;
 pub mod render;
 pub mod schedule;
 pub mod signals;
+pub mod snapshot;
 pub mod state;
 pub mod time;
 pub mod types;
@@ -126,12 +127,18 @@ pub struct Engine {
     clock: Option<DateTime<Utc>>,
     borrowers: Vec<Borrower>,
     index: FxHashMap<Arc<str>, u32>,
-    /// (due instant, borrower) — one entry per borrower with a pending timer.
-    timers: BTreeSet<(DateTime<Utc>, u32)>,
+    /// (due instant, borrower's creation number, borrower index) — one entry per borrower with
+    /// a pending timer. Ties in time go to the borrower seen first: the creation number is part
+    /// of the state, so the order survives restores (indices do not).
+    timers: BTreeSet<(DateTime<Utc>, u64, u32)>,
+    /// Creation number of the next new borrower.
+    next_created: u64,
     /// Interned portfolio labels (low cardinality).
     labels: FxHashMap<Box<str>, Arc<str>>,
     scratch: Vec<Desired>,
     figures: signals::Figures,
+    /// Borrowers changed since the last [`Engine::take_dirty`].
+    dirty: Vec<u32>,
 }
 
 impl Engine {
@@ -144,9 +151,11 @@ impl Engine {
             borrowers: Vec::new(),
             index: FxHashMap::default(),
             timers: BTreeSet::new(),
+            next_created: 0,
             labels: FxHashMap::default(),
             scratch: Vec::new(),
             figures: signals::Figures::default(),
+            dirty: Vec::new(),
         }
     }
 
@@ -178,7 +187,7 @@ impl Engine {
     /// Moves the clock forward to `t`, firing every timer due at or before it, in time order.
     /// A `t` before the clock changes nothing: the clock never goes back.
     pub fn advance_to(&mut self, t: DateTime<Utc>, out: &mut Vec<Output>) {
-        while let Some(&(due, idx)) = self.timers.first() {
+        while let Some(&(due, _, idx)) = self.timers.first() {
             if due > t {
                 break;
             }
@@ -253,6 +262,7 @@ impl Engine {
 
     /// Re-evaluates borrower `i` at `now`, publishes changes and re-arms its timer.
     fn evaluate(&mut self, i: usize, now: DateTime<Utc>, out: &mut Vec<Output>) {
+        self.mark_dirty(i);
         let settings = Arc::clone(&self.settings);
         let today = time::business_date(now, settings.tz);
         let b = &mut self.borrowers[i];
@@ -269,6 +279,77 @@ impl Engine {
         self.rearm(i, now);
     }
 
+    fn mark_dirty(&mut self, i: usize) {
+        let b = &mut self.borrowers[i];
+        if !b.dirty {
+            b.dirty = true;
+            self.dirty.push(i as u32);
+        }
+    }
+
+    /// The snapshot of one borrower, for the changelog.
+    pub fn snapshot(&self, borrower_id: &str) -> Option<Vec<u8>> {
+        let i = *self.index.get(borrower_id)?;
+        Some(snapshot::encode(&self.borrowers[i as usize]))
+    }
+
+    /// Appends (borrower_id, snapshot) for every borrower changed since the last call, in the
+    /// order they first changed.
+    pub fn take_dirty(&mut self, out: &mut Vec<(Arc<str>, Vec<u8>)>) {
+        for i in self.dirty.drain(..) {
+            let b = &mut self.borrowers[i as usize];
+            b.dirty = false;
+            out.push((Arc::clone(&b.id), snapshot::encode(b)));
+        }
+    }
+
+    /// Loads one borrower's snapshot, replacing any state already held for it (a changelog that
+    /// is not compacted yet holds several; the latest wins). Call [`Engine::finish_restore`]
+    /// once every snapshot is in.
+    pub fn restore_borrower(&mut self, bytes: &[u8]) -> Result<(), snapshot::SnapshotError> {
+        let mut b = snapshot::decode(bytes)?;
+        // Re-intern labels so that restored state shares them like live state does.
+        for loan in &mut b.loans {
+            loan.labels = self.intern_labels(&loan.labels);
+        }
+        for slot in &mut b.alerts {
+            if let Some(open) = slot.open.as_mut() {
+                open.labels = self.intern_labels(&open.labels);
+            }
+        }
+        match self.index.get(&*b.id).copied() {
+            Some(i) => {
+                let old = std::mem::replace(&mut self.borrowers[i as usize], b);
+                if let Some(t) = old.next_wake {
+                    self.timers.remove(&(t, old.created, i));
+                }
+            }
+            None => {
+                let i = self.borrowers.len() as u32;
+                self.next_created = self.next_created.max(b.created + 1);
+                self.index.insert(Arc::clone(&b.id), i);
+                self.borrowers.push(b);
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends a restore: sets the clock (the task's persisted stream time, or the wall clock) and
+    /// re-arms every borrower's timer from it.
+    pub fn finish_restore(&mut self, clock: Option<DateTime<Utc>>) {
+        if let Some(c) = clock {
+            if self.clock.is_none_or(|old| old < c) {
+                self.clock = Some(c);
+            }
+        }
+        // Without a clock, arm from the beginning of time: due timers then fire (and find
+        // nothing new to say) when the clock first moves.
+        let now = self.clock.unwrap_or(DateTime::<Utc>::MIN_UTC);
+        for i in 0..self.borrowers.len() {
+            self.rearm(i, now);
+        }
+    }
+
     /// Recomputes borrower `i`'s next timer and files it.
     fn rearm(&mut self, i: usize, now: DateTime<Utc>) {
         let b = &mut self.borrowers[i];
@@ -277,11 +358,11 @@ impl Engine {
             return;
         }
         if let Some(old) = b.next_wake {
-            self.timers.remove(&(old, i as u32));
+            self.timers.remove(&(old, b.created, i as u32));
         }
         b.next_wake = next;
         if let Some(t) = next {
-            self.timers.insert((t, i as u32));
+            self.timers.insert((t, b.created, i as u32));
         }
     }
 }

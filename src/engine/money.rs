@@ -145,6 +145,22 @@ fn out_of_range(text: &str) -> String {
     format!("{shown} is outside the range of a 96-bit decimal (about ±7.9e28)")
 }
 
+/// `a ≥ t × b` for non-negative operands, exactly. A product past the decimal range is larger
+/// than any `a`, so comparisons stay exact where the arithmetic would overflow.
+pub fn ge_product(a: Decimal, t: Decimal, b: Decimal) -> bool {
+    t.checked_mul(b).is_some_and(|p| a >= p)
+}
+
+/// `a > t × b` for non-negative operands, exactly (see [`ge_product`]).
+pub fn gt_product(a: Decimal, t: Decimal, b: Decimal) -> bool {
+    t.checked_mul(b).is_some_and(|p| a > p)
+}
+
+/// `a ≤ t × b` for non-negative operands, exactly (see [`ge_product`]).
+pub fn le_product(a: Decimal, t: Decimal, b: Decimal) -> bool {
+    t.checked_mul(b).is_none_or(|p| a <= p)
+}
+
 /// Rounds half away from zero, the contract's rounding for interest.
 pub fn round_half_away(value: Decimal, dp: u32) -> Decimal {
     value.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero)
@@ -172,7 +188,10 @@ pub fn format_money(value: Decimal) -> String {
 
 /// Formats a ratio as a percentage with one decimal, e.g. `0.524` → `52.4%`.
 pub fn format_percent(ratio: Decimal) -> String {
-    format!("{:.1}%", round_half_away(ratio * Decimal::ONE_HUNDRED, 1))
+    match ratio.checked_mul(Decimal::ONE_HUNDRED) {
+        Some(p) => format!("{:.1}%", round_half_away(p, 1)),
+        None => "beyond the decimal range".to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -273,6 +292,16 @@ mod tests {
         assert_eq!(format_money(d("0")), "0.00");
         assert_eq!(format_money(d("-1000.5")), "-1,000.50");
         assert_eq!(format_percent(d("0.5244")), "52.4%");
+    }
+
+    #[test]
+    fn product_comparisons_stay_exact_past_the_decimal_range() {
+        let max = Decimal::MAX;
+        assert!(!ge_product(max, d("2"), max));
+        assert!(!gt_product(max, d("2"), max));
+        assert!(le_product(max, d("2"), max));
+        assert!(ge_product(d("6"), d("2"), d("3")) && !gt_product(d("6"), d("2"), d("3")));
+        assert!(le_product(d("6"), d("2"), d("3")));
     }
 
     #[test]

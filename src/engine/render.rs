@@ -16,6 +16,15 @@ fn ratio(d: Decimal) -> Metric {
     Metric::Num(round_half_away(d, RATIO_DP))
 }
 
+/// A ratio that may be out of the decimal range (then `null`).
+fn opt_ratio(d: Option<Decimal>) -> Metric {
+    d.map_or(Metric::Null, ratio)
+}
+
+fn opt_percent(d: Option<Decimal>) -> String {
+    d.map_or_else(|| "beyond the decimal range".to_owned(), format_percent)
+}
+
 fn threshold_of<T: std::fmt::Display>(bands: &Bands<T>, sev: Severity) -> String {
     bands.get(&sev).map_or_else(String::new, |t| t.to_string())
 }
@@ -121,14 +130,22 @@ pub fn describe(
             m.put("latest_income", Metric::Money(d.latest))
                 .put("previous_mean", Metric::Money(round_half_away(d.mean(), 2)))
                 .put("previous_observations", Metric::Int(i64::from(d.previous)))
-                .put("income_drop_ratio", ratio(r));
-            format!(
-                "Monthly income {} is {} below the mean of the previous {} observations ({}).",
-                money(d.latest),
-                format_percent(r),
-                d.previous,
-                money(round_half_away(d.mean(), 2))
-            )
+                .put("income_drop_ratio", opt_ratio(r));
+            if d.previous_sum.is_zero() {
+                format!(
+                    "Monthly income {}; the previous {} observations averaged 0, so there is no drop to measure.",
+                    money(d.latest),
+                    d.previous
+                )
+            } else {
+                format!(
+                    "Monthly income {} is {} below the mean of the previous {} observations ({}).",
+                    money(d.latest),
+                    opt_percent(r),
+                    d.previous,
+                    money(round_half_away(d.mean(), 2))
+                )
+            }
         }
         Facts::IncomeDrop(None) => {
             m.put("income_drop_ratio", Metric::Null);
@@ -138,17 +155,18 @@ pub fn describe(
             m.put("installments", Metric::Money(p.installments))
                 .put("monthly_income", Metric::Money(p.income))
                 .put("pti", p.ratio().map_or(Metric::Null, ratio));
-            match p.ratio() {
-                Some(r) => format!(
-                    "Installments of {} are {} of monthly income {}.",
-                    money(p.installments),
-                    format_percent(r),
-                    money(p.income)
-                ),
-                None => format!(
+            if p.income.is_zero() {
+                format!(
                     "Installments of {} against a reported monthly income of 0.",
                     money(p.installments)
-                ),
+                )
+            } else {
+                format!(
+                    "Installments of {} are {} of monthly income {}.",
+                    money(p.installments),
+                    opt_percent(p.ratio()),
+                    money(p.income)
+                )
             }
         }
         Facts::PaymentToIncome(None) => {
@@ -156,30 +174,32 @@ pub fn describe(
             "No income observation to compare installments with.".to_owned()
         }
         Facts::Ltv { outstanding, value } => {
-            let r = if value.is_zero() {
-                Decimal::ZERO
-            } else {
-                outstanding / value
-            };
+            let r = outstanding.checked_div(*value);
             m.put("outstanding_principal", Metric::Money(*outstanding))
                 .put("collateral_value", Metric::Money(*value))
-                .put("ltv", ratio(r));
+                .put("ltv", opt_ratio(r));
             format!(
                 "LTV {} (outstanding principal {} against collateral value {}).",
-                round_half_away(r, 2),
+                r.map_or_else(
+                    || "beyond the decimal range".to_owned(),
+                    |r| round_half_away(r, 2).to_string()
+                ),
                 money(*outstanding),
                 money(*value)
             )
         }
         Facts::CollateralDrop(Some(d)) => {
-            let r = Decimal::ONE - d.latest / d.peak;
+            let r = d
+                .latest
+                .checked_div(d.peak)
+                .and_then(|x| Decimal::ONE.checked_sub(x));
             m.put("latest_value", Metric::Money(d.latest))
                 .put("peak_value", Metric::Money(d.peak))
-                .put("drop_ratio", ratio(r));
+                .put("drop_ratio", opt_ratio(r));
             format!(
                 "Collateral value {} is {} below the {}-day peak of {}.",
                 money(d.latest),
-                format_percent(r),
+                opt_percent(r),
                 rules.collateral_drop.window_days,
                 money(d.peak)
             )

@@ -6,21 +6,27 @@
 use chrono::{Months, NaiveDate};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
 use super::money::round_half_away;
+use super::snapshot::{date, dec};
 
 /// A loan's fixed terms.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Terms {
     /// Amount lent.
+    #[serde(with = "dec")]
     pub principal: Decimal,
     /// Annual rate as a fraction.
+    #[serde(with = "dec")]
     pub annual_rate: Decimal,
     /// Number of installments.
     pub term_months: u32,
     /// Due date of installment 1.
+    #[serde(with = "date")]
     pub first_due_date: NaiveDate,
     /// Amount of every installment.
+    #[serde(with = "dec")]
     pub installment: Decimal,
 }
 
@@ -50,17 +56,21 @@ impl Terms {
     /// Installments fully covered by `paid + tolerance`: the largest k ≤ term with
     /// k × installment ≤ paid + tolerance.
     pub fn covered(&self, paid: Decimal, tolerance: Decimal) -> u32 {
-        let budget = paid + tolerance;
+        let budget = paid.saturating_add(tolerance);
         if budget < self.installment {
             return 0;
         }
         // Division may round in the 28th digit; settle the floor exactly with multiplication.
-        let approx = (budget / self.installment).floor();
-        let mut k = approx.to_u32().unwrap_or(u32::MAX).min(self.term_months);
-        while k < self.term_months && Decimal::from(k + 1) * self.installment <= budget {
+        let approx = budget.checked_div(self.installment).map(|q| q.floor());
+        let mut k = approx
+            .and_then(|q| q.to_u32())
+            .unwrap_or(u32::MAX)
+            .min(self.term_months);
+        let k_times = |k: u32| Decimal::from(k).checked_mul(self.installment);
+        while k < self.term_months && k_times(k + 1).is_some_and(|due| due <= budget) {
             k += 1;
         }
-        while k > 0 && Decimal::from(k) * self.installment > budget {
+        while k > 0 && k_times(k).is_none_or(|due| due > budget) {
             k -= 1;
         }
         k
@@ -89,8 +99,10 @@ impl Terms {
         while due_before_today < self.term_months && self.due_date(due_before_today + 1) < today {
             due_before_today += 1;
         }
-        let arrears =
-            (Decimal::from(due_before_today) * self.installment - paid).max(Decimal::ZERO);
+        let arrears = Decimal::from(due_before_today)
+            .saturating_mul(self.installment)
+            .saturating_sub(paid)
+            .max(Decimal::ZERO);
         Some(Delinquency {
             dpd: u32::try_from((today - due_date).num_days()).unwrap_or(u32::MAX),
             installment_no: k,
@@ -123,8 +135,11 @@ impl Terms {
     pub fn amortize_month(&self, balance: Decimal) -> Decimal {
         // (balance × rate) / 12, not balance × (rate / 12): the latter rounds the monthly rate
         // first and can land on the wrong side of a half cent.
+        // balance × rate cannot overflow: rate < 1.
         let interest = round_half_away(balance * self.annual_rate / Decimal::from(12), 2);
-        (balance - (self.installment - interest)).max(Decimal::ZERO)
+        balance
+            .saturating_sub(self.installment.saturating_sub(interest))
+            .max(Decimal::ZERO)
     }
 }
 
@@ -267,6 +282,29 @@ mod tests {
             t.outstanding_after(1),
             d("1000.50") - (d("100") - d("5.00"))
         );
+    }
+
+    #[test]
+    fn extreme_amounts_do_not_overflow() {
+        let t = Terms {
+            principal: Decimal::MAX,
+            annual_rate: d("0.9999"),
+            term_months: 120,
+            first_due_date: date("2025-02-01"),
+            installment: d("0.0000000000000000000000000001"),
+        };
+        assert_eq!(t.covered(Decimal::MAX, d("1")), 120);
+        assert!(t
+            .delinquency(Decimal::ZERO, 0, date("2035-01-01"))
+            .is_some());
+        let _ = t.outstanding_after(120);
+        let t = Terms {
+            installment: Decimal::MAX,
+            ..t
+        };
+        assert_eq!(t.covered(Decimal::MAX, d("1")), 1);
+        let x = t.delinquency(Decimal::ZERO, 0, date("2035-01-01")).unwrap();
+        assert_eq!(x.arrears, Decimal::MAX);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::event::CloseReason;
+use super::money::{ge_product, gt_product, le_product};
 use super::schedule::Delinquency;
 use super::state::{Borrower, Loan, Observation};
 use super::types::{Severity, Signal};
@@ -91,17 +92,19 @@ impl IncomeDrop {
     pub fn mean(&self) -> Decimal {
         self.previous_sum / Decimal::from(self.previous)
     }
-    /// `(mean − latest) / mean`, unrounded.
-    pub fn ratio(&self) -> Decimal {
-        if self.previous_sum.is_zero() {
-            return Decimal::ZERO;
-        }
-        Decimal::ONE - Decimal::from(self.previous) * self.latest / self.previous_sum
+    /// `(mean − latest) / mean`, unrounded; `None` when the mean is 0 or the ratio is out of
+    /// range.
+    pub fn ratio(&self) -> Option<Decimal> {
+        let n = Decimal::from(self.previous);
+        let share = n.checked_mul(self.latest)?.checked_div(self.previous_sum)?;
+        Decimal::ONE.checked_sub(share)
     }
     /// Is the drop at least `t`? Exact: n × latest ≤ (1 − t) × sum.
     fn at_least(&self, t: Decimal) -> bool {
+        let n = Decimal::from(self.previous);
         self.previous_sum > Decimal::ZERO
-            && Decimal::from(self.previous) * self.latest <= (Decimal::ONE - t) * self.previous_sum
+            && n.checked_mul(self.latest)
+                .is_some_and(|lhs| le_product(lhs, Decimal::ONE - t, self.previous_sum))
     }
 }
 
@@ -115,16 +118,16 @@ pub struct PaymentToIncome {
 }
 
 impl PaymentToIncome {
-    /// The ratio; `None` when income is 0 (infinite).
+    /// The ratio; `None` when income is 0 (infinite) or the ratio is out of range.
     pub fn ratio(&self) -> Option<Decimal> {
-        (!self.income.is_zero()).then(|| self.installments / self.income)
+        self.installments.checked_div(self.income)
     }
     /// Is the ratio strictly above `t`?
     fn above(&self, t: Decimal) -> bool {
         if self.income.is_zero() {
             return self.installments > Decimal::ZERO;
         }
-        self.installments > t * self.income
+        gt_product(self.installments, t, self.income)
     }
 }
 
@@ -205,7 +208,9 @@ fn income_drop(incomes: &[Observation], window: u32, min_previous: u32) -> Optio
     }
     Some(IncomeDrop {
         latest: latest.value,
-        previous_sum: previous.iter().map(|o| o.value).sum(),
+        previous_sum: previous
+            .iter()
+            .fold(Decimal::ZERO, |acc, o| acc.saturating_add(o.value)),
         previous: previous.len() as u32,
     })
 }
@@ -213,11 +218,11 @@ fn income_drop(incomes: &[Observation], window: u32, min_previous: u32) -> Optio
 fn ltv_at_least(loan: &Loan, t: Decimal) -> bool {
     loan.valuations
         .last()
-        .is_some_and(|v| loan.outstanding >= t * v.value)
+        .is_some_and(|v| ge_product(loan.outstanding, t, v.value))
 }
 
 fn drop_fires(d: &CollateralDrop, ratio: Threshold) -> bool {
-    d.latest <= ratio.0 * d.peak
+    le_product(d.latest, ratio.0, d.peak)
 }
 
 /// Computes the figures of `b` on business date `today` and pushes what every signal should
@@ -287,7 +292,9 @@ pub fn evaluate(
     borrower_signal(out, Signal::IncomeDrop, enabled(ic.enabled, drop_sev));
 
     let pti = b.incomes.last().map(|inc| PaymentToIncome {
-        installments: b.loans.iter().map(|l| l.terms.installment).sum(),
+        installments: b.loans.iter().fold(Decimal::ZERO, |acc, l| {
+            acc.saturating_add(l.terms.installment)
+        }),
         income: inc.value,
     });
     let pti_sev = pti

@@ -8,9 +8,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
 use super::event::Currency;
 use super::schedule::Terms;
+use super::snapshot::{date, dec, instant, opt_instant};
 use super::types::{Severity, Signal};
 
 /// Stable 64-bit hash of an id (xxh3: a fixed algorithm, so hashes survive restarts and
@@ -20,27 +22,30 @@ pub fn id_hash(id: &str) -> u64 {
 }
 
 /// Arrival-aware ordering of observations: by `occurred_at`, then by arrival within the borrower.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Stamp {
     /// Event time.
+    #[serde(with = "instant")]
     pub at: DateTime<Utc>,
     /// The borrower's arrival counter when it was applied.
     pub seq: u32,
 }
 
 /// A dated amount (income observation or collateral valuation).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Observation {
     /// When it was observed.
     pub stamp: Stamp,
     /// Its business date.
+    #[serde(with = "date")]
     pub date: NaiveDate,
     /// The amount.
+    #[serde(with = "dec")]
     pub value: Decimal,
 }
 
 /// Low-cardinality portfolio labels of a loan (interned).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Labels {
     /// Relationship manager.
     pub manager_id: Option<Arc<str>>,
@@ -51,16 +56,17 @@ pub struct Labels {
 }
 
 /// A received payment, remembered so a reversal can take back its amount.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payment {
     /// Hash of `payment_id`.
     pub id: u64,
     /// The amount received.
+    #[serde(with = "dec")]
     pub amount: Decimal,
 }
 
 /// A failed debit that still counts (newer than the last received payment).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
     /// When it happened.
     pub stamp: Stamp,
@@ -69,7 +75,7 @@ pub struct Failure {
 }
 
 /// An open loan.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Loan {
     /// Its id.
     pub id: Arc<str>,
@@ -78,10 +84,12 @@ pub struct Loan {
     /// Its schedule.
     pub terms: Terms,
     /// Business date it opened (for staleness of income when there is none).
+    #[serde(with = "date")]
     pub opened_date: NaiveDate,
     /// Portfolio labels.
     pub labels: Labels,
     /// Cumulative received − reversed.
+    #[serde(with = "dec")]
     pub paid: Decimal,
     /// Received payments by id hash.
     pub payments: Vec<Payment>,
@@ -96,21 +104,24 @@ pub struct Loan {
     /// Installments covered by `paid` when `outstanding` was computed.
     pub covered: u32,
     /// Outstanding principal after `covered` installments.
+    #[serde(with = "dec")]
     pub outstanding: Decimal,
 }
 
 /// An alert that is open now.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenAlert {
     /// Current severity.
     pub severity: Severity,
     /// Instant it fired.
+    #[serde(with = "instant")]
     pub opened_at: DateTime<Utc>,
     /// Lifecycle messages published so far (the `k` of `message_id`).
     pub messages: u32,
     /// Collections acknowledged it: no further escalation.
     pub acked: bool,
     /// Instant it last reached the escalation severity, while it stays there.
+    #[serde(with = "opt_instant")]
     pub high_since: Option<DateTime<Utc>>,
     /// Escalation levels already sent (bit 0: level 1, bit 1: level 2).
     pub levels_sent: u8,
@@ -119,7 +130,7 @@ pub struct OpenAlert {
 }
 
 /// One (loan or none, signal): how many alerts it ever opened, and the open one.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AlertSlot {
     /// The loan for loan-scope signals.
     pub loan_id: Option<Arc<str>>,
@@ -132,10 +143,12 @@ pub struct AlertSlot {
 }
 
 /// Everything the monitor knows about one borrower.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Borrower {
     /// Its id.
     pub id: Arc<str>,
+    /// Order in which the engine first saw it; breaks ties between timers due at one instant.
+    pub created: u64,
     /// Arrival counter for [`Stamp`]s.
     pub seq: u32,
     /// Hashes of applied event ids, sorted.
@@ -146,21 +159,28 @@ pub struct Borrower {
     pub incomes: Vec<Observation>,
     /// Alert slots, in the order they were first used.
     pub alerts: Vec<AlertSlot>,
-    /// When its timer is due, if it has one (mirrors the engine's timer set).
+    /// When its timer is due, if it has one (mirrors the engine's timer set; re-armed on
+    /// restore, not stored).
+    #[serde(skip)]
     pub next_wake: Option<DateTime<Utc>>,
+    /// Changed since its state was last taken for the changelog (not stored).
+    #[serde(skip)]
+    pub dirty: bool,
 }
 
 impl Borrower {
     /// A borrower with nothing known yet.
-    pub fn new(id: Arc<str>) -> Self {
+    pub fn new(id: Arc<str>, created: u64) -> Self {
         Borrower {
             id,
+            created,
             seq: 0,
             seen: Vec::new(),
             loans: Vec::new(),
             incomes: Vec::new(),
             alerts: Vec::new(),
             next_wake: None,
+            dirty: false,
         }
     }
 
@@ -244,7 +264,7 @@ mod tests {
 
     #[test]
     fn event_ids_are_remembered_once() {
-        let mut b = Borrower::new("B1".into());
+        let mut b = Borrower::new("B1".into(), 0);
         let h = id_hash("E1");
         assert!(!b.has_seen(h));
         b.remember(h);

@@ -2,10 +2,10 @@
 
 use std::fmt;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Alert severity, ordered `info < low < medium < high < critical` (the contract's order).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Informational only.
@@ -59,7 +59,8 @@ pub enum Scope {
 
 /// The nine early-warning signals of the contract, in the contract's table order.
 /// That order is also the order in which one evaluation publishes its messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Signal {
     /// Days past due.
     Dpd,
@@ -158,6 +159,11 @@ mod tests {
     fn signal_names_round_trip_and_scopes_match_the_contract() {
         for s in Signal::ALL {
             assert_eq!(Signal::parse(s.as_str()), Some(s));
+            // serde's name is the wire name too.
+            assert_eq!(
+                serde_json::to_string(&s).unwrap(),
+                format!("\"{}\"", s.as_str())
+            );
             assert_eq!(Signal::ALL[s.index()], s);
         }
         assert_eq!(Signal::parse("nope"), None);
