@@ -23,6 +23,7 @@ pub mod engine;
 pub mod generate;
 pub mod kafka;
 pub mod replay;
+pub mod runtime;
 pub mod shutdown;
 
 /// The monitor's version, stamped on every alert.

@@ -56,9 +56,11 @@ pub struct KafkaConfig {
     /// How often the open transaction (or offset batch) commits. Default 100 ms.
     #[serde(default = "default_commit_interval_ms")]
     pub commit_interval_ms: u64,
-    /// How long a task waits for an input partition that has nothing buffered before
-    /// processing the others (timestamp-synchronised merge). Default 0.
-    #[serde(default)]
+    /// How long a task waits for an input partition that has nothing buffered and is not known
+    /// to be caught up before processing the others (timestamp-synchronised merge). Waiting is
+    /// cheap (a caught-up partition is reported at once) and makes the merge order independent
+    /// of fetch timing. Default 1000 ms.
+    #[serde(default = "default_max_task_idle_ms")]
     pub max_task_idle_ms: u64,
     /// Consumer session timeout. Default 10000 ms.
     #[serde(default = "default_session_timeout_ms")]
@@ -108,6 +110,10 @@ fn default_commit_interval_ms() -> u64 {
     100
 }
 
+fn default_max_task_idle_ms() -> u64 {
+    1000
+}
+
 fn default_session_timeout_ms() -> u64 {
     10_000
 }
@@ -123,7 +129,7 @@ impl Default for KafkaConfig {
             group_id: default_group(),
             processing_guarantee: default_guarantee(),
             commit_interval_ms: default_commit_interval_ms(),
-            max_task_idle_ms: 0,
+            max_task_idle_ms: default_max_task_idle_ms(),
             session_timeout_ms: default_session_timeout_ms(),
             create_topics: false,
             security_protocol: default_security_protocol(),

@@ -1,0 +1,218 @@
+//! One task: the engine for one partition number, fed from that partition of every input topic.
+//!
+//! Records are buffered per input partition and applied lowest `occurred_at` first (ties: topic
+//! order, then offset), the timestamp-synchronised processing of Kafka Streams (KIP-353): a task
+//! only takes the lowest head when every input partition either has something buffered or is
+//! known to be caught up, so the order does not depend on how fetches happen to interleave. It
+//! waits at most `max_task_idle_ms` for a partition that has neither, then processes anyway.
+//!
+//! Sans-I/O: no rdkafka types; time is an argument.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::engine::output::Output;
+use crate::engine::{Engine, Input, Outcome};
+
+/// Number of input topics (lifecycle, repayments, income, valuations, acks).
+pub const INPUTS: usize = 5;
+
+/// Changelog key of the task's stream time (never a valid borrower id, which is 1–64 chars).
+pub const CLOCK_KEY: &str = "";
+
+/// One consumed input record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Offset in its partition.
+    pub offset: i64,
+    /// Kafka key.
+    pub key: Option<Vec<u8>>,
+    /// Message bytes.
+    pub payload: Vec<u8>,
+}
+
+/// A buffered record with its merge key.
+#[derive(Debug)]
+struct Pending {
+    occurred_at: Option<DateTime<Utc>>,
+    record: Record,
+}
+
+/// The engine of one partition number and its input buffers.
+pub struct Task {
+    partition: i32,
+    topics: [Arc<str>; INPUTS],
+    engine: Engine,
+    queues: [VecDeque<Pending>; INPUTS],
+    caught_up: [bool; INPUTS],
+    /// Next offset to commit per input (last applied + 1).
+    next_offsets: [Option<i64>; INPUTS],
+    waiting_since_ms: Option<u64>,
+    max_idle_ms: u64,
+    source: String,
+}
+
+impl Task {
+    /// A task over a (restored) engine.
+    pub fn new(
+        partition: i32,
+        topics: [Arc<str>; INPUTS],
+        engine: Engine,
+        max_idle_ms: u64,
+    ) -> Self {
+        Task {
+            partition,
+            topics,
+            engine,
+            queues: Default::default(),
+            caught_up: [false; INPUTS],
+            next_offsets: [None; INPUTS],
+            waiting_since_ms: None,
+            max_idle_ms,
+            source: String::new(),
+        }
+    }
+
+    /// The partition number.
+    pub fn partition(&self) -> i32 {
+        self.partition
+    }
+
+    /// The engine (read-only).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Buffers a record of input `input`.
+    pub fn push(&mut self, input: usize, record: Record) {
+        let occurred_at = occurred_at(&record.payload);
+        self.caught_up[input] = false;
+        self.queues[input].push_back(Pending {
+            occurred_at,
+            record,
+        });
+    }
+
+    /// Input `input` has nothing more to fetch for now (end of partition reached).
+    pub fn mark_caught_up(&mut self, input: usize) {
+        self.caught_up[input] = true;
+    }
+
+    /// Records buffered and not yet applied.
+    pub fn buffered(&self) -> usize {
+        self.queues.iter().map(VecDeque::len).sum()
+    }
+
+    /// Applies every record that is ready at `now_ms` (a monotonic millisecond clock), in
+    /// merge order; returns how many were applied.
+    pub fn process(
+        &mut self,
+        now_ms: u64,
+        out: &mut Vec<Output>,
+        outcomes: &mut Vec<Outcome>,
+    ) -> usize {
+        let mut applied = 0;
+        loop {
+            if self.queues.iter().all(VecDeque::is_empty) {
+                self.waiting_since_ms = None;
+                break;
+            }
+            let ready = (0..INPUTS).all(|i| !self.queues[i].is_empty() || self.caught_up[i]);
+            if !ready {
+                let since = *self.waiting_since_ms.get_or_insert(now_ms);
+                if now_ms.saturating_sub(since) < self.max_idle_ms {
+                    break;
+                }
+            } else {
+                self.waiting_since_ms = None;
+            }
+            let Some(input) = self.lowest_head() else {
+                break;
+            };
+            let Some(p) = self.queues[input].pop_front() else {
+                break;
+            };
+            self.source.clear();
+            use std::fmt::Write as _;
+            let _ = write!(
+                self.source,
+                "{}/{}/{}",
+                self.topics[input], self.partition, p.record.offset
+            );
+            outcomes.push(self.engine.apply(
+                Input {
+                    payload: &p.record.payload,
+                    source: &self.source,
+                    key: p.record.key.as_deref(),
+                },
+                out,
+            ));
+            self.next_offsets[input] = Some(p.record.offset + 1);
+            applied += 1;
+        }
+        applied
+    }
+
+    fn lowest_head(&self) -> Option<usize> {
+        (0..INPUTS)
+            .filter_map(|i| {
+                let p = self.queues[i].front()?;
+                // An unreadable timestamp sorts first: it is rejected without touching state.
+                Some(((p.occurred_at, i, p.record.offset), i))
+            })
+            .min_by_key(|(k, _)| *k)
+            .map(|(_, i)| i)
+    }
+
+    /// Moves the clock (wall clock mode), firing what is due.
+    pub fn advance_to(&mut self, t: DateTime<Utc>, out: &mut Vec<Output>) {
+        self.engine.advance_to(t, out);
+    }
+
+    /// Offsets to commit: (input, next offset) for every input that applied something.
+    pub fn offsets(&self) -> impl Iterator<Item = (usize, i64)> + '_ {
+        (0..INPUTS).filter_map(|i| self.next_offsets[i].map(|o| (i, o)))
+    }
+
+    /// Changelog records since the last call: changed borrowers, then the stream time.
+    pub fn take_changelog(&mut self, out: &mut Vec<(Arc<str>, Vec<u8>)>) {
+        let before = out.len();
+        self.engine.take_dirty(out);
+        if out.len() > before {
+            if let Some(clock) = self.engine.clock() {
+                out.push((Arc::from(CLOCK_KEY), encode_clock(clock)));
+            }
+        }
+    }
+}
+
+/// The stream time as a changelog value: RFC 3339 text.
+pub fn encode_clock(t: DateTime<Utc>) -> Vec<u8> {
+    t.to_rfc3339().into_bytes()
+}
+
+/// Reads a stream-time changelog value.
+pub fn decode_clock(bytes: &[u8]) -> Option<DateTime<Utc>> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// `occurred_at` of a payload for the merge, without decoding the rest.
+fn occurred_at(payload: &[u8]) -> Option<DateTime<Utc>> {
+    #[derive(serde::Deserialize)]
+    struct Head<'a> {
+        #[serde(borrow)]
+        occurred_at: Option<&'a str>,
+    }
+    let head: Head<'_> = serde_json::from_slice(payload).ok()?;
+    DateTime::parse_from_rfc3339(head.occurred_at?)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+#[cfg(test)]
+mod tests;
