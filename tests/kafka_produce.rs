@@ -1,49 +1,21 @@
 //! `produce` against the embedded broker: routing by type, keys, co-partitioning, no line lost.
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use postloan_monitor::config::{KafkaConfig, Topics};
 use postloan_monitor::kafka::broker::EmbeddedBroker;
 use postloan_monitor::kafka::produce::produce;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 const PARTITIONS: i32 = 3;
 
-/// Reads every message of `topic` from the beginning until all partitions hit their end.
 fn read_all(bootstrap: &str, topic: &str) -> Vec<(i32, String, String)> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", format!("read-{topic}"))
-        .set("enable.partition.eof", "true")
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..PARTITIONS {
-        tpl.add_partition_offset(topic, p, Offset::Beginning)
-            .unwrap();
-    }
-    consumer.assign(&tpl).unwrap();
-    let mut out = Vec::new();
-    let mut at_end = 0;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while at_end < PARTITIONS && Instant::now() < deadline {
-        match consumer.poll(Duration::from_millis(200)) {
-            Some(Ok(m)) => out.push((
-                m.partition(),
-                String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned(),
-                String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned(),
-            )),
-            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => at_end += 1,
-            Some(Err(e)) => panic!("consume {topic}: {e}"),
-            None => {}
-        }
-    }
-    assert_eq!(at_end, PARTITIONS, "did not reach the end of {topic}");
-    out
+    common::kafka::read_topic(bootstrap, topic, PARTITIONS)
+        .into_iter()
+        .map(|(p, _, k, v)| (p, k, v))
+        .collect()
 }
 
 #[test]

@@ -6,6 +6,7 @@ mod demo;
 mod generate;
 mod produce;
 mod replay;
+mod run;
 mod summary;
 
 use std::path::PathBuf;
@@ -35,6 +36,9 @@ pub enum Command {
     /// The main job on an embedded default: generate a synthetic book, run it through the
     /// engine, write every message and summarise.
     Demo(demo::DemoArgs),
+    /// Run the monitor as a service: consume the input topics in a consumer group and publish
+    /// alerts, escalations and rejections (at_least_once in this build).
+    Run(run::RunArgs),
     /// Run the engine over a JSONL event file with the event clock and write every message the
     /// live monitor would publish.
     Replay(replay::ReplayArgs),
@@ -56,6 +60,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo(a) => demo::run(a),
         Command::Replay(a) => replay::run(a),
+        Command::Run(a) => run::run(a),
         Command::Generate(a) => generate::run(a),
         Command::CheckConfig(a) => check_config::run(a),
         Command::Broker(a) => broker::run(a),

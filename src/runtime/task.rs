@@ -100,6 +100,13 @@ impl Task {
         self.caught_up[input] = true;
     }
 
+    /// Inputs the task is waiting on: it holds data elsewhere, but these are empty and not known
+    /// to be caught up.
+    pub fn blocked_on(&self) -> impl Iterator<Item = usize> + '_ {
+        let holding = self.queues.iter().any(|q| !q.is_empty());
+        (0..INPUTS).filter(move |i| holding && self.queues[*i].is_empty() && !self.caught_up[*i])
+    }
+
     /// Records buffered and not yet applied.
     pub fn buffered(&self) -> usize {
         self.queues.iter().map(VecDeque::len).sum()

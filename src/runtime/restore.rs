@@ -1,0 +1,88 @@
+//! Restoring a task's state from its changelog partition.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::{Offset, TopicPartitionList};
+
+use super::task::{decode_clock, CLOCK_KEY};
+use super::RuntimeError;
+use crate::config::KafkaConfig;
+use crate::engine::{ClockMode, Engine, Settings};
+use crate::kafka::client_config;
+
+/// What a restore read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Restored {
+    /// Changelog records read.
+    pub records: u64,
+    /// Borrowers now held.
+    pub borrowers: usize,
+}
+
+/// Reads changelog partition `partition` from the beginning to its end into a fresh engine.
+/// Returns the engine (clock not yet set: see [`Engine::finish_restore`]), the stored stream
+/// time and counts.
+pub fn restore(
+    k: &KafkaConfig,
+    settings: &Arc<Settings>,
+    mode: ClockMode,
+    partition: i32,
+    timeout: Duration,
+) -> Result<(Engine, Option<DateTime<Utc>>, Restored), RuntimeError> {
+    let topic = &k.topics.changelog;
+    let consumer: BaseConsumer = client_config(k)
+        .set("group.id", format!("{}-restore", k.group_id))
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true")
+        .create()
+        .map_err(RuntimeError::Kafka)?;
+    let (low, high) = consumer
+        .fetch_watermarks(topic, partition, timeout)
+        .map_err(RuntimeError::Kafka)?;
+    let mut engine = Engine::new(Arc::clone(settings), mode);
+    let mut clock = None;
+    let mut stats = Restored::default();
+    if high > low {
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset(topic, partition, Offset::Beginning)
+            .map_err(RuntimeError::Kafka)?;
+        consumer.assign(&tpl).map_err(RuntimeError::Kafka)?;
+        let deadline = Instant::now() + timeout;
+        let mut next = low;
+        while next < high {
+            if Instant::now() > deadline {
+                return Err(RuntimeError::Restore(format!(
+                    "changelog {topic}/{partition}: stopped at offset {next} of {high} after {} s",
+                    timeout.as_secs()
+                )));
+            }
+            match consumer.poll(Duration::from_millis(100)) {
+                Some(Ok(m)) => {
+                    next = m.offset() + 1;
+                    stats.records += 1;
+                    let key = m.key().unwrap_or_default();
+                    let value = m.payload().unwrap_or_default();
+                    if key == CLOCK_KEY.as_bytes() {
+                        clock = decode_clock(value).max(clock);
+                    } else {
+                        engine.restore_borrower(value).map_err(|e| {
+                            RuntimeError::Restore(format!(
+                                "changelog {topic}/{partition} offset {}: {e}",
+                                m.offset()
+                            ))
+                        })?;
+                    }
+                }
+                Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => break,
+                Some(Err(e)) => return Err(RuntimeError::Kafka(e)),
+                None => {}
+            }
+        }
+    }
+    stats.borrowers = engine.borrower_count();
+    Ok((engine, clock, stats))
+}

@@ -1,0 +1,515 @@
+//! The consumer-group worker: Kafka in, tasks in the middle, Kafka out.
+//!
+//! At-least-once cycle, every `commit_interval_ms`: flush the published messages, then write the
+//! changed borrowers to the changelog and flush, then commit the input offsets. The changelog is
+//! therefore never ahead of what was published, so a crash at any instant can republish
+//! messages (each with its deterministic `message_id`) but never lose one.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use tokio_util::sync::CancellationToken;
+
+use super::restore::restore;
+use super::task::{Record, Task, INPUTS};
+use super::RuntimeError;
+use crate::config::{ClockSource, Config, ProcessingGuarantee};
+use crate::engine::output::{Output, OutputKind};
+use crate::engine::{ClockMode, Outcome, Settings};
+use crate::kafka::client_config;
+
+/// Live counters of a worker, shared with whoever watches it (tests, progress, metrics).
+#[derive(Debug, Default)]
+pub struct WorkerStats {
+    /// Inputs applied.
+    pub applied: AtomicU64,
+    /// Inputs skipped as duplicates.
+    pub duplicates: AtomicU64,
+    /// Inputs rejected.
+    pub rejected: AtomicU64,
+    /// Messages handed to the producer.
+    pub published: AtomicU64,
+    /// Commit cycles completed.
+    pub commits: AtomicU64,
+    /// Partition numbers owned now.
+    pub tasks: AtomicU64,
+    /// Every owned partition is restored and the consumer is in the group.
+    pub ready: AtomicBool,
+}
+
+impl WorkerStats {
+    /// Inputs seen (applied, duplicate or rejected).
+    pub fn inputs(&self) -> u64 {
+        self.applied.load(Ordering::Relaxed)
+            + self.duplicates.load(Ordering::Relaxed)
+            + self.rejected.load(Ordering::Relaxed)
+    }
+}
+
+enum RebalanceEvent {
+    Assigned(Vec<i32>),
+    Revoked(Vec<i32>),
+}
+
+#[derive(Default)]
+struct GroupContext {
+    events: Mutex<Vec<RebalanceEvent>>,
+}
+
+fn partitions(tpl: &TopicPartitionList) -> Vec<i32> {
+    let mut p: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
+    p.sort_unstable();
+    p.dedup();
+    p
+}
+
+impl ClientContext for GroupContext {}
+
+impl ConsumerContext for GroupContext {
+    fn pre_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(tpl) = rebalance {
+            if let Ok(mut e) = self.events.lock() {
+                e.push(RebalanceEvent::Revoked(partitions(tpl)));
+            }
+        }
+    }
+    fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        match rebalance {
+            Rebalance::Assign(tpl) => {
+                if let Ok(mut e) = self.events.lock() {
+                    e.push(RebalanceEvent::Assigned(partitions(tpl)));
+                }
+            }
+            Rebalance::Error(e) => tracing::warn!(error = %e, "Rebalance error"),
+            Rebalance::Revoke(_) => {}
+        }
+    }
+}
+
+#[derive(Default)]
+struct Deliveries {
+    failed: AtomicU64,
+    first: Mutex<Option<String>>,
+}
+
+impl ClientContext for Deliveries {}
+
+impl ProducerContext for Deliveries {
+    type DeliveryOpaque = ();
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        if let Err((e, _)) = result {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+            if let Ok(mut f) = self.first.lock() {
+                f.get_or_insert_with(|| e.to_string());
+            }
+        }
+    }
+}
+
+/// Runs the worker until `cancel` fires or a fatal error occurs.
+pub fn run(
+    config: &Config,
+    cancel: CancellationToken,
+    stats: Arc<WorkerStats>,
+) -> Result<(), RuntimeError> {
+    let k = &config.kafka;
+    if k.processing_guarantee == ProcessingGuarantee::ExactlyOnce {
+        return Err(RuntimeError::Unsupported(
+            "processing_guarantee = \"exactly_once\" is not available in this build yet; set [kafka] processing_guarantee = \"at_least_once\"".to_owned(),
+        ));
+    }
+    let settings = Arc::new(Settings::from_config(config));
+    let mode = match config.clock.mode {
+        ClockSource::Event => ClockMode::Event,
+        ClockSource::Wall => ClockMode::External {
+            max_future_skew: chrono::Duration::milliseconds(config.clock.max_future_skew_ms as i64),
+        },
+    };
+    let inputs: [Arc<str>; INPUTS] = k.topics.inputs().map(Arc::from);
+    let consumer: BaseConsumer<GroupContext> = client_config(k)
+        .set("group.id", &k.group_id)
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        // Range gives one member the same partition number of every co-partitioned topic.
+        .set("partition.assignment.strategy", "range")
+        .set("session.timeout.ms", k.session_timeout_ms.to_string())
+        .create_with_context(GroupContext::default())
+        .map_err(RuntimeError::Kafka)?;
+    let producer: BaseProducer<Deliveries> = client_config(k)
+        .set("enable.idempotence", "true")
+        .set("linger.ms", "5")
+        .set(
+            "compression.type",
+            k.properties
+                .get("compression.type")
+                .map_or("lz4", String::as_str),
+        )
+        .create_with_context(Deliveries::default())
+        .map_err(RuntimeError::Kafka)?;
+    check_topics(&consumer, config)?;
+    let input_names: Vec<&str> = inputs.iter().map(|s| &**s).collect();
+    consumer
+        .subscribe(&input_names)
+        .map_err(RuntimeError::Kafka)?;
+
+    let mut tasks: BTreeMap<i32, Task> = BTreeMap::new();
+    let mut out: Vec<Output> = Vec::new();
+    let mut outcomes: Vec<Outcome> = Vec::new();
+    let mut changelog = Vec::new();
+    let started = Instant::now();
+    let mut last_commit = Instant::now();
+    let mut last_tick = Instant::now();
+    let mut last_check = Instant::now();
+    let commit_every = Duration::from_millis(k.commit_interval_ms);
+    let tick_every = Duration::from_millis(config.clock.tick_interval_ms);
+    let mut json = Vec::with_capacity(1024);
+    let restore_timeout = Duration::from_secs(120);
+
+    let result = (|| -> Result<(), RuntimeError> {
+        loop {
+            if cancel.is_cancelled() {
+                break;
+            }
+            // Poll a batch: block briefly for the first message, then take what is ready.
+            let mut batch = 0;
+            let mut wait = Duration::from_millis(50);
+            while batch < 2000 {
+                let Some(polled) = consumer.poll(wait) else {
+                    break;
+                };
+                wait = Duration::ZERO;
+                match polled {
+                    Ok(m) => {
+                        let Some(input) = inputs.iter().position(|t| **t == *m.topic()) else {
+                            continue;
+                        };
+                        if let Some(task) = tasks.get_mut(&m.partition()) {
+                            task.push(
+                                input,
+                                Record {
+                                    offset: m.offset(),
+                                    key: m.key().map(<[u8]>::to_vec),
+                                    payload: m.payload().unwrap_or_default().to_vec(),
+                                },
+                            );
+                        }
+                        batch += 1;
+                    }
+                    Err(KafkaError::PartitionEOF(_)) => {}
+                    Err(e) => {
+                        if is_fatal(&e) {
+                            return Err(RuntimeError::Kafka(e));
+                        }
+                        tracing::warn!(error = %e, "Consumer error; retrying");
+                    }
+                }
+            }
+            // Rebalances happened inside poll: act on them now.
+            let events = consumer
+                .context()
+                .events
+                .lock()
+                .map(|mut e| std::mem::take(&mut *e))
+                .unwrap_or_default();
+            for event in events {
+                match event {
+                    RebalanceEvent::Revoked(ps) => {
+                        cycle(
+                            &producer,
+                            &consumer,
+                            &mut tasks,
+                            &inputs,
+                            k,
+                            &mut changelog,
+                            &stats,
+                        )?;
+                        for p in ps {
+                            tasks.remove(&p);
+                        }
+                        stats.ready.store(false, Ordering::Relaxed);
+                    }
+                    RebalanceEvent::Assigned(ps) => {
+                        for p in ps {
+                            if tasks.contains_key(&p) {
+                                continue;
+                            }
+                            let t0 = Instant::now();
+                            let (mut engine, clock, restored) =
+                                restore(k, &settings, mode, p, restore_timeout)?;
+                            let start_clock = match config.clock.mode {
+                                ClockSource::Wall => Some(Utc::now()),
+                                ClockSource::Event => clock,
+                            };
+                            engine.finish_restore(start_clock);
+                            tracing::info!(
+                                partition = p,
+                                borrowers = restored.borrowers,
+                                records = restored.records,
+                                ms = t0.elapsed().as_millis() as u64,
+                                "Restored task from the changelog"
+                            );
+                            tasks.insert(
+                                p,
+                                Task::new(p, inputs.clone(), engine, k.max_task_idle_ms),
+                            );
+                        }
+                    }
+                }
+            }
+            stats.tasks.store(tasks.len() as u64, Ordering::Relaxed);
+            if !tasks.is_empty() {
+                stats.ready.store(true, Ordering::Relaxed);
+            }
+            // Which empty inputs that a task waits on have nothing left to fetch? (At most every
+            // 50 ms: it asks the broker.)
+            if last_check.elapsed() >= Duration::from_millis(50) {
+                mark_caught_up(&consumer, &mut tasks, &inputs);
+                last_check = Instant::now();
+            }
+            let now_ms = started.elapsed().as_millis() as u64;
+            let wall_tick =
+                config.clock.mode == ClockSource::Wall && last_tick.elapsed() >= tick_every;
+            for task in tasks.values_mut() {
+                task.process(now_ms, &mut out, &mut outcomes);
+                if wall_tick {
+                    task.advance_to(Utc::now(), &mut out);
+                }
+            }
+            if wall_tick {
+                last_tick = Instant::now();
+            }
+            for o in outcomes.drain(..) {
+                let c = match o {
+                    Outcome::Applied(_) => &stats.applied,
+                    Outcome::Duplicate(_) => &stats.duplicates,
+                    Outcome::Rejected(_) => &stats.rejected,
+                };
+                c.fetch_add(1, Ordering::Relaxed);
+            }
+            for msg in out.drain(..) {
+                let topic = match msg.kind() {
+                    OutputKind::Alert => &k.topics.alerts,
+                    OutputKind::Escalation => &k.topics.escalations,
+                    OutputKind::Rejected => &k.topics.rejected,
+                };
+                json.clear();
+                msg.write_json(&mut json);
+                let key = msg.key().unwrap_or_default().as_bytes().to_vec();
+                send(
+                    &producer,
+                    BaseRecord::to(topic).key(&key[..]).payload(&json[..]),
+                )?;
+                stats.published.fetch_add(1, Ordering::Relaxed);
+            }
+            producer.poll(Duration::ZERO);
+            if last_commit.elapsed() >= commit_every {
+                cycle(
+                    &producer,
+                    &consumer,
+                    &mut tasks,
+                    &inputs,
+                    k,
+                    &mut changelog,
+                    &stats,
+                )?;
+                last_commit = Instant::now();
+            }
+        }
+        // Graceful stop: commit what was processed, then leave the group.
+        cycle(
+            &producer,
+            &consumer,
+            &mut tasks,
+            &inputs,
+            k,
+            &mut changelog,
+            &stats,
+        )
+    })();
+    consumer.unsubscribe();
+    result
+}
+
+fn is_fatal(e: &KafkaError) -> bool {
+    matches!(
+        e.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::Fatal
+                | RDKafkaErrorCode::SaslAuthenticationFailed
+                | RDKafkaErrorCode::TopicAuthorizationFailed
+                | RDKafkaErrorCode::GroupAuthorizationFailed
+                | RDKafkaErrorCode::UnknownTopicOrPartition
+        )
+    )
+}
+
+fn send(
+    producer: &BaseProducer<Deliveries>,
+    mut record: BaseRecord<'_, [u8], [u8]>,
+) -> Result<(), RuntimeError> {
+    loop {
+        match producer.send(record) {
+            Ok(()) => return Ok(()),
+            // Back-pressure: never buffer without bound; serve deliveries until there is room.
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                producer.poll(Duration::from_millis(100));
+                record = r;
+            }
+            Err((e, _)) => return Err(RuntimeError::Kafka(e)),
+        }
+    }
+}
+
+/// Flush outputs → write and flush the changelog → commit offsets.
+fn cycle(
+    producer: &BaseProducer<Deliveries>,
+    consumer: &BaseConsumer<GroupContext>,
+    tasks: &mut BTreeMap<i32, Task>,
+    inputs: &[Arc<str>; INPUTS],
+    k: &crate::config::KafkaConfig,
+    changelog: &mut Vec<(Arc<str>, Vec<u8>)>,
+    stats: &WorkerStats,
+) -> Result<(), RuntimeError> {
+    flush(producer)?;
+    for (p, task) in tasks.iter_mut() {
+        changelog.clear();
+        task.take_changelog(changelog);
+        for (key, value) in changelog.iter() {
+            send(
+                producer,
+                BaseRecord::to(&k.topics.changelog)
+                    .partition(*p)
+                    .key(key.as_bytes())
+                    .payload(value),
+            )?;
+        }
+    }
+    flush(producer)?;
+    let mut tpl = TopicPartitionList::new();
+    for (p, task) in tasks.iter() {
+        for (input, next) in task.offsets() {
+            tpl.add_partition_offset(&inputs[input], *p, Offset::Offset(next))
+                .map_err(RuntimeError::Kafka)?;
+        }
+    }
+    if tpl.count() > 0 {
+        if let Err(e) = consumer.commit(&tpl, CommitMode::Sync) {
+            // At-least-once: a failed commit (e.g. during a rebalance) only means the next owner
+            // re-reads some inputs; their messages carry the same message_ids.
+            tracing::warn!(error = %e, "Offset commit failed; inputs since the last commit will be re-read");
+        }
+    }
+    stats.commits.fetch_add(1, Ordering::Relaxed);
+    Ok(())
+}
+
+fn flush(producer: &BaseProducer<Deliveries>) -> Result<(), RuntimeError> {
+    let flushed = producer.flush(Duration::from_secs(60));
+    let ctx = producer.context();
+    let failed = ctx.failed.swap(0, Ordering::Relaxed);
+    if failed > 0 || flushed.is_err() {
+        let first = ctx
+            .first
+            .lock()
+            .ok()
+            .and_then(|mut f| f.take())
+            .unwrap_or_else(|| "flush timed out".to_owned());
+        return Err(RuntimeError::Delivery(format!(
+            "{failed} message(s) not delivered: {first}"
+        )));
+    }
+    Ok(())
+}
+
+/// For tasks that are waiting on an empty input, asks the broker whether that input partition
+/// has anything left: if the consumer's position has reached the high watermark, it is caught up.
+fn mark_caught_up(
+    consumer: &BaseConsumer<GroupContext>,
+    tasks: &mut BTreeMap<i32, Task>,
+    inputs: &[Arc<str>; INPUTS],
+) {
+    let blocked: Vec<(i32, usize)> = tasks
+        .iter()
+        .flat_map(|(p, t)| t.blocked_on().map(move |i| (*p, i)))
+        .collect();
+    if blocked.is_empty() {
+        return;
+    }
+    let Ok(position) = consumer.position() else {
+        return;
+    };
+    for (p, input) in blocked {
+        let Some(pos) = position
+            .find_partition(&inputs[input], p)
+            .map(|e| e.offset())
+        else {
+            continue;
+        };
+        let Ok((_, high)) = consumer.fetch_watermarks(&inputs[input], p, Duration::from_secs(5))
+        else {
+            continue;
+        };
+        let at_end = match pos {
+            Offset::Offset(pos) => pos >= high,
+            // Nothing fetched yet: caught up only if the partition is empty.
+            _ => high == 0,
+        };
+        if at_end {
+            if let Some(t) = tasks.get_mut(&p) {
+                t.mark_caught_up(input);
+            }
+        }
+    }
+}
+
+/// Refuses to run when input topics are missing or not co-partitioned, or outputs are missing.
+fn check_topics(
+    consumer: &BaseConsumer<GroupContext>,
+    config: &Config,
+) -> Result<(), RuntimeError> {
+    let k = &config.kafka;
+    let metadata = consumer
+        .fetch_metadata(None, Duration::from_secs(30))
+        .map_err(RuntimeError::Kafka)?;
+    let count = |name: &str| {
+        metadata
+            .topics()
+            .iter()
+            .find(|t| t.name() == name && t.error().is_none())
+            .map(|t| t.partitions().len())
+    };
+    let mut counts = Vec::new();
+    for t in k.topics.inputs() {
+        match count(t) {
+            Some(n) => counts.push(format!("{t}={n}")),
+            None => return Err(RuntimeError::MissingTopic(t.to_owned())),
+        }
+        if count(t) != count(k.topics.inputs()[0]) {
+            return Err(RuntimeError::CoPartitioning(counts.join(", ")));
+        }
+    }
+    let mut all: Vec<&str> = k.topics.outputs().to_vec();
+    all.push(&k.topics.changelog);
+    for t in all {
+        if count(t).is_none() {
+            return Err(RuntimeError::MissingTopic(t.to_owned()));
+        }
+    }
+    if count(&k.topics.changelog) != count(k.topics.inputs()[0]) {
+        return Err(RuntimeError::CoPartitioning(format!(
+            "changelog {} has {:?} partitions, inputs {:?}",
+            k.topics.changelog,
+            count(&k.topics.changelog),
+            count(k.topics.inputs()[0])
+        )));
+    }
+    Ok(())
+}
