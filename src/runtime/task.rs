@@ -19,8 +19,21 @@ use crate::engine::{Engine, Input, Outcome};
 /// Number of input topics (lifecycle, repayments, income, valuations, acks).
 pub const INPUTS: usize = 5;
 
-/// Changelog key of the task's stream time (never a valid borrower id, which is 1–64 chars).
-pub const CLOCK_KEY: &str = "";
+/// Changelog key of the task's own record — stream time and input positions — (never a valid
+/// borrower id, which is 1–64 chars).
+pub const TASK_KEY: &str = "";
+
+/// The task's own changelog record: where its state stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TaskMeta {
+    /// The commit cycle whose borrower records this record vouches for.
+    pub cycle: u64,
+    /// Stream time.
+    pub clock: Option<DateTime<Utc>>,
+    /// Next offset to read per input, as of the borrowers written with this record. A
+    /// restored task resumes exactly there, so state and input position always agree.
+    pub next_offsets: [Option<i64>; INPUTS],
+}
 
 /// One consumed input record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +62,8 @@ pub struct Task {
     caught_up: [bool; INPUTS],
     /// Next offset to commit per input (last applied + 1).
     next_offsets: [Option<i64>; INPUTS],
+    /// `next_offsets` as of the last task record taken for the changelog.
+    written_offsets: [Option<i64>; INPUTS],
     waiting_since_ms: Option<u64>,
     max_idle_ms: u64,
     source: String,
@@ -69,6 +84,7 @@ impl Task {
             queues: Default::default(),
             caught_up: [false; INPUTS],
             next_offsets: [None; INPUTS],
+            written_offsets: [None; INPUTS],
             waiting_since_ms: None,
             max_idle_ms,
             source: String::new(),
@@ -183,29 +199,49 @@ impl Task {
         (0..INPUTS).filter_map(|i| self.next_offsets[i].map(|o| (i, o)))
     }
 
-    /// Changelog records since the last call: changed borrowers, then the stream time.
-    pub fn take_changelog(&mut self, out: &mut Vec<(Arc<str>, Vec<u8>)>) {
+    /// Resumes from a restored position.
+    pub fn resume_from(&mut self, next_offsets: [Option<i64>; INPUTS]) {
+        self.next_offsets = next_offsets;
+        self.written_offsets = next_offsets;
+    }
+
+    /// Changelog records of commit cycle `cycle` (a number unique to that cycle): changed
+    /// borrowers, each value prefixed with the cycle, then the task's record, written last, which
+    /// vouches for them. A restore applies a cycle's borrowers only once it has seen its task
+    /// record, so a cycle cut short by a crash leaves nothing half-applied.
+    pub fn take_changelog(&mut self, cycle: u64, out: &mut Vec<(Arc<str>, Vec<u8>)>) {
         let before = out.len();
         self.engine.take_dirty(out);
-        if out.len() > before {
-            if let Some(clock) = self.engine.clock() {
-                out.push((Arc::from(CLOCK_KEY), encode_clock(clock)));
-            }
+        for (_, value) in &mut out[before..] {
+            value.splice(0..0, cycle.to_le_bytes());
+        }
+        let moved = self.next_offsets != self.written_offsets;
+        if out.len() > before || moved {
+            let meta = TaskMeta {
+                cycle,
+                clock: self.engine.clock(),
+                next_offsets: self.next_offsets,
+            };
+            out.push((Arc::from(TASK_KEY), encode_meta(&meta)));
+            self.written_offsets = self.next_offsets;
         }
     }
 }
 
-/// The stream time as a changelog value: RFC 3339 text.
-pub fn encode_clock(t: DateTime<Utc>) -> Vec<u8> {
-    t.to_rfc3339().into_bytes()
+/// The task record as a changelog value (JSON: readable with any Kafka tool).
+pub fn encode_meta(meta: &TaskMeta) -> Vec<u8> {
+    serde_json::to_vec(meta).unwrap_or_default()
 }
 
-/// Reads a stream-time changelog value.
-pub fn decode_clock(bytes: &[u8]) -> Option<DateTime<Utc>> {
-    let text = std::str::from_utf8(bytes).ok()?;
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+/// Reads a task record.
+pub fn decode_meta(bytes: &[u8]) -> Option<TaskMeta> {
+    serde_json::from_slice(bytes).ok()
+}
+
+/// Splits a borrower changelog value into its cycle and snapshot.
+pub fn split_cycle(value: &[u8]) -> Option<(u64, &[u8])> {
+    let (head, rest) = value.split_at_checked(8)?;
+    Some((u64::from_le_bytes(head.try_into().ok()?), rest))
 }
 
 /// `occurred_at` of a payload for the merge, without decoding the rest.

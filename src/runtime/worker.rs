@@ -114,6 +114,19 @@ impl ProducerContext for Deliveries {
     }
 }
 
+/// Everything the loop needs besides the consumer and the tasks.
+struct Session<'a> {
+    config: &'a Config,
+    settings: Arc<Settings>,
+    mode: ClockMode,
+    inputs: [Arc<str>; INPUTS],
+    producer: BaseProducer<Deliveries>,
+    changelog: Vec<(Arc<str>, Vec<u8>)>,
+    /// Base of this process's commit-cycle ids; unique per process start.
+    cycle_base: u64,
+    cycles: u64,
+}
+
 /// Runs the worker until `cancel` fires or a fatal error occurs.
 pub fn run(
     config: &Config,
@@ -126,14 +139,12 @@ pub fn run(
             "processing_guarantee = \"exactly_once\" is not available in this build yet; set [kafka] processing_guarantee = \"at_least_once\"".to_owned(),
         ));
     }
-    let settings = Arc::new(Settings::from_config(config));
     let mode = match config.clock.mode {
         ClockSource::Event => ClockMode::Event,
         ClockSource::Wall => ClockMode::External {
             max_future_skew: chrono::Duration::milliseconds(config.clock.max_future_skew_ms as i64),
         },
     };
-    let inputs: [Arc<str>; INPUTS] = k.topics.inputs().map(Arc::from);
     let consumer: BaseConsumer<GroupContext> = client_config(k)
         .set("group.id", &k.group_id)
         .set("enable.auto.commit", "false")
@@ -155,187 +166,227 @@ pub fn run(
         .create_with_context(Deliveries::default())
         .map_err(RuntimeError::Kafka)?;
     check_topics(&consumer, config)?;
-    let input_names: Vec<&str> = inputs.iter().map(|s| &**s).collect();
+    let mut session = Session {
+        config,
+        settings: Arc::new(Settings::from_config(config)),
+        mode,
+        inputs: k.topics.inputs().map(Arc::from),
+        producer,
+        changelog: Vec::new(),
+        cycle_base: process_nonce(),
+        cycles: 0,
+    };
+    let input_names: Vec<&str> = session.inputs.iter().map(|s| &**s).collect();
     consumer
         .subscribe(&input_names)
         .map_err(RuntimeError::Kafka)?;
 
     let mut tasks: BTreeMap<i32, Task> = BTreeMap::new();
-    let mut out: Vec<Output> = Vec::new();
-    let mut outcomes: Vec<Outcome> = Vec::new();
-    let mut changelog = Vec::new();
+    let result = run_loop(&consumer, &mut tasks, &mut session, &cancel, &stats);
+    // Graceful stop: commit what was processed, then leave the group.
+    let result = result.and_then(|()| cycle(&consumer, &mut tasks, &mut session, &stats));
+    consumer.unsubscribe();
+    result
+}
+
+fn run_loop(
+    consumer: &BaseConsumer<GroupContext>,
+    tasks: &mut BTreeMap<i32, Task>,
+    session: &mut Session<'_>,
+    cancel: &CancellationToken,
+    stats: &WorkerStats,
+) -> Result<(), RuntimeError> {
+    let config = session.config;
+    let k = &config.kafka;
+    let inputs = session.inputs.clone();
     let started = Instant::now();
     let mut last_commit = Instant::now();
     let mut last_tick = Instant::now();
     let mut last_check = Instant::now();
     let commit_every = Duration::from_millis(k.commit_interval_ms);
     let tick_every = Duration::from_millis(config.clock.tick_interval_ms);
+    let mut out: Vec<Output> = Vec::new();
+    let mut outcomes: Vec<Outcome> = Vec::new();
     let mut json = Vec::with_capacity(1024);
-    let restore_timeout = Duration::from_secs(120);
-
-    let result = (|| -> Result<(), RuntimeError> {
-        loop {
-            if cancel.is_cancelled() {
-                break;
-            }
-            // Poll a batch: block briefly for the first message, then take what is ready.
-            let mut batch = 0;
-            let mut wait = Duration::from_millis(50);
-            while batch < 2000 {
-                let Some(polled) = consumer.poll(wait) else {
-                    break;
-                };
-                wait = Duration::ZERO;
-                match polled {
-                    Ok(m) => {
-                        let Some(input) = inputs.iter().position(|t| **t == *m.topic()) else {
-                            continue;
-                        };
-                        if let Some(task) = tasks.get_mut(&m.partition()) {
-                            task.push(
-                                input,
-                                Record {
-                                    offset: m.offset(),
-                                    key: m.key().map(<[u8]>::to_vec),
-                                    payload: m.payload().unwrap_or_default().to_vec(),
-                                },
-                            );
-                        }
-                        batch += 1;
-                    }
-                    Err(KafkaError::PartitionEOF(_)) => {}
-                    Err(e) => {
-                        if is_fatal(&e) {
-                            return Err(RuntimeError::Kafka(e));
-                        }
-                        tracing::warn!(error = %e, "Consumer error; retrying");
-                    }
+    while !cancel.is_cancelled() {
+        // Poll a batch: block briefly for the first message, then take what is ready.
+        // Rebalances run inside poll: act on them before the message that follows, so a task
+        // exists (restored, at its position) before any of its records arrive.
+        let mut batch = 0;
+        let mut wait = Duration::from_millis(50);
+        while batch < 2000 {
+            let polled = consumer.poll(wait);
+            wait = Duration::ZERO;
+            on_rebalance(consumer, tasks, session, stats)?;
+            let Some(polled) = polled else { break };
+            match polled {
+                Ok(m) => {
+                    let Some(input) = inputs.iter().position(|t| **t == *m.topic()) else {
+                        continue;
+                    };
+                    // A record of a partition this worker no longer owns is left to its owner.
+                    let Some(task) = tasks.get_mut(&m.partition()) else {
+                        continue;
+                    };
+                    task.push(
+                        input,
+                        Record {
+                            offset: m.offset(),
+                            key: m.key().map(<[u8]>::to_vec),
+                            payload: m.payload().unwrap_or_default().to_vec(),
+                        },
+                    );
+                    batch += 1;
                 }
-            }
-            // Rebalances happened inside poll: act on them now.
-            let events = consumer
-                .context()
-                .events
-                .lock()
-                .map(|mut e| std::mem::take(&mut *e))
-                .unwrap_or_default();
-            for event in events {
-                match event {
-                    RebalanceEvent::Revoked(ps) => {
-                        cycle(
-                            &producer,
-                            &consumer,
-                            &mut tasks,
-                            &inputs,
-                            k,
-                            &mut changelog,
-                            &stats,
-                        )?;
-                        for p in ps {
-                            tasks.remove(&p);
-                        }
-                        stats.ready.store(false, Ordering::Relaxed);
-                    }
-                    RebalanceEvent::Assigned(ps) => {
-                        for p in ps {
-                            if tasks.contains_key(&p) {
-                                continue;
-                            }
-                            let t0 = Instant::now();
-                            let (mut engine, clock, restored) =
-                                restore(k, &settings, mode, p, restore_timeout)?;
-                            let start_clock = match config.clock.mode {
-                                ClockSource::Wall => Some(Utc::now()),
-                                ClockSource::Event => clock,
-                            };
-                            engine.finish_restore(start_clock);
-                            tracing::info!(
-                                partition = p,
-                                borrowers = restored.borrowers,
-                                records = restored.records,
-                                ms = t0.elapsed().as_millis() as u64,
-                                "Restored task from the changelog"
-                            );
-                            tasks.insert(
-                                p,
-                                Task::new(p, inputs.clone(), engine, k.max_task_idle_ms),
-                            );
-                        }
-                    }
-                }
-            }
-            stats.tasks.store(tasks.len() as u64, Ordering::Relaxed);
-            if !tasks.is_empty() {
-                stats.ready.store(true, Ordering::Relaxed);
-            }
-            // Which empty inputs that a task waits on have nothing left to fetch? (At most every
-            // 50 ms: it asks the broker.)
-            if last_check.elapsed() >= Duration::from_millis(50) {
-                mark_caught_up(&consumer, &mut tasks, &inputs);
-                last_check = Instant::now();
-            }
-            let now_ms = started.elapsed().as_millis() as u64;
-            let wall_tick =
-                config.clock.mode == ClockSource::Wall && last_tick.elapsed() >= tick_every;
-            for task in tasks.values_mut() {
-                task.process(now_ms, &mut out, &mut outcomes);
-                if wall_tick {
-                    task.advance_to(Utc::now(), &mut out);
-                }
-            }
-            if wall_tick {
-                last_tick = Instant::now();
-            }
-            for o in outcomes.drain(..) {
-                let c = match o {
-                    Outcome::Applied(_) => &stats.applied,
-                    Outcome::Duplicate(_) => &stats.duplicates,
-                    Outcome::Rejected(_) => &stats.rejected,
-                };
-                c.fetch_add(1, Ordering::Relaxed);
-            }
-            for msg in out.drain(..) {
-                let topic = match msg.kind() {
-                    OutputKind::Alert => &k.topics.alerts,
-                    OutputKind::Escalation => &k.topics.escalations,
-                    OutputKind::Rejected => &k.topics.rejected,
-                };
-                json.clear();
-                msg.write_json(&mut json);
-                let key = msg.key().unwrap_or_default().as_bytes().to_vec();
-                send(
-                    &producer,
-                    BaseRecord::to(topic).key(&key[..]).payload(&json[..]),
-                )?;
-                stats.published.fetch_add(1, Ordering::Relaxed);
-            }
-            producer.poll(Duration::ZERO);
-            if last_commit.elapsed() >= commit_every {
-                cycle(
-                    &producer,
-                    &consumer,
-                    &mut tasks,
-                    &inputs,
-                    k,
-                    &mut changelog,
-                    &stats,
-                )?;
-                last_commit = Instant::now();
+                Err(KafkaError::PartitionEOF(_)) => {}
+                Err(e) if is_fatal(&e) => return Err(RuntimeError::Kafka(e)),
+                Err(e) => tracing::warn!(error = %e, "Consumer error; retrying"),
             }
         }
-        // Graceful stop: commit what was processed, then leave the group.
-        cycle(
-            &producer,
-            &consumer,
-            &mut tasks,
-            &inputs,
-            k,
-            &mut changelog,
-            &stats,
-        )
-    })();
-    consumer.unsubscribe();
-    result
+        stats.tasks.store(tasks.len() as u64, Ordering::Relaxed);
+        // Which empty inputs that a task waits on have nothing left to fetch? (At most every
+        // 50 ms: it asks the broker.)
+        if last_check.elapsed() >= Duration::from_millis(50) {
+            mark_caught_up(consumer, tasks, &inputs);
+            last_check = Instant::now();
+        }
+        let now_ms = started.elapsed().as_millis() as u64;
+        let wall_tick = config.clock.mode == ClockSource::Wall && last_tick.elapsed() >= tick_every;
+        for task in tasks.values_mut() {
+            task.process(now_ms, &mut out, &mut outcomes);
+            if wall_tick {
+                task.advance_to(Utc::now(), &mut out);
+            }
+        }
+        if wall_tick {
+            last_tick = Instant::now();
+        }
+        for o in outcomes.drain(..) {
+            let c = match o {
+                Outcome::Applied(_) => &stats.applied,
+                Outcome::Duplicate(_) => &stats.duplicates,
+                Outcome::Rejected(_) => &stats.rejected,
+            };
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+        for msg in out.drain(..) {
+            let topic = match msg.kind() {
+                OutputKind::Alert => &k.topics.alerts,
+                OutputKind::Escalation => &k.topics.escalations,
+                OutputKind::Rejected => &k.topics.rejected,
+            };
+            json.clear();
+            msg.write_json(&mut json);
+            let key = msg.key().unwrap_or_default().as_bytes();
+            send(
+                &session.producer,
+                BaseRecord::to(topic).key(key).payload(&json[..]),
+            )?;
+            stats.published.fetch_add(1, Ordering::Relaxed);
+        }
+        session.producer.poll(Duration::ZERO);
+        if last_commit.elapsed() >= commit_every {
+            cycle(consumer, tasks, session, stats)?;
+            last_commit = Instant::now();
+        }
+    }
+    Ok(())
+}
+
+/// Acts on the rebalances recorded during the last poll: revoked partitions commit and drop
+/// their tasks; assigned ones are restored from the changelog and resume where their state
+/// stands.
+fn on_rebalance(
+    consumer: &BaseConsumer<GroupContext>,
+    tasks: &mut BTreeMap<i32, Task>,
+    session: &mut Session<'_>,
+    stats: &WorkerStats,
+) -> Result<(), RuntimeError> {
+    let events = consumer
+        .context()
+        .events
+        .lock()
+        .map(|mut e| std::mem::take(&mut *e))
+        .unwrap_or_default();
+    for event in events {
+        match event {
+            RebalanceEvent::Revoked(ps) => {
+                // Best effort: the group may already have moved on, and at-least-once allows
+                // the next owner to re-read what this commit would have covered.
+                cycle(consumer, tasks, session, stats)?;
+                for p in ps {
+                    tasks.remove(&p);
+                }
+                stats.ready.store(false, Ordering::Relaxed);
+            }
+            RebalanceEvent::Assigned(ps) => {
+                for p in ps {
+                    if tasks.contains_key(&p) {
+                        continue;
+                    }
+                    let task = restore_task(consumer, session, p)?;
+                    tasks.insert(p, task);
+                }
+                stats.ready.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn restore_task(
+    consumer: &BaseConsumer<GroupContext>,
+    session: &Session<'_>,
+    p: i32,
+) -> Result<Task, RuntimeError> {
+    let k = &session.config.kafka;
+    let t0 = Instant::now();
+    let (mut engine, meta, restored) = restore(
+        k,
+        &session.settings,
+        session.mode,
+        p,
+        Duration::from_secs(120),
+    )?;
+    let start_clock = match session.config.clock.mode {
+        ClockSource::Wall => Some(Utc::now()),
+        ClockSource::Event => meta.clock,
+    };
+    engine.finish_restore(start_clock);
+    // Resume exactly where the restored state stands, whatever offsets were committed: state
+    // and input position must agree (see the module docs).
+    for (input, next) in meta.next_offsets.iter().enumerate() {
+        if let Some(next) = next {
+            consumer
+                .seek(
+                    &session.inputs[input],
+                    p,
+                    Offset::Offset(*next),
+                    Duration::from_secs(10),
+                )
+                .map_err(RuntimeError::Kafka)?;
+        }
+    }
+    tracing::info!(
+        partition = p,
+        borrowers = restored.borrowers,
+        records = restored.records,
+        discarded = restored.discarded,
+        ms = t0.elapsed().as_millis() as u64,
+        "Restored task from the changelog"
+    );
+    let mut task = Task::new(p, session.inputs.clone(), engine, k.max_task_idle_ms);
+    task.resume_from(meta.next_offsets);
+    Ok(task)
+}
+
+/// A number unique to this process start, so that commit-cycle ids never repeat across
+/// restarts (the runtime may read the wall clock; the engine never does).
+fn process_nonce() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    nanos ^ (u64::from(std::process::id()) << 40)
 }
 
 fn is_fatal(e: &KafkaError) -> bool {
@@ -368,43 +419,44 @@ fn send(
     }
 }
 
-/// Flush outputs → write and flush the changelog → commit offsets.
+/// The commit cycle: flush published messages → write and flush the changelog (borrowers,
+/// then the task record vouching for them) → commit the input offsets.
 fn cycle(
-    producer: &BaseProducer<Deliveries>,
     consumer: &BaseConsumer<GroupContext>,
     tasks: &mut BTreeMap<i32, Task>,
-    inputs: &[Arc<str>; INPUTS],
-    k: &crate::config::KafkaConfig,
-    changelog: &mut Vec<(Arc<str>, Vec<u8>)>,
+    session: &mut Session<'_>,
     stats: &WorkerStats,
 ) -> Result<(), RuntimeError> {
-    flush(producer)?;
+    let k = &session.config.kafka;
+    flush(&session.producer)?;
+    session.cycles += 1;
+    let cycle_id = session.cycle_base.wrapping_add(session.cycles);
     for (p, task) in tasks.iter_mut() {
-        changelog.clear();
-        task.take_changelog(changelog);
-        for (key, value) in changelog.iter() {
+        session.changelog.clear();
+        task.take_changelog(cycle_id, &mut session.changelog);
+        for (key, value) in &session.changelog {
             send(
-                producer,
+                &session.producer,
                 BaseRecord::to(&k.topics.changelog)
                     .partition(*p)
                     .key(key.as_bytes())
-                    .payload(value),
+                    .payload(&value[..]),
             )?;
         }
     }
-    flush(producer)?;
+    flush(&session.producer)?;
     let mut tpl = TopicPartitionList::new();
     for (p, task) in tasks.iter() {
         for (input, next) in task.offsets() {
-            tpl.add_partition_offset(&inputs[input], *p, Offset::Offset(next))
+            tpl.add_partition_offset(&session.inputs[input], *p, Offset::Offset(next))
                 .map_err(RuntimeError::Kafka)?;
         }
     }
     if tpl.count() > 0 {
         if let Err(e) = consumer.commit(&tpl, CommitMode::Sync) {
-            // At-least-once: a failed commit (e.g. during a rebalance) only means the next owner
-            // re-reads some inputs; their messages carry the same message_ids.
-            tracing::warn!(error = %e, "Offset commit failed; inputs since the last commit will be re-read");
+            // The changelog already records the position; a failed commit (e.g. during a
+            // rebalance) costs at most some re-reading by the next owner.
+            tracing::warn!(error = %e, "Offset commit failed; the changelog keeps the position");
         }
     }
     stats.commits.fetch_add(1, Ordering::Relaxed);

@@ -69,10 +69,20 @@ fn ties_go_to_topic_order_then_offset() {
     assert_eq!(t.offsets().collect::<Vec<_>>(), [(1, 6), (3, 2)]);
     // The changelog carries the borrower and the stream time.
     let mut changelog = Vec::new();
-    t.take_changelog(&mut changelog);
+    t.take_changelog(77, &mut changelog);
     let keys: Vec<&str> = changelog.iter().map(|(k, _)| &**k).collect();
-    assert_eq!(keys, ["B1", CLOCK_KEY]);
-    assert_eq!(decode_clock(&changelog[1].1), t.engine().clock());
+    assert_eq!(keys, ["B1", TASK_KEY]);
+    let (cycle, snapshot) = split_cycle(&changelog[0].1).unwrap();
+    assert_eq!(cycle, 77);
+    assert!(crate::engine::snapshot::decode(snapshot).is_ok());
+    let meta = decode_meta(&changelog[1].1).unwrap();
+    assert_eq!(meta.cycle, 77);
+    assert_eq!(meta.clock, t.engine().clock());
+    assert_eq!(meta.next_offsets, [None, Some(6), None, Some(2), None]);
+    // Nothing changed since: nothing to write.
+    changelog.clear();
+    t.take_changelog(78, &mut changelog);
+    assert!(changelog.is_empty());
 }
 
 #[test]
@@ -129,10 +139,17 @@ fn rejections_name_topic_partition_offset_and_keep_the_key() {
 }
 
 #[test]
-fn the_clock_record_round_trips() {
-    let t = DateTime::parse_from_rfc3339("2026-03-01T12:34:56.789+08:00")
-        .unwrap()
-        .with_timezone(&Utc);
-    assert_eq!(decode_clock(&encode_clock(t)), Some(t));
-    assert_eq!(decode_clock(b"garbage"), None);
+fn the_task_record_round_trips() {
+    let meta = TaskMeta {
+        cycle: 3,
+        clock: Some(
+            DateTime::parse_from_rfc3339("2026-03-01T12:34:56.789+08:00")
+                .unwrap()
+                .with_timezone(&Utc),
+        ),
+        next_offsets: [Some(1), None, Some(7), None, Some(0)],
+    };
+    assert_eq!(decode_meta(&encode_meta(&meta)), Some(meta));
+    assert_eq!(decode_meta(b"garbage"), None);
+    assert_eq!(split_cycle(&[1, 2, 3]), None);
 }
