@@ -1,0 +1,208 @@
+//! End-to-end helpers: books on the embedded broker and the comparison with replay.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use postloan_monitor::config::{Config, KafkaConfig, ProcessingGuarantee, Topics};
+use postloan_monitor::engine::event::EventType;
+use postloan_monitor::engine::Settings;
+use postloan_monitor::generate::{generate, GenerateOptions};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use serde_json::Value;
+
+pub const PARTITIONS: i32 = 3;
+
+/// Topics of one test, so tests never share data.
+pub fn topics(test: &str) -> Topics {
+    let t = |name: &str| format!("{test}.{name}");
+    Topics {
+        lifecycle: t("lifecycle"),
+        repayments: t("repayments"),
+        income: t("income"),
+        valuations: t("valuations"),
+        acks: t("acks"),
+        alerts: t("alerts"),
+        escalations: t("escalations"),
+        rejected: t("rejected"),
+        changelog: t("changelog"),
+    }
+}
+
+/// A Kafka configuration for tests on the embedded broker.
+pub fn kafka(bootstrap: String, group: &str, topics: &Topics) -> KafkaConfig {
+    KafkaConfig {
+        bootstrap_servers: bootstrap,
+        group_id: group.to_owned(),
+        processing_guarantee: ProcessingGuarantee::AtLeastOnce,
+        session_timeout_ms: 6000,
+        topics: topics.clone(),
+        ..KafkaConfig::default()
+    }
+}
+
+/// A generated book, one event per line.
+pub fn book(borrowers: u32, months: u32, seed: u64) -> Vec<String> {
+    let opts = GenerateOptions {
+        borrowers,
+        months,
+        seed,
+        start: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+        bad_ratio: 0.0,
+        time_zone: chrono_tz::Asia::Shanghai,
+    };
+    let mut out = Vec::new();
+    generate(&opts, &mut out).unwrap();
+    String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+pub fn topic_index(t: &Topics, line: &str) -> usize {
+    let v: Value = serde_json::from_str(line).unwrap();
+    let et = EventType::parse(v["type"].as_str().unwrap()).unwrap();
+    let name = t.for_event(et);
+    t.inputs().iter().position(|x| *x == name).unwrap()
+}
+
+pub fn occurred(line: &str) -> DateTime<Utc> {
+    let v: Value = serde_json::from_str(line).unwrap();
+    DateTime::parse_from_rfc3339(v["occurred_at"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// The lines with each topic in its own time order and the topics interleaved at random.
+pub fn interleaved(lines: &[String], topics: &Topics, seed: u64) -> Vec<String> {
+    let mut per_topic: Vec<Vec<&String>> = vec![Vec::new(); 5];
+    for l in lines {
+        per_topic[topic_index(topics, l)].push(l);
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut order: Vec<usize> = per_topic
+        .iter()
+        .enumerate()
+        .flat_map(|(i, v)| std::iter::repeat_n(i, v.len()))
+        .collect();
+    order.shuffle(&mut rng);
+    let mut cursors = [0usize; 5];
+    order
+        .into_iter()
+        .map(|i| {
+            cursors[i] += 1;
+            per_topic[i][cursors[i] - 1].clone()
+        })
+        .collect()
+}
+
+/// Messages grouped by (borrower, is escalation), each group in order; rejection sources
+/// (which name a file line or a Kafka offset) are blanked.
+pub type ByBorrower = BTreeMap<(String, bool), Vec<String>>;
+
+fn group(msgs: impl IntoIterator<Item = String>, cutoff: DateTime<Utc>) -> ByBorrower {
+    let mut by = ByBorrower::new();
+    for m in msgs {
+        let mut v: Value = serde_json::from_str(&m).unwrap();
+        let t = v["event_time"]
+            .as_str()
+            .map(|t| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc));
+        if t.is_some_and(|t| t > cutoff) {
+            continue;
+        }
+        if v["kind"] == "rejected" {
+            v["source"] = Value::Null;
+            v["message_id"] = Value::Null;
+        }
+        let borrower = v["borrower_id"]
+            .as_str()
+            .or(v["key"].as_str())
+            .unwrap_or("")
+            .to_owned();
+        let esc = v["kind"] == "escalation";
+        by.entry((borrower, esc)).or_default().push(v.to_string());
+    }
+    by
+}
+
+/// What `replay` publishes for the same events in the order a task applies them.
+pub fn expected(
+    config: &Config,
+    lines: &[String],
+    topics: &Topics,
+    cutoff: DateTime<Utc>,
+) -> ByBorrower {
+    let mut merged: Vec<(DateTime<Utc>, usize, usize, &String)> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (occurred(l), topic_index(topics, l), i, l))
+        .collect();
+    merged.sort();
+    let input: String = merged.iter().map(|(_, _, _, l)| format!("{l}\n")).collect();
+    let settings = Arc::new(Settings::from_config(config));
+    let mut out = Vec::new();
+    postloan_monitor::replay::replay(
+        settings,
+        &mut input.as_bytes(),
+        "book",
+        None,
+        &mut out,
+        &mut |_| {},
+    )
+    .unwrap();
+    group(
+        String::from_utf8(out).unwrap().lines().map(str::to_owned),
+        cutoff,
+    )
+}
+
+/// Each partition's stream time stops at its own last event: the instant up to which every
+/// partition has seen everything.
+pub fn cutoff(bootstrap: &str, topics: &Topics) -> DateTime<Utc> {
+    let mut end: HashMap<i32, DateTime<Utc>> = HashMap::new();
+    for t in topics.inputs() {
+        for (p, _, _, payload) in super::kafka::read_topic(bootstrap, t, PARTITIONS) {
+            let e = end.entry(p).or_insert(DateTime::<Utc>::MIN_UTC);
+            *e = (*e).max(occurred(&payload));
+        }
+    }
+    end.values().min().copied().unwrap()
+}
+
+/// What the output topics hold, deduplicated by `message_id` (first copy kept), and how many
+/// duplicates were dropped.
+pub fn published(bootstrap: &str, topics: &Topics, cutoff: DateTime<Utc>) -> (ByBorrower, usize) {
+    let mut seen = HashSet::new();
+    let mut msgs = Vec::new();
+    let mut duplicates = 0;
+    for t in topics.outputs() {
+        // Each output partition is in publish order; a borrower's messages share a partition.
+        let mut all = super::kafka::read_topic(bootstrap, t, PARTITIONS);
+        all.sort_by_key(|(p, o, _, _)| (*p, *o));
+        for (_, _, _, m) in all {
+            let v: Value = serde_json::from_str(&m).unwrap();
+            let id = v["message_id"].as_str().unwrap_or("").to_owned();
+            if seen.insert(id) {
+                msgs.push(m);
+            } else {
+                duplicates += 1;
+            }
+        }
+    }
+    (group(msgs, cutoff), duplicates)
+}
+
+/// Asserts equality borrower by borrower; returns how many messages were compared.
+pub fn assert_same(got: &ByBorrower, want: &ByBorrower) -> usize {
+    for (k, w) in want {
+        assert_eq!(got.get(k), Some(w), "messages of {k:?} differ");
+    }
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "a borrower has messages the replay does not"
+    );
+    want.values().map(Vec::len).sum()
+}
