@@ -65,8 +65,9 @@ pub struct KafkaConfig {
     /// Consumer session timeout. Default 10000 ms.
     #[serde(default = "default_session_timeout_ms")]
     pub session_timeout_ms: u64,
-    /// Create missing output and changelog topics with the inputs' partition count at start.
-    /// Default false: a missing topic is a fatal error.
+    /// Create missing output and changelog topics at start (the inputs' partition count,
+    /// broker-default replication, the changelog compacted). Default false: a missing topic is a
+    /// fatal error.
     #[serde(default)]
     pub create_topics: bool,
     /// `plaintext` (default), `ssl`, `sasl_plaintext` or `sasl_ssl` (librdkafka

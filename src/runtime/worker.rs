@@ -522,7 +522,9 @@ fn mark_caught_up(
     }
 }
 
-/// Refuses to run when input topics are missing or not co-partitioned, or outputs are missing.
+/// Refuses to run when input topics are missing or not co-partitioned. Missing output and
+/// changelog topics are created (inputs' partition count, broker-default replication, the
+/// changelog compacted) when `create_topics` is set, and refused otherwise.
 fn check_topics(
     consumer: &BaseConsumer<GroupContext>,
     config: &Config,
@@ -539,29 +541,79 @@ fn check_topics(
             .map(|t| t.partitions().len())
     };
     let mut counts = Vec::new();
+    let first = count(k.topics.inputs()[0]);
     for t in k.topics.inputs() {
-        match count(t) {
-            Some(n) => counts.push(format!("{t}={n}")),
-            None => return Err(RuntimeError::MissingTopic(t.to_owned())),
-        }
-        if count(t) != count(k.topics.inputs()[0]) {
+        let n = count(t).ok_or_else(|| RuntimeError::MissingTopic(t.to_owned()))?;
+        counts.push(format!("{t}={n}"));
+        if Some(n) != first {
             return Err(RuntimeError::CoPartitioning(counts.join(", ")));
         }
     }
-    let mut all: Vec<&str> = k.topics.outputs().to_vec();
-    all.push(&k.topics.changelog);
-    for t in all {
-        if count(t).is_none() {
-            return Err(RuntimeError::MissingTopic(t.to_owned()));
+    let partitions = first.unwrap_or(1);
+    let mut missing: Vec<&str> = k.topics.outputs().to_vec();
+    missing.push(&k.topics.changelog);
+    missing.retain(|t| count(t).is_none());
+    if !missing.is_empty() {
+        if !k.create_topics {
+            return Err(RuntimeError::MissingTopic(missing[0].to_owned()));
         }
-    }
-    if count(&k.topics.changelog) != count(k.topics.inputs()[0]) {
+        create_topics(k, &missing, partitions)?;
+    } else if count(&k.topics.changelog) != first {
         return Err(RuntimeError::CoPartitioning(format!(
-            "changelog {} has {:?} partitions, inputs {:?}",
+            "changelog {} has {} partitions, the inputs {partitions}",
             k.topics.changelog,
-            count(&k.topics.changelog),
-            count(k.topics.inputs()[0])
+            count(&k.topics.changelog).unwrap_or(0),
         )));
+    }
+    Ok(())
+}
+
+/// Not verifiable on the embedded broker: librdkafka's mock cluster has no CreateTopics handler
+/// (see `rdkafka_mock_handlers.c`), so this path is exercised only against real brokers.
+fn create_topics(
+    k: &crate::config::KafkaConfig,
+    names: &[&str],
+    partitions: usize,
+) -> Result<(), RuntimeError> {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+    let admin: AdminClient<DefaultClientContext> =
+        client_config(k).create().map_err(RuntimeError::Kafka)?;
+    let partitions = i32::try_from(partitions).unwrap_or(i32::MAX);
+    let topics: Vec<NewTopic<'_>> = names
+        .iter()
+        .map(|name| {
+            let t = NewTopic::new(name, partitions, TopicReplication::Fixed(-1));
+            if *name == k.topics.changelog {
+                t.set("cleanup.policy", "compact")
+            } else {
+                t
+            }
+        })
+        .collect();
+    let opts = AdminOptions::new()
+        .operation_timeout(Some(Duration::from_secs(30)))
+        .request_timeout(Some(Duration::from_secs(30)));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            RuntimeError::Unsupported(format!("cannot start a runtime for topic creation: {e}"))
+        })?;
+    let results = runtime
+        .block_on(admin.create_topics(topics.iter(), &opts))
+        .map_err(RuntimeError::Kafka)?;
+    for r in results {
+        match r {
+            Ok(name) => tracing::info!(topic = %name, partitions, "Created topic"),
+            // Another instance may have created it first.
+            Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((name, code)) => {
+                return Err(RuntimeError::MissingTopic(format!(
+                    "{name} (creation failed: {code})"
+                )));
+            }
+        }
     }
     Ok(())
 }
