@@ -246,3 +246,44 @@ fn a_surviving_instance_takes_over_from_a_dead_one() {
     eprintln!("rebalance: {compared} messages compared, {duplicates} duplicates, {took_over} task(s) taken over");
     drop(broker);
 }
+
+#[test]
+fn sigterm_commits_and_exits_0_within_10_seconds() {
+    let topics = e2e::topics("sigterm");
+    let broker = EmbeddedBroker::start(1, e2e::PARTITIONS, &topics).unwrap();
+    let kafka = e2e::kafka(broker.bootstrap_servers(), "sigterm", &topics);
+    let lines = e2e::book(100, 6, 4);
+    let text = e2e::interleaved(&lines, &topics, 4).join("\n");
+    produce(
+        &kafka,
+        &mut text.as_bytes(),
+        "book",
+        Duration::from_secs(60),
+    )
+    .unwrap();
+    let (mut child, rx) = start_monitor(&kafka);
+    wait_until_working(&rx);
+    std::thread::sleep(Duration::from_millis(500));
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let asked = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            asked.elapsed() < Duration::from_secs(10),
+            "still running 10 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status}");
+    let log: Vec<String> = rx.try_iter().collect();
+    assert!(
+        log.iter().any(|l| l.contains("Stopped after committing")),
+        "{log:?}"
+    );
+    eprintln!("stopped {} ms after SIGTERM", asked.elapsed().as_millis());
+    drop(broker);
+}
