@@ -1,23 +1,27 @@
 //! `postloan-monitor demo`: the main job on an embedded default.
 //!
-//! Until the Kafka runtime exists this runs the engine in-process: it generates a synthetic
-//! book, replays it with the event clock, writes every message to a file and prints a summary
-//! and the first alerts.
+//! Starts the embedded broker, generates a synthetic book, streams it into the input topics at
+//! an accelerated pace while the monitor consumes it through the real consumer/producer path
+//! (event clock, at-least-once), shows live progress, and ends with a summary and the first
+//! lines of the alert topic.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
-use std::path::PathBuf;
+use std::io::Write;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use chrono::{Months, NaiveDate, Utc};
+use chrono::NaiveDate;
 use clap::Args;
+use tokio_util::sync::CancellationToken;
 
-use crate::config::Config;
-use crate::engine::Settings;
+use crate::config::{ClockSource, Config, ProcessingGuarantee, Topics};
+use crate::engine::types::Signal;
 use crate::generate::{generate, GenerateOptions};
-use crate::replay::replay;
+use crate::kafka::broker::EmbeddedBroker;
+use crate::kafka::produce::Publisher;
+use crate::runtime::worker::{self, WorkerStats};
 
 /// Arguments of `demo`.
 #[derive(Debug, Args)]
@@ -31,72 +35,205 @@ pub struct DemoArgs {
     /// Random seed of the book.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Where to write every published message.
-    #[arg(long, default_value = "target/demo/messages.jsonl")]
-    pub output: PathBuf,
-    /// Alerts to show at the end.
+    /// Events fed into Kafka per second of wall time; 0 (default) feeds as fast as the broker
+    /// takes them. Keeping the feed ahead of the monitor means every task sees complete inputs,
+    /// so the merge order is the book's; a throttled feed the monitor catches up with applies
+    /// some events on arrival instead (the contract's late-event rule), as a live stream would.
+    #[arg(long, default_value_t = 0)]
+    pub speed: u32,
+    /// Partitions of every topic on the embedded broker.
+    #[arg(long, default_value_t = 8)]
+    pub partitions: i32,
+    /// Alert lines to show at the end.
     #[arg(long, default_value_t = 5)]
     pub show: usize,
 }
 
-/// Runs the demo.
+/// Runs the demo; Ctrl-C stops it early with a summary.
 pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
-    let config = Config::default();
-    let settings = Arc::new(Settings::from_config(&config));
-    let start = NaiveDate::from_ymd_opt(2025, 1, 1).context("start date")?;
+    let topics = Topics::default();
+    // Keep partitions small: the embedded broker drops a partition's oldest data past ~5 MiB.
+    let broker = EmbeddedBroker::start(1, args.partitions, &topics)?;
+    let mut config = Config::default();
+    config.kafka.bootstrap_servers = broker.bootstrap_servers();
+    config.kafka.group_id = "postloan-demo".to_owned();
+    config.kafka.processing_guarantee = ProcessingGuarantee::AtLeastOnce;
+    config.kafka.commit_interval_ms = 200;
+    config.kafka.session_timeout_ms = 6000;
+    config.clock.mode = ClockSource::Event;
+    eprintln!(
+        "Embedded broker at {} ({} partitions per topic).",
+        broker.bootstrap_servers(),
+        args.partitions
+    );
+
     let opts = GenerateOptions {
         borrowers: args.borrowers,
         months: args.months,
         seed: args.seed,
-        start,
+        start: NaiveDate::from_ymd_opt(2025, 1, 1).context("start date")?,
         bad_ratio: 0.002,
-        time_zone: settings.tz,
+        time_zone: config.clock.tz(),
     };
-    eprintln!(
-        "Generating a book of {} borrowers over {} months (seed {})…",
-        args.borrowers, args.months, args.seed
-    );
     let mut book = Vec::new();
     let generated = generate(&opts, &mut book)?;
     eprintln!(
-        "Replaying {} events ({} deliberately malformed) through the engine…",
-        generated.lines, generated.bad_lines
+        "Generated {} borrowers over {} months: {} events ({} deliberately malformed).",
+        args.borrowers, args.months, generated.lines, generated.bad_lines
     );
-    if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let total = generated.lines;
+
+    let cancel = CancellationToken::new();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let stats = Arc::new(WorkerStats::default());
+    let produced = Arc::new(AtomicU64::new(0));
+    let feeding_failed = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+
+    let worker = {
+        let (config, cancel, stats) = (config.clone(), cancel.clone(), Arc::clone(&stats));
+        std::thread::spawn(move || worker::run(&config, cancel, stats))
+    };
+    let feeder = {
+        let (kafka, cancel, produced, failed) = (
+            config.kafka.clone(),
+            cancel.clone(),
+            Arc::clone(&produced),
+            Arc::clone(&feeding_failed),
+        );
+        let chunk = if args.speed == 0 {
+            usize::MAX
+        } else {
+            (args.speed as usize / 10).max(1)
+        };
+        std::thread::spawn(move || {
+            let mut publisher = match Publisher::new(&kafka) {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::error!(error = %e, "Cannot create the demo's producer");
+                    failed.store(true, Ordering::Relaxed);
+                    return;
+                }
+            };
+            let mut lines = book
+                .split(|b| *b == b'\n')
+                .filter(|l| !l.is_empty())
+                .peekable();
+            // Paced in slices of 100 ms of wall time.
+            while lines.peek().is_some() && !cancel.is_cancelled() {
+                let tick = Instant::now();
+                for l in lines.by_ref().take(chunk) {
+                    if let Err(e) = publisher.send_line(l) {
+                        tracing::error!(error = %e, "Feeding the demo book failed");
+                        failed.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                    produced.fetch_add(1, Ordering::Relaxed);
+                }
+                if let Some(rest) = Duration::from_millis(100).checked_sub(tick.elapsed()) {
+                    std::thread::sleep(rest);
+                }
+            }
+            if let Err(e) = publisher.flush(Duration::from_secs(60)) {
+                tracing::error!(error = %e, "Feeding the demo book failed");
+                failed.store(true, Ordering::Relaxed);
+            }
+        })
+    };
+
+    // Live progress until every event is processed (or Ctrl-C).
+    let mut last = (Instant::now(), 0u64);
+    let interrupted = runtime.block_on(async {
+        let signal = crate::shutdown::wait_for_signal();
+        tokio::pin!(signal);
+        loop {
+            tokio::select! {
+                _ = &mut signal => return true,
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+            let done = stats.inputs();
+            let rate = (done - last.1) as f64 / last.0.elapsed().as_secs_f64().max(0.001);
+            last = (Instant::now(), done);
+            let alerts: u64 = Signal::ALL.iter().map(|s| stats.alerts(*s)).sum();
+            eprint!(
+                "\r  fed {:>8}/{total}  processed {done:>8} ({rate:>7.0} ev/s)  alerts {alerts:>6}  escalations {:>5}  ",
+                produced.load(Ordering::Relaxed),
+                stats.escalations.load(Ordering::Relaxed)
+            );
+            let _ = std::io::stderr().flush();
+            if done >= total || feeding_failed.load(Ordering::Relaxed) {
+                return false;
+            }
+        }
+    });
+    eprintln!();
+    cancel.cancel();
+    let _ = feeder.join();
+    let result = worker
+        .join()
+        .map_err(|_| anyhow::anyhow!("the monitor thread panicked"))?;
+    result?;
+    if feeding_failed.load(Ordering::Relaxed) {
+        anyhow::bail!("feeding the book into the embedded broker failed (see the log above)");
     }
-    let file = File::create(&args.output)
-        .with_context(|| format!("cannot create {}", args.output.display()))?;
-    let mut out = BufWriter::with_capacity(1 << 20, file);
-    // The clock runs on to the end of the book so that what falls due then still fires.
-    let end = start
-        .checked_add_months(Months::new(args.months))
-        .map(|d| crate::engine::time::start_of_day(d, settings.tz))
-        .unwrap_or_else(Utc::now);
-    let summary = replay(
-        Arc::clone(&settings),
-        &mut book.as_slice(),
-        "demo-book.jsonl",
-        Some(end),
-        &mut out,
-        &mut |_| {},
-    )?;
-    out.flush().context("cannot write messages")?;
-    eprint!("{}", super::summary::render(&summary, settings.tz));
+
+    let secs = started.elapsed().as_secs_f64();
     println!(
-        "\nAll {} messages: {}",
-        summary.messages,
-        args.output.display()
+        "\nDemo summary{}",
+        if interrupted { " (interrupted)" } else { "" }
     );
-    println!("First alerts:");
-    let reader = BufReader::new(File::open(&args.output)?);
-    for line in reader
-        .lines()
-        .map_while(Result::ok)
-        .filter(|l| l.starts_with("{\"kind\":\"alert\""))
-        .take(args.show)
-    {
+    println!(
+        "  {} events in {secs:.1} s ({:.0} events/s end to end): {} applied, {} duplicates, {} rejected",
+        stats.inputs(),
+        stats.inputs() as f64 / secs,
+        stats.applied.load(Ordering::Relaxed),
+        stats.duplicates.load(Ordering::Relaxed),
+        stats.rejected.load(Ordering::Relaxed)
+    );
+    println!("  {:<20} {:>8}", "alert messages", "count");
+    for s in Signal::ALL {
+        println!("  {:<20} {:>8}", s.as_str(), stats.alerts(s));
+    }
+    println!(
+        "  {:<20} {:>8}",
+        "escalations",
+        stats.escalations.load(Ordering::Relaxed)
+    );
+    println!("\nFirst lines of {}:", topics.alerts);
+    for line in first_lines(&config, &topics.alerts, args.show) {
         println!("  {line}");
     }
+    drop(broker);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The first `n` messages of partition 0 of `topic`.
+fn first_lines(config: &Config, topic: &str, n: usize) -> Vec<String> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::message::Message;
+    let Ok(consumer) = crate::kafka::client_config(&config.kafka)
+        .set("group.id", "postloan-demo-reader")
+        .set("enable.auto.commit", "false")
+        .create::<BaseConsumer>()
+    else {
+        return Vec::new();
+    };
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    if tpl
+        .add_partition_offset(topic, 0, rdkafka::Offset::Beginning)
+        .is_err()
+        || consumer.assign(&tpl).is_err()
+    {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while out.len() < n && Instant::now() < deadline {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+            out.push(String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned());
+        }
+    }
+    out
 }

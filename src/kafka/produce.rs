@@ -51,6 +51,86 @@ impl ProducerContext for Deliveries {
     }
 }
 
+/// A long-lived producer that sends event lines to their topics.
+pub struct Publisher<'a> {
+    k: &'a KafkaConfig,
+    producer: BaseProducer<Deliveries>,
+    /// Counts so far.
+    pub summary: ProduceSummary,
+}
+
+impl<'a> Publisher<'a> {
+    /// Connects (lazily, as librdkafka does).
+    pub fn new(k: &'a KafkaConfig) -> Result<Self, KafkaAdapterError> {
+        let mut cfg = client_config(k);
+        cfg.set("enable.idempotence", "true")
+            .set("linger.ms", "5")
+            .set(
+                "compression.type",
+                k.properties
+                    .get("compression.type")
+                    .map_or("lz4", String::as_str),
+            );
+        let producer = cfg
+            .create_with_context(Deliveries::default())
+            .map_err(KafkaAdapterError::Client)?;
+        Ok(Publisher {
+            k,
+            producer,
+            summary: ProduceSummary::default(),
+        })
+    }
+
+    /// Queues one line (without its newline) for its topic; blank lines are skipped.
+    pub fn send_line(&mut self, line: &[u8]) -> Result<(), KafkaAdapterError> {
+        let body = line.strip_suffix(b"\r").unwrap_or(line);
+        if body.iter().all(u8::is_ascii_whitespace) {
+            self.summary.blank += 1;
+            return Ok(());
+        }
+        let (topic, key, routed) = route(self.k, body);
+        let mut record = BaseRecord::to(topic).payload(body).key(key.as_bytes());
+        loop {
+            match self.producer.send(record) {
+                Ok(()) => break,
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                    // Back-pressure: serve delivery reports until the local queue has room.
+                    self.producer.poll(Duration::from_millis(100));
+                    record = r;
+                }
+                Err((e, _)) => return Err(KafkaAdapterError::Client(e)),
+            }
+        }
+        self.producer.poll(Duration::ZERO);
+        *self.summary.by_topic.entry(topic.to_owned()).or_default() += 1;
+        if !routed {
+            self.summary.unroutable += 1;
+        }
+        Ok(())
+    }
+
+    /// Waits up to `timeout` for every queued message to be acknowledged.
+    pub fn flush(&self, timeout: Duration) -> Result<(), KafkaAdapterError> {
+        let flushed = self.producer.flush(timeout);
+        let ctx = self.producer.context();
+        let failed = ctx.failed.load(std::sync::atomic::Ordering::Relaxed);
+        if failed > 0 || flushed.is_err() {
+            let first = ctx
+                .first
+                .lock()
+                .ok()
+                .and_then(|f| f.clone())
+                .or_else(|| flushed.err().map(|e| e.to_string()))
+                .unwrap_or_default();
+            return Err(KafkaAdapterError::Delivery {
+                failed: failed.max(1),
+                first,
+            });
+        }
+        Ok(())
+    }
+}
+
 /// Sends every line of `input`; waits up to `flush_timeout` for delivery.
 pub fn produce(
     k: &KafkaConfig,
@@ -58,19 +138,7 @@ pub fn produce(
     name: &str,
     flush_timeout: Duration,
 ) -> Result<ProduceSummary, KafkaAdapterError> {
-    let mut cfg = client_config(k);
-    cfg.set("enable.idempotence", "true")
-        .set("linger.ms", "5")
-        .set(
-            "compression.type",
-            k.properties
-                .get("compression.type")
-                .map_or("lz4", String::as_str),
-        );
-    let producer: BaseProducer<Deliveries> = cfg
-        .create_with_context(Deliveries::default())
-        .map_err(KafkaAdapterError::Client)?;
-    let mut summary = ProduceSummary::default();
+    let mut publisher = Publisher::new(k)?;
     let mut line = Vec::with_capacity(1024);
     loop {
         line.clear();
@@ -84,47 +152,10 @@ pub fn produce(
             break;
         }
         let body = line.strip_suffix(b"\n").unwrap_or(&line);
-        let body = body.strip_suffix(b"\r").unwrap_or(body);
-        if body.iter().all(u8::is_ascii_whitespace) {
-            summary.blank += 1;
-            continue;
-        }
-        let (topic, key, routed) = route(k, body);
-        let mut record = BaseRecord::to(topic).payload(body).key(key.as_bytes());
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
-                    // Back-pressure: serve delivery reports until the local queue has room.
-                    producer.poll(Duration::from_millis(100));
-                    record = r;
-                }
-                Err((e, _)) => return Err(KafkaAdapterError::Client(e)),
-            }
-        }
-        producer.poll(Duration::ZERO);
-        *summary.by_topic.entry(topic.to_owned()).or_default() += 1;
-        if !routed {
-            summary.unroutable += 1;
-        }
+        publisher.send_line(body)?;
     }
-    let flushed = producer.flush(flush_timeout);
-    let ctx = producer.context();
-    let failed = ctx.failed.load(std::sync::atomic::Ordering::Relaxed);
-    if failed > 0 || flushed.is_err() {
-        let first = ctx
-            .first
-            .lock()
-            .ok()
-            .and_then(|f| f.clone())
-            .or_else(|| flushed.err().map(|e| e.to_string()))
-            .unwrap_or_default();
-        return Err(KafkaAdapterError::Delivery {
-            failed: failed.max(1),
-            first,
-        });
-    }
-    Ok(summary)
+    publisher.flush(flush_timeout)?;
+    Ok(publisher.summary)
 }
 
 /// The topic and key of one line, and whether it could be routed by its own fields.

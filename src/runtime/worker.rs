@@ -23,6 +23,7 @@ use super::task::{Record, Task, INPUTS};
 use super::RuntimeError;
 use crate::config::{ClockSource, Config, ProcessingGuarantee};
 use crate::engine::output::{Output, OutputKind};
+use crate::engine::types::Signal;
 use crate::engine::{ClockMode, Outcome, Settings};
 use crate::kafka::client_config;
 
@@ -37,6 +38,10 @@ pub struct WorkerStats {
     pub rejected: AtomicU64,
     /// Messages handed to the producer.
     pub published: AtomicU64,
+    /// Alert messages published, by signal (in [`Signal::ALL`] order).
+    pub alerts_by_signal: [AtomicU64; 9],
+    /// Escalations published.
+    pub escalations: AtomicU64,
     /// Commit cycles completed.
     pub commits: AtomicU64,
     /// Partition numbers owned now.
@@ -46,6 +51,11 @@ pub struct WorkerStats {
 }
 
 impl WorkerStats {
+    /// Alert messages published for `signal`.
+    pub fn alerts(&self, signal: Signal) -> u64 {
+        self.alerts_by_signal[signal.index()].load(Ordering::Relaxed)
+    }
+
     /// Inputs seen (applied, duplicate or rejected).
     pub fn inputs(&self) -> u64 {
         self.applied.load(Ordering::Relaxed)
@@ -62,6 +72,9 @@ enum RebalanceEvent {
 #[derive(Default)]
 struct GroupContext {
     events: Mutex<Vec<RebalanceEvent>>,
+    /// High watermark per (topic, partition), from librdkafka's statistics (fetch responses):
+    /// how far each input partition goes, known without asking the broker.
+    high_watermarks: Mutex<std::collections::HashMap<(String, i32), i64>>,
 }
 
 fn partitions(tpl: &TopicPartitionList) -> Vec<i32> {
@@ -71,7 +84,20 @@ fn partitions(tpl: &TopicPartitionList) -> Vec<i32> {
     p
 }
 
-impl ClientContext for GroupContext {}
+impl ClientContext for GroupContext {
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        let Ok(mut hw) = self.high_watermarks.lock() else {
+            return;
+        };
+        for (topic, t) in statistics.topics {
+            for (partition, p) in t.partitions {
+                if partition >= 0 && p.hi_offset >= 0 {
+                    hw.insert((topic.clone(), partition), p.hi_offset);
+                }
+            }
+        }
+    }
+}
 
 impl ConsumerContext for GroupContext {
     fn pre_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
@@ -152,6 +178,8 @@ pub fn run(
         // Range gives one member the same partition number of every co-partitioned topic.
         .set("partition.assignment.strategy", "range")
         .set("session.timeout.ms", k.session_timeout_ms.to_string())
+        // Statistics carry each partition's high watermark: the merge's "caught up" signal.
+        .set("statistics.interval.ms", "100")
         .create_with_context(GroupContext::default())
         .map_err(RuntimeError::Kafka)?;
     let producer: BaseProducer<Deliveries> = client_config(k)
@@ -202,7 +230,6 @@ fn run_loop(
     let started = Instant::now();
     let mut last_commit = Instant::now();
     let mut last_tick = Instant::now();
-    let mut last_check = Instant::now();
     let commit_every = Duration::from_millis(k.commit_interval_ms);
     let tick_every = Duration::from_millis(config.clock.tick_interval_ms);
     let mut out: Vec<Output> = Vec::new();
@@ -244,12 +271,8 @@ fn run_loop(
             }
         }
         stats.tasks.store(tasks.len() as u64, Ordering::Relaxed);
-        // Which empty inputs that a task waits on have nothing left to fetch? (At most every
-        // 50 ms: it asks the broker.)
-        if last_check.elapsed() >= Duration::from_millis(50) {
-            mark_caught_up(consumer, tasks, &inputs);
-            last_check = Instant::now();
-        }
+        // Which empty inputs that a task waits on have nothing left to fetch?
+        mark_caught_up(consumer, tasks, &inputs);
         let now_ms = started.elapsed().as_millis() as u64;
         let wall_tick = config.clock.mode == ClockSource::Wall && last_tick.elapsed() >= tick_every;
         for task in tasks.values_mut() {
@@ -270,6 +293,15 @@ fn run_loop(
             c.fetch_add(1, Ordering::Relaxed);
         }
         for msg in out.drain(..) {
+            match &msg {
+                Output::Alert(a) => {
+                    stats.alerts_by_signal[a.signal.index()].fetch_add(1, Ordering::Relaxed);
+                }
+                Output::Escalation(_) => {
+                    stats.escalations.fetch_add(1, Ordering::Relaxed);
+                }
+                Output::Rejected(_) => {}
+            }
             let topic = match msg.kind() {
                 OutputKind::Alert => &k.topics.alerts,
                 OutputKind::Escalation => &k.topics.escalations,
@@ -481,8 +513,9 @@ fn flush(producer: &BaseProducer<Deliveries>) -> Result<(), RuntimeError> {
     Ok(())
 }
 
-/// For tasks that are waiting on an empty input, asks the broker whether that input partition
-/// has anything left: if the consumer's position has reached the high watermark, it is caught up.
+/// For tasks that are waiting on an empty input, checks whether that input partition has
+/// anything left: caught up when the consumer's position has reached the high watermark that
+/// librdkafka last saw in a fetch response (statistics, every 100 ms; no broker round trip).
 fn mark_caught_up(
     consumer: &BaseConsumer<GroupContext>,
     tasks: &mut BTreeMap<i32, Task>,
@@ -498,6 +531,9 @@ fn mark_caught_up(
     let Ok(position) = consumer.position() else {
         return;
     };
+    let Ok(high) = consumer.context().high_watermarks.lock().map(|h| h.clone()) else {
+        return;
+    };
     for (p, input) in blocked {
         let Some(pos) = position
             .find_partition(&inputs[input], p)
@@ -505,13 +541,12 @@ fn mark_caught_up(
         else {
             continue;
         };
-        let Ok((_, high)) = consumer.fetch_watermarks(&inputs[input], p, Duration::from_secs(5))
-        else {
+        let Some(high) = high.get(&(inputs[input].to_string(), p)).copied() else {
             continue;
         };
         let at_end = match pos {
             Offset::Offset(pos) => pos >= high,
-            // Nothing fetched yet: caught up only if the partition is empty.
+            // Nothing consumed yet: caught up only if the partition is empty.
             _ => high == 0,
         };
         if at_end {
