@@ -37,6 +37,9 @@ pub fn kafka(bootstrap: String, group: &str, topics: &Topics) -> KafkaConfig {
         group_id: group.to_owned(),
         processing_guarantee: ProcessingGuarantee::AtLeastOnce,
         session_timeout_ms: 6000,
+        // Equality with replay needs the merge never to run ahead of an input that is slow to
+        // start fetching; on a loaded 2-core CI machine that can take over a second.
+        max_task_idle_ms: 10_000,
         topics: topics.clone(),
         ..KafkaConfig::default()
     }
