@@ -1,6 +1,6 @@
-//! Crash safety (at-least-once): the real binary, SIGKILLed at random points while it works and
-//! restarted. Deduplicated by `message_id`, the output topics must equal the uninterrupted
-//! result (replay): nothing lost, nothing invented.
+//! Crash safety and rebalances (at-least-once), with the real binary: SIGKILLed at random
+//! points while it works, restarted, or replaced by a surviving group member. Deduplicated by
+//! `message_id`, the output topics must equal replay: nothing lost, nothing invented.
 
 mod common;
 
@@ -10,50 +10,20 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::e2e;
-use postloan_monitor::config::{ClockSource, Config, KafkaConfig, Topics};
+use postloan_monitor::config::KafkaConfig;
 use postloan_monitor::kafka::broker::EmbeddedBroker;
-use postloan_monitor::kafka::produce::produce;
 use rand::{Rng, SeedableRng};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
-/// Starts `postloan-monitor run` against the test's topics; returns the child and a channel of
-/// its stderr lines.
+/// Starts the monitor; returns the child and a channel of its stderr lines.
 fn start_monitor(kafka: &KafkaConfig) -> (Child, mpsc::Receiver<String>) {
-    let t = &kafka.topics;
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_postloan-monitor"));
-    cmd.arg("run")
+    let mut child = common::kafka::monitor_command(kafka)
         .env("RUST_LOG", "info")
-        .env(
-            "POSTLOAN__KAFKA__BOOTSTRAP_SERVERS",
-            &kafka.bootstrap_servers,
-        )
-        .env("POSTLOAN__KAFKA__GROUP_ID", &kafka.group_id)
-        .env("POSTLOAN__KAFKA__PROCESSING_GUARANTEE", "at_least_once")
-        .env(
-            "POSTLOAN__KAFKA__SESSION_TIMEOUT_MS",
-            kafka.session_timeout_ms.to_string(),
-        )
+        .env("POSTLOAN__CLOCK__MODE", "event")
         // Long cycles: a kill then usually lands after messages were published but before
         // their offsets and state were committed — the case recovery must get right.
         .env("POSTLOAN__KAFKA__COMMIT_INTERVAL_MS", "1500")
-        // Equality with replay needs the merge never to run ahead of a lagging input.
-        .env("POSTLOAN__KAFKA__MAX_TASK_IDLE_MS", "10000")
-        .env("POSTLOAN__CLOCK__MODE", "event");
-    for (name, value) in [
-        ("LIFECYCLE", &t.lifecycle),
-        ("REPAYMENTS", &t.repayments),
-        ("INCOME", &t.income),
-        ("VALUATIONS", &t.valuations),
-        ("ACKS", &t.acks),
-        ("ALERTS", &t.alerts),
-        ("ESCALATIONS", &t.escalations),
-        ("REJECTED", &t.rejected),
-        ("CHANGELOG", &t.changelog),
-    ] {
-        cmd.env(format!("POSTLOAN__KAFKA__TOPICS__{name}"), value);
-    }
-    let mut child = cmd
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -110,80 +80,66 @@ fn all_committed(kafka: &KafkaConfig) -> bool {
     })
 }
 
-fn stop(mut child: Child, signal: &str) {
+fn wait_all_committed(kafka: &KafkaConfig) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !all_committed(kafka) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+fn signal(child: &Child, signal: &str) {
     let _ = Command::new("kill")
         .args([signal, &child.id().to_string()])
         .status();
+}
+
+fn stop(mut child: Child, sig: &str) {
+    signal(&child, sig);
     let _ = child.wait();
 }
 
-fn crash_run(seed: u64, kills: usize, topics: &Topics) -> (usize, Vec<usize>) {
-    let broker = EmbeddedBroker::start(1, e2e::PARTITIONS, topics).unwrap();
-    let kafka = e2e::kafka(broker.bootstrap_servers(), &format!("crash-{seed}"), topics);
+/// A book on its own topics of a fresh broker.
+fn setup(name: &str, seed: u64) -> (EmbeddedBroker, KafkaConfig, Vec<String>) {
+    let topics = e2e::topics(name);
+    let broker = EmbeddedBroker::start(1, e2e::PARTITIONS, &topics).unwrap();
+    let kafka = e2e::kafka(broker.bootstrap_servers(), name, &topics);
     let lines = e2e::book(300, 12, seed);
-    let input = e2e::interleaved(&lines, topics, seed);
-
-    // The whole book is in Kafka before the monitor starts: equality with replay holds for a
-    // complete input (a producer still writing may legitimately make a task apply an event
-    // after later ones, on arrival). The kills land while the backlog is being worked off.
-    let text = input.join(
-        "
-",
-    );
-    produce(
-        &kafka,
-        &mut text.as_bytes(),
-        "book",
-        Duration::from_secs(60),
-    )
-    .unwrap();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let mut dup_after = Vec::new();
-    for _ in 0..kills {
-        let (child, rx) = start_monitor(&kafka);
-        wait_until_working(&rx);
-        std::thread::sleep(Duration::from_millis(rng.gen_range(100..1500)));
-        stop(child, "-KILL");
-        let cut = e2e::cutoff(&kafka.bootstrap_servers, topics);
-        dup_after.push(e2e::published(&kafka.bootstrap_servers, topics, cut).1);
-    }
-    // A last run that is allowed to finish, then stops gracefully.
-    let (child, rx) = start_monitor(&kafka);
-    wait_until_working(&rx);
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while !all_committed(&kafka) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(300));
-    }
-    stop(child, "-TERM");
-
-    let mut config = Config {
-        kafka: kafka.clone(),
-        ..Config::default()
-    };
-    config.clock.mode = ClockSource::Event;
-    let cutoff = e2e::cutoff(&kafka.bootstrap_servers, topics);
-    let want = e2e::expected(&config, &lines, topics, cutoff);
-    let (got, duplicates) = e2e::published(&kafka.bootstrap_servers, topics, cutoff);
-    let compared = e2e::assert_same(&got, &want);
-    // The run after kill k republishes what kill k cut short: duplicates added between the
-    // count after kill k and the next count are kill k's.
-    dup_after.push(duplicates);
-    let per_kill: Vec<usize> = dup_after.windows(2).map(|w| w[1] - w[0]).collect();
-    eprintln!("seed {seed}: {kills} kills, {compared} messages compared, {duplicates} duplicates in all, per kill {per_kill:?}");
-    drop(broker);
-    (compared, per_kill)
+    e2e::produce_book(&kafka, &lines, &topics, seed);
+    (broker, kafka, lines)
 }
 
 #[test]
 fn sigkill_at_random_points_loses_nothing_and_invents_nothing() {
     let mut total_duplicates = 0;
     for seed in [1, 2] {
-        let (compared, per_kill) = crash_run(seed, 2, &e2e::topics(&format!("crash{seed}")));
+        let (broker, kafka, lines) = setup(&format!("crash{seed}"), seed);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let mut dup_after = Vec::new();
+        for _ in 0..2 {
+            let (child, rx) = start_monitor(&kafka);
+            wait_until_working(&rx);
+            std::thread::sleep(Duration::from_millis(rng.gen_range(100..1500)));
+            stop(child, "-KILL");
+            let cut = e2e::cutoff(&kafka.bootstrap_servers, &kafka.topics);
+            dup_after.push(e2e::published(&kafka.bootstrap_servers, &kafka.topics, cut).1);
+        }
+        // A last run that is allowed to finish, then stops gracefully.
+        let (child, rx) = start_monitor(&kafka);
+        wait_until_working(&rx);
+        wait_all_committed(&kafka);
+        stop(child, "-TERM");
+        let (compared, duplicates) = e2e::assert_equals_replay(&kafka, &lines, &kafka.topics);
+        // The run after kill k republishes what kill k cut short: duplicates added between the
+        // count after kill k and the next count are kill k's.
+        dup_after.push(duplicates);
+        let per_kill: Vec<usize> = dup_after.windows(2).map(|w| w[1] - w[0]).collect();
+        eprintln!("seed {seed}: 2 kills, {compared} messages compared, {duplicates} duplicates in all, per kill {per_kill:?}");
         assert!(
             compared > 50,
             "seed {seed}: too few messages to mean anything ({compared})"
         );
-        total_duplicates += per_kill.iter().sum::<usize>();
+        total_duplicates += duplicates;
+        drop(broker);
     }
     // The kills must have hit published-but-uncommitted work at least once, or this test
     // proved nothing about recovery.
@@ -192,25 +148,7 @@ fn sigkill_at_random_points_loses_nothing_and_invents_nothing() {
 
 #[test]
 fn a_surviving_instance_takes_over_from_a_dead_one() {
-    let topics = e2e::topics("rebalance");
-    let broker = EmbeddedBroker::start(1, e2e::PARTITIONS, &topics).unwrap();
-    let kafka = e2e::kafka(broker.bootstrap_servers(), "rebalance", &topics);
-    let lines = e2e::book(300, 12, 9);
-    let input = e2e::interleaved(&lines, &topics, 9);
-    // The whole book is in Kafka before the monitor starts: equality with replay holds for a
-    // complete input (a producer still writing may legitimately make a task apply an event
-    // after later ones, on arrival). The kills land while the backlog is being worked off.
-    let text = input.join(
-        "
-",
-    );
-    produce(
-        &kafka,
-        &mut text.as_bytes(),
-        "book",
-        Duration::from_secs(60),
-    )
-    .unwrap();
+    let (broker, kafka, lines) = setup("rebalance", 9);
     let (first, first_log) = start_monitor(&kafka);
     wait_until_working(&first_log);
     let (second, second_log) = start_monitor(&kafka);
@@ -220,10 +158,7 @@ fn a_surviving_instance_takes_over_from_a_dead_one() {
     stop(first, "-KILL");
     // After the session timeout the survivor is given the dead member's partitions and
     // restores them from the changelog.
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while !all_committed(&kafka) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    wait_all_committed(&kafka);
     let took_over = second_log
         .try_iter()
         .filter(|l| l.contains("Restored task"))
@@ -233,40 +168,18 @@ fn a_surviving_instance_takes_over_from_a_dead_one() {
         took_over > 0,
         "the survivor never restored the dead member's partitions"
     );
-
-    let mut config = Config {
-        kafka: kafka.clone(),
-        ..Config::default()
-    };
-    config.clock.mode = ClockSource::Event;
-    let cutoff = e2e::cutoff(&kafka.bootstrap_servers, &topics);
-    let want = e2e::expected(&config, &lines, &topics, cutoff);
-    let (got, duplicates) = e2e::published(&kafka.bootstrap_servers, &topics, cutoff);
-    let compared = e2e::assert_same(&got, &want);
+    let (compared, duplicates) = e2e::assert_equals_replay(&kafka, &lines, &kafka.topics);
     eprintln!("rebalance: {compared} messages compared, {duplicates} duplicates, {took_over} task(s) taken over");
     drop(broker);
 }
 
 #[test]
 fn sigterm_commits_and_exits_0_within_10_seconds() {
-    let topics = e2e::topics("sigterm");
-    let broker = EmbeddedBroker::start(1, e2e::PARTITIONS, &topics).unwrap();
-    let kafka = e2e::kafka(broker.bootstrap_servers(), "sigterm", &topics);
-    let lines = e2e::book(100, 6, 4);
-    let text = e2e::interleaved(&lines, &topics, 4).join("\n");
-    produce(
-        &kafka,
-        &mut text.as_bytes(),
-        "book",
-        Duration::from_secs(60),
-    )
-    .unwrap();
+    let (broker, kafka, _) = setup("sigterm", 4);
     let (mut child, rx) = start_monitor(&kafka);
     wait_until_working(&rx);
     std::thread::sleep(Duration::from_millis(500));
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
+    signal(&child, "-TERM");
     let asked = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {

@@ -11,26 +11,11 @@ fn run_against(
     bootstrap: &str,
     topics: &postloan_monitor::config::Topics,
 ) -> (Option<i32>, String) {
-    let t = topics;
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_postloan-monitor"));
-    cmd.arg("run")
+    let kafka = e2e::kafka(bootstrap.to_owned(), "startup", topics);
+    let out = common::kafka::monitor_command(&kafka)
         .env("RUST_LOG", "warn")
-        .env("POSTLOAN__KAFKA__BOOTSTRAP_SERVERS", bootstrap)
-        .env("POSTLOAN__KAFKA__PROCESSING_GUARANTEE", "at_least_once");
-    for (name, value) in [
-        ("LIFECYCLE", &t.lifecycle),
-        ("REPAYMENTS", &t.repayments),
-        ("INCOME", &t.income),
-        ("VALUATIONS", &t.valuations),
-        ("ACKS", &t.acks),
-        ("ALERTS", &t.alerts),
-        ("ESCALATIONS", &t.escalations),
-        ("REJECTED", &t.rejected),
-        ("CHANGELOG", &t.changelog),
-    ] {
-        cmd.env(format!("POSTLOAN__KAFKA__TOPICS__{name}"), value);
-    }
-    let out = cmd.output().unwrap();
+        .output()
+        .unwrap();
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stderr).into_owned(),

@@ -26,15 +26,9 @@ use crate::runtime::worker::{self, WorkerStats};
 /// Arguments of `demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Borrowers in the generated book.
-    #[arg(long, default_value_t = 10_000)]
-    pub borrowers: u32,
-    /// Months of history.
-    #[arg(long, default_value_t = 24)]
-    pub months: u32,
-    /// Random seed of the book.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    /// Size and seed of the generated book.
+    #[command(flatten)]
+    pub book: super::generate::BookArgs,
     /// Events fed into Kafka per second of wall time; 0 (default) feeds as fast as the broker
     /// takes them. Keeping the feed ahead of the monitor means every task sees complete inputs,
     /// so the merge order is the book's; a throttled feed the monitor catches up with applies
@@ -68,9 +62,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     );
 
     let opts = GenerateOptions {
-        borrowers: args.borrowers,
-        months: args.months,
-        seed: args.seed,
+        borrowers: args.book.borrowers,
+        months: args.book.months,
+        seed: args.book.seed,
         start: NaiveDate::from_ymd_opt(2025, 1, 1).context("start date")?,
         bad_ratio: 0.002,
         time_zone: config.clock.tz(),
@@ -79,7 +73,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let generated = generate(&opts, &mut book)?;
     eprintln!(
         "Generated {} borrowers over {} months: {} events ({} deliberately malformed).",
-        args.borrowers, args.months, generated.lines, generated.bad_lines
+        args.book.borrowers, args.book.months, generated.lines, generated.bad_lines
     );
     let total = generated.lines;
 

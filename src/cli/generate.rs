@@ -11,18 +11,26 @@ use clap::Args;
 
 use crate::generate::{generate, GenerateOptions};
 
-/// Arguments of `generate`.
-#[derive(Debug, Args)]
-pub struct GenerateArgs {
+/// The book's size and seed, shared by `generate` and `demo`.
+#[derive(Debug, Clone, Args)]
+pub struct BookArgs {
     /// Number of borrowers.
     #[arg(long, default_value_t = 10_000)]
     pub borrowers: u32,
-    /// Months of history from --start.
+    /// Months of history.
     #[arg(long, default_value_t = 24)]
     pub months: u32,
     /// Random seed; the same seed gives the same bytes.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+}
+
+/// Arguments of `generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Size and seed of the book.
+    #[command(flatten)]
+    pub book: BookArgs,
     /// First day of the book (YYYY-MM-DD).
     #[arg(long, default_value = "2025-01-01")]
     pub start: NaiveDate,
@@ -40,9 +48,9 @@ pub struct GenerateArgs {
 /// Writes the book; prints a one-line summary to stderr.
 pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
     let opts = GenerateOptions {
-        borrowers: args.borrowers,
-        months: args.months,
-        seed: args.seed,
+        borrowers: args.book.borrowers,
+        months: args.book.months,
+        seed: args.book.seed,
         start: args.start,
         bad_ratio: args.bad_ratio,
         time_zone: args.time_zone,

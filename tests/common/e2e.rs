@@ -209,3 +209,34 @@ pub fn assert_same(got: &ByBorrower, want: &ByBorrower) -> usize {
     );
     want.values().map(Vec::len).sum()
 }
+
+/// Produces the whole book (topics interleaved at random, each in time order) before any
+/// monitor starts: equality with replay holds for complete inputs.
+pub fn produce_book(kafka: &KafkaConfig, lines: &[String], topics: &Topics, seed: u64) {
+    let text = interleaved(lines, topics, seed).join("\n");
+    postloan_monitor::kafka::produce::produce(
+        kafka,
+        &mut text.as_bytes(),
+        "book",
+        std::time::Duration::from_secs(60),
+    )
+    .unwrap();
+}
+
+/// Compares what the output topics hold (deduplicated) with replay in the event clock; returns
+/// (messages compared, duplicates dropped).
+pub fn assert_equals_replay(
+    kafka: &KafkaConfig,
+    lines: &[String],
+    topics: &Topics,
+) -> (usize, usize) {
+    let mut config = Config {
+        kafka: kafka.clone(),
+        ..Config::default()
+    };
+    config.clock.mode = postloan_monitor::config::ClockSource::Event;
+    let cutoff = cutoff(&kafka.bootstrap_servers, topics);
+    let want = expected(&config, lines, topics, cutoff);
+    let (got, duplicates) = published(&kafka.bootstrap_servers, topics, cutoff);
+    (assert_same(&got, &want), duplicates)
+}

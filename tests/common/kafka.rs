@@ -1,6 +1,9 @@
 //! Kafka helpers for integration tests (embedded broker only, loopback).
 
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+use postloan_monitor::config::KafkaConfig;
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
@@ -43,4 +46,40 @@ pub fn read_topic(
     }
     assert_eq!(at_end, partitions, "did not reach the end of {topic}");
     out
+}
+
+/// `postloan-monitor run` against `kafka`'s brokers, group and topics (through the environment,
+/// as an operator would configure it), at least once.
+pub fn monitor_command(kafka: &KafkaConfig) -> Command {
+    let t = &kafka.topics;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_postloan-monitor"));
+    cmd.arg("run")
+        .env(
+            "POSTLOAN__KAFKA__BOOTSTRAP_SERVERS",
+            &kafka.bootstrap_servers,
+        )
+        .env("POSTLOAN__KAFKA__GROUP_ID", &kafka.group_id)
+        .env("POSTLOAN__KAFKA__PROCESSING_GUARANTEE", "at_least_once")
+        .env(
+            "POSTLOAN__KAFKA__SESSION_TIMEOUT_MS",
+            kafka.session_timeout_ms.to_string(),
+        )
+        .env(
+            "POSTLOAN__KAFKA__MAX_TASK_IDLE_MS",
+            kafka.max_task_idle_ms.to_string(),
+        );
+    for (name, value) in [
+        ("LIFECYCLE", &t.lifecycle),
+        ("REPAYMENTS", &t.repayments),
+        ("INCOME", &t.income),
+        ("VALUATIONS", &t.valuations),
+        ("ACKS", &t.acks),
+        ("ALERTS", &t.alerts),
+        ("ESCALATIONS", &t.escalations),
+        ("REJECTED", &t.rejected),
+        ("CHANGELOG", &t.changelog),
+    ] {
+        cmd.env(format!("POSTLOAN__KAFKA__TOPICS__{name}"), value);
+    }
+    cmd
 }
