@@ -142,3 +142,27 @@ fn generate_is_deterministic_per_seed() {
     assert_eq!(a, run("3"));
     assert_ne!(a, run("4"));
 }
+
+#[test]
+fn a_closed_pipe_ends_output_quietly() {
+    use std::io::{BufRead, BufReader};
+    let mut child = bin()
+        .args(["generate", "--borrowers", "3000", "--months", "12"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // The reader is gone now (as with `| head -1`).
+    let out = child.wait_with_output().unwrap();
+    assert!(first.starts_with('{'));
+    assert!(out.status.success(), "{:?}", out.status);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("error"),
+        "{stderr}"
+    );
+}

@@ -21,7 +21,8 @@ pub fn run(args: CheckConfigArgs) -> anyhow::Result<ExitCode> {
                 || "built-in defaults".to_owned(),
                 |p| p.display().to_string(),
             );
-            println!("OK: {name}");
+            use std::io::Write;
+            writeln!(std::io::stdout(), "OK: {name}")?;
             Ok(ExitCode::SUCCESS)
         }
         Err(code) => Ok(code),

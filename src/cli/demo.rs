@@ -174,30 +174,34 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
 
     let secs = started.elapsed().as_secs_f64();
-    println!(
+    let mut o = std::io::stdout().lock();
+    writeln!(
+        o,
         "\nDemo summary{}",
         if interrupted { " (interrupted)" } else { "" }
-    );
-    println!(
+    )?;
+    writeln!(
+        o,
         "  {} events in {secs:.1} s ({:.0} events/s end to end): {} applied, {} duplicates, {} rejected",
         stats.inputs(),
         stats.inputs() as f64 / secs,
         stats.applied.load(Ordering::Relaxed),
         stats.duplicates.load(Ordering::Relaxed),
         stats.rejected.load(Ordering::Relaxed)
-    );
-    println!("  {:<20} {:>8}", "alert messages", "count");
+    )?;
+    writeln!(o, "  {:<20} {:>8}", "alert messages", "count")?;
     for s in Signal::ALL {
-        println!("  {:<20} {:>8}", s.as_str(), stats.alerts(s));
+        writeln!(o, "  {:<20} {:>8}", s.as_str(), stats.alerts(s))?;
     }
-    println!(
+    writeln!(
+        o,
         "  {:<20} {:>8}",
         "escalations",
         stats.escalations.load(Ordering::Relaxed)
-    );
-    println!("\nFirst lines of {}:", topics.alerts);
+    )?;
+    writeln!(o, "\nFirst lines of {}:", topics.alerts)?;
     for line in first_lines(&config, &topics.alerts, args.show) {
-        println!("  {line}");
+        writeln!(o, "  {line}")?;
     }
     drop(broker);
     Ok(ExitCode::SUCCESS)
