@@ -3,6 +3,7 @@
 
 pub mod broker;
 pub mod produce;
+pub mod producer;
 
 use rdkafka::ClientConfig;
 

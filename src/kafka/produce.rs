@@ -10,11 +10,10 @@ use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::time::Duration;
 
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
-use rdkafka::ClientContext;
+use rdkafka::producer::BaseRecord;
 
-use super::{client_config, KafkaAdapterError};
+use super::producer::{self, TrackedProducer};
+use super::KafkaAdapterError;
 use crate::config::KafkaConfig;
 use crate::engine::decode;
 use crate::engine::event::EventType;
@@ -30,31 +29,10 @@ pub struct ProduceSummary {
     pub blank: u64,
 }
 
-#[derive(Default)]
-struct Deliveries {
-    failed: std::sync::atomic::AtomicU64,
-    first: std::sync::Mutex<Option<String>>,
-}
-
-impl ClientContext for Deliveries {}
-
-impl ProducerContext for Deliveries {
-    type DeliveryOpaque = ();
-    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
-        if let Err((e, _)) = result {
-            self.failed
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            if let Ok(mut first) = self.first.lock() {
-                first.get_or_insert_with(|| e.to_string());
-            }
-        }
-    }
-}
-
 /// A long-lived producer that sends event lines to their topics.
 pub struct Publisher<'a> {
     k: &'a KafkaConfig,
-    producer: BaseProducer<Deliveries>,
+    producer: TrackedProducer,
     /// Counts so far.
     pub summary: ProduceSummary,
 }
@@ -62,18 +40,7 @@ pub struct Publisher<'a> {
 impl<'a> Publisher<'a> {
     /// Connects (lazily, as librdkafka does).
     pub fn new(k: &'a KafkaConfig) -> Result<Self, KafkaAdapterError> {
-        let mut cfg = client_config(k);
-        cfg.set("enable.idempotence", "true")
-            .set("linger.ms", "5")
-            .set(
-                "compression.type",
-                k.properties
-                    .get("compression.type")
-                    .map_or("lz4", String::as_str),
-            );
-        let producer = cfg
-            .create_with_context(Deliveries::default())
-            .map_err(KafkaAdapterError::Client)?;
+        let producer = producer::create(k).map_err(KafkaAdapterError::Client)?;
         Ok(Publisher {
             k,
             producer,
@@ -89,19 +56,8 @@ impl<'a> Publisher<'a> {
             return Ok(());
         }
         let (topic, key, routed) = route(self.k, body);
-        let mut record = BaseRecord::to(topic).payload(body).key(key.as_bytes());
-        loop {
-            match self.producer.send(record) {
-                Ok(()) => break,
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
-                    // Back-pressure: serve delivery reports until the local queue has room.
-                    self.producer.poll(Duration::from_millis(100));
-                    record = r;
-                }
-                Err((e, _)) => return Err(KafkaAdapterError::Client(e)),
-            }
-        }
-        self.producer.poll(Duration::ZERO);
+        let record = BaseRecord::to(topic).payload(body).key(key.as_bytes());
+        producer::send(&self.producer, record).map_err(KafkaAdapterError::Client)?;
         *self.summary.by_topic.entry(topic.to_owned()).or_default() += 1;
         if !routed {
             self.summary.unroutable += 1;
@@ -111,23 +67,7 @@ impl<'a> Publisher<'a> {
 
     /// Waits up to `timeout` for every queued message to be acknowledged.
     pub fn flush(&self, timeout: Duration) -> Result<(), KafkaAdapterError> {
-        let flushed = self.producer.flush(timeout);
-        let ctx = self.producer.context();
-        let failed = ctx.failed.load(std::sync::atomic::Ordering::Relaxed);
-        if failed > 0 || flushed.is_err() {
-            let first = ctx
-                .first
-                .lock()
-                .ok()
-                .and_then(|f| f.clone())
-                .or_else(|| flushed.err().map(|e| e.to_string()))
-                .unwrap_or_default();
-            return Err(KafkaAdapterError::Delivery {
-                failed: failed.max(1),
-                first,
-            });
-        }
-        Ok(())
+        producer::flush(&self.producer, timeout)
     }
 }
 

@@ -14,7 +14,7 @@ use chrono::Utc;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message;
-use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use rdkafka::producer::BaseRecord;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
 
@@ -26,6 +26,7 @@ use crate::engine::output::{Output, OutputKind};
 use crate::engine::types::Signal;
 use crate::engine::{ClockMode, Outcome, Settings};
 use crate::kafka::client_config;
+use crate::kafka::producer::{self, TrackedProducer};
 
 /// Live counters of a worker, shared with whoever watches it (tests, progress, metrics).
 #[derive(Debug, Default)]
@@ -120,33 +121,13 @@ impl ConsumerContext for GroupContext {
     }
 }
 
-#[derive(Default)]
-struct Deliveries {
-    failed: AtomicU64,
-    first: Mutex<Option<String>>,
-}
-
-impl ClientContext for Deliveries {}
-
-impl ProducerContext for Deliveries {
-    type DeliveryOpaque = ();
-    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
-        if let Err((e, _)) = result {
-            self.failed.fetch_add(1, Ordering::Relaxed);
-            if let Ok(mut f) = self.first.lock() {
-                f.get_or_insert_with(|| e.to_string());
-            }
-        }
-    }
-}
-
 /// Everything the loop needs besides the consumer and the tasks.
 struct Session<'a> {
     config: &'a Config,
     settings: Arc<Settings>,
     mode: ClockMode,
     inputs: [Arc<str>; INPUTS],
-    producer: BaseProducer<Deliveries>,
+    producer: TrackedProducer,
     changelog: Vec<(Arc<str>, Vec<u8>)>,
     /// Base of this process's commit-cycle ids; unique per process start.
     cycle_base: u64,
@@ -182,17 +163,7 @@ pub fn run(
         .set("statistics.interval.ms", "100")
         .create_with_context(GroupContext::default())
         .map_err(RuntimeError::Kafka)?;
-    let producer: BaseProducer<Deliveries> = client_config(k)
-        .set("enable.idempotence", "true")
-        .set("linger.ms", "5")
-        .set(
-            "compression.type",
-            k.properties
-                .get("compression.type")
-                .map_or("lz4", String::as_str),
-        )
-        .create_with_context(Deliveries::default())
-        .map_err(RuntimeError::Kafka)?;
+    let producer = producer::create(k).map_err(RuntimeError::Kafka)?;
     check_topics(&consumer, config)?;
     let mut session = Session {
         config,
@@ -435,20 +406,10 @@ fn is_fatal(e: &KafkaError) -> bool {
 }
 
 fn send(
-    producer: &BaseProducer<Deliveries>,
-    mut record: BaseRecord<'_, [u8], [u8]>,
+    producer: &TrackedProducer,
+    record: BaseRecord<'_, [u8], [u8]>,
 ) -> Result<(), RuntimeError> {
-    loop {
-        match producer.send(record) {
-            Ok(()) => return Ok(()),
-            // Back-pressure: never buffer without bound; serve deliveries until there is room.
-            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
-                producer.poll(Duration::from_millis(100));
-                record = r;
-            }
-            Err((e, _)) => return Err(RuntimeError::Kafka(e)),
-        }
-    }
+    producer::send(producer, record).map_err(RuntimeError::Kafka)
 }
 
 /// The commit cycle: flush published messages → write and flush the changelog (borrowers,
@@ -495,22 +456,9 @@ fn cycle(
     Ok(())
 }
 
-fn flush(producer: &BaseProducer<Deliveries>) -> Result<(), RuntimeError> {
-    let flushed = producer.flush(Duration::from_secs(60));
-    let ctx = producer.context();
-    let failed = ctx.failed.swap(0, Ordering::Relaxed);
-    if failed > 0 || flushed.is_err() {
-        let first = ctx
-            .first
-            .lock()
-            .ok()
-            .and_then(|mut f| f.take())
-            .unwrap_or_else(|| "flush timed out".to_owned());
-        return Err(RuntimeError::Delivery(format!(
-            "{failed} message(s) not delivered: {first}"
-        )));
-    }
-    Ok(())
+fn flush(producer: &TrackedProducer) -> Result<(), RuntimeError> {
+    producer::flush(producer, Duration::from_secs(60))
+        .map_err(|e| RuntimeError::Delivery(e.to_string()))
 }
 
 /// For tasks that are waiting on an empty input, checks whether that input partition has

@@ -1,0 +1,98 @@
+//! The producer every part of the monitor publishes with: idempotent, lz4 unless configured
+//! otherwise, bounded by librdkafka's local queue (back-pressure, never unbounded buffering),
+//! and tracking failed deliveries so that a flush tells whether everything arrived.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use rdkafka::ClientContext;
+
+use super::{client_config, KafkaAdapterError};
+use crate::config::KafkaConfig;
+
+/// Counts failed deliveries and keeps the first error.
+#[derive(Default)]
+pub struct Deliveries {
+    failed: AtomicU64,
+    first: Mutex<Option<String>>,
+}
+
+impl ClientContext for Deliveries {}
+
+impl ProducerContext for Deliveries {
+    type DeliveryOpaque = ();
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        if let Err((e, _)) = result {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+            if let Ok(mut first) = self.first.lock() {
+                first.get_or_insert_with(|| e.to_string());
+            }
+        }
+    }
+}
+
+/// A producer that tracks its deliveries.
+pub type TrackedProducer = BaseProducer<Deliveries>;
+
+/// Creates the monitor's producer.
+pub fn create(k: &KafkaConfig) -> Result<TrackedProducer, KafkaError> {
+    client_config(k)
+        .set("enable.idempotence", "true")
+        .set("linger.ms", "5")
+        .set(
+            "compression.type",
+            k.properties
+                .get("compression.type")
+                .map_or("lz4", String::as_str),
+        )
+        .create_with_context(Deliveries::default())
+}
+
+/// Queues a record, waiting while the local queue is full (serving delivery reports meanwhile).
+pub fn send<K, P>(
+    producer: &TrackedProducer,
+    mut record: BaseRecord<'_, K, P>,
+) -> Result<(), KafkaError>
+where
+    K: rdkafka::message::ToBytes + ?Sized,
+    P: rdkafka::message::ToBytes + ?Sized,
+{
+    loop {
+        match producer.send(record) {
+            Ok(()) => {
+                producer.poll(Duration::ZERO);
+                return Ok(());
+            }
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                producer.poll(Duration::from_millis(100));
+                record = r;
+            }
+            Err((e, _)) => return Err(e),
+        }
+    }
+}
+
+/// Waits up to `timeout` for every queued message; fails if any delivery failed since the last
+/// flush (the count then restarts) or the wait timed out.
+pub fn flush(producer: &TrackedProducer, timeout: Duration) -> Result<(), KafkaAdapterError> {
+    let flushed = producer.flush(timeout);
+    let ctx = producer.context();
+    let failed = ctx.failed.swap(0, Ordering::Relaxed);
+    if failed == 0 && flushed.is_ok() {
+        return Ok(());
+    }
+    let first = ctx
+        .first
+        .lock()
+        .ok()
+        .and_then(|mut f| f.take())
+        .or_else(|| flushed.err().map(|e| format!("flush timed out: {e}")))
+        .unwrap_or_default();
+    Err(KafkaAdapterError::Delivery {
+        failed: failed.max(1),
+        first,
+    })
+}
