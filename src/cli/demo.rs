@@ -21,7 +21,8 @@ use crate::engine::types::Signal;
 use crate::generate::{generate, GenerateOptions};
 use crate::kafka::broker::EmbeddedBroker;
 use crate::kafka::produce::Publisher;
-use crate::runtime::worker::{self, WorkerStats};
+use crate::kafka::service;
+use crate::runtime::worker::WorkerStats;
 
 /// Arguments of `demo`.
 #[derive(Debug, Args)]
@@ -88,7 +89,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
 
     let worker = {
         let (config, cancel, stats) = (config.clone(), cancel.clone(), Arc::clone(&stats));
-        std::thread::spawn(move || worker::run(&config, cancel, stats))
+        std::thread::spawn(move || service::run(&config, cancel, stats))
     };
     let feeder = {
         let (kafka, cancel, produced, failed) = (

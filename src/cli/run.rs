@@ -7,7 +7,8 @@ use std::sync::Arc;
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
-use crate::runtime::worker::{self, WorkerStats};
+use crate::kafka::service;
+use crate::runtime::worker::WorkerStats;
 
 /// Arguments of `run`.
 #[derive(Debug, Args)]
@@ -33,7 +34,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         crate::shutdown::cancel_on_signals(cancel.clone());
         let token = cancel.clone();
         let stats = Arc::clone(&stats);
-        tokio::task::spawn_blocking(move || worker::run(&config, token, stats)).await
+        tokio::task::spawn_blocking(move || service::run(&config, token, stats)).await
     });
     match result {
         Ok(Ok(())) => {

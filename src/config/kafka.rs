@@ -62,6 +62,19 @@ pub struct KafkaConfig {
     /// of fetch timing. Default 1000 ms.
     #[serde(default = "default_max_task_idle_ms")]
     pub max_task_idle_ms: u64,
+    /// This instance's name within the group, stable across its restarts (a StatefulSet pod
+    /// name, a host name). Exactly-once uses `{group_id}-{instance_id}` as the transactional id:
+    /// a restarted instance fences its previous incarnation and aborts its open transaction at
+    /// once. Two live instances must never share it (the older is fenced and stops). Default
+    /// empty: the host name.
+    #[serde(default)]
+    pub instance_id: String,
+    /// Exactly-once: how long a transaction may stay open before the broker aborts it (bounds
+    /// how long a crashed instance's open transaction can hold back `read_committed` readers);
+    /// also the timeout of each transactional call. Default 10000 ms (Kafka Streams' EOS
+    /// default).
+    #[serde(default = "default_transaction_timeout_ms")]
+    pub transaction_timeout_ms: u64,
     /// Consumer session timeout. Default 10000 ms.
     #[serde(default = "default_session_timeout_ms")]
     pub session_timeout_ms: u64,
@@ -115,6 +128,10 @@ fn default_max_task_idle_ms() -> u64 {
     1000
 }
 
+fn default_transaction_timeout_ms() -> u64 {
+    10_000
+}
+
 fn default_session_timeout_ms() -> u64 {
     10_000
 }
@@ -131,6 +148,8 @@ impl Default for KafkaConfig {
             processing_guarantee: default_guarantee(),
             commit_interval_ms: default_commit_interval_ms(),
             max_task_idle_ms: default_max_task_idle_ms(),
+            instance_id: String::new(),
+            transaction_timeout_ms: default_transaction_timeout_ms(),
             session_timeout_ms: default_session_timeout_ms(),
             create_topics: false,
             security_protocol: default_security_protocol(),
@@ -264,6 +283,24 @@ impl KafkaConfig {
         }
         if self.commit_interval_ms == 0 {
             p.push("kafka.commit_interval_ms", "must be at least 1");
+        }
+        if self.transaction_timeout_ms < 1000 {
+            p.push("kafka.transaction_timeout_ms", "must be at least 1000");
+        } else if self.transaction_timeout_ms <= self.commit_interval_ms {
+            p.push(
+                "kafka.transaction_timeout_ms",
+                "must be longer than commit_interval_ms (a transaction stays open that long)",
+            );
+        }
+        if !self
+            .instance_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        {
+            p.push(
+                "kafka.instance_id",
+                "may contain only ASCII letters, digits, '.', '_' and '-'",
+            );
         }
         if !PROTOCOLS.contains(&self.security_protocol.to_ascii_lowercase().as_str()) {
             p.push(

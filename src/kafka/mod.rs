@@ -1,9 +1,18 @@
-//! Kafka adapters around the engine: the embedded development broker and the event producer.
-//! (The consumer-group runtime builds on these.)
+//! Kafka adapters around the engine and the runtime:
+//!
+//! - [`broker`]: the embedded development broker (librdkafka's mock cluster).
+//! - [`producer`]: the one producer setup (delivery tracking, back-pressure, transactions).
+//! - [`produce`]: publishing event files to the input topics.
+//! - [`client`]: the runtime's [`crate::runtime::client::Client`] over rdkafka.
+//! - [`topics`]: start-up topic checks and creation.
+//! - [`service`]: `run`'s loop — the worker on the real clocks until cancelled.
 
 pub mod broker;
+pub mod client;
 pub mod produce;
 pub mod producer;
+pub mod service;
+pub mod topics;
 
 use rdkafka::ClientConfig;
 

@@ -39,7 +39,23 @@ pub type TrackedProducer = BaseProducer<Deliveries>;
 
 /// Creates the monitor's producer.
 pub fn create(k: &KafkaConfig) -> Result<TrackedProducer, KafkaError> {
-    client_config(k)
+    config(k).create_with_context(Deliveries::default())
+}
+
+/// Creates a transactional producer (exactly-once); call `init_transactions` before use.
+pub fn create_transactional(
+    k: &KafkaConfig,
+    transactional_id: &str,
+) -> Result<TrackedProducer, KafkaError> {
+    config(k)
+        .set("transactional.id", transactional_id)
+        .set("transaction.timeout.ms", k.transaction_timeout_ms.to_string())
+        .create_with_context(Deliveries::default())
+}
+
+fn config(k: &KafkaConfig) -> rdkafka::ClientConfig {
+    let mut c = client_config(k);
+    c
         .set("enable.idempotence", "true")
         .set("linger.ms", "5")
         .set(
@@ -47,8 +63,8 @@ pub fn create(k: &KafkaConfig) -> Result<TrackedProducer, KafkaError> {
             k.properties
                 .get("compression.type")
                 .map_or("lz4", String::as_str),
-        )
-        .create_with_context(Deliveries::default())
+        );
+    c
 }
 
 /// Queues a record, waiting while the local queue is full (serving delivery reports meanwhile).

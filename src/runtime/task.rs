@@ -199,6 +199,11 @@ impl Task {
         (0..INPUTS).filter_map(|i| self.next_offsets[i].map(|o| (i, o)))
     }
 
+    /// Next offset to apply of input `input`, if anything was applied (or restored).
+    pub fn next_offset(&self, input: usize) -> Option<i64> {
+        self.next_offsets.get(input).copied().flatten()
+    }
+
     /// Resumes from a restored position.
     pub fn resume_from(&mut self, next_offsets: [Option<i64>; INPUTS]) {
         self.next_offsets = next_offsets;

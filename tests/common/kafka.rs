@@ -9,7 +9,8 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
-/// Every message of `topic` from the beginning, as (partition, offset, key, payload).
+/// Every message of `topic` from the beginning, as (partition, offset, key, payload), read as
+/// downstream consumers of an exactly-once monitor read: `read_committed`.
 pub fn read_topic(
     bootstrap: &str,
     topic: &str,
@@ -20,6 +21,7 @@ pub fn read_topic(
         .set("group.id", format!("test-read-{topic}"))
         .set("enable.partition.eof", "true")
         .set("enable.auto.commit", "false")
+        .set("isolation.level", "read_committed")
         .create()
         .expect("test consumer");
     let mut tpl = TopicPartitionList::new();

@@ -1,0 +1,419 @@
+//! [`Client`] over rdkafka: a consumer-group member (range assignment so one member owns the
+//! same partition number of every co-partitioned input, manual commits, `read_committed` under
+//! exactly-once) and the monitor's producer (transactional under exactly-once).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseRecord, Producer};
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+
+use super::producer::{self, TrackedProducer};
+use super::topics::check_topics;
+use super::client_config;
+use crate::config::{KafkaConfig, ProcessingGuarantee};
+use crate::runtime::client::{Client, ClientError, Polled, Position, Rebalance, Sink};
+use crate::runtime::task::{Record, INPUTS};
+use crate::runtime::RuntimeError;
+
+/// Rebalances and high watermarks, gathered by librdkafka's callbacks during `poll`.
+#[derive(Default)]
+struct GroupContext {
+    rebalances: Mutex<Vec<Rebalance>>,
+    /// High watermark per (topic, partition), from librdkafka's statistics (fetch responses):
+    /// how far each input partition goes, known without asking the broker.
+    high_watermarks: Mutex<HashMap<(String, i32), i64>>,
+}
+
+fn partitions(tpl: &TopicPartitionList) -> Vec<i32> {
+    let mut p: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
+    p.sort_unstable();
+    p.dedup();
+    p
+}
+
+impl ClientContext for GroupContext {
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        let Ok(mut hw) = self.high_watermarks.lock() else {
+            return;
+        };
+        for (topic, t) in statistics.topics {
+            for (partition, p) in t.partitions {
+                if partition >= 0 && p.hi_offset >= 0 {
+                    hw.insert((topic.clone(), partition), p.hi_offset);
+                }
+            }
+        }
+    }
+}
+
+impl ConsumerContext for GroupContext {
+    fn pre_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &rdkafka::consumer::Rebalance<'_>) {
+        if let rdkafka::consumer::Rebalance::Revoke(tpl) = rebalance {
+            if let Ok(mut e) = self.rebalances.lock() {
+                e.push(Rebalance::Revoked(partitions(tpl)));
+            }
+        }
+    }
+    fn post_rebalance(
+        &self,
+        _: &BaseConsumer<Self>,
+        rebalance: &rdkafka::consumer::Rebalance<'_>,
+    ) {
+        match rebalance {
+            rdkafka::consumer::Rebalance::Assign(tpl) => {
+                if let Ok(mut e) = self.rebalances.lock() {
+                    e.push(Rebalance::Assigned(partitions(tpl)));
+                }
+            }
+            rdkafka::consumer::Rebalance::Error(e) => tracing::warn!(error = %e, "Rebalance error"),
+            rdkafka::consumer::Rebalance::Revoke(_) => {}
+        }
+    }
+}
+
+/// The worker's Kafka connection.
+pub struct RdClient {
+    consumer: BaseConsumer<GroupContext>,
+    producer: TrackedProducer,
+    k: KafkaConfig,
+    inputs: [String; INPUTS],
+    eos: bool,
+}
+
+/// How long a single broker call may take before it counts as failed.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl RdClient {
+    /// Connects, checks the topics, initialises transactions (exactly-once: this fences any
+    /// earlier incarnation with the same transactional id and aborts its open transaction) and
+    /// joins the group.
+    pub fn connect(k: &KafkaConfig) -> Result<Self, RuntimeError> {
+        let eos = k.processing_guarantee == ProcessingGuarantee::ExactlyOnce;
+        let kafka = |e: KafkaError| RuntimeError::Kafka(e.to_string());
+        let consumer: BaseConsumer<GroupContext> = client_config(k)
+            .set("group.id", &k.group_id)
+            .set("enable.auto.commit", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("isolation.level", isolation(eos))
+            // Range gives one member the same partition number of every co-partitioned topic.
+            .set("partition.assignment.strategy", "range")
+            .set("session.timeout.ms", k.session_timeout_ms.to_string())
+            // Statistics carry each partition's high watermark: the merge's "caught up" signal.
+            .set("statistics.interval.ms", "100")
+            .create_with_context(GroupContext::default())
+            .map_err(kafka)?;
+        check_topics(&consumer, k)?;
+        let producer = if eos {
+            let id = transactional_id(k);
+            let p = producer::create_transactional(k, &id).map_err(kafka)?;
+            p.init_transactions(Duration::from_millis(k.transaction_timeout_ms.max(30_000)))
+                .map_err(kafka)?;
+            tracing::info!(transactional_id = %id, "Transactions initialised");
+            p
+        } else {
+            producer::create(k).map_err(kafka)?
+        };
+        let inputs = k.topics.inputs().map(str::to_owned);
+        let names: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        consumer.subscribe(&names).map_err(kafka)?;
+        Ok(RdClient {
+            consumer,
+            producer,
+            k: k.clone(),
+            inputs,
+            eos,
+        })
+    }
+
+    /// Leaves the consumer group, so partitions move at once instead of after the session
+    /// timeout.
+    pub fn leave(&self) {
+        self.consumer.unsubscribe();
+    }
+
+    fn txn_timeout(&self) -> Duration {
+        Duration::from_millis(self.k.transaction_timeout_ms)
+    }
+
+    fn topic(&self, sink: Sink) -> &str {
+        let t = &self.k.topics;
+        match sink {
+            Sink::Alerts => &t.alerts,
+            Sink::Escalations => &t.escalations,
+            Sink::Rejected => &t.rejected,
+        }
+    }
+
+    fn committed(&self, input: usize, partition: i32) -> Result<Offset, ClientError> {
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition(&self.inputs[input], partition);
+        let c = self
+            .consumer
+            .committed_offsets(tpl, CALL_TIMEOUT)
+            .map_err(classify)?;
+        Ok(
+            match c
+                .find_partition(&self.inputs[input], partition)
+                .map(|e| e.offset())
+            {
+                Some(Offset::Offset(o)) => Offset::Offset(o),
+                _ => Offset::Beginning,
+            },
+        )
+    }
+
+    fn positions(&self, positions: &[Position]) -> Result<TopicPartitionList, ClientError> {
+        let mut tpl = TopicPartitionList::new();
+        for (input, p, next) in positions {
+            tpl.add_partition_offset(&self.inputs[*input], *p, Offset::Offset(*next))
+                .map_err(classify)?;
+        }
+        Ok(tpl)
+    }
+}
+
+fn isolation(eos: bool) -> &'static str {
+    if eos {
+        "read_committed"
+    } else {
+        "read_uncommitted"
+    }
+}
+
+/// `{group_id}-{instance_id}`; the instance id defaults to the host name, stable across
+/// restarts of a pod in a StatefulSet or of a VM.
+pub fn transactional_id(k: &KafkaConfig) -> String {
+    let instance = if k.instance_id.is_empty() {
+        std::env::var("HOSTNAME")
+            .ok()
+            .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+            .map(|h| h.trim().to_owned())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "monitor".to_owned())
+    } else {
+        k.instance_id.clone()
+    };
+    format!("{}-{instance}", k.group_id)
+}
+
+/// Sorts an rdkafka error by what the worker should do about it.
+fn classify(e: KafkaError) -> ClientError {
+    if let KafkaError::Transaction(r) = &e {
+        return if r.is_fatal() {
+            ClientError::Fatal(e.to_string())
+        } else if r.txn_requires_abort() {
+            ClientError::Abortable(e.to_string())
+        } else if r.is_retriable() {
+            ClientError::Retriable(e.to_string())
+        } else {
+            ClientError::Abortable(e.to_string())
+        };
+    }
+    match e.rdkafka_error_code() {
+        Some(
+            RDKafkaErrorCode::Fatal
+            | RDKafkaErrorCode::SaslAuthenticationFailed
+            | RDKafkaErrorCode::TopicAuthorizationFailed
+            | RDKafkaErrorCode::GroupAuthorizationFailed
+            | RDKafkaErrorCode::TransactionalIdAuthorizationFailed
+            | RDKafkaErrorCode::ClusterAuthorizationFailed
+            | RDKafkaErrorCode::ProducerFenced
+            | RDKafkaErrorCode::InvalidProducerEpoch
+            | RDKafkaErrorCode::UnknownTopicOrPartition,
+        ) => ClientError::Fatal(e.to_string()),
+        _ => ClientError::Retriable(e.to_string()),
+    }
+}
+
+impl Client for RdClient {
+    fn poll(&mut self, wait: Duration) -> Result<Option<Polled>, ClientError> {
+        match self.consumer.poll(wait) {
+            None | Some(Err(KafkaError::PartitionEOF(_))) => Ok(None),
+            Some(Err(e)) => Err(classify(e)),
+            Some(Ok(m)) => {
+                let Some(input) = self.inputs.iter().position(|t| t == m.topic()) else {
+                    return Ok(None);
+                };
+                Ok(Some(Polled {
+                    input,
+                    partition: m.partition(),
+                    record: Record {
+                        offset: m.offset(),
+                        key: m.key().map(<[u8]>::to_vec),
+                        payload: m.payload().unwrap_or_default().to_vec(),
+                    },
+                }))
+            }
+        }
+    }
+
+    fn take_rebalances(&mut self) -> Vec<Rebalance> {
+        self.consumer
+            .context()
+            .rebalances
+            .lock()
+            .map(|mut e| std::mem::take(&mut *e))
+            .unwrap_or_default()
+    }
+
+    /// Caught up when the consumer's position has reached the high watermark librdkafka last
+    /// saw in a fetch response (statistics, every 100 ms; no broker round trip).
+    fn caught_up(&mut self, input: usize, partition: i32) -> bool {
+        let topic = &self.inputs[input];
+        let Ok(position) = self.consumer.position() else {
+            return false;
+        };
+        let Some(pos) = position.find_partition(topic, partition).map(|e| e.offset()) else {
+            return false;
+        };
+        let Some(high) = self
+            .consumer
+            .context()
+            .high_watermarks
+            .lock()
+            .ok()
+            .and_then(|h| h.get(&(topic.clone(), partition)).copied())
+        else {
+            return false;
+        };
+        match pos {
+            Offset::Offset(pos) => pos >= high,
+            // Nothing consumed yet: caught up only if the partition is empty.
+            _ => high == 0,
+        }
+    }
+
+    fn seek(&mut self, input: usize, partition: i32, offset: Option<i64>) -> Result<(), ClientError> {
+        let to = match offset {
+            Some(o) => Offset::Offset(o),
+            None => self.committed(input, partition)?,
+        };
+        self.consumer
+            .seek(&self.inputs[input], partition, to, Duration::from_secs(10))
+            .map_err(classify)
+    }
+
+    fn read_changelog(
+        &mut self,
+        partition: i32,
+        each: &mut dyn FnMut(i64, &[u8], &[u8]) -> Result<(), String>,
+    ) -> Result<(), RuntimeError> {
+        read_changelog(&self.k, self.eos, partition, each)
+    }
+
+    fn send(&mut self, sink: Sink, key: &[u8], payload: &[u8]) -> Result<(), ClientError> {
+        let topic = self.topic(sink).to_owned();
+        producer::send(&self.producer, BaseRecord::to(&topic).key(key).payload(payload))
+            .map_err(classify)
+    }
+
+    fn send_changelog(&mut self, partition: i32, key: &[u8], value: &[u8]) -> Result<(), ClientError> {
+        producer::send(
+            &self.producer,
+            BaseRecord::to(&self.k.topics.changelog)
+                .partition(partition)
+                .key(key)
+                .payload(value),
+        )
+        .map_err(classify)
+    }
+
+    fn flush(&mut self) -> Result<(), ClientError> {
+        producer::flush(&self.producer, Duration::from_secs(60))
+            .map_err(|e| ClientError::Retriable(e.to_string()))
+    }
+
+    fn commit_offsets(&mut self, positions: &[Position]) -> Result<(), ClientError> {
+        let tpl = self.positions(positions)?;
+        self.consumer
+            .commit(&tpl, CommitMode::Sync)
+            .map_err(classify)
+    }
+
+    fn begin_transaction(&mut self) -> Result<(), ClientError> {
+        self.producer.begin_transaction().map_err(classify)
+    }
+
+    fn send_offsets_to_transaction(&mut self, positions: &[Position]) -> Result<(), ClientError> {
+        if positions.is_empty() {
+            return Ok(());
+        }
+        let tpl = self.positions(positions)?;
+        let group = self
+            .consumer
+            .group_metadata()
+            .ok_or_else(|| ClientError::Abortable("no consumer group metadata yet".to_owned()))?;
+        self.producer
+            .send_offsets_to_transaction(&tpl, &group, self.txn_timeout())
+            .map_err(classify)
+    }
+
+    fn commit_transaction(&mut self) -> Result<(), ClientError> {
+        self.producer
+            .commit_transaction(self.txn_timeout())
+            .map_err(classify)
+    }
+
+    fn abort_transaction(&mut self) -> Result<(), ClientError> {
+        self.producer
+            .abort_transaction(self.txn_timeout())
+            .map_err(classify)
+    }
+}
+
+/// Reads a changelog partition to its end with a consumer of its own (no group membership).
+fn read_changelog(
+    k: &KafkaConfig,
+    eos: bool,
+    partition: i32,
+    each: &mut dyn FnMut(i64, &[u8], &[u8]) -> Result<(), String>,
+) -> Result<(), RuntimeError> {
+    let topic = &k.topics.changelog;
+    let kafka = |e: KafkaError| RuntimeError::Kafka(e.to_string());
+    let consumer: BaseConsumer = client_config(k)
+        .set("group.id", format!("{}-restore", k.group_id))
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true")
+        .set("isolation.level", isolation(eos))
+        .create()
+        .map_err(kafka)?;
+    let timeout = Duration::from_secs(120);
+    let (low, high) = consumer
+        .fetch_watermarks(topic, partition, CALL_TIMEOUT)
+        .map_err(kafka)?;
+    if high <= low {
+        return Ok(());
+    }
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(topic, partition, Offset::Beginning)
+        .map_err(kafka)?;
+    consumer.assign(&tpl).map_err(kafka)?;
+    let deadline = std::time::Instant::now() + timeout;
+    let mut next = low;
+    // Under read_committed the last offsets may be transaction markers, never delivered: the
+    // end-of-partition event (at the last stable offset) is what ends the read.
+    while next < high {
+        if std::time::Instant::now() > deadline {
+            return Err(RuntimeError::Restore(format!(
+                "changelog {topic}/{partition}: stopped at offset {next} of {high} after {} s",
+                timeout.as_secs()
+            )));
+        }
+        match consumer.poll(Duration::from_millis(100)) {
+            Some(Ok(m)) => {
+                next = m.offset() + 1;
+                each(m.offset(), m.key().unwrap_or_default(), m.payload().unwrap_or_default())
+                    .map_err(|e| RuntimeError::Restore(format!("{topic}: {e}")))?;
+            }
+            Some(Err(KafkaError::PartitionEOF(_))) => break,
+            Some(Err(e)) => return Err(kafka(e)),
+            None => {}
+        }
+    }
+    Ok(())
+}

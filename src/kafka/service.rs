@@ -1,0 +1,50 @@
+//! `run`'s loop: the generic worker over the rdkafka client, on the real clocks, until the
+//! cancellation signal fires or a fatal error occurs.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::Utc;
+use tokio_util::sync::CancellationToken;
+
+use super::client::RdClient;
+use crate::config::Config;
+use crate::runtime::worker::{Now, Worker, WorkerStats};
+use crate::runtime::RuntimeError;
+
+/// Runs a group member until `cancel` fires (then commits and leaves the group) or a fatal
+/// error occurs.
+pub fn run(
+    config: &Config,
+    cancel: CancellationToken,
+    stats: Arc<WorkerStats>,
+) -> Result<(), RuntimeError> {
+    let client = RdClient::connect(&config.kafka)?;
+    let mut worker = Worker::new(config, client, stats, process_nonce());
+    let start = Instant::now();
+    let now = || Now {
+        mono_ms: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
+        utc: Utc::now(),
+    };
+    let mut result = Ok(());
+    while !cancel.is_cancelled() {
+        result = worker.step(now());
+        if result.is_err() {
+            break;
+        }
+    }
+    if result.is_ok() {
+        result = worker.shutdown();
+    }
+    worker.client_mut().leave();
+    result
+}
+
+/// A number unique to this process start, so that commit-cycle ids never repeat across
+/// restarts.
+fn process_nonce() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    nanos ^ (u64::from(std::process::id()) << 40)
+}

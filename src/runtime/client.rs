@@ -1,0 +1,117 @@
+//! The worker's view of Kafka: a consumer-group member that is also a (transactional) producer.
+//!
+//! A trait so that the worker's control flow — commit, abort, rewind, rebalance — is tested
+//! against an in-memory implementation that honours transactions and injects faults, while
+//! `crate::kafka::client` implements it over rdkafka for real brokers.
+
+use std::time::Duration;
+
+use super::task::Record;
+
+/// Where an output message goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Sink {
+    /// `risk.alerts`.
+    Alerts,
+    /// `risk.escalations`.
+    Escalations,
+    /// `risk.rejected`.
+    Rejected,
+}
+
+/// A change of the partitions this member owns, as the group decided it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rebalance {
+    /// These partition numbers (of every input topic) are now this member's.
+    Assigned(Vec<i32>),
+    /// These partition numbers are no longer this member's.
+    Revoked(Vec<i32>),
+}
+
+/// One record consumed from an input topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Polled {
+    /// Input topic index (lifecycle, repayments, income, valuations, acks).
+    pub input: usize,
+    /// Partition number.
+    pub partition: i32,
+    /// The record.
+    pub record: Record,
+}
+
+/// An input position to commit: (input topic index, partition, next offset to read).
+pub type Position = (usize, i32, i64);
+
+/// A failed client call, sorted by what the worker does about it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    /// Transient (a broker bounce, a timeout): the same call may be repeated.
+    #[error("{0} (retriable)")]
+    Retriable(String),
+    /// The open transaction cannot commit: abort it, then rewind state and inputs to what the
+    /// last committed transaction holds.
+    #[error("{0} (the transaction must be aborted)")]
+    Abortable(String),
+    /// Nothing this process can fix: fenced by a newer instance, not authorised, a missing
+    /// topic, a fatal client error.
+    #[error("{0}")]
+    Fatal(String),
+}
+
+/// What the worker needs from Kafka.
+pub trait Client {
+    /// The next consumed record, waiting at most `wait`; `None` when nothing arrived.
+    /// Rebalances decided meanwhile are queued for [`Client::take_rebalances`].
+    fn poll(&mut self, wait: Duration) -> Result<Option<Polled>, ClientError>;
+
+    /// Rebalances since the last call, oldest first.
+    fn take_rebalances(&mut self) -> Vec<Rebalance>;
+
+    /// Whether an owned input partition has nothing left to fetch right now.
+    fn caught_up(&mut self, input: usize, partition: i32) -> bool;
+
+    /// Positions an owned input partition so that the next record polled is at `offset`;
+    /// `None`: at the group's committed offset, or the beginning if there is none.
+    fn seek(&mut self, input: usize, partition: i32, offset: Option<i64>)
+        -> Result<(), ClientError>;
+
+    /// Reads changelog partition `partition` from its beginning to its end — committed
+    /// transactions only, under exactly-once — calling `each(offset, key, value)` in order.
+    /// Stops at the first error `each` returns.
+    fn read_changelog(
+        &mut self,
+        partition: i32,
+        each: &mut dyn FnMut(i64, &[u8], &[u8]) -> Result<(), String>,
+    ) -> Result<(), super::RuntimeError>;
+
+    /// Publishes an output message, keyed (the key picks the partition).
+    fn send(&mut self, sink: Sink, key: &[u8], payload: &[u8]) -> Result<(), ClientError>;
+
+    /// Writes a changelog record to changelog partition `partition`.
+    fn send_changelog(
+        &mut self,
+        partition: i32,
+        key: &[u8],
+        value: &[u8],
+    ) -> Result<(), ClientError>;
+
+    /// At-least-once: waits until every message sent so far is acknowledged.
+    fn flush(&mut self) -> Result<(), ClientError>;
+
+    /// At-least-once: commits input positions to the group (best effort: the changelog keeps
+    /// the position that matters).
+    fn commit_offsets(&mut self, positions: &[Position]) -> Result<(), ClientError>;
+
+    /// Exactly-once: opens a transaction; every send until the commit or abort belongs to it.
+    fn begin_transaction(&mut self) -> Result<(), ClientError>;
+
+    /// Exactly-once: adds input positions to the open transaction, fenced by the member's
+    /// group generation (EOS v2).
+    fn send_offsets_to_transaction(&mut self, positions: &[Position]) -> Result<(), ClientError>;
+
+    /// Exactly-once: commits the open transaction.
+    fn commit_transaction(&mut self) -> Result<(), ClientError>;
+
+    /// Exactly-once: aborts the open transaction; nothing sent in it becomes visible.
+    fn abort_transaction(&mut self) -> Result<(), ClientError>;
+}

@@ -1,0 +1,519 @@
+//! The consumer-group worker: records in, tasks in the middle, messages out. Generic over the
+//! [`Client`] (rdkafka in production, an in-memory cluster in tests) and driven by an injected
+//! clock ([`Now`]), so that every path — commit, abort, rewind, rebalance — is testable.
+//!
+//! At-least-once cycle, every `commit_interval_ms`: flush the published messages, write the
+//! changed borrowers and the task record to the changelog and flush, then commit the input
+//! offsets. The changelog is never ahead of what was published, so a crash at any instant can
+//! republish messages (each with its deterministic `message_id`) but never lose one.
+//!
+//! Exactly-once cycle (EOS v2, KIP-447): outputs are sent inside an open transaction as they
+//! are produced; every `commit_interval_ms` the changed borrowers and the task record join it,
+//! then the input positions (`send_offsets_to_transaction`, fenced by the group generation),
+//! then it commits. Retriable failures are retried; an abortable one aborts the transaction
+//! and rewinds every owned task — state and input positions — to what the changelog's committed
+//! transactions hold, so the aborted work is redone and nothing is published twice. A fenced
+//! producer (a newer instance with the same transactional id) is fatal.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+
+use super::client::{Client, ClientError, Position, Rebalance, Sink};
+use super::restore::restore;
+use super::task::{Task, INPUTS};
+use super::RuntimeError;
+use crate::config::{ClockSource, Config, ProcessingGuarantee};
+use crate::engine::output::{Output, OutputKind};
+use crate::engine::types::Signal;
+use crate::engine::{ClockMode, Outcome, Settings};
+
+/// Records taken from the client per step before processing them.
+const MAX_BATCH: usize = 2000;
+/// How long a step waits for the first record.
+const POLL_WAIT: Duration = Duration::from_millis(50);
+/// Attempts of a retriable transactional call before the transaction is aborted instead.
+const TXN_ATTEMPTS: u32 = 10;
+
+/// Live counters of a worker, shared with whoever watches it (tests, progress, metrics).
+/// Counts cover committed work only: what an aborted transaction did is not counted.
+#[derive(Debug, Default)]
+pub struct WorkerStats {
+    /// Inputs applied.
+    pub applied: AtomicU64,
+    /// Inputs skipped as duplicates.
+    pub duplicates: AtomicU64,
+    /// Inputs rejected.
+    pub rejected: AtomicU64,
+    /// Messages published.
+    pub published: AtomicU64,
+    /// Alert messages published, by signal (in [`Signal::ALL`] order).
+    pub alerts_by_signal: [AtomicU64; 9],
+    /// Escalations published.
+    pub escalations: AtomicU64,
+    /// Commit cycles completed.
+    pub commits: AtomicU64,
+    /// Transactions aborted (exactly-once).
+    pub aborts: AtomicU64,
+    /// Tasks restored from the changelog.
+    pub restores: AtomicU64,
+    /// Borrowers restored from the changelog, all restores together.
+    pub restored_borrowers: AtomicU64,
+    /// Time spent restoring, all restores together.
+    pub restore_ms: AtomicU64,
+    /// Partition numbers owned now.
+    pub tasks: AtomicU64,
+    /// Every owned partition is restored and the consumer is in the group.
+    pub ready: AtomicBool,
+}
+
+impl WorkerStats {
+    /// Alert messages published for `signal`.
+    pub fn alerts(&self, signal: Signal) -> u64 {
+        self.alerts_by_signal[signal.index()].load(Ordering::Relaxed)
+    }
+
+    /// Inputs seen (applied, duplicate or rejected).
+    pub fn inputs(&self) -> u64 {
+        self.applied.load(Ordering::Relaxed)
+            + self.duplicates.load(Ordering::Relaxed)
+            + self.rejected.load(Ordering::Relaxed)
+    }
+}
+
+/// Counts of the work since the last commit, added to [`WorkerStats`] when it commits.
+#[derive(Debug, Default)]
+struct Uncommitted {
+    applied: u64,
+    duplicates: u64,
+    rejected: u64,
+    published: u64,
+    alerts_by_signal: [u64; 9],
+    escalations: u64,
+}
+
+impl Uncommitted {
+    fn commit_into(&mut self, s: &WorkerStats) {
+        let add = |c: &AtomicU64, n: u64| {
+            if n > 0 {
+                c.fetch_add(n, Ordering::Relaxed);
+            }
+        };
+        add(&s.applied, self.applied);
+        add(&s.duplicates, self.duplicates);
+        add(&s.rejected, self.rejected);
+        add(&s.published, self.published);
+        for (c, n) in s.alerts_by_signal.iter().zip(self.alerts_by_signal) {
+            add(c, n);
+        }
+        add(&s.escalations, self.escalations);
+        *self = Uncommitted::default();
+    }
+}
+
+/// The time a step runs at: a monotonic millisecond clock (commit interval, tick interval, the
+/// merge's idle wait) and the wall clock (`[clock] mode = "wall"`).
+#[derive(Debug, Clone, Copy)]
+pub struct Now {
+    /// Monotonic milliseconds since an arbitrary start.
+    pub mono_ms: u64,
+    /// Wall-clock time.
+    pub utc: DateTime<Utc>,
+}
+
+/// How a commit cycle ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cycle {
+    /// Committed (or nothing to commit).
+    Done,
+    /// The transaction was aborted: owned tasks must be rewound.
+    Aborted,
+}
+
+/// One member of the consumer group.
+pub struct Worker<C: Client> {
+    client: C,
+    stats: Arc<WorkerStats>,
+    settings: Arc<Settings>,
+    mode: ClockMode,
+    clock_source: ClockSource,
+    eos: bool,
+    max_task_idle_ms: u64,
+    commit_every_ms: u64,
+    tick_every_ms: u64,
+    inputs: [Arc<str>; INPUTS],
+    tasks: BTreeMap<i32, Task>,
+    in_txn: bool,
+    uncommitted: Uncommitted,
+    /// Base of this worker's commit-cycle ids; unique per process start.
+    cycle_base: u64,
+    cycles: u64,
+    last_commit_ms: Option<u64>,
+    last_tick_ms: Option<u64>,
+    out: Vec<Output>,
+    outcomes: Vec<Outcome>,
+    json: Vec<u8>,
+    changelog: Vec<(i32, Arc<str>, Vec<u8>)>,
+}
+
+impl<C: Client> Worker<C> {
+    /// A worker over a connected, subscribed client. `cycle_base` must differ between process
+    /// starts (commit-cycle ids must never repeat in a changelog).
+    pub fn new(config: &Config, client: C, stats: Arc<WorkerStats>, cycle_base: u64) -> Self {
+        let mode = match config.clock.mode {
+            ClockSource::Event => ClockMode::Event,
+            ClockSource::Wall => ClockMode::External {
+                max_future_skew: chrono::Duration::milliseconds(
+                    i64::try_from(config.clock.max_future_skew_ms).unwrap_or(i64::MAX),
+                ),
+            },
+        };
+        let k = &config.kafka;
+        Worker {
+            client,
+            stats,
+            settings: Arc::new(Settings::from_config(config)),
+            mode,
+            clock_source: config.clock.mode,
+            eos: k.processing_guarantee == ProcessingGuarantee::ExactlyOnce,
+            max_task_idle_ms: k.max_task_idle_ms,
+            commit_every_ms: k.commit_interval_ms,
+            tick_every_ms: config.clock.tick_interval_ms,
+            inputs: k.topics.inputs().map(Arc::from),
+            tasks: BTreeMap::new(),
+            in_txn: false,
+            uncommitted: Uncommitted::default(),
+            cycle_base,
+            cycles: 0,
+            last_commit_ms: None,
+            last_tick_ms: None,
+            out: Vec::new(),
+            outcomes: Vec::new(),
+            json: Vec::with_capacity(1024),
+            changelog: Vec::new(),
+        }
+    }
+
+    /// The client (tests drive the in-memory cluster through it).
+    pub fn client_mut(&mut self) -> &mut C {
+        &mut self.client
+    }
+
+    /// Records buffered in tasks and not yet applied.
+    pub fn buffered(&self) -> usize {
+        self.tasks.values().map(Task::buffered).sum()
+    }
+
+    /// Partition numbers owned now.
+    pub fn owned(&self) -> Vec<i32> {
+        self.tasks.keys().copied().collect()
+    }
+
+    /// One round: poll a batch (acting on rebalances first), apply what the merge allows, fire
+    /// due timers in wall-clock mode, publish, and commit when the interval has passed.
+    pub fn step(&mut self, now: Now) -> Result<(), RuntimeError> {
+        let mut wait = POLL_WAIT;
+        let mut batch = 0;
+        while batch < MAX_BATCH {
+            let polled = match self.client.poll(wait) {
+                Ok(p) => p,
+                Err(ClientError::Fatal(e)) => return Err(RuntimeError::Kafka(e)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "Consumer error; retrying");
+                    None
+                }
+            };
+            wait = Duration::ZERO;
+            // A rebalance is acted on before the record that follows it, so a task exists —
+            // restored, at its position — before any of its records is buffered.
+            self.on_rebalance(now)?;
+            let Some(p) = polled else { break };
+            // A record of a partition no longer owned is its new owner's; one below the
+            // task's position was applied already (a fetch from before a seek).
+            if let Some(task) = self.tasks.get_mut(&p.partition) {
+                if task.next_offset(p.input).is_none_or(|n| p.record.offset >= n) {
+                    task.push(p.input, p.record);
+                    batch += 1;
+                }
+            }
+        }
+        self.stats
+            .tasks
+            .store(self.tasks.len() as u64, Ordering::Relaxed);
+        self.mark_caught_up();
+        let tick = self.clock_source == ClockSource::Wall
+            && self
+                .last_tick_ms
+                .is_none_or(|t| now.mono_ms.saturating_sub(t) >= self.tick_every_ms);
+        for task in self.tasks.values_mut() {
+            task.process(now.mono_ms, &mut self.out, &mut self.outcomes);
+            if tick {
+                task.advance_to(now.utc, &mut self.out);
+            }
+        }
+        if tick {
+            self.last_tick_ms = Some(now.mono_ms);
+        }
+        for o in self.outcomes.drain(..) {
+            match o {
+                Outcome::Applied(_) => self.uncommitted.applied += 1,
+                Outcome::Duplicate(_) => self.uncommitted.duplicates += 1,
+                Outcome::Rejected(_) => self.uncommitted.rejected += 1,
+            }
+        }
+        if self.publish()? == Cycle::Aborted {
+            self.rewind(now)?;
+        }
+        let due = self
+            .last_commit_ms
+            .is_none_or(|t| now.mono_ms.saturating_sub(t) >= self.commit_every_ms);
+        if due {
+            if self.cycle()? == Cycle::Aborted {
+                self.rewind(now)?;
+            }
+            self.last_commit_ms = Some(now.mono_ms);
+        }
+        Ok(())
+    }
+
+    /// Graceful stop: commits what was processed. (The caller then leaves the group.)
+    pub fn shutdown(&mut self) -> Result<(), RuntimeError> {
+        // An aborted final transaction is redone by the partitions' next owner.
+        self.cycle().map(|_| ())
+    }
+
+    /// Sends the messages of this step; under exactly-once, inside the open transaction.
+    fn publish(&mut self) -> Result<Cycle, RuntimeError> {
+        if self.out.is_empty() {
+            return Ok(Cycle::Done);
+        }
+        self.begin()?;
+        let mut out = std::mem::take(&mut self.out);
+        let mut result = Ok(Cycle::Done);
+        for msg in out.drain(..) {
+            let sink = match msg.kind() {
+                OutputKind::Alert => Sink::Alerts,
+                OutputKind::Escalation => Sink::Escalations,
+                OutputKind::Rejected => Sink::Rejected,
+            };
+            self.json.clear();
+            msg.write_json(&mut self.json);
+            let key = msg.key().unwrap_or_default().as_bytes();
+            if let Err(e) = self.client.send(sink, key, &self.json) {
+                result = self.failed(e, "Publishing failed");
+                break;
+            }
+            let u = &mut self.uncommitted;
+            u.published += 1;
+            match &msg {
+                Output::Alert(a) => u.alerts_by_signal[a.signal.index()] += 1,
+                Output::Escalation(_) => u.escalations += 1,
+                Output::Rejected(_) => {}
+            }
+        }
+        self.out = out;
+        self.out.clear();
+        result
+    }
+
+    /// A send failed: fatal, or (exactly-once) abort the transaction.
+    fn failed(&mut self, e: ClientError, what: &str) -> Result<Cycle, RuntimeError> {
+        match e {
+            ClientError::Fatal(m) => Err(RuntimeError::Kafka(m)),
+            e if self.eos => {
+                tracing::warn!(error = %e, "{what}; aborting the transaction");
+                self.abort()?;
+                Ok(Cycle::Aborted)
+            }
+            e => Err(RuntimeError::Delivery(e.to_string())),
+        }
+    }
+
+    fn begin(&mut self) -> Result<(), RuntimeError> {
+        if self.eos && !self.in_txn {
+            self.client.begin_transaction()?;
+            self.in_txn = true;
+        }
+        Ok(())
+    }
+
+    /// The commit cycle (see the module docs).
+    fn cycle(&mut self) -> Result<Cycle, RuntimeError> {
+        if !self.eos {
+            self.client
+                .flush()
+                .map_err(|e| RuntimeError::Delivery(e.to_string()))?;
+        }
+        self.cycles += 1;
+        let cycle_id = self.cycle_base.wrapping_add(self.cycles);
+        let mut records = Vec::new();
+        self.changelog.clear();
+        for (p, task) in self.tasks.iter_mut() {
+            task.take_changelog(cycle_id, &mut records);
+            self.changelog
+                .extend(records.drain(..).map(|(k, v)| (*p, k, v)));
+        }
+        if self.eos && !self.in_txn && self.changelog.is_empty() {
+            return Ok(Cycle::Done);
+        }
+        self.begin()?;
+        let changelog = std::mem::take(&mut self.changelog);
+        for (p, key, value) in &changelog {
+            if let Err(e) = self.client.send_changelog(*p, key.as_bytes(), value) {
+                self.changelog = changelog;
+                return self.failed(e, "Writing the changelog failed");
+            }
+        }
+        self.changelog = changelog;
+        let positions: Vec<Position> = self
+            .tasks
+            .iter()
+            .flat_map(|(p, t)| t.offsets().map(move |(i, o)| (i, *p, o)))
+            .collect();
+        if self.eos {
+            let sent = retry(|| self.client.send_offsets_to_transaction(&positions))
+                .and_then(|()| retry(|| self.client.commit_transaction()));
+            if let Err(e) = sent {
+                return self.failed(e, "Committing the transaction failed");
+            }
+            self.in_txn = false;
+        } else {
+            self.client
+                .flush()
+                .map_err(|e| RuntimeError::Delivery(e.to_string()))?;
+            if !positions.is_empty() {
+                if let Err(e) = self.client.commit_offsets(&positions) {
+                    // The changelog already records the position; a failed commit (e.g. during
+                    // a rebalance) costs at most some re-reading by the next owner.
+                    tracing::warn!(error = %e, "Offset commit failed; the changelog keeps the position");
+                }
+            }
+        }
+        self.uncommitted.commit_into(&self.stats);
+        self.stats.commits.fetch_add(1, Ordering::Relaxed);
+        Ok(Cycle::Done)
+    }
+
+    /// Aborts the open transaction and forgets the work it held.
+    fn abort(&mut self) -> Result<(), RuntimeError> {
+        retry(|| self.client.abort_transaction()).map_err(|e| match e {
+            ClientError::Fatal(m) => RuntimeError::Kafka(m),
+            e => RuntimeError::Kafka(format!("cannot abort the transaction: {e}")),
+        })?;
+        self.in_txn = false;
+        self.uncommitted = Uncommitted::default();
+        self.out.clear();
+        self.stats.aborts.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// After an abort: every owned task goes back to its last committed state and position.
+    fn rewind(&mut self, now: Now) -> Result<(), RuntimeError> {
+        let owned = self.owned();
+        self.tasks.clear();
+        for p in owned {
+            let task = self.restore_task(p, now)?;
+            self.tasks.insert(p, task);
+        }
+        Ok(())
+    }
+
+    /// Acts on the rebalances queued during the last poll: revoked partitions commit and drop
+    /// their tasks; assigned ones are restored from the changelog and resume where their state
+    /// stands.
+    fn on_rebalance(&mut self, now: Now) -> Result<(), RuntimeError> {
+        for event in self.client.take_rebalances() {
+            match event {
+                Rebalance::Revoked(ps) => {
+                    // Under at-least-once this is best effort: the next owner may re-read what
+                    // it would have covered. Under exactly-once a commit refused because the
+                    // group moved on aborts, and the next owner redoes the work.
+                    let ended = self.cycle()?;
+                    for p in ps {
+                        self.tasks.remove(&p);
+                    }
+                    if ended == Cycle::Aborted {
+                        self.rewind(now)?;
+                    }
+                    self.stats.ready.store(false, Ordering::Relaxed);
+                }
+                Rebalance::Assigned(ps) => {
+                    for p in ps {
+                        if !self.tasks.contains_key(&p) {
+                            let task = self.restore_task(p, now)?;
+                            self.tasks.insert(p, task);
+                        }
+                    }
+                    self.stats.ready.store(true, Ordering::Relaxed);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn restore_task(&mut self, p: i32, now: Now) -> Result<Task, RuntimeError> {
+        // Timing is for the log and the counters only; nothing depends on it.
+        let t0 = Instant::now();
+        let (mut engine, meta, restored) = restore(&mut self.client, &self.settings, self.mode, p)?;
+        let start_clock = match self.clock_source {
+            ClockSource::Wall => Some(now.utc),
+            ClockSource::Event => meta.clock,
+        };
+        engine.finish_restore(start_clock);
+        // Resume exactly where the restored state stands, whatever offsets the group holds:
+        // state and input position must agree.
+        for (input, next) in meta.next_offsets.iter().enumerate() {
+            retry(|| self.client.seek(input, p, *next))?;
+        }
+        let ms = t0.elapsed().as_millis() as u64;
+        tracing::info!(
+            partition = p,
+            borrowers = restored.borrowers,
+            records = restored.records,
+            discarded = restored.discarded,
+            ms,
+            "Restored task from the changelog"
+        );
+        self.stats.restores.fetch_add(1, Ordering::Relaxed);
+        self.stats
+            .restored_borrowers
+            .fetch_add(restored.borrowers as u64, Ordering::Relaxed);
+        self.stats.restore_ms.fetch_add(ms, Ordering::Relaxed);
+        let mut task = Task::new(p, self.inputs.clone(), engine, self.max_task_idle_ms);
+        task.resume_from(meta.next_offsets);
+        Ok(task)
+    }
+
+    /// Tells tasks waiting on an empty input whether that input has anything left to fetch.
+    fn mark_caught_up(&mut self) {
+        for (p, task) in self.tasks.iter_mut() {
+            let blocked: Vec<usize> = task.blocked_on().collect();
+            for input in blocked {
+                if self.client.caught_up(input, *p) {
+                    task.mark_caught_up(input);
+                }
+            }
+        }
+    }
+}
+
+/// Repeats a call while it fails retriably, at most [`TXN_ATTEMPTS`] times; then the last
+/// error stands (a retriable transactional error that persists aborts the transaction).
+fn retry(mut call: impl FnMut() -> Result<(), ClientError>) -> Result<(), ClientError> {
+    let mut attempt = 1;
+    loop {
+        match call() {
+            Err(ClientError::Retriable(e)) if attempt < TXN_ATTEMPTS => {
+                tracing::warn!(error = %e, attempt, "Retrying");
+                attempt += 1;
+            }
+            r => return r,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
