@@ -33,7 +33,11 @@ fn run_equals_replay(name: &str, guarantee: ProcessingGuarantee) -> Arc<WorkerSt
     let topics = e2e::topics(name);
     let broker = EmbeddedBroker::start(1, e2e::PARTITIONS, &topics).unwrap();
     let lines = e2e::book(60, 8, 11);
-    let mut kafka = e2e::kafka(broker.bootstrap_servers(), &format!("{name}-monitor"), &topics);
+    let mut kafka = e2e::kafka(
+        broker.bootstrap_servers(),
+        &format!("{name}-monitor"),
+        &topics,
+    );
     kafka.processing_guarantee = guarantee;
     kafka.instance_id = name.to_owned();
     let input = e2e::interleaved(&lines, &topics, 5).join("\n");

@@ -61,17 +61,6 @@ fn a_missing_output_topic_is_refused() {
 }
 
 #[test]
-fn exactly_once_is_refused_until_it_is_implemented() {
-    let out = Command::new(env!("CARGO_BIN_EXE_postloan-monitor"))
-        .arg("run")
-        .env("POSTLOAN__KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:1")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("exactly_once"));
-}
-
-#[test]
 fn a_bad_configuration_exits_2() {
     let out = Command::new(env!("CARGO_BIN_EXE_postloan-monitor"))
         .arg("run")

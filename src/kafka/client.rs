@@ -12,11 +12,13 @@ use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, Producer};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
+use super::client_config;
 use super::producer::{self, TrackedProducer};
 use super::topics::check_topics;
-use super::client_config;
 use crate::config::{KafkaConfig, ProcessingGuarantee};
-use crate::runtime::client::{Client, ClientError, Polled, Position, Rebalance, Sink};
+use crate::runtime::client::{
+    ChangelogSink, Client, ClientError, Polled, Position, Rebalance, Sink,
+};
 use crate::runtime::task::{Record, INPUTS};
 use crate::runtime::RuntimeError;
 
@@ -59,11 +61,7 @@ impl ConsumerContext for GroupContext {
             }
         }
     }
-    fn post_rebalance(
-        &self,
-        _: &BaseConsumer<Self>,
-        rebalance: &rdkafka::consumer::Rebalance<'_>,
-    ) {
+    fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &rdkafka::consumer::Rebalance<'_>) {
         match rebalance {
             rdkafka::consumer::Rebalance::Assign(tpl) => {
                 if let Ok(mut e) = self.rebalances.lock() {
@@ -268,7 +266,10 @@ impl Client for RdClient {
         let Ok(position) = self.consumer.position() else {
             return false;
         };
-        let Some(pos) = position.find_partition(topic, partition).map(|e| e.offset()) else {
+        let Some(pos) = position
+            .find_partition(topic, partition)
+            .map(|e| e.offset())
+        else {
             return false;
         };
         let Some(high) = self
@@ -288,7 +289,12 @@ impl Client for RdClient {
         }
     }
 
-    fn seek(&mut self, input: usize, partition: i32, offset: Option<i64>) -> Result<(), ClientError> {
+    fn seek(
+        &mut self,
+        input: usize,
+        partition: i32,
+        offset: Option<i64>,
+    ) -> Result<(), ClientError> {
         let to = match offset {
             Some(o) => Offset::Offset(o),
             None => self.committed(input, partition)?,
@@ -301,18 +307,26 @@ impl Client for RdClient {
     fn read_changelog(
         &mut self,
         partition: i32,
-        each: &mut dyn FnMut(i64, &[u8], &[u8]) -> Result<(), String>,
+        each: &mut ChangelogSink<'_>,
     ) -> Result<(), RuntimeError> {
         read_changelog(&self.k, self.eos, partition, each)
     }
 
     fn send(&mut self, sink: Sink, key: &[u8], payload: &[u8]) -> Result<(), ClientError> {
         let topic = self.topic(sink).to_owned();
-        producer::send(&self.producer, BaseRecord::to(&topic).key(key).payload(payload))
-            .map_err(classify)
+        producer::send(
+            &self.producer,
+            BaseRecord::to(&topic).key(key).payload(payload),
+        )
+        .map_err(classify)
     }
 
-    fn send_changelog(&mut self, partition: i32, key: &[u8], value: &[u8]) -> Result<(), ClientError> {
+    fn send_changelog(
+        &mut self,
+        partition: i32,
+        key: &[u8],
+        value: &[u8],
+    ) -> Result<(), ClientError> {
         producer::send(
             &self.producer,
             BaseRecord::to(&self.k.topics.changelog)
@@ -371,7 +385,7 @@ fn read_changelog(
     k: &KafkaConfig,
     eos: bool,
     partition: i32,
-    each: &mut dyn FnMut(i64, &[u8], &[u8]) -> Result<(), String>,
+    each: &mut ChangelogSink<'_>,
 ) -> Result<(), RuntimeError> {
     let topic = &k.topics.changelog;
     let kafka = |e: KafkaError| RuntimeError::Kafka(e.to_string());
@@ -407,8 +421,12 @@ fn read_changelog(
         match consumer.poll(Duration::from_millis(100)) {
             Some(Ok(m)) => {
                 next = m.offset() + 1;
-                each(m.offset(), m.key().unwrap_or_default(), m.payload().unwrap_or_default())
-                    .map_err(|e| RuntimeError::Restore(format!("{topic}: {e}")))?;
+                each(
+                    m.offset(),
+                    m.key().unwrap_or_default(),
+                    m.payload().unwrap_or_default(),
+                )
+                .map_err(|e| RuntimeError::Restore(format!("{topic}: {e}")))?;
             }
             Some(Err(KafkaError::PartitionEOF(_))) => break,
             Some(Err(e)) => return Err(kafka(e)),

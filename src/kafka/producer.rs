@@ -49,14 +49,16 @@ pub fn create_transactional(
 ) -> Result<TrackedProducer, KafkaError> {
     config(k)
         .set("transactional.id", transactional_id)
-        .set("transaction.timeout.ms", k.transaction_timeout_ms.to_string())
+        .set(
+            "transaction.timeout.ms",
+            k.transaction_timeout_ms.to_string(),
+        )
         .create_with_context(Deliveries::default())
 }
 
 fn config(k: &KafkaConfig) -> rdkafka::ClientConfig {
     let mut c = client_config(k);
-    c
-        .set("enable.idempotence", "true")
+    c.set("enable.idempotence", "true")
         .set("linger.ms", "5")
         .set(
             "compression.type",

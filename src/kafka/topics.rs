@@ -80,7 +80,9 @@ fn create_topics(k: &KafkaConfig, names: &[&str], partitions: usize) -> Result<(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| RuntimeError::Kafka(format!("cannot start a runtime for topic creation: {e}")))?;
+        .map_err(|e| {
+            RuntimeError::Kafka(format!("cannot start a runtime for topic creation: {e}"))
+        })?;
     let results = runtime
         .block_on(admin.create_topics(topics.iter(), &opts))
         .map_err(|e| RuntimeError::Kafka(e.to_string()))?;

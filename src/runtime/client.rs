@@ -39,6 +39,9 @@ pub struct Polled {
     pub record: Record,
 }
 
+/// Receives changelog records during a restore: (offset, key, value); an error stops the read.
+pub type ChangelogSink<'a> = dyn FnMut(i64, &[u8], &[u8]) -> Result<(), String> + 'a;
+
 /// An input position to commit: (input topic index, partition, next offset to read).
 pub type Position = (usize, i32, i64);
 
@@ -72,8 +75,12 @@ pub trait Client {
 
     /// Positions an owned input partition so that the next record polled is at `offset`;
     /// `None`: at the group's committed offset, or the beginning if there is none.
-    fn seek(&mut self, input: usize, partition: i32, offset: Option<i64>)
-        -> Result<(), ClientError>;
+    fn seek(
+        &mut self,
+        input: usize,
+        partition: i32,
+        offset: Option<i64>,
+    ) -> Result<(), ClientError>;
 
     /// Reads changelog partition `partition` from its beginning to its end — committed
     /// transactions only, under exactly-once — calling `each(offset, key, value)` in order.
@@ -81,7 +88,7 @@ pub trait Client {
     fn read_changelog(
         &mut self,
         partition: i32,
-        each: &mut dyn FnMut(i64, &[u8], &[u8]) -> Result<(), String>,
+        each: &mut ChangelogSink<'_>,
     ) -> Result<(), super::RuntimeError>;
 
     /// Publishes an output message, keyed (the key picks the partition).

@@ -13,7 +13,7 @@ use std::time::Duration;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::client::{Client, ClientError, Polled, Position, Rebalance, Sink};
+use super::client::{ChangelogSink, Client, ClientError, Polled, Position, Rebalance, Sink};
 use super::task::{Record, INPUTS};
 use super::RuntimeError;
 
@@ -222,7 +222,9 @@ impl FakeClient {
             .as_mut()
             .ok_or_else(|| ClientError::Fatal(format!("{call} outside a transaction")))?;
         if t.doomed {
-            return Err(ClientError::Abortable(format!("{call}: transaction failed")));
+            return Err(ClientError::Abortable(format!(
+                "{call}: transaction failed"
+            )));
         }
         Ok(t)
     }
@@ -256,8 +258,10 @@ impl Client for FakeClient {
     }
 
     fn take_rebalances(&mut self) -> Vec<Rebalance> {
-        self.with("take_rebalances", |m, _| Ok(std::mem::take(&mut m.rebalances)))
-            .unwrap_or_default()
+        self.with("take_rebalances", |m, _| {
+            Ok(std::mem::take(&mut m.rebalances))
+        })
+        .unwrap_or_default()
     }
 
     fn caught_up(&mut self, input: usize, partition: i32) -> bool {
@@ -280,12 +284,8 @@ impl Client for FakeClient {
                     "seek on unassigned partition {partition}"
                 )));
             }
-            let to = offset.unwrap_or_else(|| {
-                c.committed
-                    .get(&(input, partition))
-                    .copied()
-                    .unwrap_or(0)
-            });
+            let to = offset
+                .unwrap_or_else(|| c.committed.get(&(input, partition)).copied().unwrap_or(0));
             m.positions.insert((input, partition), to);
             Ok(())
         })
@@ -294,7 +294,7 @@ impl Client for FakeClient {
     fn read_changelog(
         &mut self,
         partition: i32,
-        each: &mut dyn FnMut(i64, &[u8], &[u8]) -> Result<(), String>,
+        each: &mut ChangelogSink<'_>,
     ) -> Result<(), RuntimeError> {
         let records = self.cluster.borrow().changelog[partition as usize].clone();
         for (offset, (k, v)) in records.iter().enumerate() {

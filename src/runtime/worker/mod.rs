@@ -234,7 +234,10 @@ impl<C: Client> Worker<C> {
             // A record of a partition no longer owned is its new owner's; one below the
             // task's position was applied already (a fetch from before a seek).
             if let Some(task) = self.tasks.get_mut(&p.partition) {
-                if task.next_offset(p.input).is_none_or(|n| p.record.offset >= n) {
+                if task
+                    .next_offset(p.input)
+                    .is_none_or(|n| p.record.offset >= n)
+                {
                     task.push(p.input, p.record);
                     batch += 1;
                 }

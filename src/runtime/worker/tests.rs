@@ -254,9 +254,11 @@ fn exactly_once_abort_rewinds_and_publishes_each_message_once() {
         let config = eos();
         let cluster = cluster_with_book(&config, 2);
         for n in nths {
-            cluster
-                .borrow_mut()
-                .fail(call, *n, ClientError::Abortable(format!("injected at {call} #{n}")));
+            cluster.borrow_mut().fail(
+                call,
+                *n,
+                ClientError::Abortable(format!("injected at {call} #{n}")),
+            );
         }
         let mut w = worker(&config, &cluster, 0);
         cluster.borrow_mut().rebalance(&[(0, vec![0, 1, 2])]);
@@ -270,7 +272,11 @@ fn exactly_once_abort_rewinds_and_publishes_each_message_once() {
             cluster.borrow().calls("send")
         );
         assert_eq!(aborts, nths.len() as u64, "{call}: one abort per fault");
-        assert_eq!(cluster.borrow().calls("abort_transaction"), aborts, "{call}");
+        assert_eq!(
+            cluster.borrow().calls("abort_transaction"),
+            aborts,
+            "{call}"
+        );
     }
 }
 
@@ -279,9 +285,11 @@ fn exactly_once_retries_a_retriable_commit_without_aborting() {
     let config = eos();
     let cluster = cluster_with_book(&config, 3);
     for n in [2, 3, 7] {
-        cluster
-            .borrow_mut()
-            .fail("commit_transaction", n, ClientError::Retriable("timed out".into()));
+        cluster.borrow_mut().fail(
+            "commit_transaction",
+            n,
+            ClientError::Retriable("timed out".into()),
+        );
     }
     let mut w = worker(&config, &cluster, 0);
     cluster.borrow_mut().rebalance(&[(0, vec![0, 1, 2])]);
@@ -397,7 +405,8 @@ fn wall_clock_fires_deadlines_without_traffic() {
     config.clock.mode = ClockSource::Wall;
     config.clock.tick_interval_ms = 1000;
     let cluster = Cluster::new(1, 0);
-    let mut opened = crate::engine::testkit::loan("b-1", "l-1", "2026-01-01T00:00:00Z", "2026-02-01");
+    let mut opened =
+        crate::engine::testkit::loan("b-1", "l-1", "2026-01-01T00:00:00Z", "2026-02-01");
     opened["event_id"] = "e-1".into();
     cluster
         .borrow_mut()
@@ -422,5 +431,8 @@ fn wall_clock_fires_deadlines_without_traffic() {
         alerts.iter().any(|a| a["signal"] == "dpd"),
         "no DPD alert: {alerts:?}"
     );
-    assert_eq!(w.stats.applied.load(std::sync::atomic::Ordering::Relaxed), 1);
+    assert_eq!(
+        w.stats.applied.load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
 }
