@@ -26,9 +26,21 @@ use crate::runtime::RuntimeError;
 #[derive(Default)]
 struct GroupContext {
     rebalances: Mutex<Vec<Rebalance>>,
-    /// High watermark per (topic, partition), from librdkafka's statistics (fetch responses):
-    /// how far each input partition goes, known without asking the broker.
-    high_watermarks: Mutex<HashMap<(String, i32), i64>>,
+    /// Where each (topic, partition) ends, from librdkafka's statistics (fetch responses, at
+    /// most 100 ms old): known without asking the broker.
+    ends: Mutex<HashMap<(String, i32), End>>,
+    /// Read the last stable offset rather than the high watermark (`read_committed`).
+    committed_only: bool,
+}
+
+/// A partition's extent as librdkafka last saw it.
+#[derive(Debug, Clone, Copy)]
+struct End {
+    /// Low watermark.
+    low: i64,
+    /// High watermark, or the last stable offset under `read_committed` (a consumer's position
+    /// cannot pass it).
+    high: i64,
 }
 
 fn partitions(tpl: &TopicPartitionList) -> Vec<i32> {
@@ -40,13 +52,19 @@ fn partitions(tpl: &TopicPartitionList) -> Vec<i32> {
 
 impl ClientContext for GroupContext {
     fn stats(&self, statistics: rdkafka::Statistics) {
-        let Ok(mut hw) = self.high_watermarks.lock() else {
+        let Ok(mut ends) = self.ends.lock() else {
             return;
         };
         for (topic, t) in statistics.topics {
             for (partition, p) in t.partitions {
-                if partition >= 0 && p.hi_offset >= 0 {
-                    hw.insert((topic.clone(), partition), p.hi_offset);
+                let high = if self.committed_only && p.ls_offset >= 0 {
+                    p.ls_offset
+                } else {
+                    p.hi_offset
+                };
+                if partition >= 0 && high >= 0 {
+                    let low = p.lo_offset.max(0);
+                    ends.insert((topic.clone(), partition), End { low, high });
                 }
             }
         }
@@ -81,6 +99,10 @@ pub struct RdClient {
     k: KafkaConfig,
     inputs: [String; INPUTS],
     eos: bool,
+    /// Next offset the application will see per (input, partition): tracked here from what
+    /// `poll` returned and where `seek` went, because asking librdkafka for positions is a
+    /// round trip through its main thread.
+    positions: HashMap<(usize, i32), i64>,
 }
 
 /// How long a single broker call may take before it counts as failed.
@@ -103,7 +125,10 @@ impl RdClient {
             .set("session.timeout.ms", k.session_timeout_ms.to_string())
             // Statistics carry each partition's high watermark: the merge's "caught up" signal.
             .set("statistics.interval.ms", "100")
-            .create_with_context(GroupContext::default())
+            .create_with_context(GroupContext {
+                committed_only: eos,
+                ..GroupContext::default()
+            })
             .map_err(kafka)?;
         check_topics(&consumer, k)?;
         let producer = if eos {
@@ -125,6 +150,7 @@ impl RdClient {
             k: k.clone(),
             inputs,
             eos,
+            positions: HashMap::new(),
         })
     }
 
@@ -237,6 +263,8 @@ impl Client for RdClient {
                 let Some(input) = self.inputs.iter().position(|t| t == m.topic()) else {
                     return Ok(None);
                 };
+                self.positions
+                    .insert((input, m.partition()), m.offset() + 1);
                 Ok(Some(Polled {
                     input,
                     partition: m.partition(),
@@ -259,33 +287,23 @@ impl Client for RdClient {
             .unwrap_or_default()
     }
 
-    /// Caught up when the consumer's position has reached the high watermark librdkafka last
-    /// saw in a fetch response (statistics, every 100 ms; no broker round trip).
+    /// Caught up when the position has reached the end librdkafka last saw in a fetch response
+    /// (statistics, every 100 ms; no broker round trip). A position not known yet (nothing
+    /// read since a seek to the beginning) is caught up only on an empty partition.
     fn caught_up(&mut self, input: usize, partition: i32) -> bool {
-        let topic = &self.inputs[input];
-        let Ok(position) = self.consumer.position() else {
-            return false;
-        };
-        let Some(pos) = position
-            .find_partition(topic, partition)
-            .map(|e| e.offset())
-        else {
-            return false;
-        };
-        let Some(high) = self
+        let Some(end) = self
             .consumer
             .context()
-            .high_watermarks
+            .ends
             .lock()
             .ok()
-            .and_then(|h| h.get(&(topic.clone(), partition)).copied())
+            .and_then(|e| e.get(&(self.inputs[input].clone(), partition)).copied())
         else {
             return false;
         };
-        match pos {
-            Offset::Offset(pos) => pos >= high,
-            // Nothing consumed yet: caught up only if the partition is empty.
-            _ => high == 0,
+        match self.positions.get(&(input, partition)) {
+            Some(pos) => *pos >= end.high,
+            None => end.high <= end.low,
         }
     }
 
@@ -301,7 +319,12 @@ impl Client for RdClient {
         };
         self.consumer
             .seek(&self.inputs[input], partition, to, Duration::from_secs(10))
-            .map_err(classify)
+            .map_err(classify)?;
+        match to {
+            Offset::Offset(o) => self.positions.insert((input, partition), o),
+            _ => self.positions.remove(&(input, partition)),
+        };
+        Ok(())
     }
 
     fn read_changelog(
@@ -380,8 +403,9 @@ impl Client for RdClient {
     }
 }
 
-/// Reads a changelog partition to its end with a consumer of its own (no group membership).
-fn read_changelog(
+/// Reads a changelog partition to its end with a consumer of its own (no group membership);
+/// `eos`: committed transactions only.
+pub fn read_changelog(
     k: &KafkaConfig,
     eos: bool,
     partition: i32,

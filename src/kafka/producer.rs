@@ -85,7 +85,7 @@ where
                 return Ok(());
             }
             Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
-                producer.poll(Duration::from_millis(100));
+                producer.poll(Duration::from_millis(5));
                 record = r;
             }
             Err((e, _)) => return Err(e),
@@ -93,10 +93,25 @@ where
     }
 }
 
+/// `BaseProducer::flush` serves delivery reports in 100 ms slices, so every flush with anything
+/// in flight costs at least 100 ms; this waits in 1 ms slices instead.
+fn wait_for_deliveries(producer: &TrackedProducer, timeout: Duration) -> Result<(), KafkaError> {
+    let deadline = std::time::Instant::now() + timeout;
+    // A zero-timeout flush asks librdkafka to send what is lingering now.
+    let _ = producer.flush(Duration::ZERO);
+    while producer.in_flight_count() > 0 {
+        if std::time::Instant::now() >= deadline {
+            return Err(KafkaError::Flush(RDKafkaErrorCode::OperationTimedOut));
+        }
+        producer.poll(Duration::from_millis(1));
+    }
+    Ok(())
+}
+
 /// Waits up to `timeout` for every queued message; fails if any delivery failed since the last
 /// flush (the count then restarts) or the wait timed out.
 pub fn flush(producer: &TrackedProducer, timeout: Duration) -> Result<(), KafkaAdapterError> {
-    let flushed = producer.flush(timeout);
+    let flushed = wait_for_deliveries(producer, timeout);
     let ctx = producer.context();
     let failed = ctx.failed.swap(0, Ordering::Relaxed);
     if failed == 0 && flushed.is_ok() {

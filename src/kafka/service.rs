@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::client::RdClient;
 use crate::config::Config;
-use crate::runtime::worker::{Now, Worker, WorkerStats};
+use crate::runtime::worker::{Clock, Now, Worker, WorkerStats};
 use crate::runtime::RuntimeError;
 
 /// Runs a group member until `cancel` fires (then commits and leaves the group) or a fatal
@@ -20,15 +20,11 @@ pub fn run(
     stats: Arc<WorkerStats>,
 ) -> Result<(), RuntimeError> {
     let client = RdClient::connect(&config.kafka)?;
-    let mut worker = Worker::new(config, client, stats, process_nonce());
-    let start = Instant::now();
-    let now = || Now {
-        mono_ms: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
-        utc: Utc::now(),
-    };
+    let clock = Box::new(SystemClock(Instant::now()));
+    let mut worker = Worker::new(config, client, clock, stats, process_nonce());
     let mut result = Ok(());
     while !cancel.is_cancelled() {
-        result = worker.step(now());
+        result = worker.step();
         if result.is_err() {
             break;
         }
@@ -38,6 +34,18 @@ pub fn run(
     }
     worker.client_mut().leave();
     result
+}
+
+/// The real clocks: monotonic milliseconds since the start, and the system's wall clock.
+struct SystemClock(Instant);
+
+impl Clock for SystemClock {
+    fn now(&self) -> Now {
+        Now {
+            mono_ms: u64::try_from(self.0.elapsed().as_millis()).unwrap_or(u64::MAX),
+            utc: Utc::now(),
+        }
+    }
 }
 
 /// A number unique to this process start, so that commit-cycle ids never repeat across

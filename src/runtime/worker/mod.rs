@@ -18,7 +18,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
@@ -124,6 +124,12 @@ pub struct Now {
     pub utc: DateTime<Utc>,
 }
 
+/// The worker's clocks, injected: the real ones in production, a hand-moved one in tests.
+pub trait Clock {
+    /// The time now.
+    fn now(&self) -> Now;
+}
+
 /// How a commit cycle ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Cycle {
@@ -136,6 +142,7 @@ enum Cycle {
 /// One member of the consumer group.
 pub struct Worker<C: Client> {
     client: C,
+    clock: Box<dyn Clock>,
     stats: Arc<WorkerStats>,
     settings: Arc<Settings>,
     mode: ClockMode,
@@ -162,7 +169,13 @@ pub struct Worker<C: Client> {
 impl<C: Client> Worker<C> {
     /// A worker over a connected, subscribed client. `cycle_base` must differ between process
     /// starts (commit-cycle ids must never repeat in a changelog).
-    pub fn new(config: &Config, client: C, stats: Arc<WorkerStats>, cycle_base: u64) -> Self {
+    pub fn new(
+        config: &Config,
+        client: C,
+        clock: Box<dyn Clock>,
+        stats: Arc<WorkerStats>,
+        cycle_base: u64,
+    ) -> Self {
         let mode = match config.clock.mode {
             ClockSource::Event => ClockMode::Event,
             ClockSource::Wall => ClockMode::External {
@@ -174,6 +187,7 @@ impl<C: Client> Worker<C> {
         let k = &config.kafka;
         Worker {
             client,
+            clock,
             stats,
             settings: Arc::new(Settings::from_config(config)),
             mode,
@@ -214,7 +228,7 @@ impl<C: Client> Worker<C> {
 
     /// One round: poll a batch (acting on rebalances first), apply what the merge allows, fire
     /// due timers in wall-clock mode, publish, and commit when the interval has passed.
-    pub fn step(&mut self, now: Now) -> Result<(), RuntimeError> {
+    pub fn step(&mut self) -> Result<(), RuntimeError> {
         let mut wait = POLL_WAIT;
         let mut batch = 0;
         while batch < MAX_BATCH {
@@ -229,7 +243,7 @@ impl<C: Client> Worker<C> {
             wait = Duration::ZERO;
             // A rebalance is acted on before the record that follows it, so a task exists —
             // restored, at its position — before any of its records is buffered.
-            self.on_rebalance(now)?;
+            self.on_rebalance()?;
             let Some(p) = polled else { break };
             // A record of a partition no longer owned is its new owner's; one below the
             // task's position was applied already (a fetch from before a seek).
@@ -247,6 +261,7 @@ impl<C: Client> Worker<C> {
             .tasks
             .store(self.tasks.len() as u64, Ordering::Relaxed);
         self.mark_caught_up();
+        let now = self.clock.now();
         let tick = self.clock_source == ClockSource::Wall
             && self
                 .last_tick_ms
@@ -268,16 +283,18 @@ impl<C: Client> Worker<C> {
             }
         }
         if self.publish()? == Cycle::Aborted {
-            self.rewind(now)?;
+            self.rewind()?;
         }
         let due = self
             .last_commit_ms
             .is_none_or(|t| now.mono_ms.saturating_sub(t) >= self.commit_every_ms);
         if due {
             if self.cycle()? == Cycle::Aborted {
-                self.rewind(now)?;
+                self.rewind()?;
             }
-            self.last_commit_ms = Some(now.mono_ms);
+            // Counted from the end of the cycle: a cycle that takes longer than the interval
+            // must still leave time to process between cycles.
+            self.last_commit_ms = Some(self.clock.now().mono_ms);
         }
         Ok(())
     }
@@ -414,11 +431,11 @@ impl<C: Client> Worker<C> {
     }
 
     /// After an abort: every owned task goes back to its last committed state and position.
-    fn rewind(&mut self, now: Now) -> Result<(), RuntimeError> {
+    fn rewind(&mut self) -> Result<(), RuntimeError> {
         let owned = self.owned();
         self.tasks.clear();
         for p in owned {
-            let task = self.restore_task(p, now)?;
+            let task = self.restore_task(p)?;
             self.tasks.insert(p, task);
         }
         Ok(())
@@ -427,7 +444,7 @@ impl<C: Client> Worker<C> {
     /// Acts on the rebalances queued during the last poll: revoked partitions commit and drop
     /// their tasks; assigned ones are restored from the changelog and resume where their state
     /// stands.
-    fn on_rebalance(&mut self, now: Now) -> Result<(), RuntimeError> {
+    fn on_rebalance(&mut self) -> Result<(), RuntimeError> {
         for event in self.client.take_rebalances() {
             match event {
                 Rebalance::Revoked(ps) => {
@@ -439,14 +456,14 @@ impl<C: Client> Worker<C> {
                         self.tasks.remove(&p);
                     }
                     if ended == Cycle::Aborted {
-                        self.rewind(now)?;
+                        self.rewind()?;
                     }
                     self.stats.ready.store(false, Ordering::Relaxed);
                 }
                 Rebalance::Assigned(ps) => {
                     for p in ps {
                         if !self.tasks.contains_key(&p) {
-                            let task = self.restore_task(p, now)?;
+                            let task = self.restore_task(p)?;
                             self.tasks.insert(p, task);
                         }
                     }
@@ -457,12 +474,11 @@ impl<C: Client> Worker<C> {
         Ok(())
     }
 
-    fn restore_task(&mut self, p: i32, now: Now) -> Result<Task, RuntimeError> {
-        // Timing is for the log and the counters only; nothing depends on it.
-        let t0 = Instant::now();
+    fn restore_task(&mut self, p: i32) -> Result<Task, RuntimeError> {
+        let started = self.clock.now();
         let (mut engine, meta, restored) = restore(&mut self.client, &self.settings, self.mode, p)?;
         let start_clock = match self.clock_source {
-            ClockSource::Wall => Some(now.utc),
+            ClockSource::Wall => Some(started.utc),
             ClockSource::Event => meta.clock,
         };
         engine.finish_restore(start_clock);
@@ -471,7 +487,7 @@ impl<C: Client> Worker<C> {
         for (input, next) in meta.next_offsets.iter().enumerate() {
             retry(|| self.client.seek(input, p, *next))?;
         }
-        let ms = t0.elapsed().as_millis() as u64;
+        let ms = self.clock.now().mono_ms.saturating_sub(started.mono_ms);
         tracing::info!(
             partition = p,
             borrowers = restored.borrowers,

@@ -3,13 +3,15 @@
 //! once through aborts, retries, crashes, rebalances; at-least-once may repeat messages but
 //! never lose one; a fenced producer stops the worker.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 
-use super::{Now, Worker, WorkerStats};
+use super::{Clock, Now, Worker, WorkerStats};
 use crate::config::{ClockSource, Config, ProcessingGuarantee};
 use crate::engine::output::Output;
 use crate::engine::{ClockMode, Engine, Settings};
@@ -145,24 +147,51 @@ fn dedup(msgs: Vec<(String, String)>) -> (Vec<(String, String)>, usize) {
     (kept, dups)
 }
 
-struct Clock(u64);
+/// A clock moved by hand, shared by the test and its workers.
+#[derive(Clone)]
+struct TestClock(Rc<Cell<Now>>);
 
-impl Clock {
-    fn tick(&mut self) -> Now {
-        self.0 += 10;
-        Now {
-            mono_ms: self.0,
+impl TestClock {
+    fn new() -> Self {
+        TestClock(Rc::new(Cell::new(Now {
+            mono_ms: 0,
             utc: DateTime::<Utc>::UNIX_EPOCH,
-        }
+        })))
+    }
+
+    /// Moves the monotonic clock 10 ms on.
+    fn tick(&self) {
+        let mut n = self.0.get();
+        n.mono_ms += 10;
+        self.0.set(n);
+    }
+
+    fn set_utc(&self, s: &str) {
+        let mut n = self.0.get();
+        n.utc = DateTime::parse_from_rfc3339(s).map_or(n.utc, |t| t.to_utc());
+        n.mono_ms += 1000;
+        self.0.set(n);
     }
 }
 
-fn worker(config: &Config, cluster: &Shared, member: usize) -> Worker<FakeClient> {
+impl Clock for TestClock {
+    fn now(&self) -> Now {
+        self.0.get()
+    }
+}
+
+fn worker(
+    config: &Config,
+    cluster: &Shared,
+    member: usize,
+    clock: &TestClock,
+) -> Worker<FakeClient> {
     let eos = config.kafka.processing_guarantee == ProcessingGuarantee::ExactlyOnce;
     let client = FakeClient::connect(cluster, member, eos);
     Worker::new(
         config,
         client,
+        Box::new(clock.clone()),
         Arc::new(WorkerStats::default()),
         member as u64 * 1_000_000,
     )
@@ -172,12 +201,12 @@ fn worker(config: &Config, cluster: &Shared, member: usize) -> Worker<FakeClient
 fn drive(
     workers: &mut [&mut Worker<FakeClient>],
     cluster: &Shared,
-    clock: &mut Clock,
+    clock: &TestClock,
 ) -> Result<(), RuntimeError> {
     for _ in 0..10_000 {
-        let now = clock.tick();
+        clock.tick();
         for w in workers.iter_mut() {
-            w.step(now)?;
+            w.step()?;
         }
         if cluster.borrow().consumed() && workers.iter().all(|w| w.buffered() == 0) {
             for w in workers.iter_mut() {
@@ -223,9 +252,10 @@ fn assert_exact(config: &Config, cluster: &Shared, what: &str) {
 fn exactly_once_uninterrupted_publishes_the_reference() {
     let config = eos();
     let cluster = cluster_with_book(&config, 1);
-    let mut w = worker(&config, &cluster, 0);
+    let clock = TestClock::new();
+    let mut w = worker(&config, &cluster, 0, &clock);
     cluster.borrow_mut().rebalance(&[(0, vec![0, 1, 2])]);
-    drive(&mut [&mut w], &cluster, &mut Clock(0)).unwrap();
+    drive(&mut [&mut w], &cluster, &clock).unwrap();
     assert_exact(&config, &cluster, "run");
     let c = cluster.borrow();
     let commits = c.calls("commit_transaction");
@@ -260,9 +290,10 @@ fn exactly_once_abort_rewinds_and_publishes_each_message_once() {
                 ClientError::Abortable(format!("injected at {call} #{n}")),
             );
         }
-        let mut w = worker(&config, &cluster, 0);
+        let clock = TestClock::new();
+        let mut w = worker(&config, &cluster, 0, &clock);
         cluster.borrow_mut().rebalance(&[(0, vec![0, 1, 2])]);
-        drive(&mut [&mut w], &cluster, &mut Clock(0)).unwrap();
+        drive(&mut [&mut w], &cluster, &clock).unwrap();
         assert_exact(&config, &cluster, call);
         let aborts = w.stats.aborts.load(std::sync::atomic::Ordering::Relaxed);
         assert_eq!(
@@ -291,9 +322,10 @@ fn exactly_once_retries_a_retriable_commit_without_aborting() {
             ClientError::Retriable("timed out".into()),
         );
     }
-    let mut w = worker(&config, &cluster, 0);
+    let clock = TestClock::new();
+    let mut w = worker(&config, &cluster, 0, &clock);
     cluster.borrow_mut().rebalance(&[(0, vec![0, 1, 2])]);
-    drive(&mut [&mut w], &cluster, &mut Clock(0)).unwrap();
+    drive(&mut [&mut w], &cluster, &clock).unwrap();
     assert_exact(&config, &cluster, "run");
     assert_eq!(cluster.borrow().calls("abort_transaction"), 0);
 }
@@ -305,18 +337,19 @@ fn exactly_once_crash_at_any_step_then_restart_is_exact() {
     for (seed, crash_after) in [(4, 1), (5, 3), (6, 7), (7, 12), (8, 20)] {
         let config = eos();
         let cluster = cluster_with_book(&config, seed);
-        let mut clock = Clock(0);
+        let clock = TestClock::new();
         {
-            let mut w = worker(&config, &cluster, 0);
+            let mut w = worker(&config, &cluster, 0, &clock);
             cluster.borrow_mut().rebalance(&[(0, vec![0, 1, 2])]);
             for _ in 0..crash_after {
-                w.step(clock.tick()).unwrap();
+                clock.tick();
+                w.step().unwrap();
             }
             // Dropped without shutdown: a crash.
         }
-        let mut w = worker(&config, &cluster, 0);
+        let mut w = worker(&config, &cluster, 0, &clock);
         cluster.borrow_mut().rebalance(&[(0, vec![0, 1, 2])]);
-        drive(&mut [&mut w], &cluster, &mut clock).unwrap();
+        drive(&mut [&mut w], &cluster, &clock).unwrap();
         assert_exact(&config, &cluster, "run");
     }
 }
@@ -328,12 +361,13 @@ fn exactly_once_rebalance_moves_partitions_exactly() {
     for refuse_at_revocation in [false, true] {
         let config = eos();
         let cluster = cluster_with_book(&config, 9);
-        let mut clock = Clock(0);
-        let mut a = worker(&config, &cluster, 0);
-        let mut b = worker(&config, &cluster, 1);
+        let clock = TestClock::new();
+        let mut a = worker(&config, &cluster, 0, &clock);
+        let mut b = worker(&config, &cluster, 1, &clock);
         cluster.borrow_mut().rebalance(&[(0, vec![0, 1, 2])]);
         for _ in 0..4 {
-            a.step(clock.tick()).unwrap();
+            clock.tick();
+            a.step().unwrap();
         }
         if refuse_at_revocation {
             let next = cluster.borrow().calls("commit_transaction") + 1;
@@ -346,7 +380,7 @@ fn exactly_once_rebalance_moves_partitions_exactly() {
         cluster
             .borrow_mut()
             .rebalance(&[(0, vec![0]), (1, vec![1, 2])]);
-        drive(&mut [&mut a, &mut b], &cluster, &mut clock).unwrap();
+        drive(&mut [&mut a, &mut b], &cluster, &clock).unwrap();
         assert_eq!(a.owned(), vec![0]);
         assert_eq!(b.owned(), vec![1, 2]);
         assert_exact(&config, &cluster, "run");
@@ -357,14 +391,18 @@ fn exactly_once_rebalance_moves_partitions_exactly() {
 fn a_fenced_producer_stops_the_worker() {
     let config = eos();
     let cluster = cluster_with_book(&config, 10);
-    let mut clock = Clock(0);
-    let mut old = worker(&config, &cluster, 0);
+    let clock = TestClock::new();
+    let mut old = worker(&config, &cluster, 0, &clock);
     cluster.borrow_mut().rebalance(&[(0, vec![0, 1, 2])]);
-    old.step(clock.tick()).unwrap();
+    clock.tick();
+    old.step().unwrap();
     // A second instance starts under the same transactional id.
     let _new = FakeClient::connect(&cluster, 0, true);
     let err = (0..100)
-        .find_map(|_| old.step(clock.tick()).err())
+        .find_map(|_| {
+            clock.tick();
+            old.step().err()
+        })
         .expect("the fenced worker kept running");
     assert!(err.to_string().contains("fenced"), "{err}");
 }
@@ -377,17 +415,18 @@ fn at_least_once_crash_republishes_with_the_same_message_ids() {
     for (seed, crash_after) in [(11, 2), (12, 3), (13, 7)] {
         let config = config(ProcessingGuarantee::AtLeastOnce);
         let cluster = cluster_with_book(&config, seed);
-        let mut clock = Clock(0);
+        let clock = TestClock::new();
         {
-            let mut w = worker(&config, &cluster, 0);
+            let mut w = worker(&config, &cluster, 0, &clock);
             cluster.borrow_mut().rebalance(&[(0, vec![0, 1, 2])]);
             for _ in 0..crash_after {
-                w.step(clock.tick()).unwrap();
+                clock.tick();
+                w.step().unwrap();
             }
         }
-        let mut w = worker(&config, &cluster, 0);
+        let mut w = worker(&config, &cluster, 0, &clock);
         cluster.borrow_mut().rebalance(&[(0, vec![0, 1, 2])]);
-        drive(&mut [&mut w], &cluster, &mut clock).unwrap();
+        drive(&mut [&mut w], &cluster, &clock).unwrap();
         let (kept, dups) = dedup(published(&cluster));
         total_dups += dups;
         assert_same(kept, reference(&config, &cluster), "at-least-once");
@@ -411,18 +450,19 @@ fn wall_clock_fires_deadlines_without_traffic() {
     cluster
         .borrow_mut()
         .produce(0, 0, b"b-1", opened.to_string().as_bytes());
-    let mut w = worker(&config, &cluster, 0);
+    let clock = TestClock::new();
+    let mut w = worker(&config, &cluster, 0, &clock);
     cluster.borrow_mut().rebalance(&[(0, vec![0])]);
-    let at = |s: &str, ms: u64| Now {
-        mono_ms: ms,
-        utc: DateTime::parse_from_rfc3339(s).map_or(DateTime::<Utc>::UNIX_EPOCH, |t| t.to_utc()),
-    };
-    w.step(at("2026-01-02T00:00:00Z", 0)).unwrap();
-    w.step(at("2026-01-02T00:00:01Z", 1000)).unwrap();
+    for t in ["2026-01-02T00:00:00Z", "2026-01-02T00:00:01Z"] {
+        clock.set_utc(t);
+        w.step().unwrap();
+    }
     assert!(published(&cluster).is_empty(), "nothing is due yet");
     // Ten days past the first due date, later by the wall clock only.
-    w.step(at("2026-02-11T12:00:00Z", 2000)).unwrap();
-    w.step(at("2026-02-11T12:00:01Z", 3000)).unwrap();
+    for t in ["2026-02-11T12:00:00Z", "2026-02-11T12:00:01Z"] {
+        clock.set_utc(t);
+        w.step().unwrap();
+    }
     let alerts: Vec<Value> = published(&cluster)
         .iter()
         .map(|(_, m)| serde_json::from_str(m).unwrap_or(Value::Null))
