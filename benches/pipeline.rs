@@ -382,8 +382,10 @@ fn main() {
     ] {
         let own = with_outputs(&book_topics, &format!("out-{name}"));
         create_outputs(&broker, &own);
-        let mut config = Config::default();
-        config.kafka = kafka(&bootstrap, &format!("bench-{name}"), &own, g);
+        let mut config = Config {
+            kafka: kafka(&bootstrap, &format!("bench-{name}"), &own, g),
+            ..Config::default()
+        };
         config.clock.mode = ClockSource::Event;
         let b = backlog(&config, total);
         let rate = b.inputs as f64 / b.sustained_s;
@@ -409,8 +411,10 @@ fn main() {
             .filter(|l| !l.is_empty())
             .take(n as usize)
             .collect();
-        let mut config = Config::default();
-        config.kafka = kafka(&bootstrap, &format!("bench-live-{name}"), &live_topics, g);
+        let mut config = Config {
+            kafka: kafka(&bootstrap, &format!("bench-live-{name}"), &live_topics, g),
+            ..Config::default()
+        };
         config.clock.mode = ClockSource::Event;
         let (lat, alerts) = live(&config, &lines, live_rate);
         eprintln!(
