@@ -139,6 +139,9 @@ fn raw_consume(bootstrap: &str, t: &Topics, total: u64) -> (u64, f64, f64) {
 
 struct Backlog {
     inputs: u64,
+    aborts: u64,
+    duplicates: u64,
+    rejected: u64,
     sustained_s: f64,
     total_s: f64,
     published: u64,
@@ -168,6 +171,9 @@ fn backlog(config: &Config, total: u64) -> Backlog {
     let first = first.unwrap_or(end) - Duration::from_millis(config.kafka.commit_interval_ms);
     Backlog {
         inputs: stats.inputs(),
+        aborts: stats.aborts.load(Ordering::Relaxed),
+        duplicates: stats.duplicates.load(Ordering::Relaxed),
+        rejected: stats.rejected.load(Ordering::Relaxed),
         sustained_s: (end - first).as_secs_f64(),
         total_s: (end - start).as_secs_f64(),
         published: stats.published.load(Ordering::Relaxed),
@@ -390,8 +396,8 @@ fn main() {
         let b = backlog(&config, total);
         let rate = b.inputs as f64 / b.sustained_s;
         eprintln!(
-            "{name}: {} inputs, {} published, {:.2} s sustained ({rate:.0}/s), {:.2} s with the group join and restore",
-            b.inputs, b.published, b.sustained_s, b.total_s
+            "{name}: {} inputs ({} duplicates, {} rejected), {} published, {} aborts, {:.2} s sustained ({rate:.0}/s), {:.2} s with the group join and restore",
+            b.inputs, b.duplicates, b.rejected, b.published, b.aborts, b.sustained_s, b.total_s
         );
         rows.push((name, b, rate));
     }
