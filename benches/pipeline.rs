@@ -15,7 +15,8 @@
 //!
 //! Sizes from the environment: `BENCH_BORROWERS` (default 10000) and `BENCH_MONTHS` (24) for
 //! the backlog book, `BENCH_LIVE_RATE` (events/s, 5000) and `BENCH_LIVE_SECONDS` (20) for the
-//! live phase, `BENCH_RESTORE_BORROWERS` (150000) for the changelog.
+//! live phase, `BENCH_RESTORE_BORROWERS` (150000) for the changelog; `BENCH_FETCH_WAIT_MS`
+//! (10) and `BENCH_LIVE_MAX_TASK_IDLE_MS` (1000) for the monitor's consumer in the live phase.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -421,6 +422,15 @@ fn main() {
             kafka: kafka(&bootstrap, &format!("bench-live-{name}"), &live_topics, g),
             ..Config::default()
         };
+        // librdkafka's mock broker holds a fetch with nothing to return for the whole
+        // fetch.wait.max.ms (default 500 ms) even when data arrives meanwhile; a real broker
+        // answers as soon as there is data. Keep the wait short so the mock shows the monitor's
+        // latency rather than its own.
+        config.kafka.max_task_idle_ms = env_u64("BENCH_LIVE_MAX_TASK_IDLE_MS", 1000);
+        config.kafka.properties.insert(
+            "fetch.wait.max.ms".to_owned(),
+            env_u64("BENCH_FETCH_WAIT_MS", 10).to_string(),
+        );
         config.clock.mode = ClockSource::Event;
         let (lat, alerts) = live(&config, &lines, live_rate);
         eprintln!(
