@@ -330,6 +330,23 @@ fn exactly_once_retries_a_retriable_commit_without_aborting() {
     assert_eq!(cluster.borrow().calls("abort_transaction"), 0);
 }
 
+/// Runs a worker for `crash_after` steps and drops it without shutdown (a crash), then a new
+/// one under the same member id (same transactional id) finishes the book.
+fn crash_then_finish(config: &Config, cluster: &Shared, crash_after: usize) {
+    let clock = TestClock::new();
+    {
+        let mut w = worker(config, cluster, 0, &clock);
+        cluster.borrow_mut().rebalance(&[(0, vec![0, 1, 2])]);
+        for _ in 0..crash_after {
+            clock.tick();
+            w.step().unwrap();
+        }
+    }
+    let mut w = worker(config, cluster, 0, &clock);
+    cluster.borrow_mut().rebalance(&[(0, vec![0, 1, 2])]);
+    drive(&mut [&mut w], cluster, &clock).unwrap();
+}
+
 /// A crash at an arbitrary step (the worker vanishes mid-transaction), then a restart under the
 /// same transactional id: the open transaction is aborted and nothing is lost or repeated.
 #[test]
@@ -337,19 +354,7 @@ fn exactly_once_crash_at_any_step_then_restart_is_exact() {
     for (seed, crash_after) in [(4, 1), (5, 3), (6, 7), (7, 12), (8, 20)] {
         let config = eos();
         let cluster = cluster_with_book(&config, seed);
-        let clock = TestClock::new();
-        {
-            let mut w = worker(&config, &cluster, 0, &clock);
-            cluster.borrow_mut().rebalance(&[(0, vec![0, 1, 2])]);
-            for _ in 0..crash_after {
-                clock.tick();
-                w.step().unwrap();
-            }
-            // Dropped without shutdown: a crash.
-        }
-        let mut w = worker(&config, &cluster, 0, &clock);
-        cluster.borrow_mut().rebalance(&[(0, vec![0, 1, 2])]);
-        drive(&mut [&mut w], &cluster, &clock).unwrap();
+        crash_then_finish(&config, &cluster, crash_after);
         assert_exact(&config, &cluster, "run");
     }
 }
@@ -415,18 +420,7 @@ fn at_least_once_crash_republishes_with_the_same_message_ids() {
     for (seed, crash_after) in [(11, 2), (12, 3), (13, 7)] {
         let config = config(ProcessingGuarantee::AtLeastOnce);
         let cluster = cluster_with_book(&config, seed);
-        let clock = TestClock::new();
-        {
-            let mut w = worker(&config, &cluster, 0, &clock);
-            cluster.borrow_mut().rebalance(&[(0, vec![0, 1, 2])]);
-            for _ in 0..crash_after {
-                clock.tick();
-                w.step().unwrap();
-            }
-        }
-        let mut w = worker(&config, &cluster, 0, &clock);
-        cluster.borrow_mut().rebalance(&[(0, vec![0, 1, 2])]);
-        drive(&mut [&mut w], &cluster, &clock).unwrap();
+        crash_then_finish(&config, &cluster, crash_after);
         let (kept, dups) = dedup(published(&cluster));
         total_dups += dups;
         assert_same(kept, reference(&config, &cluster), "at-least-once");
