@@ -16,7 +16,8 @@
 //! Sizes from the environment: `BENCH_BORROWERS` (default 10000) and `BENCH_MONTHS` (24) for
 //! the backlog book, `BENCH_LIVE_RATE` (events/s, 5000) and `BENCH_LIVE_SECONDS` (20) for the
 //! live phase, `BENCH_RESTORE_BORROWERS` (150000) for the changelog; `BENCH_FETCH_WAIT_MS`
-//! (10) and `BENCH_LIVE_MAX_TASK_IDLE_MS` (1000) for the monitor's consumer in the live phase.
+//! (10) and `BENCH_LIVE_MAX_TASK_IDLE_MS` (1000) for the monitor's consumer in the live phase;
+//! `BENCH_COMMIT_INTERVAL_MS` (100) for the backlog runs.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -408,6 +409,7 @@ fn main() {
             kafka: kafka(&bootstrap, &format!("bench-{name}"), &own, g),
             ..Config::default()
         };
+        config.kafka.commit_interval_ms = env_u64("BENCH_COMMIT_INTERVAL_MS", 100);
         config.clock.mode = ClockSource::Event;
         let b = backlog(&config, total);
         let rate = b.inputs as f64 / b.sustained_s;
