@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::client::RdClient;
 use crate::config::Config;
-use crate::runtime::worker::{Clock, Now, Worker, WorkerStats};
+use crate::runtime::worker::{Clock, Now, Observer, Worker};
 use crate::runtime::RuntimeError;
 
 /// Runs a group member until `cancel` fires (then commits and leaves the group) or a fatal
@@ -17,11 +17,11 @@ use crate::runtime::RuntimeError;
 pub fn run(
     config: &Config,
     cancel: CancellationToken,
-    stats: Arc<WorkerStats>,
+    observer: Arc<dyn Observer>,
 ) -> Result<(), RuntimeError> {
     let client = RdClient::connect(&config.kafka)?;
     let clock = Box::new(SystemClock(Instant::now()));
-    let mut worker = Worker::new(config, client, clock, stats, process_nonce());
+    let mut worker = Worker::new(config, client, clock, observer, process_nonce());
     let mut result = Ok(());
     while !cancel.is_cancelled() {
         result = worker.step();

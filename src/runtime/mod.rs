@@ -6,10 +6,13 @@
 //! - [`client`]: what the worker needs from Kafka, as a trait. `crate::kafka::client`
 //!   implements it with rdkafka; the worker's tests implement it in memory, with transactions
 //!   and injected faults, to check the exactly-once control flow a mock broker cannot show.
+//! - [`observe`]: what the worker reports (committed work, aborts, restores, assignment), for
+//!   metrics and progress, without a metrics library here.
 //! - [`worker`]: the consumer-group loop, publishing and the commit cycle (at-least-once and
 //!   exactly-once), generic over the client and driven by an injected clock.
 
 pub mod client;
+pub mod observe;
 pub mod restore;
 pub mod task;
 pub mod worker;

@@ -16,19 +16,18 @@
 //! producer (a newer instance with the same transactional id) is fatal.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
 use super::client::{Client, ClientError, Position, Rebalance, Sink};
+pub use super::observe::{Observer, Work, WorkerStats};
 use super::restore::restore;
 use super::task::{Task, INPUTS};
 use super::RuntimeError;
 use crate::config::{ClockSource, Config, ProcessingGuarantee};
 use crate::engine::output::{Output, OutputKind};
-use crate::engine::types::Signal;
 use crate::engine::{ClockMode, Outcome, Settings};
 
 /// Records taken from the client per step before processing them.
@@ -37,82 +36,6 @@ const MAX_BATCH: usize = 2000;
 const POLL_WAIT: Duration = Duration::from_millis(50);
 /// Attempts of a retriable transactional call before the transaction is aborted instead.
 const TXN_ATTEMPTS: u32 = 10;
-
-/// Live counters of a worker, shared with whoever watches it (tests, progress, metrics).
-/// Counts cover committed work only: what an aborted transaction did is not counted.
-#[derive(Debug, Default)]
-pub struct WorkerStats {
-    /// Inputs applied.
-    pub applied: AtomicU64,
-    /// Inputs skipped as duplicates.
-    pub duplicates: AtomicU64,
-    /// Inputs rejected.
-    pub rejected: AtomicU64,
-    /// Messages published.
-    pub published: AtomicU64,
-    /// Alert messages published, by signal (in [`Signal::ALL`] order).
-    pub alerts_by_signal: [AtomicU64; 9],
-    /// Escalations published.
-    pub escalations: AtomicU64,
-    /// Commit cycles completed.
-    pub commits: AtomicU64,
-    /// Transactions aborted (exactly-once).
-    pub aborts: AtomicU64,
-    /// Tasks restored from the changelog.
-    pub restores: AtomicU64,
-    /// Borrowers restored from the changelog, all restores together.
-    pub restored_borrowers: AtomicU64,
-    /// Time spent restoring, all restores together.
-    pub restore_ms: AtomicU64,
-    /// Partition numbers owned now.
-    pub tasks: AtomicU64,
-    /// Every owned partition is restored and the consumer is in the group.
-    pub ready: AtomicBool,
-}
-
-impl WorkerStats {
-    /// Alert messages published for `signal`.
-    pub fn alerts(&self, signal: Signal) -> u64 {
-        self.alerts_by_signal[signal.index()].load(Ordering::Relaxed)
-    }
-
-    /// Inputs seen (applied, duplicate or rejected).
-    pub fn inputs(&self) -> u64 {
-        self.applied.load(Ordering::Relaxed)
-            + self.duplicates.load(Ordering::Relaxed)
-            + self.rejected.load(Ordering::Relaxed)
-    }
-}
-
-/// Counts of the work since the last commit, added to [`WorkerStats`] when it commits.
-#[derive(Debug, Default)]
-struct Uncommitted {
-    applied: u64,
-    duplicates: u64,
-    rejected: u64,
-    published: u64,
-    alerts_by_signal: [u64; 9],
-    escalations: u64,
-}
-
-impl Uncommitted {
-    fn commit_into(&mut self, s: &WorkerStats) {
-        let add = |c: &AtomicU64, n: u64| {
-            if n > 0 {
-                c.fetch_add(n, Ordering::Relaxed);
-            }
-        };
-        add(&s.applied, self.applied);
-        add(&s.duplicates, self.duplicates);
-        add(&s.rejected, self.rejected);
-        add(&s.published, self.published);
-        for (c, n) in s.alerts_by_signal.iter().zip(self.alerts_by_signal) {
-            add(c, n);
-        }
-        add(&s.escalations, self.escalations);
-        *self = Uncommitted::default();
-    }
-}
 
 /// The time a step runs at: a monotonic millisecond clock (commit interval, tick interval, the
 /// merge's idle wait) and the wall clock (`[clock] mode = "wall"`).
@@ -143,7 +66,7 @@ enum Cycle {
 pub struct Worker<C: Client> {
     client: C,
     clock: Box<dyn Clock>,
-    stats: Arc<WorkerStats>,
+    observer: Arc<dyn Observer>,
     settings: Arc<Settings>,
     mode: ClockMode,
     clock_source: ClockSource,
@@ -154,7 +77,7 @@ pub struct Worker<C: Client> {
     inputs: [Arc<str>; INPUTS],
     tasks: BTreeMap<i32, Task>,
     in_txn: bool,
-    uncommitted: Uncommitted,
+    uncommitted: Work,
     /// Base of this worker's commit-cycle ids; unique per process start.
     cycle_base: u64,
     cycles: u64,
@@ -173,7 +96,7 @@ impl<C: Client> Worker<C> {
         config: &Config,
         client: C,
         clock: Box<dyn Clock>,
-        stats: Arc<WorkerStats>,
+        observer: Arc<dyn Observer>,
         cycle_base: u64,
     ) -> Self {
         let mode = match config.clock.mode {
@@ -188,7 +111,7 @@ impl<C: Client> Worker<C> {
         Worker {
             client,
             clock,
-            stats,
+            observer,
             settings: Arc::new(Settings::from_config(config)),
             mode,
             clock_source: config.clock.mode,
@@ -199,7 +122,7 @@ impl<C: Client> Worker<C> {
             inputs: k.topics.inputs().map(Arc::from),
             tasks: BTreeMap::new(),
             in_txn: false,
-            uncommitted: Uncommitted::default(),
+            uncommitted: Work::default(),
             cycle_base,
             cycles: 0,
             last_commit_ms: None,
@@ -257,9 +180,6 @@ impl<C: Client> Worker<C> {
                 }
             }
         }
-        self.stats
-            .tasks
-            .store(self.tasks.len() as u64, Ordering::Relaxed);
         self.mark_caught_up();
         let now = self.clock.now();
         let tick = self.clock_source == ClockSource::Wall
@@ -276,11 +196,7 @@ impl<C: Client> Worker<C> {
             self.last_tick_ms = Some(now.mono_ms);
         }
         for o in self.outcomes.drain(..) {
-            match o {
-                Outcome::Applied(_) => self.uncommitted.applied += 1,
-                Outcome::Duplicate(_) => self.uncommitted.duplicates += 1,
-                Outcome::Rejected(_) => self.uncommitted.rejected += 1,
-            }
+            self.uncommitted.outcome(o);
         }
         if self.publish()? == Cycle::Aborted {
             self.rewind()?;
@@ -326,13 +242,7 @@ impl<C: Client> Worker<C> {
                 result = self.failed(e, "Publishing failed");
                 break;
             }
-            let u = &mut self.uncommitted;
-            u.published += 1;
-            match &msg {
-                Output::Alert(a) => u.alerts_by_signal[a.signal.index()] += 1,
-                Output::Escalation(_) => u.escalations += 1,
-                Output::Rejected(_) => {}
-            }
+            self.uncommitted.output(&msg);
         }
         self.out = out;
         self.out.clear();
@@ -362,6 +272,7 @@ impl<C: Client> Worker<C> {
 
     /// The commit cycle (see the module docs).
     fn cycle(&mut self) -> Result<Cycle, RuntimeError> {
+        let started = self.clock.now();
         if !self.eos {
             self.client
                 .flush()
@@ -412,8 +323,9 @@ impl<C: Client> Worker<C> {
                 }
             }
         }
-        self.uncommitted.commit_into(&self.stats);
-        self.stats.commits.fetch_add(1, Ordering::Relaxed);
+        let took_ms = self.clock.now().mono_ms.saturating_sub(started.mono_ms);
+        self.observer.committed(&self.uncommitted, took_ms);
+        self.uncommitted = Work::default();
         Ok(Cycle::Done)
     }
 
@@ -424,9 +336,9 @@ impl<C: Client> Worker<C> {
             e => RuntimeError::Kafka(format!("cannot abort the transaction: {e}")),
         })?;
         self.in_txn = false;
-        self.uncommitted = Uncommitted::default();
+        self.uncommitted = Work::default();
         self.out.clear();
-        self.stats.aborts.fetch_add(1, Ordering::Relaxed);
+        self.observer.aborted();
         Ok(())
     }
 
@@ -458,7 +370,7 @@ impl<C: Client> Worker<C> {
                     if ended == Cycle::Aborted {
                         self.rewind()?;
                     }
-                    self.stats.ready.store(false, Ordering::Relaxed);
+                    self.observer.assignment(self.tasks.len(), false);
                 }
                 Rebalance::Assigned(ps) => {
                     for p in ps {
@@ -467,7 +379,7 @@ impl<C: Client> Worker<C> {
                             self.tasks.insert(p, task);
                         }
                     }
-                    self.stats.ready.store(true, Ordering::Relaxed);
+                    self.observer.assignment(self.tasks.len(), true);
                 }
             }
         }
@@ -496,11 +408,7 @@ impl<C: Client> Worker<C> {
             ms,
             "Restored task from the changelog"
         );
-        self.stats.restores.fetch_add(1, Ordering::Relaxed);
-        self.stats
-            .restored_borrowers
-            .fetch_add(restored.borrowers as u64, Ordering::Relaxed);
-        self.stats.restore_ms.fetch_add(ms, Ordering::Relaxed);
+        self.observer.restored(p, &restored, ms);
         let mut task = Task::new(p, self.inputs.clone(), engine, self.max_task_idle_ms);
         task.resume_from(meta.next_offsets);
         Ok(task)

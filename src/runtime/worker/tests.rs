@@ -186,15 +186,27 @@ fn worker(
     member: usize,
     clock: &TestClock,
 ) -> Worker<FakeClient> {
+    worker_with_stats(config, cluster, member, clock).0
+}
+
+/// A worker and the counters it reports to.
+fn worker_with_stats(
+    config: &Config,
+    cluster: &Shared,
+    member: usize,
+    clock: &TestClock,
+) -> (Worker<FakeClient>, Arc<WorkerStats>) {
     let eos = config.kafka.processing_guarantee == ProcessingGuarantee::ExactlyOnce;
     let client = FakeClient::connect(cluster, member, eos);
-    Worker::new(
+    let stats = Arc::new(WorkerStats::default());
+    let w = Worker::new(
         config,
         client,
         Box::new(clock.clone()),
-        Arc::new(WorkerStats::default()),
+        stats.clone(),
         member as u64 * 1_000_000,
-    )
+    );
+    (w, stats)
 }
 
 /// Steps every worker until the inputs are consumed and applied, then shuts them down.
@@ -291,11 +303,11 @@ fn exactly_once_abort_rewinds_and_publishes_each_message_once() {
             );
         }
         let clock = TestClock::new();
-        let mut w = worker(&config, &cluster, 0, &clock);
+        let (mut w, stats) = worker_with_stats(&config, &cluster, 0, &clock);
         cluster.borrow_mut().rebalance(&[(0, vec![0, 1, 2])]);
         drive(&mut [&mut w], &cluster, &clock).unwrap();
         assert_exact(&config, &cluster, call);
-        let aborts = w.stats.aborts.load(std::sync::atomic::Ordering::Relaxed);
+        let aborts = stats.aborts.load(std::sync::atomic::Ordering::Relaxed);
         assert_eq!(
             cluster.borrow().triggered,
             nths.len() as u64,
@@ -445,7 +457,7 @@ fn wall_clock_fires_deadlines_without_traffic() {
         .borrow_mut()
         .produce(0, 0, b"b-1", opened.to_string().as_bytes());
     let clock = TestClock::new();
-    let mut w = worker(&config, &cluster, 0, &clock);
+    let (mut w, stats) = worker_with_stats(&config, &cluster, 0, &clock);
     cluster.borrow_mut().rebalance(&[(0, vec![0])]);
     for t in ["2026-01-02T00:00:00Z", "2026-01-02T00:00:01Z"] {
         clock.set_utc(t);
@@ -465,8 +477,5 @@ fn wall_clock_fires_deadlines_without_traffic() {
         alerts.iter().any(|a| a["signal"] == "dpd"),
         "no DPD alert: {alerts:?}"
     );
-    assert_eq!(
-        w.stats.applied.load(std::sync::atomic::Ordering::Relaxed),
-        1
-    );
+    assert_eq!(stats.applied.load(std::sync::atomic::Ordering::Relaxed), 1);
 }

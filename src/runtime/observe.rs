@@ -1,0 +1,289 @@
+//! What the worker reports about itself, as events: the metrics adapter turns them into
+//! Prometheus series, [`WorkerStats`] into plain counters for progress lines and tests. The
+//! runtime stays free of any metrics library.
+//!
+//! Work is reported when it is committed, never before: what an aborted transaction did is
+//! redone later and must not be counted twice.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use crate::engine::event::EventType;
+use crate::engine::output::{AlertStatus, Output};
+use crate::engine::reject::ErrorKind;
+use crate::engine::types::{Severity, Signal};
+use crate::engine::Outcome;
+
+use super::restore::Restored;
+
+/// Receives the worker's events. Implementations must be cheap: they run on the worker thread.
+pub trait Observer: Send + Sync {
+    /// A commit cycle made `work` durable (published and committed), in `took_ms`.
+    fn committed(&self, work: &Work, took_ms: u64);
+    /// A transaction was aborted; its work will be redone.
+    fn aborted(&self);
+    /// A task was restored from its changelog partition.
+    fn restored(&self, partition: i32, restored: &Restored, took_ms: u64);
+    /// The partitions owned now, and whether each is restored and processing.
+    fn assignment(&self, partitions: usize, ready: bool);
+}
+
+/// Whether an input was applied or skipped as a duplicate (rejections count by kind).
+const OUTCOMES: usize = 2;
+const TYPES: usize = EventType::ALL.len();
+const KINDS: usize = ErrorKind::ALL.len();
+const SIGNALS: usize = Signal::ALL.len();
+const SEVERITIES: usize = Severity::ALL.len();
+/// firing, updated, resolved.
+const STATUSES: usize = 3;
+/// Escalation levels 1 and 2.
+const LEVELS: usize = 2;
+
+/// Counts of the work of one commit cycle, in fixed tables (bounded label sets by
+/// construction).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Work {
+    inputs: [[u64; OUTCOMES]; TYPES],
+    rejected: [u64; KINDS],
+    alerts: [[[u64; STATUSES]; SEVERITIES]; SIGNALS],
+    escalations: [u64; LEVELS],
+}
+
+fn position<T: PartialEq>(all: &[T], x: &T) -> usize {
+    all.iter().position(|a| a == x).unwrap_or(0)
+}
+
+fn status_index(s: AlertStatus) -> usize {
+    match s {
+        AlertStatus::Firing => 0,
+        AlertStatus::Updated => 1,
+        AlertStatus::Resolved => 2,
+    }
+}
+
+const STATUS_ALL: [AlertStatus; STATUSES] = [
+    AlertStatus::Firing,
+    AlertStatus::Updated,
+    AlertStatus::Resolved,
+];
+
+impl Work {
+    /// Counts one input's outcome.
+    pub fn outcome(&mut self, o: Outcome) {
+        match o {
+            Outcome::Applied(t) => self.inputs[position(&EventType::ALL, &t)][0] += 1,
+            Outcome::Duplicate(t) => self.inputs[position(&EventType::ALL, &t)][1] += 1,
+            Outcome::Rejected(k) => self.rejected[position(&ErrorKind::ALL, &k)] += 1,
+        }
+    }
+
+    /// Counts one published message.
+    pub fn output(&mut self, o: &Output) {
+        match o {
+            Output::Alert(a) => {
+                self.alerts[a.signal.index()][position(&Severity::ALL, &a.severity)]
+                    [status_index(a.status)] += 1;
+            }
+            Output::Escalation(e) => {
+                let level = usize::from(e.level.clamp(1, 2)) - 1;
+                self.escalations[level] += 1;
+            }
+            // Counted through the input's outcome.
+            Output::Rejected(_) => {}
+        }
+    }
+
+    /// Applied (`true`) or duplicate (`false`) inputs by type, non-zero only.
+    pub fn inputs(&self) -> impl Iterator<Item = (EventType, bool, u64)> + '_ {
+        EventType::ALL.iter().enumerate().flat_map(move |(i, t)| {
+            [
+                (*t, true, self.inputs[i][0]),
+                (*t, false, self.inputs[i][1]),
+            ]
+            .into_iter()
+            .filter(|(_, _, n)| *n > 0)
+        })
+    }
+
+    /// Rejected inputs by kind, non-zero only.
+    pub fn rejections(&self) -> impl Iterator<Item = (ErrorKind, u64)> + '_ {
+        ErrorKind::ALL
+            .iter()
+            .zip(self.rejected)
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, n)| (*k, n))
+    }
+
+    /// Alert messages by signal, severity and status, non-zero only.
+    pub fn alerts(&self) -> impl Iterator<Item = (Signal, Severity, AlertStatus, u64)> + '_ {
+        Signal::ALL.iter().flat_map(move |s| {
+            Severity::ALL.iter().enumerate().flat_map(move |(v, sev)| {
+                STATUS_ALL.iter().filter_map(move |st| {
+                    let n = self.alerts[s.index()][v][status_index(*st)];
+                    (n > 0).then_some((*s, *sev, *st, n))
+                })
+            })
+        })
+    }
+
+    /// Escalations by level (1, 2), non-zero only.
+    pub fn escalations(&self) -> impl Iterator<Item = (u8, u64)> + '_ {
+        [(1, self.escalations[0]), (2, self.escalations[1])]
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+    }
+
+    /// Inputs of every outcome.
+    pub fn input_count(&self) -> u64 {
+        self.inputs.iter().flatten().sum::<u64>() + self.rejected.iter().sum::<u64>()
+    }
+
+    /// Messages published: alerts, escalations and one rejection per rejected input.
+    pub fn published(&self) -> u64 {
+        let alerts: u64 = self.alerts.iter().flatten().flatten().sum();
+        alerts + self.escalations.iter().sum::<u64>() + self.rejected.iter().sum::<u64>()
+    }
+}
+
+/// Plain live counters of a worker, for progress lines, summaries and tests.
+#[derive(Debug, Default)]
+pub struct WorkerStats {
+    /// Inputs applied.
+    pub applied: AtomicU64,
+    /// Inputs skipped as duplicates.
+    pub duplicates: AtomicU64,
+    /// Inputs rejected.
+    pub rejected: AtomicU64,
+    /// Messages published.
+    pub published: AtomicU64,
+    /// Alert messages published, by signal (in [`Signal::ALL`] order).
+    pub alerts_by_signal: [AtomicU64; SIGNALS],
+    /// Escalations published.
+    pub escalations: AtomicU64,
+    /// Commit cycles completed.
+    pub commits: AtomicU64,
+    /// Transactions aborted (exactly-once).
+    pub aborts: AtomicU64,
+    /// Tasks restored from the changelog.
+    pub restores: AtomicU64,
+    /// Borrowers restored from the changelog, all restores together.
+    pub restored_borrowers: AtomicU64,
+    /// Time spent restoring, all restores together.
+    pub restore_ms: AtomicU64,
+    /// Partition numbers owned now.
+    pub tasks: AtomicU64,
+    /// Every owned partition is restored and the consumer is in the group.
+    pub ready: AtomicBool,
+}
+
+impl WorkerStats {
+    /// Alert messages published for `signal`.
+    pub fn alerts(&self, signal: Signal) -> u64 {
+        self.alerts_by_signal[signal.index()].load(Ordering::Relaxed)
+    }
+
+    /// Inputs seen (applied, duplicate or rejected).
+    pub fn inputs(&self) -> u64 {
+        self.applied.load(Ordering::Relaxed)
+            + self.duplicates.load(Ordering::Relaxed)
+            + self.rejected.load(Ordering::Relaxed)
+    }
+}
+
+fn add(c: &AtomicU64, n: u64) {
+    if n > 0 {
+        c.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+impl Observer for WorkerStats {
+    fn committed(&self, work: &Work, _took_ms: u64) {
+        for (_, applied, n) in work.inputs() {
+            add(
+                if applied {
+                    &self.applied
+                } else {
+                    &self.duplicates
+                },
+                n,
+            );
+        }
+        add(&self.rejected, work.rejected.iter().sum());
+        add(&self.published, work.published());
+        for (s, _, _, n) in work.alerts() {
+            add(&self.alerts_by_signal[s.index()], n);
+        }
+        add(&self.escalations, work.escalations.iter().sum());
+        self.commits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn aborted(&self) {
+        self.aborts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn restored(&self, _partition: i32, restored: &Restored, took_ms: u64) {
+        self.restores.fetch_add(1, Ordering::Relaxed);
+        add(&self.restored_borrowers, restored.borrowers as u64);
+        add(&self.restore_ms, took_ms);
+    }
+
+    fn assignment(&self, partitions: usize, ready: bool) {
+        self.tasks.store(partitions as u64, Ordering::Relaxed);
+        self.ready.store(ready, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::testkit::{self, Kit};
+
+    /// The tables count what the engine said, by label, and the totals agree.
+    #[test]
+    fn work_counts_outcomes_and_messages_by_label() {
+        let mut h = Kit::new();
+        let mut work = Work::default();
+        work.outcome(h.send(testkit::loan(
+            "b-1",
+            "l-1",
+            "2026-01-01T00:00:00Z",
+            "2026-02-01",
+        )));
+        work.outcome(h.raw(b"not json"));
+        let mut dup = testkit::loan("b-1", "l-1", "2026-01-01T00:00:00Z", "2026-02-01");
+        dup["event_id"] = "auto-1".into();
+        work.outcome(h.send(dup));
+        h.advance("2026-02-11T00:00:00Z");
+        for o in &h.out {
+            work.output(o);
+        }
+        let inputs: Vec<_> = work.inputs().collect();
+        assert_eq!(
+            inputs,
+            vec![
+                (EventType::LoanOpened, true, 1),
+                (EventType::LoanOpened, false, 1)
+            ]
+        );
+        assert_eq!(
+            work.rejections().collect::<Vec<_>>(),
+            vec![(ErrorKind::MalformedJson, 1)]
+        );
+        let dpd: Vec<_> = work
+            .alerts()
+            .filter(|(s, _, _, _)| *s == Signal::Dpd)
+            .collect();
+        assert!(!dpd.is_empty(), "a DPD alert fired");
+        assert_eq!(work.input_count(), 3);
+        let messages = h.out.len() as u64;
+        assert_eq!(work.published(), messages);
+
+        let stats = WorkerStats::default();
+        stats.committed(&work, 1);
+        assert_eq!(stats.inputs(), 3);
+        assert_eq!(stats.published.load(Ordering::Relaxed), messages);
+        assert_eq!(
+            stats.alerts(Signal::Dpd),
+            dpd.iter().map(|d| d.3).sum::<u64>()
+        );
+    }
+}
