@@ -9,6 +9,12 @@
 //!   problem reported at once.
 //! - [`replay`] — the file adapter: runs the engine over a JSONL file with the event clock
 //!   (`postloan-monitor replay`).
+//! - [`runtime`] — the streaming runtime: tasks, merge order, changelog restore, the worker and
+//!   its commit cycles, generic over a Kafka client trait (no rdkafka inside).
+//! - [`kafka`] — rdkafka adapters: the runtime's client, `run`'s loop, producing, the embedded
+//!   broker.
+//! - [`metrics`] — Prometheus metrics, fed by the worker's observer events; [`http`] serves them
+//!   with health and readiness.
 //! - [`generate`] — a deterministic synthetic auto-loan book for demos, tests and benchmarks.
 //! - [`cli`] — the command line; `main.rs` only parses arguments and calls into it.
 //!
@@ -21,7 +27,9 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod generate;
+pub mod http;
 pub mod kafka;
+pub mod metrics;
 pub mod replay;
 pub mod runtime;
 pub mod shutdown;

@@ -22,6 +22,7 @@ use crate::generate::{generate, GenerateOptions};
 use crate::kafka::broker::EmbeddedBroker;
 use crate::kafka::produce::Publisher;
 use crate::kafka::service;
+use crate::metrics::Metrics;
 use crate::runtime::worker::WorkerStats;
 
 /// Arguments of `demo`.
@@ -83,13 +84,16 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     let stats = Arc::new(WorkerStats::default());
+    let metrics = Arc::new(Metrics::new()?);
+    serve_metrics(&runtime, &config, &metrics, &cancel);
     let produced = Arc::new(AtomicU64::new(0));
     let feeding_failed = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
 
     let worker = {
-        let (config, cancel, stats) = (config.clone(), cancel.clone(), Arc::clone(&stats));
-        std::thread::spawn(move || service::run(&config, cancel, stats))
+        let (config, cancel) = (config.clone(), cancel.clone());
+        let observer = Arc::new((Arc::clone(&stats), Arc::clone(&metrics)));
+        std::thread::spawn(move || service::run(&config, cancel, observer))
     };
     let feeder = {
         let (kafka, cancel, produced, failed) = (
@@ -235,4 +239,28 @@ fn first_lines(config: &Config, topic: &str, n: usize) -> Vec<String> {
         }
     }
     out
+}
+
+/// Serves `/metrics`, `/healthz` and `/readyz` while the demo runs; a demo without them (the
+/// port is taken) still runs.
+fn serve_metrics(
+    runtime: &tokio::runtime::Runtime,
+    config: &Config,
+    metrics: &Arc<Metrics>,
+    cancel: &CancellationToken,
+) {
+    let Some(addr) = config.http.addr() else {
+        return;
+    };
+    match runtime.block_on(crate::http::bind(addr)) {
+        Ok(listener) => {
+            eprintln!("Metrics at http://{addr}/metrics (readiness: /readyz).");
+            runtime.spawn(crate::http::serve(
+                listener,
+                Arc::clone(metrics),
+                cancel.clone(),
+            ));
+        }
+        Err(e) => eprintln!("Not serving metrics: {e}."),
+    }
 }

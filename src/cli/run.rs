@@ -4,10 +4,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use anyhow::Context;
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
 use crate::kafka::service;
+use crate::metrics::Metrics;
 use crate::runtime::worker::WorkerStats;
 
 /// Arguments of `run`.
@@ -30,12 +32,35 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .build()?;
     let cancel = CancellationToken::new();
     let stats = Arc::new(WorkerStats::default());
+    let metrics = Arc::new(Metrics::new()?);
     let result = runtime.block_on(async {
+        let addr = config.http.addr().context("http.listen was validated")?;
+        let listener = crate::http::bind(addr).await?;
+        tracing::info!(%addr, "Serving /metrics, /healthz and /readyz");
         crate::shutdown::cancel_on_signals(cancel.clone());
+        let http = tokio::spawn(crate::http::serve(
+            listener,
+            Arc::clone(&metrics),
+            cancel.clone(),
+        ));
         let token = cancel.clone();
-        let stats = Arc::clone(&stats);
-        tokio::task::spawn_blocking(move || service::run(&config, token, stats)).await
+        let observer = Arc::new((Arc::clone(&stats), Arc::clone(&metrics)));
+        let worker =
+            tokio::task::spawn_blocking(move || service::run(&config, token, observer)).await;
+        // The worker has stopped, for whatever reason: so does the endpoint.
+        cancel.cancel();
+        if let Ok(Err(e)) = http.await {
+            tracing::warn!(error = %e, "The HTTP endpoint failed");
+        }
+        anyhow::Ok(worker)
     });
+    let result = match result {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(ExitCode::from(super::EXIT_FATAL));
+        }
+    };
     match result {
         Ok(Ok(())) => {
             tracing::info!(

@@ -36,6 +36,38 @@ pub struct Config {
     /// Kafka connection, topics and processing guarantee (used by `run`, `produce`, `demo`).
     #[serde(default)]
     pub kafka: KafkaConfig,
+    /// The HTTP endpoint for metrics, health and readiness (used by `run` and `demo`).
+    #[serde(default)]
+    pub http: HttpConfig,
+}
+
+/// `[http]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// `host:port` serving `/metrics`, `/healthz` and `/readyz`. Default "127.0.0.1:9464"
+    /// (loopback: expose it deliberately, e.g. "0.0.0.0:9464" in a container).
+    #[serde(default = "default_listen")]
+    pub listen: String,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:9464".to_owned()
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            listen: default_listen(),
+        }
+    }
+}
+
+impl HttpConfig {
+    /// The listen address (validated at load).
+    pub fn addr(&self) -> Option<std::net::SocketAddr> {
+        self.listen.parse().ok()
+    }
 }
 
 /// Where the live monitor's clock comes from.
@@ -243,6 +275,15 @@ impl Config {
         self.rules.validate(p);
         self.escalation.validate(p);
         self.kafka.validate(p);
+        if self.http.addr().is_none() {
+            p.push(
+                "http.listen",
+                format!(
+                    "must be an IP address and port such as 127.0.0.1:9464, got {:?}",
+                    self.http.listen
+                ),
+            );
+        }
     }
 }
 

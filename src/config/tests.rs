@@ -185,7 +185,7 @@ fn secrets_never_show_in_debug_output() {
 #[test]
 fn kafka_settings_are_validated() {
     let Err(ConfigError::Invalid { problems }) = Config::from_toml(
-        "[kafka]\nsecurity_protocol = \"sasl_ssl\"\ncommit_interval_ms = 0\n[kafka.topics]\nalerts = \"risk.rejected\"\nincome = \"bad topic!\"\n[kafka.properties]\n\"group.id\" = \"x\"\n",
+        "[kafka]\nsecurity_protocol = \"sasl_ssl\"\ncommit_interval_ms = 0\ntransaction_timeout_ms = 500\ninstance_id = \"a b\"\n[kafka.topics]\nalerts = \"risk.rejected\"\nincome = \"bad topic!\"\n[kafka.properties]\n\"group.id\" = \"x\"\n[http]\nlisten = \"localhost\"\n",
     ) else {
         panic!("should fail")
     };
@@ -196,6 +196,9 @@ fn kafka_settings_are_validated() {
         "\"risk.rejected\" is used for two roles",
         "\"bad topic!\" is not a valid Kafka topic name",
         "\"group.id\" is set by the monitor itself",
+        "kafka.transaction_timeout_ms",
+        "kafka.instance_id",
+        "http.listen",
     ] {
         assert!(all.contains(needle), "missing {needle} in\n{all}");
     }

@@ -27,6 +27,41 @@ pub trait Observer: Send + Sync {
     fn assignment(&self, partitions: usize, ready: bool);
 }
 
+impl<T: Observer + ?Sized> Observer for std::sync::Arc<T> {
+    fn committed(&self, work: &Work, took_ms: u64) {
+        (**self).committed(work, took_ms);
+    }
+    fn aborted(&self) {
+        (**self).aborted();
+    }
+    fn restored(&self, partition: i32, restored: &Restored, took_ms: u64) {
+        (**self).restored(partition, restored, took_ms);
+    }
+    fn assignment(&self, partitions: usize, ready: bool) {
+        (**self).assignment(partitions, ready);
+    }
+}
+
+/// Two observers told the same events (e.g. progress counters and metrics).
+impl<A: Observer, B: Observer> Observer for (A, B) {
+    fn committed(&self, work: &Work, took_ms: u64) {
+        self.0.committed(work, took_ms);
+        self.1.committed(work, took_ms);
+    }
+    fn aborted(&self) {
+        self.0.aborted();
+        self.1.aborted();
+    }
+    fn restored(&self, partition: i32, restored: &Restored, took_ms: u64) {
+        self.0.restored(partition, restored, took_ms);
+        self.1.restored(partition, restored, took_ms);
+    }
+    fn assignment(&self, partitions: usize, ready: bool) {
+        self.0.assignment(partitions, ready);
+        self.1.assignment(partitions, ready);
+    }
+}
+
 /// Whether an input was applied or skipped as a duplicate (rejections count by kind).
 const OUTCOMES: usize = 2;
 const TYPES: usize = EventType::ALL.len();

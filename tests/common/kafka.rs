@@ -61,6 +61,8 @@ pub fn monitor_command(kafka: &KafkaConfig) -> Command {
             &kafka.bootstrap_servers,
         )
         .env("POSTLOAN__KAFKA__GROUP_ID", &kafka.group_id)
+        // Several monitors run at once in the tests: each takes a free port.
+        .env("POSTLOAN__HTTP__LISTEN", "127.0.0.1:0")
         .env("POSTLOAN__KAFKA__PROCESSING_GUARANTEE", "at_least_once")
         .env(
             "POSTLOAN__KAFKA__SESSION_TIMEOUT_MS",

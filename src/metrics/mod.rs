@@ -1,0 +1,232 @@
+//! Prometheus metrics: one struct over an explicit [`Registry`], with a method per event the
+//! monitor reports. Names are `postloan_<what>_<unit>`, counters end in `_total`, and every label
+//! takes its values from a closed set (event type, outcome, error kind, signal, severity,
+//! status, level) — never a borrower, loan or alert id.
+//!
+//! The worker reports through [`Observer`]; [`Metrics`] is one observer, so the runtime never
+//! touches this library.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
+};
+
+use crate::engine::event::EventType;
+use crate::engine::output::AlertStatus;
+use crate::engine::reject::ErrorKind;
+use crate::engine::types::{Severity, Signal};
+use crate::runtime::observe::{Observer, Work};
+use crate::runtime::restore::Restored;
+
+/// Failures building the metrics (a programming error: a name or label set refused).
+pub type MetricsError = prometheus::Error;
+
+/// Every metric the monitor exports.
+pub struct Metrics {
+    registry: Registry,
+    events: IntCounterVec,
+    rejections: IntCounterVec,
+    alerts: IntCounterVec,
+    escalations: IntCounterVec,
+    commits: IntCounter,
+    aborts: IntCounter,
+    commit_seconds: Histogram,
+    restore_seconds: Histogram,
+    restored_borrowers: IntCounter,
+    partitions: IntGauge,
+    ready_gauge: IntGauge,
+    ready: AtomicBool,
+}
+
+fn counter_vec(
+    r: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+) -> Result<IntCounterVec, MetricsError> {
+    let c = IntCounterVec::new(Opts::new(name, help), labels)?;
+    r.register(Box::new(c.clone()))?;
+    Ok(c)
+}
+
+fn counter(r: &Registry, name: &str, help: &str) -> Result<IntCounter, MetricsError> {
+    let c = IntCounter::new(name, help)?;
+    r.register(Box::new(c.clone()))?;
+    Ok(c)
+}
+
+fn gauge(r: &Registry, name: &str, help: &str) -> Result<IntGauge, MetricsError> {
+    let g = IntGauge::new(name, help)?;
+    r.register(Box::new(g.clone()))?;
+    Ok(g)
+}
+
+fn histogram(
+    r: &Registry,
+    name: &str,
+    help: &str,
+    buckets: &[f64],
+) -> Result<Histogram, MetricsError> {
+    let h = Histogram::with_opts(HistogramOpts::new(name, help).buckets(buckets.to_vec()))?;
+    r.register(Box::new(h.clone()))?;
+    Ok(h)
+}
+
+/// Seconds, from 1 ms to 1 min: commit cycles and restores.
+const DURATION_BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 60.0,
+];
+
+impl Metrics {
+    /// Registers every metric in a registry of its own.
+    pub fn new() -> Result<Self, MetricsError> {
+        let r = Registry::new();
+        let m = Metrics {
+            events: counter_vec(
+                &r,
+                "postloan_events_total",
+                "Input events taken from Kafka and committed, by event type and outcome (applied or duplicate; rejections are in postloan_rejections_total).",
+                &["type", "outcome"],
+            )?,
+            rejections: counter_vec(
+                &r,
+                "postloan_rejections_total",
+                "Input messages rejected and published to the rejected topic, by error kind.",
+                &["error_kind"],
+            )?,
+            alerts: counter_vec(
+                &r,
+                "postloan_alerts_total",
+                "Alert messages published, by signal, severity and lifecycle status.",
+                &["signal", "severity", "status"],
+            )?,
+            escalations: counter_vec(
+                &r,
+                "postloan_escalations_total",
+                "Escalation notices published to managers, by level.",
+                &["level"],
+            )?,
+            commits: counter(
+                &r,
+                "postloan_commits_total",
+                "Commit cycles completed (transactions committed under exactly-once).",
+            )?,
+            aborts: counter(
+                &r,
+                "postloan_transactions_aborted_total",
+                "Transactions aborted; their work is redone from the last committed state.",
+            )?,
+            commit_seconds: histogram(
+                &r,
+                "postloan_commit_duration_seconds",
+                "Time a commit cycle takes: flushing or committing outputs, state and offsets.",
+                &DURATION_BUCKETS,
+            )?,
+            restore_seconds: histogram(
+                &r,
+                "postloan_restore_duration_seconds",
+                "Time to restore one partition's state from the changelog.",
+                &DURATION_BUCKETS,
+            )?,
+            restored_borrowers: counter(
+                &r,
+                "postloan_restored_borrowers_total",
+                "Borrowers restored from the changelog, all restores together.",
+            )?,
+            partitions: gauge(
+                &r,
+                "postloan_assigned_partitions",
+                "Input partition numbers this instance owns now.",
+            )?,
+            ready_gauge: gauge(
+                &r,
+                "postloan_ready",
+                "1 when every owned partition is restored and processing, else 0.",
+            )?,
+            ready: AtomicBool::new(false),
+            registry: r,
+        };
+        Ok(m)
+    }
+
+    /// Input events of one type and outcome were committed.
+    pub fn events_committed(&self, t: EventType, applied: bool, n: u64) {
+        let outcome = if applied { "applied" } else { "duplicate" };
+        self.events
+            .with_label_values(&[t.as_str(), outcome])
+            .inc_by(n);
+    }
+
+    /// Rejections of one kind were published.
+    pub fn rejections_published(&self, kind: ErrorKind, n: u64) {
+        self.rejections
+            .with_label_values(&[kind.as_str()])
+            .inc_by(n);
+    }
+
+    /// Alert messages were published.
+    pub fn alert_published(&self, signal: Signal, severity: Severity, status: AlertStatus, n: u64) {
+        self.alerts
+            .with_label_values(&[signal.as_str(), severity.as_str(), status.as_str()])
+            .inc_by(n);
+    }
+
+    /// Escalation notices of one level were published.
+    pub fn escalation_published(&self, level: u8, n: u64) {
+        self.escalations
+            .with_label_values(&[&level.to_string()])
+            .inc_by(n);
+    }
+
+    /// Whether every owned partition is restored and the consumer is in the group.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed)
+    }
+
+    /// The exposition, in the Prometheus text format.
+    pub fn encode(&self) -> Result<String, MetricsError> {
+        let mut out = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut out)?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+}
+
+impl Observer for Metrics {
+    fn committed(&self, work: &Work, took_ms: u64) {
+        for (t, applied, n) in work.inputs() {
+            self.events_committed(t, applied, n);
+        }
+        for (k, n) in work.rejections() {
+            self.rejections_published(k, n);
+        }
+        for (s, sev, st, n) in work.alerts() {
+            self.alert_published(s, sev, st, n);
+        }
+        for (level, n) in work.escalations() {
+            self.escalation_published(level, n);
+        }
+        self.commits.inc();
+        self.commit_seconds.observe(took_ms as f64 / 1000.0);
+    }
+
+    fn aborted(&self) {
+        self.aborts.inc();
+    }
+
+    fn restored(&self, _partition: i32, restored: &Restored, took_ms: u64) {
+        self.restore_seconds.observe(took_ms as f64 / 1000.0);
+        self.restored_borrowers.inc_by(restored.borrowers as u64);
+    }
+
+    fn assignment(&self, partitions: usize, ready: bool) {
+        self.partitions
+            .set(i64::try_from(partitions).unwrap_or(i64::MAX));
+        self.ready_gauge.set(i64::from(ready));
+        self.ready.store(ready, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,120 @@
+//! `run`'s HTTP endpoint against a monitor at work on the embedded broker: `/healthz` answers
+//! at once, `/readyz` turns 200 once the partitions are restored, `/metrics` counts every input
+//! of the book and passes `promtool check metrics` (Debian package `prometheus`; `.ci/run`
+//! installs it).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::e2e;
+use postloan_monitor::kafka::broker::EmbeddedBroker;
+
+/// `GET path` over HTTP/1.0: (status, body), or None when nothing listens yet.
+fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    let status = text.split_whitespace().nth(1)?.parse().ok()?;
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())?;
+    Some((status, body))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(t) = f() {
+            return t;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Sum of the samples of one metric family.
+fn total(exposition: &str, name: &str) -> u64 {
+    exposition
+        .lines()
+        .filter(|l| l.starts_with(name) && !l.starts_with('#'))
+        .filter(|l| l[name.len()..].starts_with(['{', ' ']))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+#[test]
+fn health_readiness_and_metrics_of_a_working_monitor() {
+    let topics = e2e::topics("http");
+    let broker = EmbeddedBroker::start(1, e2e::PARTITIONS, &topics).unwrap();
+    let kafka = e2e::kafka(broker.bootstrap_servers(), "http-monitor", &topics);
+    let lines = e2e::book(40, 6, 3);
+    e2e::produce_book(&kafka, &lines, &topics, 1);
+
+    let port = free_port();
+    let mut child = common::kafka::monitor_command(&kafka)
+        .env("POSTLOAN__HTTP__LISTEN", format!("127.0.0.1:{port}"))
+        .env("POSTLOAN__CLOCK__MODE", "event")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    let (status, body) = wait_for("/healthz", || get(port, "/healthz"));
+    assert_eq!((status, body.as_str()), (200, "ok\n"));
+    wait_for("/readyz to turn 200", || {
+        get(port, "/readyz").filter(|(s, _)| *s == 200)
+    });
+    let exposition = wait_for("every input counted", || {
+        let (_, text) = get(port, "/metrics")?;
+        let seen =
+            total(&text, "postloan_events_total") + total(&text, "postloan_rejections_total");
+        (seen == lines.len() as u64).then_some(text)
+    });
+    assert_eq!(total(&exposition, "postloan_assigned_partitions"), 3);
+    assert_eq!(total(&exposition, "postloan_ready"), 1);
+    assert!(total(&exposition, "postloan_alerts_total") > 0);
+    assert!(exposition.contains("# HELP postloan_commit_duration_seconds "));
+
+    let mut promtool = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool (Debian package prometheus; .ci/run installs it)");
+    promtool
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(exposition.as_bytes())
+        .unwrap();
+    let out = promtool.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status {status}");
+    assert!(
+        get(port, "/healthz").is_none(),
+        "the endpoint outlived the monitor"
+    );
+    drop(broker);
+}
