@@ -308,6 +308,7 @@ fn fill_changelog(k: &KafkaConfig, text: &[u8]) -> u64 {
         tasks[p].push(
             0,
             postloan_monitor::runtime::task::Record {
+                received_ms: 0,
                 offset: offset as i64,
                 key: Some(b.as_bytes().to_vec()),
                 payload: line.to_vec(),

@@ -85,6 +85,24 @@ fn health_readiness_and_metrics_of_a_working_monitor() {
     assert_eq!(total(&exposition, "postloan_ready"), 1);
     assert!(total(&exposition, "postloan_alerts_total") > 0);
     assert!(exposition.contains("# HELP postloan_commit_duration_seconds "));
+    // Every input partition that had events reports its lag; all is consumed, so it is 0.
+    let lag_series = exposition
+        .lines()
+        .filter(|l| l.starts_with("postloan_consumer_lag_records{"))
+        .count();
+    assert!(lag_series >= 3, "{lag_series} lag series");
+    assert_eq!(total(&exposition, "postloan_consumer_lag_records"), 0);
+    assert_eq!(
+        total(&exposition, "postloan_processing_latency_seconds_count"),
+        lines.len() as u64
+    );
+    let last_event: f64 = exposition
+        .lines()
+        .find_map(|l| l.strip_prefix("postloan_last_event_time_seconds "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    // The book runs through 2025.
+    assert!(last_event > 1.7e9, "last event time {last_event}");
 
     let mut promtool = Command::new("promtool")
         .args(["check", "metrics"])

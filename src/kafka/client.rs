@@ -269,6 +269,7 @@ impl Client for RdClient {
                     input,
                     partition: m.partition(),
                     record: Record {
+                        received_ms: 0,
                         offset: m.offset(),
                         key: m.key().map(<[u8]>::to_vec),
                         payload: m.payload().unwrap_or_default().to_vec(),
@@ -400,6 +401,19 @@ impl Client for RdClient {
         self.producer
             .abort_transaction(self.txn_timeout())
             .map_err(classify)
+    }
+
+    fn lag(&mut self, positions: &[Position]) -> Vec<Position> {
+        let Ok(ends) = self.consumer.context().ends.lock() else {
+            return Vec::new();
+        };
+        positions
+            .iter()
+            .filter_map(|(input, p, next)| {
+                let end = ends.get(&(self.inputs[*input].clone(), *p))?;
+                Some((*input, *p, (end.high - next).max(0)))
+            })
+            .collect()
     }
 }
 

@@ -9,8 +9,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
-    TextEncoder,
+    Encoder, Gauge, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
+    Opts, Registry, TextEncoder,
 };
 
 use crate::engine::event::EventType;
@@ -38,6 +38,12 @@ pub struct Metrics {
     partitions: IntGauge,
     ready_gauge: IntGauge,
     ready: AtomicBool,
+    event_age: Histogram,
+    latency: Histogram,
+    lag: IntGaugeVec,
+    last_event: Gauge,
+    /// Partitions with a lag series, so a partition that moves away drops its series.
+    lagging: std::sync::Mutex<std::collections::BTreeSet<(String, i32)>>,
 }
 
 fn counter_vec(
@@ -73,6 +79,27 @@ fn histogram(
     r.register(Box::new(h.clone()))?;
     Ok(h)
 }
+
+/// Seconds, from 1 s to a year: how old events are when processed (backfills are old).
+const AGE_BUCKETS: [f64; 12] = [
+    1.0,
+    5.0,
+    30.0,
+    60.0,
+    300.0,
+    900.0,
+    3600.0,
+    21_600.0,
+    86_400.0,
+    604_800.0,
+    2_592_000.0,
+    31_536_000.0,
+];
+
+/// Seconds, from 5 ms to 30 s: receipt to commit.
+const LATENCY_BUCKETS: [f64; 12] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
 
 /// Seconds, from 1 ms to 1 min: commit cycles and restores.
 const DURATION_BUCKETS: [f64; 12] = [
@@ -146,6 +173,38 @@ impl Metrics {
                 "1 when every owned partition is restored and processing, else 0.",
             )?,
             ready: AtomicBool::new(false),
+            event_age: histogram(
+                &r,
+                "postloan_event_age_seconds",
+                "How old input events are when processed: wall clock minus occurred_at (large for backfills).",
+                &AGE_BUCKETS,
+            )?,
+            latency: histogram(
+                &r,
+                "postloan_processing_latency_seconds",
+                "Time from receiving an input from Kafka to committing its effects (outputs visible).",
+                &LATENCY_BUCKETS,
+            )?,
+            lag: {
+                let g = IntGaugeVec::new(
+                    Opts::new(
+                        "postloan_consumer_lag_records",
+                        "Records an owned input partition's committed position is behind its end.",
+                    ),
+                    &["topic", "partition"],
+                )?;
+                r.register(Box::new(g.clone()))?;
+                g
+            },
+            last_event: {
+                let g = Gauge::new(
+                    "postloan_last_event_time_seconds",
+                    "occurred_at of the latest applied event, Unix seconds.",
+                )?;
+                r.register(Box::new(g.clone()))?;
+                g
+            },
+            lagging: std::sync::Mutex::default(),
             registry: r,
         };
         Ok(m)
@@ -207,6 +266,18 @@ impl Observer for Metrics {
         for (level, n) in work.escalations() {
             self.escalation_published(level, n);
         }
+        for age in work.ages_s() {
+            self.event_age.observe(*age);
+        }
+        for latency in work.latencies_s() {
+            self.latency.observe(latency);
+        }
+        if let Some(t) = work.latest_event() {
+            let t = t.timestamp_millis() as f64 / 1000.0;
+            if t > self.last_event.get() {
+                self.last_event.set(t);
+            }
+        }
         self.commits.inc();
         self.commit_seconds.observe(took_ms as f64 / 1000.0);
     }
@@ -220,11 +291,29 @@ impl Observer for Metrics {
         self.restored_borrowers.inc_by(restored.borrowers as u64);
     }
 
-    fn assignment(&self, partitions: usize, ready: bool) {
+    fn assignment(&self, partitions: &[i32], ready: bool) {
         self.partitions
-            .set(i64::try_from(partitions).unwrap_or(i64::MAX));
+            .set(i64::try_from(partitions.len()).unwrap_or(i64::MAX));
         self.ready_gauge.set(i64::from(ready));
         self.ready.store(ready, Ordering::Relaxed);
+        if let Ok(mut lagging) = self.lagging.lock() {
+            lagging.retain(|(topic, p)| {
+                let owned = partitions.contains(p);
+                if !owned {
+                    let _ = self.lag.remove_label_values(&[topic, &p.to_string()]);
+                }
+                owned
+            });
+        }
+    }
+
+    fn lag(&self, topic: &str, partition: i32, records: i64) {
+        self.lag
+            .with_label_values(&[topic, &partition.to_string()])
+            .set(records);
+        if let Ok(mut lagging) = self.lagging.lock() {
+            lagging.insert((topic.to_owned(), partition));
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::engine::testkit::{self, Kit};
+use crate::runtime::task::Processed;
 
 /// Work with applied, duplicate and rejected inputs, alerts and escalations, for a borrower and
 /// loan whose ids must never show up in a label.
@@ -14,11 +15,22 @@ fn work() -> (Work, usize) {
         "2026-01-01T00:00:00Z",
         "2026-02-01",
     );
-    work.outcome(kit.send(loan.clone()));
+    let now = testkit::at("2026-01-01T00:00:30Z");
+    let opened = Some(testkit::at("2026-01-01T00:00:00Z"));
+    let processed = |outcome, occurred_at| Processed {
+        outcome,
+        occurred_at,
+        received_ms: 100,
+    };
+    work.processed(&processed(kit.send(loan.clone()), opened), now);
     let mut again = loan;
     again["event_id"] = "auto-1".into();
-    work.outcome(kit.send(again));
-    work.outcome(kit.raw(b"{\"borrower_id\":\"B-SECRET-7\"}"));
+    work.processed(&processed(kit.send(again), opened), now);
+    work.processed(
+        &processed(kit.raw(b"{\"borrower_id\":\"B-SECRET-7\"}"), None),
+        now,
+    );
+    work.commit_at(350);
     kit.advance("2026-05-01T00:00:00Z");
     for o in &kit.out {
         work.output(o);
@@ -39,7 +51,8 @@ fn exposition() -> String {
         },
         40,
     );
-    m.assignment(3, true);
+    m.assignment(&[0, 1, 2], true);
+    m.lag("loans.repayments", 1, 42);
     m.aborted();
     m.encode().unwrap()
 }
@@ -58,6 +71,9 @@ fn observed_work_appears_under_its_labels() {
         "postloan_ready 1",
         "postloan_commit_duration_seconds_count 1",
         "postloan_restore_duration_seconds_sum 0.04",
+        "postloan_consumer_lag_records{partition=\"1\",topic=\"loans.repayments\"} 42",
+        "postloan_event_age_seconds_count 2",
+        "postloan_processing_latency_seconds_count 3",
     ] {
         assert!(text.contains(line), "missing {line:?} in\n{text}");
     }
@@ -129,8 +145,18 @@ fn no_label_value_carries_an_id() {
 fn readiness_follows_the_assignment() {
     let m = Metrics::new().unwrap();
     assert!(!m.is_ready());
-    m.assignment(2, true);
+    m.assignment(&[0, 1], true);
     assert!(m.is_ready());
-    m.assignment(0, false);
+    m.lag("t", 1, 5);
+    assert!(m
+        .encode()
+        .unwrap()
+        .contains("postloan_consumer_lag_records{"));
+    m.assignment(&[0], false);
     assert!(!m.is_ready());
+    // The partition moved away: its lag series goes with it.
+    assert!(!m
+        .encode()
+        .unwrap()
+        .contains("postloan_consumer_lag_records{"));
 }

@@ -121,4 +121,8 @@ pub trait Client {
 
     /// Exactly-once: aborts the open transaction; nothing sent in it becomes visible.
     fn abort_transaction(&mut self) -> Result<(), ClientError>;
+
+    /// How far each of `positions` is behind its partition's end, as last seen (no broker
+    /// round trip): (input, partition, records behind).
+    fn lag(&mut self, positions: &[Position]) -> Vec<Position>;
 }

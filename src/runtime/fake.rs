@@ -83,6 +83,7 @@ impl Cluster {
     pub fn produce(&mut self, input: usize, partition: i32, key: &[u8], payload: &[u8]) {
         let log = &mut self.inputs[input][partition as usize];
         log.push(Record {
+            received_ms: 0,
             offset: log.len() as i64,
             key: Some(key.to_vec()),
             payload: payload.to_vec(),
@@ -383,6 +384,17 @@ impl Client for FakeClient {
             }
             Ok(())
         })
+    }
+
+    fn lag(&mut self, positions: &[Position]) -> Vec<Position> {
+        let c = self.cluster.borrow();
+        positions
+            .iter()
+            .map(|(input, p, next)| {
+                let end = c.inputs[*input][*p as usize].len() as i64;
+                (*input, *p, end - next)
+            })
+            .collect()
     }
 
     fn abort_transaction(&mut self) -> Result<(), ClientError> {

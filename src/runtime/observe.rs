@@ -11,9 +11,12 @@ use crate::engine::event::EventType;
 use crate::engine::output::{AlertStatus, Output};
 use crate::engine::reject::ErrorKind;
 use crate::engine::types::{Severity, Signal};
+use chrono::{DateTime, Utc};
+
 use crate::engine::Outcome;
 
 use super::restore::Restored;
+use super::task::Processed;
 
 /// Receives the worker's events. Implementations must be cheap: they run on the worker thread.
 pub trait Observer: Send + Sync {
@@ -23,8 +26,10 @@ pub trait Observer: Send + Sync {
     fn aborted(&self);
     /// A task was restored from its changelog partition.
     fn restored(&self, partition: i32, restored: &Restored, took_ms: u64);
-    /// The partitions owned now, and whether each is restored and processing.
-    fn assignment(&self, partitions: usize, ready: bool);
+    /// The partition numbers owned now, and whether each is restored and processing.
+    fn assignment(&self, partitions: &[i32], ready: bool);
+    /// How far an owned input partition's committed position is behind its end, in records.
+    fn lag(&self, topic: &str, partition: i32, records: i64);
 }
 
 impl<T: Observer + ?Sized> Observer for std::sync::Arc<T> {
@@ -37,8 +42,11 @@ impl<T: Observer + ?Sized> Observer for std::sync::Arc<T> {
     fn restored(&self, partition: i32, restored: &Restored, took_ms: u64) {
         (**self).restored(partition, restored, took_ms);
     }
-    fn assignment(&self, partitions: usize, ready: bool) {
+    fn assignment(&self, partitions: &[i32], ready: bool) {
         (**self).assignment(partitions, ready);
+    }
+    fn lag(&self, topic: &str, partition: i32, records: i64) {
+        (**self).lag(topic, partition, records);
     }
 }
 
@@ -56,9 +64,13 @@ impl<A: Observer, B: Observer> Observer for (A, B) {
         self.0.restored(partition, restored, took_ms);
         self.1.restored(partition, restored, took_ms);
     }
-    fn assignment(&self, partitions: usize, ready: bool) {
+    fn assignment(&self, partitions: &[i32], ready: bool) {
         self.0.assignment(partitions, ready);
         self.1.assignment(partitions, ready);
+    }
+    fn lag(&self, topic: &str, partition: i32, records: i64) {
+        self.0.lag(topic, partition, records);
+        self.1.lag(topic, partition, records);
     }
 }
 
@@ -75,12 +87,20 @@ const LEVELS: usize = 2;
 
 /// Counts of the work of one commit cycle, in fixed tables (bounded label sets by
 /// construction).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Work {
     inputs: [[u64; OUTCOMES]; TYPES],
     rejected: [u64; KINDS],
     alerts: [[[u64; STATUSES]; SEVERITIES]; SIGNALS],
     escalations: [u64; LEVELS],
+    /// Wall-clock age of each input when it was processed (now − occurred_at), seconds.
+    ages_s: Vec<f64>,
+    /// When each input was received (monotonic ms).
+    received_ms: Vec<u64>,
+    /// When this work was committed (monotonic ms), set by the worker before reporting it.
+    committed_ms: u64,
+    /// The latest `occurred_at` among the applied inputs.
+    latest_event: Option<DateTime<Utc>>,
 }
 
 fn position<T: PartialEq>(all: &[T], x: &T) -> usize {
@@ -102,6 +122,42 @@ const STATUS_ALL: [AlertStatus; STATUSES] = [
 ];
 
 impl Work {
+    /// Counts one processed input, `now` being the wall clock when it was processed.
+    pub fn processed(&mut self, p: &Processed, now: DateTime<Utc>) {
+        self.outcome(p.outcome);
+        if let Some(t) = p.occurred_at {
+            self.ages_s
+                .push((now - t).num_milliseconds() as f64 / 1000.0);
+            if matches!(p.outcome, Outcome::Applied(_)) {
+                self.latest_event = self.latest_event.max(Some(t));
+            }
+        }
+        self.received_ms.push(p.received_ms);
+    }
+
+    /// Marks the work committed at `mono_ms`.
+    pub fn commit_at(&mut self, mono_ms: u64) {
+        self.committed_ms = mono_ms;
+    }
+
+    /// Each input's age when processed (wall clock − occurred_at), seconds; negative for an
+    /// event stamped ahead of the clock.
+    pub fn ages_s(&self) -> &[f64] {
+        &self.ages_s
+    }
+
+    /// Each input's time from being received to being committed, seconds.
+    pub fn latencies_s(&self) -> impl Iterator<Item = f64> + '_ {
+        self.received_ms
+            .iter()
+            .map(|r| self.committed_ms.saturating_sub(*r) as f64 / 1000.0)
+    }
+
+    /// The latest `occurred_at` among the applied inputs.
+    pub fn latest_event(&self) -> Option<DateTime<Utc>> {
+        self.latest_event
+    }
+
     /// Counts one input's outcome.
     pub fn outcome(&mut self, o: Outcome) {
         match o {
@@ -261,10 +317,12 @@ impl Observer for WorkerStats {
         add(&self.restore_ms, took_ms);
     }
 
-    fn assignment(&self, partitions: usize, ready: bool) {
-        self.tasks.store(partitions as u64, Ordering::Relaxed);
+    fn assignment(&self, partitions: &[i32], ready: bool) {
+        self.tasks.store(partitions.len() as u64, Ordering::Relaxed);
         self.ready.store(ready, Ordering::Relaxed);
     }
+
+    fn lag(&self, _topic: &str, _partition: i32, _records: i64) {}
 }
 
 #[cfg(test)]

@@ -44,6 +44,20 @@ pub struct Record {
     pub key: Option<Vec<u8>>,
     /// Message bytes.
     pub payload: Vec<u8>,
+    /// When the worker took it from Kafka, on its monotonic millisecond clock (0 where no one
+    /// measures).
+    pub received_ms: u64,
+}
+
+/// One applied record: what the engine made of it, when it happened and when it arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Processed {
+    /// The engine's outcome.
+    pub outcome: Outcome,
+    /// The event's `occurred_at`, when readable.
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// [`Record::received_ms`].
+    pub received_ms: u64,
 }
 
 /// A buffered record with its merge key.
@@ -134,7 +148,7 @@ impl Task {
         &mut self,
         now_ms: u64,
         out: &mut Vec<Output>,
-        outcomes: &mut Vec<Outcome>,
+        outcomes: &mut Vec<Processed>,
     ) -> usize {
         let mut applied = 0;
         loop {
@@ -164,14 +178,19 @@ impl Task {
                 "{}/{}/{}",
                 self.topics[input], self.partition, p.record.offset
             );
-            outcomes.push(self.engine.apply(
+            let outcome = self.engine.apply(
                 Input {
                     payload: &p.record.payload,
                     source: &self.source,
                     key: p.record.key.as_deref(),
                 },
                 out,
-            ));
+            );
+            outcomes.push(Processed {
+                outcome,
+                occurred_at: p.occurred_at,
+                received_ms: p.record.received_ms,
+            });
             self.next_offsets[input] = Some(p.record.offset + 1);
             applied += 1;
         }

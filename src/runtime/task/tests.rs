@@ -19,6 +19,7 @@ fn task(max_idle_ms: u64) -> Task {
 
 fn income(id: &str, at: &str) -> Record {
     Record {
+        received_ms: 0,
         offset: 0,
         key: Some(b"B1".to_vec()),
         payload: format!(
@@ -122,6 +123,7 @@ fn rejections_name_topic_partition_offset_and_keep_the_key() {
     t.push(
         4,
         Record {
+            received_ms: 0,
             offset: 42,
             key: Some(b"B9".to_vec()),
             payload: b"not json".to_vec(),

@@ -24,11 +24,11 @@ use chrono::{DateTime, Utc};
 use super::client::{Client, ClientError, Position, Rebalance, Sink};
 pub use super::observe::{Observer, Work, WorkerStats};
 use super::restore::restore;
-use super::task::{Task, INPUTS};
+use super::task::{Processed, Task, INPUTS};
 use super::RuntimeError;
 use crate::config::{ClockSource, Config, ProcessingGuarantee};
 use crate::engine::output::{Output, OutputKind};
-use crate::engine::{ClockMode, Outcome, Settings};
+use crate::engine::{ClockMode, Settings};
 
 /// Records taken from the client per step before processing them.
 const MAX_BATCH: usize = 2000;
@@ -84,7 +84,7 @@ pub struct Worker<C: Client> {
     last_commit_ms: Option<u64>,
     last_tick_ms: Option<u64>,
     out: Vec<Output>,
-    outcomes: Vec<Outcome>,
+    outcomes: Vec<Processed>,
     json: Vec<u8>,
     changelog: Vec<(i32, Arc<str>, Vec<u8>)>,
 }
@@ -167,7 +167,8 @@ impl<C: Client> Worker<C> {
             // A rebalance is acted on before the record that follows it, so a task exists —
             // restored, at its position — before any of its records is buffered.
             self.on_rebalance()?;
-            let Some(p) = polled else { break };
+            let Some(mut p) = polled else { break };
+            p.record.received_ms = self.clock.now().mono_ms;
             // A record of a partition no longer owned is its new owner's; one below the
             // task's position was applied already (a fetch from before a seek).
             if let Some(task) = self.tasks.get_mut(&p.partition) {
@@ -195,8 +196,8 @@ impl<C: Client> Worker<C> {
         if tick {
             self.last_tick_ms = Some(now.mono_ms);
         }
-        for o in self.outcomes.drain(..) {
-            self.uncommitted.outcome(o);
+        for p in self.outcomes.drain(..) {
+            self.uncommitted.processed(&p, now.utc);
         }
         if self.publish()? == Cycle::Aborted {
             self.rewind()?;
@@ -323,9 +324,14 @@ impl<C: Client> Worker<C> {
                 }
             }
         }
-        let took_ms = self.clock.now().mono_ms.saturating_sub(started.mono_ms);
-        self.observer.committed(&self.uncommitted, took_ms);
+        let done = self.clock.now().mono_ms;
+        self.uncommitted.commit_at(done);
+        self.observer
+            .committed(&self.uncommitted, done.saturating_sub(started.mono_ms));
         self.uncommitted = Work::default();
+        for (input, p, lag) in self.client.lag(&positions) {
+            self.observer.lag(&self.inputs[input], p, lag);
+        }
         Ok(Cycle::Done)
     }
 
@@ -370,7 +376,7 @@ impl<C: Client> Worker<C> {
                     if ended == Cycle::Aborted {
                         self.rewind()?;
                     }
-                    self.observer.assignment(self.tasks.len(), false);
+                    self.observer.assignment(&self.owned(), false);
                 }
                 Rebalance::Assigned(ps) => {
                     for p in ps {
@@ -379,7 +385,7 @@ impl<C: Client> Worker<C> {
                             self.tasks.insert(p, task);
                         }
                     }
-                    self.observer.assignment(self.tasks.len(), true);
+                    self.observer.assignment(&self.owned(), true);
                 }
             }
         }
