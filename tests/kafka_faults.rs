@@ -17,10 +17,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::e2e;
-use postloan_monitor::config::{ClockSource, Config, ProcessingGuarantee};
+use postloan_monitor::config::ProcessingGuarantee;
 use postloan_monitor::kafka::broker::EmbeddedBroker;
-use postloan_monitor::kafka::service;
-use postloan_monitor::runtime::worker::WorkerStats;
 use rdkafka::types::RDKafkaApiKey;
 use rdkafka::types::RDKafkaRespErr::{
     RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE as COORDINATOR_NOT_AVAILABLE,
@@ -28,7 +26,6 @@ use rdkafka::types::RDKafkaRespErr::{
     RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION as NOT_LEADER,
     RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT as TIMED_OUT, RD_KAFKA_RESP_ERR__TRANSPORT as TRANSPORT,
 };
-use tokio_util::sync::CancellationToken;
 
 fn wait_for(what: &str, deadline: Duration, mut done: impl FnMut() -> bool) {
     let until = Instant::now() + deadline;
@@ -46,17 +43,10 @@ fn rides_through_faults(name: &str, guarantee: ProcessingGuarantee) {
     let topics = e2e::topics(name);
     let broker = EmbeddedBroker::start(3, e2e::PARTITIONS, &topics).unwrap();
     let lines = e2e::book(120, 10, 21);
-    let mut kafka = e2e::kafka(
-        broker.bootstrap_servers(),
-        &format!("{name}-monitor"),
-        &topics,
-    );
-    kafka.processing_guarantee = guarantee;
-    kafka.instance_id = name.to_owned();
-    // The book in two halves by time, so that the second can arrive during a fault and still
-    // be later than everything before it (equality with replay needs that).
-    let (first, second) = lines.split_at(lines.len() / 2);
-    e2e::produce_book(&kafka, first, &topics, 1);
+    let kafka = e2e::kafka_for(broker.bootstrap_servers(), name, &topics, guarantee);
+    // The whole book first: equality with replay needs complete inputs (a partition that is
+    // unreachable for a while must not look caught up).
+    e2e::produce_book(&kafka, &lines, &topics, 1);
 
     // Queued now, these fail the monitor's first requests of each kind.
     let cluster = broker.cluster();
@@ -77,38 +67,23 @@ fn rides_through_faults(name: &str, guarantee: ProcessingGuarantee) {
         }
     }
 
-    let mut config = Config {
-        kafka: kafka.clone(),
-        ..Config::default()
-    };
-    config.clock.mode = ClockSource::Event;
-    let cancel = CancellationToken::new();
-    let stats = Arc::new(WorkerStats::default());
-    let handle = {
-        let (cancel, stats, config) = (cancel.clone(), Arc::clone(&stats), config.clone());
-        std::thread::spawn(move || service::run(&config, cancel, stats))
-    };
+    let monitor = e2e::start_monitor(&kafka);
+    let stats = Arc::clone(&monitor.stats);
     wait_for("the first commits", Duration::from_secs(60), || {
         stats.inputs() > 0
     });
 
-    // One broker of three down (its partition leaders and perhaps a coordinator with it) while
-    // the second half is produced.
+    // One broker of three down (its partition leaders and perhaps a coordinator with it) for
+    // two seconds while the monitor works through the book.
     cluster.broker_down(2).unwrap();
     let at_down = stats.inputs();
-    let feeder = {
-        let (kafka, topics, second) = (kafka.clone(), topics.clone(), second.to_vec());
-        std::thread::spawn(move || e2e::produce_book(&kafka, &second, &topics, 2))
-    };
     std::thread::sleep(Duration::from_secs(2));
     cluster.broker_up(2).unwrap();
-    feeder.join().unwrap();
 
     wait_for("every input applied", Duration::from_secs(120), || {
         stats.inputs() >= lines.len() as u64
     });
-    cancel.cancel();
-    handle.join().unwrap().unwrap();
+    monitor.stop();
     assert_eq!(stats.inputs(), lines.len() as u64);
 
     let (compared, duplicates) = e2e::assert_equals_replay(&kafka, &lines, &topics);

@@ -14,9 +14,7 @@ use common::e2e;
 use postloan_monitor::config::{ClockSource, Config, ProcessingGuarantee};
 use postloan_monitor::kafka::broker::EmbeddedBroker;
 use postloan_monitor::kafka::produce::produce;
-use postloan_monitor::kafka::service;
 use postloan_monitor::runtime::worker::WorkerStats;
-use tokio_util::sync::CancellationToken;
 
 #[test]
 fn at_least_once_run_equals_replay_per_borrower() {
@@ -33,13 +31,7 @@ fn run_equals_replay(name: &str, guarantee: ProcessingGuarantee) -> Arc<WorkerSt
     let topics = e2e::topics(name);
     let broker = EmbeddedBroker::start(1, e2e::PARTITIONS, &topics).unwrap();
     let lines = e2e::book(60, 8, 11);
-    let mut kafka = e2e::kafka(
-        broker.bootstrap_servers(),
-        &format!("{name}-monitor"),
-        &topics,
-    );
-    kafka.processing_guarantee = guarantee;
-    kafka.instance_id = name.to_owned();
+    let kafka = e2e::kafka_for(broker.bootstrap_servers(), name, &topics, guarantee);
     let input = e2e::interleaved(&lines, &topics, 5).join("\n");
     produce(
         &kafka,
@@ -49,28 +41,22 @@ fn run_equals_replay(name: &str, guarantee: ProcessingGuarantee) -> Arc<WorkerSt
     )
     .unwrap();
 
-    let mut config = Config {
-        kafka: kafka.clone(),
-        ..Config::default()
-    };
-    config.clock.mode = ClockSource::Event;
-    let cancel = CancellationToken::new();
-    let stats = Arc::new(WorkerStats::default());
-    let handle = {
-        let (cancel, stats, config) = (cancel.clone(), Arc::clone(&stats), config.clone());
-        std::thread::spawn(move || service::run(&config, cancel, stats))
-    };
+    let monitor = e2e::start_monitor(&kafka);
     let deadline = Instant::now() + Duration::from_secs(90);
-    while stats.inputs() < lines.len() as u64 && Instant::now() < deadline {
+    while monitor.stats.inputs() < lines.len() as u64 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
-    cancel.cancel();
-    handle.join().unwrap().unwrap();
+    let stats = monitor.stop();
     assert_eq!(
         stats.inputs(),
         lines.len() as u64,
         "the worker did not consume every input"
     );
+    let mut config = Config {
+        kafka: kafka.clone(),
+        ..Config::default()
+    };
+    config.clock.mode = ClockSource::Event;
 
     let cutoff = e2e::cutoff(&kafka.bootstrap_servers, &topics);
     let want = e2e::expected(&config, &lines, &topics, cutoff);

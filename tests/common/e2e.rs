@@ -45,6 +45,56 @@ pub fn kafka(bootstrap: String, group: &str, topics: &Topics) -> KafkaConfig {
     }
 }
 
+/// `kafka` for monitor `{name}-monitor` under `guarantee`, its own transactional id.
+pub fn kafka_for(
+    bootstrap: String,
+    name: &str,
+    topics: &Topics,
+    guarantee: ProcessingGuarantee,
+) -> KafkaConfig {
+    let mut k = kafka(bootstrap, &format!("{name}-monitor"), topics);
+    k.processing_guarantee = guarantee;
+    k.instance_id = name.to_owned();
+    k
+}
+
+/// A monitor (event clock) running on a thread of the test process.
+pub struct Running {
+    /// Its counters.
+    pub stats: Arc<postloan_monitor::runtime::worker::WorkerStats>,
+    cancel: tokio_util::sync::CancellationToken,
+    handle: std::thread::JoinHandle<Result<(), postloan_monitor::runtime::RuntimeError>>,
+}
+
+/// Starts a monitor on `kafka` with the event clock.
+pub fn start_monitor(kafka: &KafkaConfig) -> Running {
+    let mut config = Config {
+        kafka: kafka.clone(),
+        ..Config::default()
+    };
+    config.clock.mode = postloan_monitor::config::ClockSource::Event;
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let stats = Arc::new(postloan_monitor::runtime::worker::WorkerStats::default());
+    let handle = {
+        let (cancel, stats) = (cancel.clone(), Arc::clone(&stats));
+        std::thread::spawn(move || postloan_monitor::kafka::service::run(&config, cancel, stats))
+    };
+    Running {
+        stats,
+        cancel,
+        handle,
+    }
+}
+
+impl Running {
+    /// Stops it (commit, leave the group) and requires a clean stop.
+    pub fn stop(self) -> Arc<postloan_monitor::runtime::worker::WorkerStats> {
+        self.cancel.cancel();
+        self.handle.join().unwrap().unwrap();
+        self.stats
+    }
+}
+
 /// A generated book, one event per line.
 pub fn book(borrowers: u32, months: u32, seed: u64) -> Vec<String> {
     let opts = GenerateOptions {
