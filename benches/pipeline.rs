@@ -54,18 +54,7 @@ fn env_u64(name: &str, default: u64) -> u64 {
 }
 
 fn topics(prefix: &str) -> Topics {
-    let t = |n: &str| format!("{prefix}.{n}");
-    Topics {
-        lifecycle: t("lifecycle"),
-        repayments: t("repayments"),
-        income: t("income"),
-        valuations: t("valuations"),
-        acks: t("acks"),
-        alerts: t("alerts"),
-        escalations: t("escalations"),
-        rejected: t("rejected"),
-        changelog: t("changelog"),
-    }
+    Topics::prefixed(prefix)
 }
 
 /// The same inputs, outputs and changelog of their own (a run must not restore another's).
@@ -304,7 +293,7 @@ fn fill_changelog(k: &KafkaConfig, text: &[u8]) -> u64 {
         let Some(b) = v["borrower_id"].as_str() else {
             continue;
         };
-        let p = (xxhash(b.as_bytes()) % PARTITIONS as u64) as usize;
+        let p = (fnv1a(b.as_bytes()) % PARTITIONS as u64) as usize;
         tasks[p].push(
             0,
             postloan_monitor::runtime::task::Record {
@@ -339,7 +328,8 @@ fn fill_changelog(k: &KafkaConfig, text: &[u8]) -> u64 {
     borrowers
 }
 
-fn xxhash(b: &[u8]) -> u64 {
+/// FNV-1a: any stable spread of borrowers over partitions will do here.
+fn fnv1a(b: &[u8]) -> u64 {
     b.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, x| {
         (h ^ u64::from(*x)).wrapping_mul(0x100_0000_01b3)
     })

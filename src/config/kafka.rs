@@ -241,6 +241,23 @@ impl Default for Topics {
 }
 
 impl Topics {
+    /// Every topic named `{prefix}.{role}` (`{prefix}.lifecycle`, `{prefix}.alerts`, …): one
+    /// set per test or benchmark run, so runs never share data.
+    pub fn prefixed(prefix: &str) -> Topics {
+        let t = |role: &str| format!("{prefix}.{role}");
+        Topics {
+            lifecycle: t("lifecycle"),
+            repayments: t("repayments"),
+            income: t("income"),
+            valuations: t("valuations"),
+            acks: t("acks"),
+            alerts: t("alerts"),
+            escalations: t("escalations"),
+            rejected: t("rejected"),
+            changelog: t("changelog"),
+        }
+    }
+
     /// Input topics in merge tie-break order.
     pub fn inputs(&self) -> [&str; 5] {
         [

@@ -26,9 +26,12 @@ use crate::runtime::RuntimeError;
 #[derive(Default)]
 struct GroupContext {
     rebalances: Mutex<Vec<Rebalance>>,
-    /// Where each (topic, partition) ends, from librdkafka's statistics (fetch responses, at
-    /// most 100 ms old): known without asking the broker.
-    ends: Mutex<HashMap<(String, i32), End>>,
+    /// Where each input partition ends, from librdkafka's statistics (fetch responses, at most
+    /// 100 ms old): known without asking the broker. Keyed by (input index, partition), so the
+    /// per-step lookups allocate nothing.
+    ends: Mutex<HashMap<(usize, i32), End>>,
+    /// Input topic names, in input index order.
+    inputs: [String; INPUTS],
     /// Read the last stable offset rather than the high watermark (`read_committed`).
     committed_only: bool,
 }
@@ -56,6 +59,9 @@ impl ClientContext for GroupContext {
             return;
         };
         for (topic, t) in statistics.topics {
+            let Some(input) = self.inputs.iter().position(|i| *i == topic) else {
+                continue;
+            };
             for (partition, p) in t.partitions {
                 let high = if self.committed_only && p.ls_offset >= 0 {
                     p.ls_offset
@@ -64,7 +70,7 @@ impl ClientContext for GroupContext {
                 };
                 if partition >= 0 && high >= 0 {
                     let low = p.lo_offset.max(0);
-                    ends.insert((topic.clone(), partition), End { low, high });
+                    ends.insert((input, partition), End { low, high });
                 }
             }
         }
@@ -127,6 +133,7 @@ impl RdClient {
             .set("statistics.interval.ms", "100")
             .create_with_context(GroupContext {
                 committed_only: eos,
+                inputs: k.topics.inputs().map(str::to_owned),
                 ..GroupContext::default()
             })
             .map_err(kafka)?;
@@ -298,7 +305,7 @@ impl Client for RdClient {
             .ends
             .lock()
             .ok()
-            .and_then(|e| e.get(&(self.inputs[input].clone(), partition)).copied())
+            .and_then(|e| e.get(&(input, partition)).copied())
         else {
             return false;
         };
@@ -410,7 +417,7 @@ impl Client for RdClient {
         positions
             .iter()
             .filter_map(|(input, p, next)| {
-                let end = ends.get(&(self.inputs[*input].clone(), *p))?;
+                let end = ends.get(&(*input, *p))?;
                 Some((*input, *p, (end.high - next).max(0)))
             })
             .collect()

@@ -223,11 +223,6 @@ impl Work {
             .filter(|(_, n)| *n > 0)
     }
 
-    /// Inputs of every outcome.
-    pub fn input_count(&self) -> u64 {
-        self.inputs.iter().flatten().sum::<u64>() + self.rejected.iter().sum::<u64>()
-    }
-
     /// Messages published: alerts, escalations and one rejection per rejected input.
     pub fn published(&self) -> u64 {
         let alerts: u64 = self.alerts.iter().flatten().flatten().sum();
@@ -366,7 +361,9 @@ mod tests {
             .filter(|(s, _, _, _)| *s == Signal::Dpd)
             .collect();
         assert!(!dpd.is_empty(), "a DPD alert fired");
-        assert_eq!(work.input_count(), 3);
+        let counted: u64 = work.inputs().map(|(_, _, n)| n).sum::<u64>()
+            + work.rejections().map(|(_, n)| n).sum::<u64>();
+        assert_eq!(counted, 3);
         let messages = h.out.len() as u64;
         assert_eq!(work.published(), messages);
 

@@ -16,18 +16,7 @@ pub const PARTITIONS: i32 = 3;
 
 /// Topics of one test, so tests never share data.
 pub fn topics(test: &str) -> Topics {
-    let t = |name: &str| format!("{test}.{name}");
-    Topics {
-        lifecycle: t("lifecycle"),
-        repayments: t("repayments"),
-        income: t("income"),
-        valuations: t("valuations"),
-        acks: t("acks"),
-        alerts: t("alerts"),
-        escalations: t("escalations"),
-        rejected: t("rejected"),
-        changelog: t("changelog"),
-    }
+    Topics::prefixed(test)
 }
 
 /// A Kafka configuration for tests on the embedded broker.
