@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use super::event::{Body, Currency, Event, RepaymentStatus};
 use super::lifecycle;
 use super::output::Output;
+use super::portfolio::Note;
 use super::reject::{ErrorKind, Rejection};
 use super::schedule::Terms;
 use super::signals::Facts;
@@ -100,6 +101,7 @@ impl Engine {
                     }],
                     covered: 0,
                     outstanding: lo.principal,
+                    counted: None,
                 });
                 i
             }
@@ -110,7 +112,8 @@ impl Engine {
                 let currency = b.loans[li].currency;
                 let facts = Facts::LoanClosed(*reason);
                 lifecycle::close_loan(b, loan_id, &facts, currency.as_str(), now, &settings, out);
-                b.loans.remove(li);
+                let mut gone = b.loans.remove(li);
+                self.portfolio.uncount_loan(&mut gone);
                 i
             }
             Body::Repayment(r) => {
@@ -234,7 +237,11 @@ impl Engine {
                     return Err(unknown_alert(alert_id));
                 };
                 let b = &mut self.borrowers[i as usize];
-                ack(b, alert_id)?;
+                if let Some(note) = ack(b, alert_id, event.occurred_at)? {
+                    if let Some(notes) = self.notes.as_mut() {
+                        notes.push(note);
+                    }
+                }
                 b.stamp(event.occurred_at);
                 i as usize
             }
@@ -252,6 +259,7 @@ impl Engine {
         self.borrowers
             .push(Borrower::new(Arc::clone(&id), self.next_created));
         self.next_created += 1;
+        self.portfolio.borrowers += 1;
         self.index.insert(id, i as u32);
         i
     }
@@ -296,8 +304,9 @@ fn unknown_alert(alert_id: &str) -> Rejection {
     )
 }
 
-/// Marks an alert acknowledged. An ack of a resolved alert is accepted and changes nothing.
-fn ack(b: &mut Borrower, alert_id: &str) -> Result<(), Rejection> {
+/// Marks an alert acknowledged at `at`. An ack of a resolved alert is accepted and changes
+/// nothing. The first ack of an open alert is noted for the time-to-ack figures.
+fn ack(b: &mut Borrower, alert_id: &str, at: DateTime<Utc>) -> Result<Option<Note>, Rejection> {
     let parsed = alert_id
         .strip_prefix(&*b.id)
         .and_then(|rest| rest.strip_prefix('/'))
@@ -325,11 +334,12 @@ fn ack(b: &mut Borrower, alert_id: &str) -> Result<(), Rejection> {
         return Err(unknown_alert(alert_id));
     };
     if n == slot.opened {
-        if let Some(open) = slot.open.as_mut() {
+        if let Some(open) = slot.open.as_mut().filter(|o| !o.acked) {
             open.acked = true;
+            return Ok(Some(Note::acked(signal, open.severity, open.opened_at, at)));
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Keeps outstanding principal in step with what has been paid.

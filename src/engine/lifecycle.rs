@@ -111,6 +111,7 @@ fn transition(
                 signal,
                 opened: 0,
                 open: None,
+                counted: None,
             });
             b.alerts.len() - 1
         }

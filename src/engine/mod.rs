@@ -7,13 +7,15 @@
 //!
 //! Parts: [`decode`] (bytes → event), [`state`] (per-borrower state), [`schedule`] (due dates,
 //! DPD, amortisation), [`signals`] (conditions), [`lifecycle`] (alerts and escalations),
-//! [`render`] and [`output`] (messages), [`time`] (business dates).
+//! [`render`] and [`output`] (messages), [`time`] (business dates), [`portfolio`] (book-level
+//! aggregates kept as state changes).
 
 pub mod decode;
 pub mod event;
 pub mod lifecycle;
 pub mod money;
 pub mod output;
+pub mod portfolio;
 pub mod reject;
 pub mod render;
 pub mod schedule;
@@ -37,6 +39,7 @@ use rustc_hash::FxHashMap;
 use crate::config::{Config, EscalationConfig, RulesConfig};
 use event::EventType;
 use output::{Output, RejectedMessage};
+use portfolio::{Note, Portfolio};
 use reject::{ErrorKind, Rejection};
 use signals::Desired;
 use state::Borrower;
@@ -68,7 +71,7 @@ pub struct Settings {
     pub level1_after: Duration,
     /// Delay to level 2.
     pub level2_after: Duration,
-    /// Day counts at which a loan's DPD band or score points can change.
+    /// Day counts at which a loan's DPD band, score points or portfolio bucket can change.
     pub dpd_boundaries: Vec<u32>,
 }
 
@@ -82,6 +85,7 @@ impl Settings {
             .values()
             .copied()
             .chain(rules.early_warning.dpd_points.iter().map(|s| s.at))
+            .chain(portfolio::DpdBucket::BOUNDARIES)
             .filter(|d| *d > 0)
             .collect();
         dpd_boundaries.sort_unstable();
@@ -139,6 +143,10 @@ pub struct Engine {
     figures: signals::Figures,
     /// Borrowers changed since the last [`Engine::take_dirty`].
     dirty: Vec<u32>,
+    /// Book-level aggregates, kept as borrowers change.
+    portfolio: Portfolio,
+    /// Portfolio notes not yet taken, when someone records them (see [`Engine::record_notes`]).
+    notes: Option<Vec<Note>>,
 }
 
 impl Engine {
@@ -156,6 +164,26 @@ impl Engine {
             scratch: Vec::new(),
             figures: signals::Figures::default(),
             dirty: Vec::new(),
+            portfolio: Portfolio::default(),
+            notes: None,
+        }
+    }
+
+    /// The book-level aggregates as of the last change.
+    pub fn portfolio(&self) -> &Portfolio {
+        &self.portfolio
+    }
+
+    /// Starts keeping [`Note`]s (rolls, acknowledgements) for [`Engine::take_notes`]. Off by
+    /// default so that a caller with no use for them (replay) does not accumulate them.
+    pub fn record_notes(&mut self) {
+        self.notes.get_or_insert_with(Vec::new);
+    }
+
+    /// Appends the notes kept since the last call.
+    pub fn take_notes(&mut self, out: &mut Vec<Note>) {
+        if let Some(notes) = self.notes.as_mut() {
+            out.append(notes);
         }
     }
 
@@ -276,6 +304,8 @@ impl Engine {
         );
         lifecycle::reconcile(b, &self.scratch, &self.figures, now, &settings, out);
         lifecycle::escalate(b, now, &settings, out);
+        self.portfolio
+            .recount(b, &self.figures, self.notes.as_mut());
         self.rearm(i, now);
     }
 
@@ -319,7 +349,8 @@ impl Engine {
         }
         match self.index.get(&*b.id).copied() {
             Some(i) => {
-                let old = std::mem::replace(&mut self.borrowers[i as usize], b);
+                let mut old = std::mem::replace(&mut self.borrowers[i as usize], b);
+                self.portfolio.uncount_borrower(&mut old);
                 if let Some(t) = old.next_wake {
                     self.timers.remove(&(t, old.created, i));
                 }
@@ -329,6 +360,7 @@ impl Engine {
                 self.next_created = self.next_created.max(b.created + 1);
                 self.index.insert(Arc::clone(&b.id), i);
                 self.borrowers.push(b);
+                self.portfolio.borrowers += 1;
             }
         }
         Ok(())
@@ -343,11 +375,30 @@ impl Engine {
             }
         }
         // Without a clock, arm from the beginning of time: due timers then fire (and find
-        // nothing new to say) when the clock first moves.
+        // nothing new to say) when the clock first moves, and count the borrowers then.
         let now = self.clock.unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let today = self.clock.map(|c| time::business_date(c, self.settings.tz));
         for i in 0..self.borrowers.len() {
+            if let Some(today) = today {
+                self.count(i, today);
+            }
             self.rearm(i, now);
         }
+    }
+
+    /// Counts restored borrower `i` into the portfolio as of `today` (no messages: its alerts
+    /// are as the changelog left them).
+    fn count(&mut self, i: usize, today: chrono::NaiveDate) {
+        let b = &mut self.borrowers[i];
+        self.scratch.clear();
+        signals::evaluate(
+            b,
+            today,
+            &self.settings.rules,
+            &mut self.figures,
+            &mut self.scratch,
+        );
+        self.portfolio.recount(b, &self.figures, None);
     }
 
     /// Recomputes borrower `i`'s next timer and files it.

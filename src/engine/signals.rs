@@ -378,6 +378,19 @@ fn valuation_date(loan: &Loan) -> NaiveDate {
 }
 
 impl Figures {
+    /// Days past due of open loan `i` as evaluated (0 when current or unknown).
+    pub fn dpd(&self, i: usize) -> u32 {
+        self.loans
+            .get(i)
+            .and_then(|l| l.delinquency.as_ref())
+            .map_or(0, |d| d.dpd)
+    }
+
+    /// The early-warning score as evaluated.
+    pub fn score(&self) -> u32 {
+        self.score
+    }
+
     /// The figures behind one desired state, for its message.
     pub fn facts(&self, b: &Borrower, d: &Desired) -> Facts {
         if d.loan.is_none() && b.loans.is_empty() {

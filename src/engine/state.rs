@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::event::Currency;
+use super::portfolio::{AlertCount, LoanCount};
 use super::schedule::Terms;
 use super::snapshot::{date, dec, instant, opt_instant};
 use super::types::{Severity, Signal};
@@ -106,6 +107,9 @@ pub struct Loan {
     /// Outstanding principal after `covered` installments.
     #[serde(with = "dec")]
     pub outstanding: Decimal,
+    /// What it last added to the engine's portfolio (not stored: recounted on restore).
+    #[serde(skip)]
+    pub counted: Option<LoanCount>,
 }
 
 /// An alert that is open now.
@@ -140,6 +144,9 @@ pub struct AlertSlot {
     pub opened: u32,
     /// The open alert (always number `opened`).
     pub open: Option<OpenAlert>,
+    /// What the open alert last added to the engine's portfolio (not stored).
+    #[serde(skip)]
+    pub counted: Option<AlertCount>,
 }
 
 /// Everything the monitor knows about one borrower.
@@ -166,6 +173,10 @@ pub struct Borrower {
     /// Changed since its state was last taken for the changelog (not stored).
     #[serde(skip)]
     pub dirty: bool,
+    /// Score band it last added to the engine's portfolio, while it has open loans (not
+    /// stored).
+    #[serde(skip)]
+    pub counted_score: Option<u8>,
 }
 
 impl Borrower {
@@ -181,6 +192,7 @@ impl Borrower {
             alerts: Vec::new(),
             next_wake: None,
             dirty: false,
+            counted_score: None,
         }
     }
 

@@ -1,0 +1,368 @@
+//! The portfolio as risk teams see it: open loans and outstanding principal by DPD bucket,
+//! branch, dealer and currency; LTV and early-warning score distributions; open alerts.
+//!
+//! Kept incrementally: every loan, alert slot and borrower remembers what it last added here
+//! (fields the changelog does not store), and each evaluation replaces that contribution by the
+//! new one. Reading the portfolio never scans borrowers, so a metrics scrape costs the size of
+//! the aggregates (buckets × branches × dealers), not the size of the book. Amounts are summed
+//! exactly, as decimals; rounding to a float happens only at exposition.
+//!
+//! Things that *happen* (a loan rolling from 30–59 into 60+ days past due, an alert being
+//! acknowledged) are [`Note`]s: counted by whoever records them, when their work is committed.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
+
+use super::event::Currency;
+use super::money::ge_product;
+use super::signals::Figures;
+use super::state::{Borrower, Loan};
+use super::types::{Severity, Signal};
+
+/// Days-past-due bucket of a loan, the industry's delinquency ladder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DpdBucket {
+    /// Not past due.
+    Current,
+    /// 1–29 days past due.
+    Dpd1To29,
+    /// 30–59 days past due.
+    Dpd30To59,
+    /// 60–89 days past due.
+    Dpd60To89,
+    /// 90 days or more past due (non-performing in most regimes).
+    Dpd90Plus,
+}
+
+impl DpdBucket {
+    /// Every bucket, least delinquent first.
+    pub const ALL: [DpdBucket; 5] = [
+        DpdBucket::Current,
+        DpdBucket::Dpd1To29,
+        DpdBucket::Dpd30To59,
+        DpdBucket::Dpd60To89,
+        DpdBucket::Dpd90Plus,
+    ];
+
+    /// The days at which a loan enters the next bucket. The engine arms a timer at each, so a
+    /// loan changes bucket at the business-day boundary even when no event arrives.
+    pub const BOUNDARIES: [u32; 4] = [1, 30, 60, 90];
+
+    /// The bucket of a loan `dpd` days past due.
+    pub fn of(dpd: u32) -> Self {
+        match dpd {
+            0 => DpdBucket::Current,
+            1..=29 => DpdBucket::Dpd1To29,
+            30..=59 => DpdBucket::Dpd30To59,
+            60..=89 => DpdBucket::Dpd60To89,
+            _ => DpdBucket::Dpd90Plus,
+        }
+    }
+
+    /// Its label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DpdBucket::Current => "current",
+            DpdBucket::Dpd1To29 => "1-29",
+            DpdBucket::Dpd30To59 => "30-59",
+            DpdBucket::Dpd60To89 => "60-89",
+            DpdBucket::Dpd90Plus => "90+",
+        }
+    }
+}
+
+/// Loan-to-value bands, lower bound inclusive: `[0, 0.6)`, `[0.6, 0.8)`, `[0.8, 1.0)`,
+/// `[1.0, 1.2)`, `[1.2, ∞)`. Fixed (not taken from the LTV rule's thresholds) so that dashboards
+/// and history stay comparable when the rule is tuned; 1.0 and 1.2 are the default rule's.
+pub const LTV_BANDS: [&str; 5] = ["0-0.6", "0.6-0.8", "0.8-1.0", "1.0-1.2", "1.2+"];
+
+/// Lower bounds of [`LTV_BANDS`] after the first, as (mantissa, scale) decimals.
+const LTV_LOWER: [(i64, u32); 4] = [(6, 1), (8, 1), (10, 1), (12, 1)];
+
+/// Early-warning score bands, bounds inclusive: below the default `high` threshold (50) in two
+/// halves, then `high` and `critical` (75).
+pub const SCORE_BANDS: [&str; 4] = ["0-24", "25-49", "50-74", "75-100"];
+
+/// Band index of a loan's LTV (outstanding principal / latest valuation), compared exactly.
+pub fn ltv_band(loan: &Loan) -> usize {
+    let Some(value) = loan.valuations.last().map(|v| v.value) else {
+        return 0;
+    };
+    LTV_LOWER
+        .iter()
+        .rposition(|(m, s)| ge_product(loan.outstanding, Decimal::new(*m, *s), value))
+        .map_or(0, |i| i + 1)
+}
+
+/// Band index of an early-warning score.
+pub fn score_band(score: u32) -> usize {
+    match score {
+        0..=24 => 0,
+        25..=49 => 1,
+        50..=74 => 2,
+        _ => 3,
+    }
+}
+
+/// What one open loan last added to the portfolio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoanCount {
+    /// Its DPD bucket.
+    pub bucket: DpdBucket,
+    /// Its LTV band (index into [`LTV_BANDS`]).
+    pub ltv_band: u8,
+    /// Its outstanding principal.
+    pub outstanding: Decimal,
+}
+
+/// What an open alert last added: its severity and whether it was acknowledged.
+pub type AlertCount = (Severity, bool);
+
+/// Where a loan sits in the book.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BookKey {
+    /// DPD bucket.
+    pub bucket: DpdBucket,
+    /// Branch, when the loan named one.
+    pub branch: Option<Arc<str>>,
+    /// Dealer, when the loan named one.
+    pub dealer: Option<Arc<str>>,
+    /// Currency of the amounts.
+    pub currency: Currency,
+}
+
+/// Open loans and their outstanding principal.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Exposure {
+    /// Open loans.
+    pub loans: u64,
+    /// Their outstanding principal, exact.
+    pub outstanding: Decimal,
+}
+
+const SIGNALS: usize = Signal::ALL.len();
+const SEVERITIES: usize = Severity::ALL.len();
+
+/// The aggregates of one engine (one partition), or of several merged.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Portfolio {
+    /// Borrowers with state (including those whose loans have all closed).
+    pub borrowers: u64,
+    /// Open loans and outstanding principal by bucket, branch, dealer and currency; a key
+    /// leaves when its last loan does.
+    pub book: FxHashMap<BookKey, Exposure>,
+    /// Open loans by LTV band ([`LTV_BANDS`]).
+    pub ltv: [u64; LTV_BANDS.len()],
+    /// Borrowers with an open loan, by early-warning score band ([`SCORE_BANDS`]).
+    pub scores: [u64; SCORE_BANDS.len()],
+    /// Open alerts by signal ([`Signal::index`]), severity ([`Severity::ALL`] order) and
+    /// acknowledgement (0: unacknowledged, 1: acknowledged).
+    pub open_alerts: [[[u64; 2]; SEVERITIES]; SIGNALS],
+}
+
+/// Something that happened to the portfolio, for counters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    /// A loan moved from 30–59 days past due to 60 or more: the roll rate risk teams watch.
+    Rolled {
+        /// Its branch.
+        branch: Option<Arc<str>>,
+        /// Its dealer.
+        dealer: Option<Arc<str>>,
+    },
+    /// Collections acknowledged an open alert for the first time.
+    Acked {
+        /// The alert's signal.
+        signal: Signal,
+        /// Its severity then.
+        severity: Severity,
+        /// From the alert opening to the ack's `occurred_at`, seconds (0 if the ack is stamped
+        /// earlier).
+        after_s: i64,
+    },
+}
+
+impl Note {
+    /// The note for an acknowledgement at `acked_at` of an alert opened at `opened_at`.
+    pub fn acked(
+        signal: Signal,
+        severity: Severity,
+        opened_at: DateTime<Utc>,
+        acked_at: DateTime<Utc>,
+    ) -> Self {
+        Note::Acked {
+            signal,
+            severity,
+            after_s: (acked_at - opened_at).num_seconds().max(0),
+        }
+    }
+}
+
+fn severity_index(s: Severity) -> usize {
+    Severity::ALL.iter().position(|x| *x == s).unwrap_or(0)
+}
+
+impl Portfolio {
+    /// Open loans, all buckets together.
+    pub fn open_loans(&self) -> u64 {
+        self.book.values().map(|e| e.loans).sum()
+    }
+
+    /// Borrowers with at least one open loan.
+    pub fn active_borrowers(&self) -> u64 {
+        self.scores.iter().sum()
+    }
+
+    /// Adds another portfolio's figures to this one (summing partitions).
+    pub fn merge(&mut self, other: &Portfolio) {
+        self.borrowers += other.borrowers;
+        for (k, e) in &other.book {
+            let mine = self.book.entry(k.clone()).or_default();
+            mine.loans += e.loans;
+            mine.outstanding = mine.outstanding.saturating_add(e.outstanding);
+        }
+        for (a, b) in self.ltv.iter_mut().zip(other.ltv) {
+            *a += b;
+        }
+        for (a, b) in self.scores.iter_mut().zip(other.scores) {
+            *a += b;
+        }
+        for (a, b) in self
+            .open_alerts
+            .iter_mut()
+            .flatten()
+            .flatten()
+            .zip(other.open_alerts.iter().flatten().flatten())
+        {
+            *a += b;
+        }
+    }
+
+    /// Empties it, keeping its allocations.
+    pub fn clear(&mut self) {
+        self.borrowers = 0;
+        self.book.clear();
+        self.ltv = Default::default();
+        self.scores = Default::default();
+        self.open_alerts = Default::default();
+    }
+
+    fn loan(&mut self, loan: &Loan, c: &LoanCount, add: bool) {
+        let key = BookKey {
+            bucket: c.bucket,
+            branch: loan.labels.branch_id.clone(),
+            dealer: loan.labels.dealer_id.clone(),
+            currency: loan.currency,
+        };
+        let band = &mut self.ltv[usize::from(c.ltv_band)];
+        if add {
+            *band += 1;
+            let e = self.book.entry(key).or_default();
+            e.loans += 1;
+            e.outstanding = e.outstanding.saturating_add(c.outstanding);
+        } else {
+            *band = band.saturating_sub(1);
+            if let Some(e) = self.book.get_mut(&key) {
+                e.loans = e.loans.saturating_sub(1);
+                e.outstanding = e.outstanding.saturating_sub(c.outstanding);
+                if e.loans == 0 {
+                    self.book.remove(&key);
+                }
+            }
+        }
+    }
+
+    fn alert(&mut self, signal: Signal, c: AlertCount, add: bool) {
+        let n = &mut self.open_alerts[signal.index()][severity_index(c.0)][usize::from(c.1)];
+        *n = if add { *n + 1 } else { n.saturating_sub(1) };
+    }
+
+    fn score(&mut self, band: u8, add: bool) {
+        let n = &mut self.scores[usize::from(band)];
+        *n = if add { *n + 1 } else { n.saturating_sub(1) };
+    }
+
+    /// Replaces borrower `b`'s contribution by what it is now, `fig` being its evaluation
+    /// just done. A loan leaving 30–59 for 60+ is noted in `notes`.
+    pub(super) fn recount(
+        &mut self,
+        b: &mut Borrower,
+        fig: &Figures,
+        notes: Option<&mut Vec<Note>>,
+    ) {
+        let mut notes = notes;
+        for (i, loan) in b.loans.iter_mut().enumerate() {
+            let now = LoanCount {
+                bucket: DpdBucket::of(fig.dpd(i)),
+                ltv_band: ltv_band(loan) as u8,
+                outstanding: loan.outstanding,
+            };
+            if loan.counted == Some(now) {
+                continue;
+            }
+            if let Some(old) = loan.counted {
+                self.loan(loan, &old, false);
+                if old.bucket == DpdBucket::Dpd30To59 && now.bucket >= DpdBucket::Dpd60To89 {
+                    if let Some(notes) = notes.as_deref_mut() {
+                        notes.push(Note::Rolled {
+                            branch: loan.labels.branch_id.clone(),
+                            dealer: loan.labels.dealer_id.clone(),
+                        });
+                    }
+                }
+            }
+            self.loan(loan, &now, true);
+            loan.counted = Some(now);
+        }
+        for slot in &mut b.alerts {
+            let now = slot.open.as_ref().map(|a| (a.severity, a.acked));
+            if slot.counted != now {
+                if let Some(old) = slot.counted {
+                    self.alert(slot.signal, old, false);
+                }
+                if let Some(now) = now {
+                    self.alert(slot.signal, now, true);
+                }
+                slot.counted = now;
+            }
+        }
+        let score = (!b.loans.is_empty()).then(|| score_band(fig.score()) as u8);
+        if b.counted_score != score {
+            if let Some(old) = b.counted_score {
+                self.score(old, false);
+            }
+            if let Some(now) = score {
+                self.score(now, true);
+            }
+            b.counted_score = score;
+        }
+    }
+
+    /// Takes out a loan that is leaving (closed) before it goes.
+    pub(super) fn uncount_loan(&mut self, loan: &mut Loan) {
+        if let Some(old) = loan.counted.take() {
+            self.loan(loan, &old, false);
+        }
+    }
+
+    /// Takes out everything borrower `b` added (its state is being replaced).
+    pub(super) fn uncount_borrower(&mut self, b: &mut Borrower) {
+        for loan in &mut b.loans {
+            self.uncount_loan(loan);
+        }
+        for slot in &mut b.alerts {
+            if let Some(old) = slot.counted.take() {
+                self.alert(slot.signal, old, false);
+            }
+        }
+        if let Some(old) = b.counted_score.take() {
+            self.score(old, false);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
