@@ -84,7 +84,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     let stats = Arc::new(WorkerStats::default());
-    let metrics = Arc::new(Metrics::new()?);
+    let metrics = Arc::new(Metrics::new(config.http.max_label_values)?);
     serve_metrics(&runtime, &config, &metrics, &cancel);
     let produced = Arc::new(AtomicU64::new(0));
     let feeding_failed = Arc::new(AtomicBool::new(false));

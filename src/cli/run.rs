@@ -32,7 +32,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .build()?;
     let cancel = CancellationToken::new();
     let stats = Arc::new(WorkerStats::default());
-    let metrics = Arc::new(Metrics::new()?);
+    let metrics = Arc::new(Metrics::new(config.http.max_label_values)?);
     let result = runtime.block_on(async {
         let addr = config.http.addr().context("http.listen was validated")?;
         let listener = crate::http::bind(addr).await?;

@@ -49,16 +49,26 @@ pub struct HttpConfig {
     /// (loopback: expose it deliberately, e.g. "0.0.0.0:9464" in a container).
     #[serde(default = "default_listen")]
     pub listen: String,
+    /// Distinct `branch` values, and separately `dealer` values, the portfolio metrics carry;
+    /// loans of further branches or dealers are counted under `other`. Keeps the number of
+    /// series bounded whatever the producers send. Default 500.
+    #[serde(default = "default_max_label_values")]
+    pub max_label_values: usize,
 }
 
 fn default_listen() -> String {
     "127.0.0.1:9464".to_owned()
 }
 
+fn default_max_label_values() -> usize {
+    500
+}
+
 impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
             listen: default_listen(),
+            max_label_values: default_max_label_values(),
         }
     }
 }
@@ -283,6 +293,9 @@ impl Config {
                     self.http.listen
                 ),
             );
+        }
+        if self.http.max_label_values == 0 {
+            p.push("http.max_label_values", "must be at least 1");
         }
     }
 }

@@ -4,7 +4,8 @@
 //! status, level) — never a borrower, loan or alert id.
 //!
 //! The worker reports through [`Observer`]; [`Metrics`] is one observer, so the runtime never
-//! touches this library.
+//! touches this library. Pipeline series live here, the risk teams' portfolio series in
+//! [`portfolio`].
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -13,8 +14,13 @@ use prometheus::{
     Opts, Registry, TextEncoder,
 };
 
+mod portfolio;
+
+pub use portfolio::{OTHER, UNKNOWN};
+
 use crate::engine::event::EventType;
 use crate::engine::output::AlertStatus;
+use crate::engine::portfolio::Portfolio;
 use crate::engine::reject::ErrorKind;
 use crate::engine::types::{Severity, Signal};
 use crate::runtime::observe::{Observer, Work};
@@ -44,6 +50,7 @@ pub struct Metrics {
     last_event: Gauge,
     /// Partitions with a lag series, so a partition that moves away drops its series.
     lagging: std::sync::Mutex<std::collections::BTreeSet<(String, i32)>>,
+    portfolio: portfolio::PortfolioMetrics,
 }
 
 fn counter_vec(
@@ -107,9 +114,11 @@ const DURATION_BUCKETS: [f64; 12] = [
 ];
 
 impl Metrics {
-    /// Registers every metric in a registry of its own.
-    pub fn new() -> Result<Self, MetricsError> {
+    /// Registers every metric in a registry of its own; branch and dealer labels take at most
+    /// `max_label_values` distinct values each (`[http] max_label_values`).
+    pub fn new(max_label_values: usize) -> Result<Self, MetricsError> {
         let r = Registry::new();
+        let portfolio = portfolio::PortfolioMetrics::new(&r, max_label_values)?;
         let m = Metrics {
             events: counter_vec(
                 &r,
@@ -205,6 +214,7 @@ impl Metrics {
                 g
             },
             lagging: std::sync::Mutex::default(),
+            portfolio,
             registry: r,
         };
         Ok(m)
@@ -278,6 +288,7 @@ impl Observer for Metrics {
                 self.last_event.set(t);
             }
         }
+        self.portfolio.committed(work);
         self.commits.inc();
         self.commit_seconds.observe(took_ms as f64 / 1000.0);
     }
@@ -305,6 +316,10 @@ impl Observer for Metrics {
                 owned
             });
         }
+    }
+
+    fn portfolio(&self, portfolio: &Portfolio) {
+        self.portfolio.set(portfolio);
     }
 
     fn lag(&self, topic: &str, partition: i32, records: i64) {

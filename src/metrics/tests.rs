@@ -1,13 +1,21 @@
 //! The exposition: names, help, label values, and what the observer events add up to.
 
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
 use super::*;
+use crate::engine::event::Currency;
+use crate::engine::portfolio::{BookKey, DpdBucket, Exposure};
 use crate::engine::testkit::{self, Kit};
 use crate::runtime::task::Processed;
 
-/// Work with applied, duplicate and rejected inputs, alerts and escalations, for a borrower and
-/// loan whose ids must never show up in a label.
-fn work() -> (Work, usize) {
+/// Work with applied, duplicate and rejected inputs, alerts, escalations, a 30→60 roll and an
+/// acknowledgement, for a borrower and loan whose ids must never show up in a label; and the
+/// engine's portfolio after it.
+fn work_and_book() -> (Work, usize, Portfolio) {
     let mut kit = Kit::new();
+    kit.engine.record_notes();
     let mut work = Work::default();
     let loan = testkit::loan(
         "B-SECRET-7",
@@ -32,16 +40,32 @@ fn work() -> (Work, usize) {
     );
     work.commit_at(350);
     kit.advance("2026-05-01T00:00:00Z");
+    kit.send(testkit::ack(
+        "B-SECRET-7",
+        "2026-05-01T01:00:00Z",
+        "B-SECRET-7/L-SECRET-7/dpd/1",
+    ));
     for o in &kit.out {
         work.output(o);
     }
-    (work, kit.out.len())
+    let mut notes = Vec::new();
+    kit.engine.take_notes(&mut notes);
+    for n in notes {
+        work.note(n);
+    }
+    (work, kit.out.len(), kit.engine.portfolio().clone())
+}
+
+fn work() -> (Work, usize) {
+    let (w, n, _) = work_and_book();
+    (w, n)
 }
 
 fn exposition() -> String {
-    let m = Metrics::new().unwrap();
-    let (w, _) = work();
+    let m = Metrics::new(500).unwrap();
+    let (w, _, book) = work_and_book();
     m.committed(&w, 12);
+    m.portfolio(&book);
     m.restored(
         0,
         &Restored {
@@ -87,8 +111,82 @@ fn observed_work_appears_under_its_labels() {
 }
 
 #[test]
+fn the_book_appears_by_bucket_branch_dealer_and_currency() {
+    let text = exposition();
+    // 2026-02-01 unpaid, seen on 2026-05-01 (Shanghai): 89 days past due, rolled once from
+    // 30-59; its DPD alert is high (30–89) and was acknowledged an hour later.
+    for line in [
+        "postloan_borrowers 1",
+        "postloan_active_borrowers 1",
+        "postloan_open_loans 1",
+        "postloan_loans{branch=\"BR01\",bucket=\"60-89\"} 1",
+        "postloan_dealer_loans{bucket=\"60-89\",dealer=\"D001\"} 1",
+        "postloan_outstanding_principal{branch=\"BR01\",bucket=\"60-89\",currency=\"CNY\"} 100000",
+        "postloan_loans_by_ltv{bucket=\"0.6-0.8\"} 1",
+        "postloan_loans_by_ltv{bucket=\"1.2+\"} 0",
+        "postloan_open_alerts{severity=\"high\",signal=\"dpd\",status=\"acknowledged\"} 1",
+        "postloan_open_alerts{severity=\"high\",signal=\"dpd\",status=\"unacknowledged\"} 0",
+        "postloan_dpd_rolls_30_to_60_total{branch=\"BR01\",dealer=\"D001\"} 1",
+        "postloan_alert_acks_total{severity=\"high\",signal=\"dpd\"} 1",
+        "postloan_alert_ack_delay_seconds_count{signal=\"dpd\"} 1",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+    // Every score band and LTV band is present, zeros included, so panels never go blank.
+    assert_eq!(text.matches("postloan_borrowers_by_score{").count(), 4);
+    assert_eq!(text.matches("postloan_loans_by_ltv{").count(), 5);
+}
+
+fn book(branches: &[(&str, u64)]) -> Portfolio {
+    let mut p = Portfolio::default();
+    for (branch, loans) in branches {
+        p.book.insert(
+            BookKey {
+                bucket: DpdBucket::Dpd30To59,
+                branch: (!branch.is_empty()).then(|| Arc::from(*branch)),
+                dealer: None,
+                currency: Currency(*b"CNY"),
+            },
+            Exposure {
+                loans: *loans,
+                outstanding: Decimal::new(*loans as i64 * 1_000_005, 2),
+            },
+        );
+    }
+    p
+}
+
+#[test]
+fn branch_labels_are_capped_and_series_leave_with_their_loans() {
+    let m = Metrics::new(2).unwrap();
+    m.portfolio(&book(&[("BR1", 1), ("BR2", 2), ("", 4)]));
+    let text = m.encode().unwrap();
+    for line in [
+        "postloan_loans{branch=\"BR1\",bucket=\"30-59\"} 1",
+        "postloan_loans{branch=\"BR2\",bucket=\"30-59\"} 2",
+        "postloan_loans{branch=\"unknown\",bucket=\"30-59\"} 4",
+        "postloan_dealer_loans{bucket=\"30-59\",dealer=\"unknown\"} 7",
+        "postloan_outstanding_principal{branch=\"BR2\",bucket=\"30-59\",currency=\"CNY\"} 20000.1",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+    // Two branches are known: a third goes under "other", with a fourth.
+    m.portfolio(&book(&[("BR1", 1), ("BR3", 3), ("BR4", 5)]));
+    let text = m.encode().unwrap();
+    for line in [
+        "postloan_loans{branch=\"BR1\",bucket=\"30-59\"} 1",
+        "postloan_loans{branch=\"other\",bucket=\"30-59\"} 8",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+    // BR2's loans left: its series goes rather than freezing at its last value.
+    assert!(!text.contains("branch=\"BR2\""), "{text}");
+    assert!(!text.contains("branch=\"unknown\""), "{text}");
+}
+
+#[test]
 fn published_alerts_add_up_to_the_messages() {
-    let m = Metrics::new().unwrap();
+    let m = Metrics::new(500).unwrap();
     let (w, messages) = work();
     m.committed(&w, 1);
     let text = m.encode().unwrap();
@@ -116,7 +214,8 @@ fn every_metric_is_named_by_convention_and_has_help() {
     for (name, kind) in types {
         assert!(name.starts_with("postloan_"), "{name}");
         assert!(
-            name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+            name.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
             "{name}"
         );
         assert_eq!(
@@ -143,7 +242,7 @@ fn no_label_value_carries_an_id() {
 
 #[test]
 fn readiness_follows_the_assignment() {
-    let m = Metrics::new().unwrap();
+    let m = Metrics::new(500).unwrap();
     assert!(!m.is_ready());
     m.assignment(&[0, 1], true);
     assert!(m.is_ready());

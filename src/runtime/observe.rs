@@ -7,8 +7,11 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use std::sync::Arc;
+
 use crate::engine::event::EventType;
 use crate::engine::output::{AlertStatus, Output};
+use crate::engine::portfolio::{Note, Portfolio};
 use crate::engine::reject::ErrorKind;
 use crate::engine::types::{Severity, Signal};
 use chrono::{DateTime, Utc};
@@ -30,6 +33,8 @@ pub trait Observer: Send + Sync {
     fn assignment(&self, partitions: &[i32], ready: bool);
     /// How far an owned input partition's committed position is behind its end, in records.
     fn lag(&self, topic: &str, partition: i32, records: i64);
+    /// The book of every owned partition together, as committed.
+    fn portfolio(&self, portfolio: &Portfolio);
 }
 
 impl<T: Observer + ?Sized> Observer for std::sync::Arc<T> {
@@ -47,6 +52,9 @@ impl<T: Observer + ?Sized> Observer for std::sync::Arc<T> {
     }
     fn lag(&self, topic: &str, partition: i32, records: i64) {
         (**self).lag(topic, partition, records);
+    }
+    fn portfolio(&self, portfolio: &Portfolio) {
+        (**self).portfolio(portfolio);
     }
 }
 
@@ -72,7 +80,14 @@ impl<A: Observer, B: Observer> Observer for (A, B) {
         self.0.lag(topic, partition, records);
         self.1.lag(topic, partition, records);
     }
+    fn portfolio(&self, portfolio: &Portfolio) {
+        self.0.portfolio(portfolio);
+        self.1.portfolio(portfolio);
+    }
 }
+
+/// (branch, dealer) of a loan that rolled from 30–59 to 60+ days past due.
+pub type Rolled = (Option<Arc<str>>, Option<Arc<str>>);
 
 /// Whether an input was applied or skipped as a duplicate (rejections count by kind).
 const OUTCOMES: usize = 2;
@@ -101,6 +116,10 @@ pub struct Work {
     committed_ms: u64,
     /// The latest `occurred_at` among the applied inputs.
     latest_event: Option<DateTime<Utc>>,
+    /// Loans that rolled from 30–59 to 60+ days past due: (branch, dealer) of each.
+    rolls: Vec<Rolled>,
+    /// First acknowledgements of open alerts: signal, severity, seconds since it opened.
+    acks: Vec<(Signal, Severity, i64)>,
 }
 
 fn position<T: PartialEq>(all: &[T], x: &T) -> usize {
@@ -133,6 +152,28 @@ impl Work {
             }
         }
         self.received_ms.push(p.received_ms);
+    }
+
+    /// Counts one portfolio note.
+    pub fn note(&mut self, n: Note) {
+        match n {
+            Note::Rolled { branch, dealer } => self.rolls.push((branch, dealer)),
+            Note::Acked {
+                signal,
+                severity,
+                after_s,
+            } => self.acks.push((signal, severity, after_s)),
+        }
+    }
+
+    /// (branch, dealer) of each loan that rolled from 30–59 to 60+ days past due.
+    pub fn rolls(&self) -> &[Rolled] {
+        &self.rolls
+    }
+
+    /// First acknowledgements of open alerts: signal, severity, seconds since it opened.
+    pub fn acks(&self) -> &[(Signal, Severity, i64)] {
+        &self.acks
     }
 
     /// Marks the work committed at `mono_ms`.
@@ -259,6 +300,8 @@ pub struct WorkerStats {
     pub tasks: AtomicU64,
     /// Every owned partition is restored and the consumer is in the group.
     pub ready: AtomicBool,
+    /// Open loans in the owned partitions, as last reported.
+    pub open_loans: AtomicU64,
 }
 
 impl WorkerStats {
@@ -318,6 +361,11 @@ impl Observer for WorkerStats {
     }
 
     fn lag(&self, _topic: &str, _partition: i32, _records: i64) {}
+
+    fn portfolio(&self, portfolio: &Portfolio) {
+        self.open_loans
+            .store(portfolio.open_loans(), Ordering::Relaxed);
+    }
 }
 
 #[cfg(test)]

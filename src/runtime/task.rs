@@ -14,6 +14,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::engine::output::Output;
+use crate::engine::portfolio::Note;
 use crate::engine::{Engine, Input, Outcome};
 
 /// Number of input topics (lifecycle, repayments, income, valuations, acks).
@@ -88,9 +89,10 @@ impl Task {
     pub fn new(
         partition: i32,
         topics: [Arc<str>; INPUTS],
-        engine: Engine,
+        mut engine: Engine,
         max_idle_ms: u64,
     ) -> Self {
+        engine.record_notes();
         Task {
             partition,
             topics,
@@ -206,6 +208,11 @@ impl Task {
             })
             .min_by_key(|(k, _)| *k)
             .map(|(_, i)| i)
+    }
+
+    /// Appends the portfolio notes (rolls, acknowledgements) since the last call.
+    pub fn take_notes(&mut self, out: &mut Vec<Note>) {
+        self.engine.take_notes(out);
     }
 
     /// Moves the clock (wall clock mode), firing what is due.

@@ -28,6 +28,7 @@ use super::task::{Processed, Task, INPUTS};
 use super::RuntimeError;
 use crate::config::{ClockSource, Config, ProcessingGuarantee};
 use crate::engine::output::{Output, OutputKind};
+use crate::engine::portfolio::{Note, Portfolio};
 use crate::engine::{ClockMode, Settings};
 
 /// Records taken from the client per step before processing them.
@@ -36,6 +37,9 @@ const MAX_BATCH: usize = 2000;
 const POLL_WAIT: Duration = Duration::from_millis(50);
 /// Attempts of a retriable transactional call before the transaction is aborted instead.
 const TXN_ATTEMPTS: u32 = 10;
+/// At most this often the portfolio is summed for the observer: it costs the size of the
+/// aggregates (buckets × branches × dealers), and dashboards scrape every few seconds.
+const PORTFOLIO_EVERY_MS: u64 = 1000;
 
 /// The time a step runs at: a monotonic millisecond clock (commit interval, tick interval, the
 /// merge's idle wait) and the wall clock (`[clock] mode = "wall"`).
@@ -87,6 +91,10 @@ pub struct Worker<C: Client> {
     outcomes: Vec<Processed>,
     json: Vec<u8>,
     changelog: Vec<(i32, Arc<str>, Vec<u8>)>,
+    notes: Vec<Note>,
+    /// The owned partitions' portfolios summed, reused between reports.
+    portfolio: Portfolio,
+    last_portfolio_ms: Option<u64>,
 }
 
 impl<C: Client> Worker<C> {
@@ -131,6 +139,9 @@ impl<C: Client> Worker<C> {
             outcomes: Vec::new(),
             json: Vec::with_capacity(1024),
             changelog: Vec::new(),
+            notes: Vec::new(),
+            portfolio: Portfolio::default(),
+            last_portfolio_ms: None,
         }
     }
 
@@ -199,6 +210,10 @@ impl<C: Client> Worker<C> {
             if tick {
                 task.advance_to(now.utc, &mut self.out);
             }
+            task.take_notes(&mut self.notes);
+        }
+        for n in self.notes.drain(..) {
+            self.uncommitted.note(n);
         }
         if tick {
             self.last_tick_ms = Some(now.mono_ms);
@@ -226,7 +241,10 @@ impl<C: Client> Worker<C> {
     /// Graceful stop: commits what was processed. (The caller then leaves the group.)
     pub fn shutdown(&mut self) -> Result<(), RuntimeError> {
         // An aborted final transaction is redone by the partitions' next owner.
-        self.cycle().map(|_| ())
+        if self.cycle()? == Cycle::Done {
+            self.report_portfolio();
+        }
+        Ok(())
     }
 
     /// Sends the messages of this step; under exactly-once, inside the open transaction.
@@ -339,7 +357,24 @@ impl<C: Client> Worker<C> {
         for (input, p, lag) in self.client.lag(&positions) {
             self.observer.lag(&self.inputs[input], p, lag);
         }
+        if self
+            .last_portfolio_ms
+            .is_none_or(|t| done.saturating_sub(t) >= PORTFOLIO_EVERY_MS)
+        {
+            self.report_portfolio();
+            self.last_portfolio_ms = Some(done);
+        }
         Ok(Cycle::Done)
+    }
+
+    /// Tells the observer the owned partitions' book, summed. Called after commits (so under
+    /// exactly-once it is the committed state) and when ownership changes.
+    fn report_portfolio(&mut self) {
+        self.portfolio.clear();
+        for task in self.tasks.values() {
+            self.portfolio.merge(task.engine().portfolio());
+        }
+        self.observer.portfolio(&self.portfolio);
     }
 
     /// Aborts the open transaction and forgets the work it held.
@@ -384,6 +419,7 @@ impl<C: Client> Worker<C> {
                         self.rewind()?;
                     }
                     self.observer.assignment(&self.owned(), false);
+                    self.report_portfolio();
                 }
                 Rebalance::Assigned(ps) => {
                     for p in ps {
@@ -393,6 +429,7 @@ impl<C: Client> Worker<C> {
                         }
                     }
                     self.observer.assignment(&self.owned(), true);
+                    self.report_portfolio();
                 }
             }
         }

@@ -6,14 +6,16 @@
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 
-use super::{Clock, Now, Worker, WorkerStats};
+use super::{Clock, Now, Observer, Work, Worker, WorkerStats};
 use crate::config::{ClockSource, Config, ProcessingGuarantee};
 use crate::engine::output::Output;
+use crate::engine::portfolio::{Note, Portfolio};
 use crate::engine::{ClockMode, Engine, Settings};
 use crate::generate::{generate, GenerateOptions};
 use crate::runtime::client::ClientError;
@@ -47,8 +49,12 @@ fn partition_of(key: &[u8]) -> i32 {
 /// A generated book, a few lines malformed, loaded into the cluster's input topics (keyed by
 /// borrower; malformed lines to the first topic).
 fn cluster_with_book(config: &Config, seed: u64) -> Shared {
+    cluster_with_borrowers(config, seed, 60)
+}
+
+fn cluster_with_borrowers(config: &Config, seed: u64, borrowers: u32) -> Shared {
     let opts = GenerateOptions {
-        borrowers: 60,
+        borrowers,
         months: 12,
         seed,
         start: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default(),
@@ -77,6 +83,18 @@ fn cluster_with_book(config: &Config, seed: u64) -> Shared {
 
 /// What an uninterrupted single task per partition publishes, as (key, message) in order.
 fn reference(config: &Config, cluster: &Shared) -> Vec<(String, String)> {
+    reference_book(config, cluster).0
+}
+
+/// The reference run's messages, its portfolio (partitions summed), its notes and the number
+/// of inputs it applied.
+fn reference_book(
+    config: &Config,
+    cluster: &Shared,
+) -> (Vec<(String, String)>, Portfolio, Vec<Note>, u64) {
+    let mut applied = 0;
+    let mut book = Portfolio::default();
+    let mut notes = Vec::new();
     let settings = Arc::new(Settings::from_config(config));
     let inputs = config.kafka.topics.inputs().map(Arc::from);
     let mut all = Vec::new();
@@ -91,6 +109,12 @@ fn reference(config: &Config, cluster: &Shared) -> Vec<(String, String)> {
         }
         let (mut out, mut outcomes) = (Vec::new(), Vec::new());
         task.process(0, &mut out, &mut outcomes);
+        task.take_notes(&mut notes);
+        book.merge(task.engine().portfolio());
+        applied += outcomes
+            .iter()
+            .filter(|p| matches!(p.outcome, crate::engine::Outcome::Applied(_)))
+            .count() as u64;
         all.extend(out.iter().map(|o: &Output| {
             let mut json = Vec::new();
             o.write_json(&mut json);
@@ -100,7 +124,7 @@ fn reference(config: &Config, cluster: &Shared) -> Vec<(String, String)> {
             )
         }));
     }
-    all
+    (all, book, notes, applied)
 }
 
 /// Messages per key in publication order (keyless rejections sorted: they come from several
@@ -478,4 +502,82 @@ fn wall_clock_fires_deadlines_without_traffic() {
         "no DPD alert: {alerts:?}"
     );
     assert_eq!(stats.applied.load(std::sync::atomic::Ordering::Relaxed), 1);
+}
+
+/// Records what the worker reports about the book.
+#[derive(Default)]
+struct BookRecorder {
+    last: Mutex<Option<Portfolio>>,
+    rolls: AtomicU64,
+    acks: AtomicU64,
+}
+
+impl Observer for BookRecorder {
+    fn committed(&self, work: &Work, _took_ms: u64) {
+        self.rolls
+            .fetch_add(work.rolls().len() as u64, Ordering::Relaxed);
+        self.acks
+            .fetch_add(work.acks().len() as u64, Ordering::Relaxed);
+    }
+    fn aborted(&self) {}
+    fn restored(&self, _: i32, _: &crate::runtime::restore::Restored, _: u64) {}
+    fn assignment(&self, _: &[i32], _: bool) {}
+    fn lag(&self, _: &str, _: i32, _: i64) {}
+    fn portfolio(&self, p: &Portfolio) {
+        if let Ok(mut last) = self.last.lock() {
+            *last = Some(p.clone());
+        }
+    }
+}
+
+/// The book the worker reports at the end, and the inputs, rolls and acks it counted, equal the
+/// reference run's, however many transactions were aborted and redone on the way: what an
+/// aborted transaction counted is dropped with it.
+#[test]
+fn the_reported_book_and_notes_survive_aborts_exactly() {
+    let config = eos();
+    // Large enough for a few defaults (2 % of borrowers): rolls and acks.
+    let cluster = cluster_with_borrowers(&config, 4, 400);
+    // Every other commit of the run's ~50 fails: most rolls and acks are in aborted work once.
+    for n in (1..=40).step_by(2) {
+        cluster.borrow_mut().fail(
+            "commit_transaction",
+            n,
+            ClientError::Abortable(format!("injected #{n}")),
+        );
+    }
+    let clock = TestClock::new();
+    let recorder = Arc::new(BookRecorder::default());
+    let stats = Arc::new(WorkerStats::default());
+    let client = FakeClient::connect(&cluster, 0, true);
+    let observer: Arc<dyn Observer> = Arc::new((Arc::clone(&recorder), Arc::clone(&stats)));
+    let mut w = Worker::new(&config, client, Box::new(clock.clone()), observer, 0);
+    cluster.borrow_mut().rebalance(&[(0, vec![0, 1, 2])]);
+    drive(&mut [&mut w], &cluster, &clock).unwrap();
+    assert_eq!(stats.aborts.load(Ordering::Relaxed), 20);
+
+    let (_, book, notes, applied) = reference_book(&config, &cluster);
+    assert_eq!(stats.applied.load(Ordering::Relaxed), applied);
+    let rolls = notes
+        .iter()
+        .filter(|n| matches!(n, Note::Rolled { .. }))
+        .count() as u64;
+    let acks = notes.len() as u64 - rolls;
+    assert!(
+        rolls > 0 && acks > 0,
+        "the book has rolls ({rolls}) and acks ({acks})"
+    );
+    assert!(book.open_loans() > 10, "{book:?}");
+    assert_eq!(recorder.rolls.load(Ordering::Relaxed), rolls);
+    assert_eq!(recorder.acks.load(Ordering::Relaxed), acks);
+    let last = recorder.last.lock().unwrap().clone().unwrap_or_default();
+    assert!(
+        last == book,
+        "reported {} open loans in {} keys, the reference has {} in {}",
+        last.open_loans(),
+        last.book.len(),
+        book.open_loans(),
+        book.book.len()
+    );
+    assert_eq!(stats.open_loans.load(Ordering::Relaxed), book.open_loans());
 }
