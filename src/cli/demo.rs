@@ -3,7 +3,8 @@
 //! Starts the embedded broker, generates a synthetic book, streams it into the input topics at
 //! an accelerated pace while the monitor consumes it through the real consumer/producer path
 //! (event clock, at-least-once), shows live progress, and ends with a summary and the first
-//! lines of the alert topic.
+//! lines of the alert topic. With `--keep-running` it stays up after the book, serving its
+//! metrics until Ctrl-C, so that a Prometheus and Grafana can be pointed at it.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -43,6 +44,12 @@ pub struct DemoArgs {
     /// Alert lines to show at the end.
     #[arg(long, default_value_t = 5)]
     pub show: usize,
+    /// Where to serve /metrics, /healthz and /readyz (the `[http] listen` default).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Keep running (and serving metrics) after the book is processed, until Ctrl-C.
+    #[arg(long)]
+    pub keep_running: bool,
 }
 
 /// Runs the demo; Ctrl-C stops it early with a summary.
@@ -57,6 +64,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     config.kafka.commit_interval_ms = 200;
     config.kafka.session_timeout_ms = 6000;
     config.clock.mode = ClockSource::Event;
+    if let Some(addr) = args.listen {
+        config.http.listen = addr.to_string();
+    }
     eprintln!(
         "Embedded broker at {} ({} partitions per topic).",
         broker.bootstrap_servers(),
@@ -144,12 +154,13 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
 
     // Live progress until every event is processed (or Ctrl-C).
     let mut last = (Instant::now(), 0u64);
+    let mut finished = false;
     let interrupted = runtime.block_on(async {
         let signal = crate::shutdown::wait_for_signal();
         tokio::pin!(signal);
         loop {
             tokio::select! {
-                _ = &mut signal => return true,
+                _ = &mut signal => return !finished,
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
             let done = stats.inputs();
@@ -162,8 +173,17 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 stats.escalations.load(Ordering::Relaxed)
             );
             let _ = std::io::stderr().flush();
-            if done >= total || feeding_failed.load(Ordering::Relaxed) {
+            if feeding_failed.load(Ordering::Relaxed) {
                 return false;
+            }
+            if done >= total && !finished {
+                if !args.keep_running {
+                    return false;
+                }
+                finished = true;
+                eprintln!(
+                    "\nThe book is processed; the monitor keeps running and serving metrics. Ctrl-C stops it."
+                );
             }
         }
     });

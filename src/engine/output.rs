@@ -88,6 +88,13 @@ pub enum AlertStatus {
 }
 
 impl AlertStatus {
+    /// Every status, in lifecycle order.
+    pub const ALL: [AlertStatus; 3] = [
+        AlertStatus::Firing,
+        AlertStatus::Updated,
+        AlertStatus::Resolved,
+    ];
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -217,7 +217,34 @@ impl Metrics {
             portfolio,
             registry: r,
         };
+        m.initialise();
         Ok(m)
+    }
+
+    /// Creates every series of the closed label sets at 0. A counter series that first appears
+    /// at 1 loses that first increment to `rate()`/`increase()`, and an absent series makes a
+    /// ratio or an alert on "no events" silently empty.
+    fn initialise(&self) {
+        for t in EventType::ALL {
+            for outcome in ["applied", "duplicate"] {
+                self.events.with_label_values(&[t.as_str(), outcome]);
+            }
+        }
+        for k in ErrorKind::ALL {
+            self.rejections.with_label_values(&[k.as_str()]);
+        }
+        for s in Signal::ALL {
+            for sev in Severity::ALL {
+                for st in AlertStatus::ALL {
+                    self.alerts
+                        .with_label_values(&[s.as_str(), sev.as_str(), st.as_str()]);
+                }
+            }
+        }
+        for level in ["1", "2"] {
+            self.escalations.with_label_values(&[level]);
+        }
+        self.portfolio.initialise();
     }
 
     /// Input events of one type and outcome were committed.

@@ -209,6 +209,17 @@ impl PortfolioMetrics {
         })
     }
 
+    /// Creates the series of the closed label sets at 0 (see `Metrics::initialise`).
+    pub(super) fn initialise(&self) {
+        self.set(&Portfolio::default());
+        for s in Signal::ALL {
+            for sev in Severity::ALL {
+                self.acks.with_label_values(&[s.as_str(), sev.as_str()]);
+            }
+            self.ack_delay.with_label_values(&[s.as_str()]);
+        }
+    }
+
     /// Sets the gauges from the book summed over the owned partitions.
     pub(super) fn set(&self, p: &Portfolio) {
         let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);

@@ -259,3 +259,28 @@ fn readiness_follows_the_assignment() {
         .unwrap()
         .contains("postloan_consumer_lag_records{"));
 }
+
+/// Every series of a closed label set exists from the start at 0: `rate()` then sees the first
+/// increment, and ratios or "no events" alerts are never silently empty.
+#[test]
+fn closed_label_sets_start_at_zero() {
+    let text = Metrics::new(500).unwrap().encode().unwrap();
+    let count = |prefix: &str| text.lines().filter(|l| l.starts_with(prefix)).count();
+    assert_eq!(count("postloan_events_total{"), 6 * 2);
+    assert_eq!(count("postloan_rejections_total{"), 12);
+    assert_eq!(count("postloan_alerts_total{"), 9 * 5 * 3);
+    assert_eq!(count("postloan_escalations_total{"), 2);
+    assert_eq!(count("postloan_alert_acks_total{"), 9 * 5);
+    assert_eq!(count("postloan_open_alerts{"), 9 * 5 * 2);
+    assert_eq!(count("postloan_alert_ack_delay_seconds_count{"), 9);
+    for line in [
+        "postloan_rejections_total{error_kind=\"unknown_alert\"} 0",
+        "postloan_events_total{outcome=\"duplicate\",type=\"alert_ack\"} 0",
+        "postloan_open_loans 0",
+    ] {
+        assert!(text.contains(line), "missing {line:?}");
+    }
+    // Nothing with an open-ended label set is invented before it is seen.
+    assert_eq!(count("postloan_loans{"), 0);
+    assert_eq!(count("postloan_dpd_rolls_30_to_60_total{"), 0);
+}
