@@ -5,53 +5,12 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use common::e2e;
+use common::http::{free_port, get, total, wait_for};
 use postloan_monitor::kafka::broker::EmbeddedBroker;
-
-/// `GET path` over HTTP/1.0: (status, body), or None when nothing listens yet.
-fn get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
-    let mut text = String::new();
-    s.read_to_string(&mut text).ok()?;
-    let status = text.split_whitespace().nth(1)?.parse().ok()?;
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())?;
-    Some((status, body))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(t) = f() {
-            return t;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// Sum of the samples of one metric family.
-fn total(exposition: &str, name: &str) -> u64 {
-    exposition
-        .lines()
-        .filter(|l| l.starts_with(name) && !l.starts_with('#'))
-        .filter(|l| l[name.len()..].starts_with(['{', ' ']))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
-        .sum()
-}
 
 #[test]
 fn health_readiness_and_metrics_of_a_working_monitor() {
@@ -70,12 +29,12 @@ fn health_readiness_and_metrics_of_a_working_monitor() {
         .spawn()
         .unwrap();
 
-    let (status, body) = wait_for("/healthz", || get(port, "/healthz"));
+    let (status, body) = wait_for("/healthz", 60, || get(port, "/healthz"));
     assert_eq!((status, body.as_str()), (200, "ok\n"));
-    wait_for("/readyz to turn 200", || {
+    wait_for("/readyz to turn 200", 60, || {
         get(port, "/readyz").filter(|(s, _)| *s == 200)
     });
-    let exposition = wait_for("every input counted", || {
+    let exposition = wait_for("every input counted", 60, || {
         let (_, text) = get(port, "/metrics")?;
         let seen =
             total(&text, "postloan_events_total") + total(&text, "postloan_rejections_total");

@@ -274,6 +274,7 @@ fn serve_metrics(
     };
     match runtime.block_on(crate::http::bind(addr)) {
         Ok(listener) => {
+            let addr = listener.local_addr().unwrap_or(addr);
             eprintln!("Metrics at http://{addr}/metrics (readiness: /readyz).");
             runtime.spawn(crate::http::serve(
                 listener,
