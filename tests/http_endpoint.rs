@@ -1,16 +1,48 @@
 //! `run`'s HTTP endpoint against a monitor at work on the embedded broker: `/healthz` answers
 //! at once, `/readyz` turns 200 once the partitions are restored, `/metrics` counts every input
-//! of the book and passes `promtool check metrics` (Debian package `prometheus`; `.ci/run`
-//! installs it).
+//! of the book, reports the book's portfolio as replaying it gives, and passes `promtool check
+//! metrics` (Debian package `prometheus`; `.ci/run` installs it).
 
 mod common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 
 use common::e2e;
 use common::http::{free_port, get, total, wait_for};
+use postloan_monitor::config::Config;
+use postloan_monitor::engine::portfolio::Portfolio;
+use postloan_monitor::engine::{ClockMode, Engine, Input, Settings};
 use postloan_monitor::kafka::broker::EmbeddedBroker;
+
+/// The book's portfolio as one engine replaying it sees it.
+fn replayed(lines: &[String]) -> Portfolio {
+    let settings = Arc::new(Settings::from_config(&Config::default()));
+    let mut engine = Engine::new(settings, ClockMode::Event);
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let source = format!("book/{i}");
+        engine.apply(
+            Input {
+                payload: l.as_bytes(),
+                source: &source,
+                key: None,
+            },
+            &mut out,
+        );
+    }
+    engine.portfolio().clone()
+}
+
+/// Sum of a family's samples as floats (amounts).
+fn amount(exposition: &str, name: &str) -> f64 {
+    exposition
+        .lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
 
 #[test]
 fn health_readiness_and_metrics_of_a_working_monitor() {
@@ -40,6 +72,40 @@ fn health_readiness_and_metrics_of_a_working_monitor() {
             total(&text, "postloan_events_total") + total(&text, "postloan_rejections_total");
         (seen == lines.len() as u64).then_some(text)
     });
+    // The book as the partitions report it (after their last commit, at most a second later)
+    // is the book replay sees: counts and amounts do not depend on the partitions' clocks.
+    let book = replayed(&lines);
+    assert!(book.open_loans() > 20, "{}", book.open_loans());
+    let exposition = wait_for("the book reported", 30, || {
+        let (_, text) = get(port, "/metrics")?;
+        (total(&text, "postloan_open_loans") == book.open_loans()).then_some(text)
+    });
+    assert_eq!(total(&exposition, "postloan_borrowers"), book.borrowers);
+    assert_eq!(
+        total(&exposition, "postloan_active_borrowers"),
+        book.active_borrowers()
+    );
+    for family in [
+        "postloan_loans",
+        "postloan_dealer_loans",
+        "postloan_loans_by_ltv",
+    ] {
+        assert_eq!(total(&exposition, family), book.open_loans(), "{family}");
+    }
+    assert_eq!(
+        total(&exposition, "postloan_borrowers_by_score"),
+        book.active_borrowers()
+    );
+    let outstanding: f64 = book
+        .book
+        .values()
+        .map(|e| e.outstanding.to_string().parse::<f64>().unwrap())
+        .sum();
+    let reported = amount(&exposition, "postloan_outstanding_principal");
+    assert!(
+        (reported - outstanding).abs() < 0.01,
+        "outstanding principal {reported} reported, {outstanding} replayed"
+    );
     assert_eq!(total(&exposition, "postloan_assigned_partitions"), 3);
     assert_eq!(total(&exposition, "postloan_ready"), 1);
     assert!(total(&exposition, "postloan_alerts_total") > 0);

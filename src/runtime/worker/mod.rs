@@ -95,6 +95,8 @@ pub struct Worker<C: Client> {
     /// The owned partitions' portfolios summed, reused between reports.
     portfolio: Portfolio,
     last_portfolio_ms: Option<u64>,
+    /// A commit happened since the last report.
+    portfolio_pending: bool,
 }
 
 impl<C: Client> Worker<C> {
@@ -142,6 +144,7 @@ impl<C: Client> Worker<C> {
             notes: Vec::new(),
             portfolio: Portfolio::default(),
             last_portfolio_ms: None,
+            portfolio_pending: false,
         }
     }
 
@@ -234,6 +237,16 @@ impl<C: Client> Worker<C> {
             // Counted from the end of the cycle: a cycle that takes longer than the interval
             // must still leave time to process between cycles.
             self.last_commit_ms = Some(self.clock.now().mono_ms);
+        }
+        // Committed changes are reported at most once a second, and always eventually (an
+        // idle worker commits nothing more that would trigger it).
+        if self.portfolio_pending
+            && self
+                .last_portfolio_ms
+                .is_none_or(|t| now.mono_ms.saturating_sub(t) >= PORTFOLIO_EVERY_MS)
+        {
+            self.report_portfolio();
+            self.last_portfolio_ms = Some(now.mono_ms);
         }
         Ok(())
     }
@@ -357,19 +370,14 @@ impl<C: Client> Worker<C> {
         for (input, p, lag) in self.client.lag(&positions) {
             self.observer.lag(&self.inputs[input], p, lag);
         }
-        if self
-            .last_portfolio_ms
-            .is_none_or(|t| done.saturating_sub(t) >= PORTFOLIO_EVERY_MS)
-        {
-            self.report_portfolio();
-            self.last_portfolio_ms = Some(done);
-        }
+        self.portfolio_pending = true;
         Ok(Cycle::Done)
     }
 
     /// Tells the observer the owned partitions' book, summed. Called after commits (so under
     /// exactly-once it is the committed state) and when ownership changes.
     fn report_portfolio(&mut self) {
+        self.portfolio_pending = false;
         self.portfolio.clear();
         for task in self.tasks.values() {
             self.portfolio.merge(task.engine().portfolio());

@@ -581,3 +581,42 @@ fn the_reported_book_and_notes_survive_aborts_exactly() {
     );
     assert_eq!(stats.open_loans.load(Ordering::Relaxed), book.open_loans());
 }
+
+/// An idle worker still reports the book it last committed: reports are rate-limited, and a
+/// quiet worker commits nothing more that would trigger one.
+#[test]
+fn an_idle_worker_reports_its_last_committed_book() {
+    let config = eos();
+    let cluster = cluster_with_book(&config, 5);
+    let clock = TestClock::new();
+    let recorder = Arc::new(BookRecorder::default());
+    let client = FakeClient::connect(&cluster, 0, true);
+    let mut w = Worker::new(
+        &config,
+        client,
+        Box::new(clock.clone()),
+        Arc::clone(&recorder) as Arc<dyn Observer>,
+        0,
+    );
+    cluster.borrow_mut().rebalance(&[(0, vec![0, 1, 2])]);
+    let mut steps = 0;
+    while !(cluster.borrow().consumed() && w.buffered() == 0) {
+        clock.tick();
+        w.step().unwrap();
+        steps += 1;
+        assert!(steps < 10_000, "the worker did not finish the book");
+    }
+    // No shutdown: the worker idles for two seconds of its clock.
+    for _ in 0..200 {
+        clock.tick();
+        w.step().unwrap();
+    }
+    let (_, book, _, _) = reference_book(&config, &cluster);
+    let last = recorder.last.lock().unwrap().clone().unwrap_or_default();
+    assert!(
+        last == book,
+        "reported {} open loans, the reference has {}",
+        last.open_loans(),
+        book.open_loans()
+    );
+}
