@@ -91,10 +91,12 @@ pub fn ltv_band(loan: &Loan) -> usize {
     let Some(value) = loan.valuations.last().map(|v| v.value) else {
         return 0;
     };
+    // Upwards from the lowest bound: most loans sit low, so this usually stops after one or
+    // two exact products.
     LTV_LOWER
         .iter()
-        .rposition(|(m, s)| ge_product(loan.outstanding, Decimal::new(*m, *s), value))
-        .map_or(0, |i| i + 1)
+        .position(|(m, s)| !ge_product(loan.outstanding, Decimal::new(*m, *s), value))
+        .unwrap_or(LTV_LOWER.len())
 }
 
 /// Band index of an early-warning score.
@@ -201,6 +203,15 @@ impl Note {
     }
 }
 
+fn book_key(loan: &Loan, bucket: DpdBucket) -> BookKey {
+    BookKey {
+        bucket,
+        branch: loan.labels.branch_id.clone(),
+        dealer: loan.labels.dealer_id.clone(),
+        currency: loan.currency,
+    }
+}
+
 fn severity_index(s: Severity) -> usize {
     Severity::ALL.iter().position(|x| *x == s).unwrap_or(0)
 }
@@ -251,12 +262,7 @@ impl Portfolio {
     }
 
     fn loan(&mut self, loan: &Loan, c: &LoanCount, add: bool) {
-        let key = BookKey {
-            bucket: c.bucket,
-            branch: loan.labels.branch_id.clone(),
-            dealer: loan.labels.dealer_id.clone(),
-            currency: loan.currency,
-        };
+        let key = book_key(loan, c.bucket);
         let band = &mut self.ltv[usize::from(c.ltv_band)];
         if add {
             *band += 1;
@@ -301,6 +307,20 @@ impl Portfolio {
                 outstanding: loan.outstanding,
             };
             if loan.counted == Some(now) {
+                continue;
+            }
+            if let Some(old) = loan
+                .counted
+                .filter(|o| (o.bucket, o.ltv_band) == (now.bucket, now.ltv_band))
+            {
+                // The common case (a payment moved the principal): one lookup, not two.
+                if let Some(e) = self.book.get_mut(&book_key(loan, old.bucket)) {
+                    e.outstanding = e
+                        .outstanding
+                        .saturating_sub(old.outstanding)
+                        .saturating_add(now.outstanding);
+                }
+                loan.counted = Some(now);
                 continue;
             }
             if let Some(old) = loan.counted {
