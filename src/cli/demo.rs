@@ -155,6 +155,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     // Live progress until every event is processed (or Ctrl-C).
     let mut last = (Instant::now(), 0u64);
     let mut finished = false;
+    // With --keep-running, the figures are the book's, not the idle time after it.
+    let mut book_secs = None;
     let interrupted = runtime.block_on(async {
         let signal = crate::shutdown::wait_for_signal();
         tokio::pin!(signal);
@@ -181,6 +183,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                     return false;
                 }
                 finished = true;
+                book_secs = Some(started.elapsed().as_secs_f64());
                 eprintln!(
                     "\nThe book is processed; the monitor keeps running and serving metrics. Ctrl-C stops it."
                 );
@@ -198,7 +201,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("feeding the book into the embedded broker failed (see the log above)");
     }
 
-    let secs = started.elapsed().as_secs_f64();
+    let secs = book_secs.unwrap_or_else(|| started.elapsed().as_secs_f64());
     let mut o = std::io::stdout().lock();
     writeln!(
         o,
