@@ -73,3 +73,12 @@ pub fn line(m: &Value) -> String {
 pub fn lines(msgs: &[Value]) -> Vec<String> {
     msgs.iter().map(line).collect()
 }
+
+/// Replays raw bytes (which need not be UTF-8) with the default configuration.
+pub fn replay_bytes(input: &[u8]) -> (String, Summary) {
+    let settings = Arc::new(Settings::from_config(&Config::default()));
+    let mut out = Vec::new();
+    let summary = replay(settings, &mut &input[..], NAME, None, &mut out, &mut |_| {})
+        .expect("replay of in-memory input cannot fail");
+    (String::from_utf8(out).expect("output is UTF-8"), summary)
+}
