@@ -64,6 +64,17 @@ fn counter_vec(
     Ok(c)
 }
 
+fn gauge_vec(
+    r: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+) -> Result<prometheus::GaugeVec, MetricsError> {
+    let g = prometheus::GaugeVec::new(Opts::new(name, help), labels)?;
+    r.register(Box::new(g.clone()))?;
+    Ok(g)
+}
+
 fn counter(r: &Registry, name: &str, help: &str) -> Result<IntCounter, MetricsError> {
     let c = IntCounter::new(name, help)?;
     r.register(Box::new(c.clone()))?;

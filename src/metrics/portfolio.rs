@@ -9,11 +9,11 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use prometheus::{GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Registry};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
-use super::{counter_vec, gauge, MetricsError};
+use super::{counter_vec, gauge, gauge_vec, MetricsError};
 use crate::engine::portfolio::{DpdBucket, Portfolio, LTV_BANDS, SCORE_BANDS};
 use crate::engine::types::{Severity, Signal};
 use crate::runtime::observe::Work;
@@ -100,17 +100,6 @@ pub(super) struct PortfolioMetrics {
     acks: IntCounterVec,
     ack_delay: HistogramVec,
     mutable: Mutex<Mutable>,
-}
-
-fn gauge_vec(
-    r: &Registry,
-    name: &str,
-    help: &str,
-    labels: &[&str],
-) -> Result<GaugeVec, MetricsError> {
-    let g = GaugeVec::new(Opts::new(name, help), labels)?;
-    r.register(Box::new(g.clone()))?;
-    Ok(g)
 }
 
 fn family(r: &Registry, name: &str, help: &str, labels: &[&str]) -> Result<Family, MetricsError> {
