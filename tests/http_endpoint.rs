@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use common::e2e;
-use common::http::{free_port, get, total, wait_for};
+use common::http::{free_port, get, sum, total, wait_for};
 use postloan_monitor::config::Config;
 use postloan_monitor::engine::portfolio::Portfolio;
 use postloan_monitor::engine::{ClockMode, Engine, Input, Settings};
@@ -33,15 +33,6 @@ fn replayed(lines: &[String]) -> Portfolio {
         );
     }
     engine.portfolio().clone()
-}
-
-/// Sum of a family's samples as floats (amounts).
-fn amount(exposition: &str, name: &str) -> f64 {
-    exposition
-        .lines()
-        .filter(|l| l.starts_with(&format!("{name}{{")))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
 }
 
 #[test]
@@ -101,7 +92,7 @@ fn health_readiness_and_metrics_of_a_working_monitor() {
         .values()
         .map(|e| e.outstanding.to_string().parse::<f64>().unwrap())
         .sum();
-    let reported = amount(&exposition, "postloan_outstanding_principal");
+    let reported = sum(&exposition, "postloan_outstanding_principal");
     assert!(
         (reported - outstanding).abs() < 0.01,
         "outstanding principal {reported} reported, {outstanding} replayed"

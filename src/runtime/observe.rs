@@ -300,8 +300,6 @@ pub struct WorkerStats {
     pub tasks: AtomicU64,
     /// Every owned partition is restored and the consumer is in the group.
     pub ready: AtomicBool,
-    /// Open loans in the owned partitions, as last reported.
-    pub open_loans: AtomicU64,
 }
 
 impl WorkerStats {
@@ -362,10 +360,7 @@ impl Observer for WorkerStats {
 
     fn lag(&self, _topic: &str, _partition: i32, _records: i64) {}
 
-    fn portfolio(&self, portfolio: &Portfolio) {
-        self.open_loans
-            .store(portfolio.open_loans(), Ordering::Relaxed);
-    }
+    fn portfolio(&self, _portfolio: &Portfolio) {}
 }
 
 #[cfg(test)]

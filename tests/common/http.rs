@@ -49,12 +49,16 @@ pub fn encode(s: &str) -> String {
 }
 
 /// Sum of the samples of one metric family in an exposition.
-pub fn total(exposition: &str, name: &str) -> u64 {
+pub fn sum(exposition: &str, name: &str) -> f64 {
     exposition
         .lines()
         .filter(|l| l.starts_with(name) && !l.starts_with('#'))
         .filter(|l| l[name.len()..].starts_with(['{', ' ']))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .map(|v| v as u64)
         .sum()
+}
+
+/// [`sum`] of a family of counts.
+pub fn total(exposition: &str, name: &str) -> u64 {
+    sum(exposition, name) as u64
 }

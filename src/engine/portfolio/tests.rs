@@ -30,6 +30,11 @@ fn only_loan(p: &Portfolio) -> (DpdBucket, Decimal) {
     (k.bucket, e.outstanding)
 }
 
+/// Opens the test kit's standard loan `l-1` of borrower `b-1` (100,000 CNY, 3,000 a month).
+fn open_loan(h: &mut Kit, opened_at: &str, first_due: &str) {
+    h.send(testkit::loan("b-1", "l-1", opened_at, first_due));
+}
+
 fn open(p: &Portfolio, signal: Signal, severity: Severity, acked: bool) -> u64 {
     p.open_alerts[signal.index()][severity_index(severity)][usize::from(acked)]
 }
@@ -39,12 +44,7 @@ fn buckets_follow_the_business_day_boundaries() {
     let mut h = Kit::new();
     h.engine.record_notes();
     // 100,000 CNY at 6%, 3,000 a month from 2026-02-10; collateral 150,000 (LTV 0.667).
-    h.send(testkit::loan(
-        "b-1",
-        "l-1",
-        "2026-01-01T00:00:00Z",
-        "2026-02-10",
-    ));
+    open_loan(&mut h, "2026-01-01T00:00:00Z", "2026-02-10");
     let p = h.engine.portfolio();
     assert_eq!(only_loan(p), (DpdBucket::Current, dec("100000.00")));
     assert_eq!(p.borrowers, 1);
@@ -145,12 +145,7 @@ fn a_jump_straight_past_60_is_not_a_roll_from_30() {
     let mut h = Kit::new();
     h.engine.record_notes();
     // Opened with the first installment long overdue: 65 DPD at once.
-    h.send(testkit::loan(
-        "b-1",
-        "l-1",
-        "2026-03-16T00:00:00Z",
-        "2026-01-10",
-    ));
+    open_loan(&mut h, "2026-03-16T00:00:00Z", "2026-01-10");
     let mut notes = Vec::new();
     h.engine.take_notes(&mut notes);
     assert!(notes.is_empty());
@@ -165,12 +160,7 @@ fn a_jump_straight_past_60_is_not_a_roll_from_30() {
 #[test]
 fn notes_are_kept_only_when_asked_for() {
     let mut h = Kit::new();
-    h.send(testkit::loan(
-        "b-1",
-        "l-1",
-        "2026-01-01T00:00:00Z",
-        "2026-02-10",
-    ));
+    open_loan(&mut h, "2026-01-01T00:00:00Z", "2026-02-10");
     h.advance("2026-06-01T00:00:00Z");
     let mut notes = Vec::new();
     h.engine.take_notes(&mut notes);
@@ -193,12 +183,7 @@ fn ltv_bands_are_exact_at_their_bounds() {
     ];
     for (value, band) in cases {
         let mut h = Kit::new();
-        h.send(testkit::loan(
-            "b-1",
-            "l-1",
-            "2026-01-01T00:00:00Z",
-            "2026-02-10",
-        ));
+        open_loan(&mut h, "2026-01-01T00:00:00Z", "2026-02-10");
         h.send(testkit::valuation(
             "b-1",
             "l-1",
@@ -245,12 +230,7 @@ fn bands_of_scores_and_buckets_of_days() {
 #[test]
 fn partitions_merge_by_key_and_sum_exactly() {
     let mut a = Kit::new();
-    a.send(testkit::loan(
-        "b-1",
-        "l-1",
-        "2026-01-01T00:00:00Z",
-        "2026-02-10",
-    ));
+    open_loan(&mut a, "2026-01-01T00:00:00Z", "2026-02-10");
     let mut b = Kit::new();
     b.send(testkit::loan(
         "b-2",
@@ -294,12 +274,7 @@ dpd_points = [{ at = 1, points = 10 }]
 "#,
     );
     h.engine.record_notes();
-    h.send(testkit::loan(
-        "b-1",
-        "l-1",
-        "2026-01-01T00:00:00Z",
-        "2026-02-10",
-    ));
+    open_loan(&mut h, "2026-01-01T00:00:00Z", "2026-02-10");
     h.advance("2026-02-11T00:00:00Z");
     assert_eq!(only_loan(h.engine.portfolio()).0, DpdBucket::Dpd1To29);
     // Without a timer at 30 and 60 days, the bucket would lag until some other change.
