@@ -7,12 +7,20 @@ use serde::{Deserialize, Serialize};
 
 use super::Problems;
 
-/// A value that must never be printed: `Debug` and `Display` show `***`.
-#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(transparent)]
+/// A value that must never be printed: `Debug`, `Display` and `Serialize` show `***` (an empty
+/// one shows as empty, so "not set" stays visible). Deserializing accepts only a string, and a
+/// value of another type is refused without echoing it.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
 
+/// What a set secret shows as.
+pub const REDACTED: &str = "***";
+
 impl Secret {
+    /// Wraps a secret.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
     /// The secret itself, for handing to librdkafka only.
     pub fn expose(&self) -> &str {
         &self.0
@@ -21,11 +29,87 @@ impl Secret {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+    fn shown(&self) -> &'static str {
+        if self.0.is_empty() {
+            ""
+        } else {
+            REDACTED
+        }
+    }
 }
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"***\"" })
+        write!(f, "\"{}\"", self.shown())
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.shown())
+    }
+}
+
+/// Serializes as `***`: printing or dumping a configuration never reveals it (a dumped
+/// configuration does not round-trip its secrets).
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.shown())
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_string(SecretVisitor)
+    }
+}
+
+/// Takes strings; refuses anything else without naming the value (serde's default message
+/// quotes it: "invalid type: integer `1234`").
+struct SecretVisitor;
+
+impl SecretVisitor {
+    fn refuse<E: serde::de::Error>(what: &str) -> E {
+        E::custom(format_args!(
+            "expected a string, got {what} (the value is not shown: it is a secret)"
+        ))
+    }
+}
+
+impl serde::de::Visitor<'_> for SecretVisitor {
+    type Value = Secret;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Secret, E> {
+        Ok(Secret(v.to_owned()))
+    }
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Secret, E> {
+        Ok(Secret(v))
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Secret, E> {
+        Err(Self::refuse("a boolean"))
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Secret, E> {
+        Err(Self::refuse("an integer"))
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Secret, E> {
+        Err(Self::refuse("an integer"))
+    }
+    fn visit_i128<E: serde::de::Error>(self, _: i128) -> Result<Secret, E> {
+        Err(Self::refuse("an integer"))
+    }
+    fn visit_u128<E: serde::de::Error>(self, _: u128) -> Result<Secret, E> {
+        Err(Self::refuse("an integer"))
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Secret, E> {
+        Err(Self::refuse("a number"))
+    }
+    fn visit_char<E: serde::de::Error>(self, v: char) -> Result<Secret, E> {
+        Ok(Secret(v.to_string()))
+    }
+    fn visit_bytes<E: serde::de::Error>(self, _: &[u8]) -> Result<Secret, E> {
+        Err(Self::refuse("bytes"))
     }
 }
 
@@ -84,26 +168,54 @@ pub struct KafkaConfig {
     #[serde(default)]
     pub create_topics: bool,
     /// `plaintext` (default), `ssl`, `sasl_plaintext` or `sasl_ssl` (librdkafka
-    /// `security.protocol`).
+    /// `security.protocol`). `ssl` and `sasl_ssl` encrypt the connection (TLS, OpenSSL);
+    /// `sasl_*` authenticate with `sasl_mechanism`.
     #[serde(default = "default_security_protocol")]
     pub security_protocol: String,
-    /// SASL mechanism, e.g. `SCRAM-SHA-512` (librdkafka `sasl.mechanism`). Default none.
+    /// SASL mechanism: `PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512` (librdkafka
+    /// `sasl.mechanism`, case-sensitive). Required with a `sasl_*` protocol; `PLAIN` only with
+    /// `sasl_ssl` (it sends the password itself). Default none.
     #[serde(default)]
     pub sasl_mechanism: Option<String>,
-    /// SASL user name. Default none.
+    /// SASL user name (librdkafka `sasl.username`). Required with a `sasl_*` protocol. Default
+    /// none.
     #[serde(default)]
     pub sasl_username: Option<String>,
-    /// SASL password; set it through `POSTLOAN__KAFKA__SASL_PASSWORD` rather than the file.
-    /// Never logged or printed.
+    /// SASL password (librdkafka `sasl.password`). Required with a `sasl_*` protocol, refused
+    /// with any other. Give it as `POSTLOAN__KAFKA__SASL_PASSWORD` rather than in the file.
+    /// Never logged or printed. Default empty (not set).
     #[serde(default)]
     pub sasl_password: Secret,
-    /// CA certificate file for TLS (librdkafka `ssl.ca.location`). Default none.
+    /// TLS: CA certificate file or directory (PEM) the brokers' certificates are verified
+    /// against (librdkafka `ssl.ca.location`). Only with `ssl`/`sasl_ssl`. Default none:
+    /// OpenSSL's default store (the system's CA certificates, `ca-certificates` on Debian).
     #[serde(default)]
     pub ssl_ca_location: Option<String>,
+    /// TLS client certificate file (PEM), for brokers that authenticate clients by certificate
+    /// (librdkafka `ssl.certificate.location`). Only with `ssl`/`sasl_ssl`, and together with
+    /// `ssl_key_location`. Default none.
+    #[serde(default)]
+    pub ssl_certificate_location: Option<String>,
+    /// TLS client private key file (PEM) of `ssl_certificate_location` (librdkafka
+    /// `ssl.key.location`). Only with `ssl`/`sasl_ssl`. Default none.
+    #[serde(default)]
+    pub ssl_key_location: Option<String>,
+    /// Passphrase of an encrypted `ssl_key_location` (librdkafka `ssl.key.password`). Give it
+    /// as `POSTLOAN__KAFKA__SSL_KEY_PASSWORD`. Never logged or printed. Default empty (the key
+    /// is not encrypted).
+    #[serde(default)]
+    pub ssl_key_password: Secret,
+    /// TLS: check that the broker's certificate names the host connected to (librdkafka
+    /// `ssl.endpoint.identification.algorithm` = `https`; false: `none`). Turning it off lets
+    /// anyone with a certificate from the same CA impersonate a broker. Default true.
+    #[serde(default = "default_ssl_endpoint_identification")]
+    pub ssl_endpoint_identification: bool,
     /// Topic names.
     #[serde(default)]
     pub topics: Topics,
     /// Any other librdkafka property, passed through as is (e.g. `"compression.type" = "lz4"`).
+    /// Refused: keys a `[kafka]` field owns (see [`OWNED_PROPERTIES`]) and keys that carry a
+    /// secret (see [`is_secret_property`]): a pass-through value is not redacted.
     #[serde(default)]
     pub properties: BTreeMap<String, String>,
 }
@@ -140,6 +252,10 @@ fn default_security_protocol() -> String {
     "plaintext".to_owned()
 }
 
+fn default_ssl_endpoint_identification() -> bool {
+    true
+}
+
 impl Default for KafkaConfig {
     fn default() -> Self {
         KafkaConfig {
@@ -157,6 +273,10 @@ impl Default for KafkaConfig {
             sasl_username: None,
             sasl_password: Secret::default(),
             ssl_ca_location: None,
+            ssl_certificate_location: None,
+            ssl_key_location: None,
+            ssl_key_password: Secret::default(),
+            ssl_endpoint_identification: default_ssl_endpoint_identification(),
             topics: Topics::default(),
             properties: BTreeMap::new(),
         }
@@ -289,6 +409,52 @@ impl Topics {
 
 const PROTOCOLS: [&str; 4] = ["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"];
 
+/// The SASL mechanisms this build supports. `GSSAPI` (Kerberos) needs librdkafka built with
+/// Cyrus SASL (rdkafka's `gssapi` feature), which this build leaves out; `OAUTHBEARER` needs a
+/// token callback the monitor does not have.
+pub const SASL_MECHANISMS: [&str; 3] = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"];
+
+/// librdkafka properties the monitor sets itself, from the `[kafka]` field named beside each:
+/// refused in `properties` (one place for each setting).
+pub const OWNED_PROPERTIES: [(&str, &str); 15] = [
+    ("bootstrap.servers", "kafka.bootstrap_servers"),
+    ("group.id", "kafka.group_id"),
+    ("transactional.id", "kafka.group_id and kafka.instance_id"),
+    ("enable.auto.commit", "kafka.processing_guarantee"),
+    ("isolation.level", "kafka.processing_guarantee"),
+    ("security.protocol", "kafka.security_protocol"),
+    ("sasl.mechanism", "kafka.sasl_mechanism"),
+    ("sasl.mechanisms", "kafka.sasl_mechanism"),
+    ("sasl.username", "kafka.sasl_username"),
+    ("sasl.password", "kafka.sasl_password"),
+    ("ssl.ca.location", "kafka.ssl_ca_location"),
+    ("ssl.certificate.location", "kafka.ssl_certificate_location"),
+    ("ssl.key.location", "kafka.ssl_key_location"),
+    ("ssl.key.password", "kafka.ssl_key_password"),
+    (
+        "ssl.endpoint.identification.algorithm",
+        "kafka.ssl_endpoint_identification",
+    ),
+];
+
+/// Whether a librdkafka property (lower-cased) carries a secret, so may not be passed through
+/// `properties`: its name contains `password`, `passphrase` or `secret`, it is an in-line PEM
+/// (`*.pem`: `ssl.key.pem`, and for simplicity `ssl.certificate.pem` and `ssl.ca.pem` too — use
+/// the `*_location` fields), or it is `sasl.oauthbearer.config` or `ssl_key` (which librdkafka
+/// itself treats as sensitive).
+pub fn is_secret_property(key: &str) -> bool {
+    ["password", "passphrase", "secret"]
+        .iter()
+        .any(|w| key.contains(w))
+        || key.ends_with(".pem")
+        || key == "sasl.oauthbearer.config"
+        || key == "ssl_key"
+}
+
+/// Pass-through properties validation does not hand to librdkafka: setting
+/// `plugin.library.paths` loads the plugins, which `check-config` must not do.
+const PROBE_SKIPPED: [&str; 1] = ["plugin.library.paths"];
+
 impl KafkaConfig {
     /// Adds every impossible value to `p`.
     pub fn validate(&self, p: &mut Problems) {
@@ -319,26 +485,7 @@ impl KafkaConfig {
                 "may contain only ASCII letters, digits, '.', '_' and '-'",
             );
         }
-        if !PROTOCOLS.contains(&self.security_protocol.to_ascii_lowercase().as_str()) {
-            p.push(
-                "kafka.security_protocol",
-                format!(
-                    "must be one of {}, got {:?}",
-                    PROTOCOLS.join(", "),
-                    self.security_protocol
-                ),
-            );
-        }
-        let sasl = self
-            .security_protocol
-            .to_ascii_lowercase()
-            .starts_with("sasl");
-        if sasl && self.sasl_mechanism.is_none() {
-            p.push(
-                "kafka.sasl_mechanism",
-                "is required with a sasl_* security_protocol",
-            );
-        }
+        self.validate_security(p);
         let mut names: Vec<&str> = self
             .topics
             .inputs()
@@ -366,24 +513,193 @@ impl KafkaConfig {
                 p.push("kafka.topics", format!("{:?} is used for two roles", w[0]));
             }
         }
-        for key in [
-            "bootstrap.servers",
-            "group.id",
-            "transactional.id",
-            "enable.auto.commit",
-            "isolation.level",
-            "sasl.password",
+        self.validate_properties(p);
+    }
+
+    /// The protocol, lower-cased, when it is one librdkafka knows.
+    fn protocol(&self) -> Option<&'static str> {
+        let given = self.security_protocol.to_ascii_lowercase();
+        PROTOCOLS.into_iter().find(|p| *p == given)
+    }
+
+    /// Whether the connection is encrypted (`ssl`, `sasl_ssl`).
+    pub fn uses_tls(&self) -> bool {
+        self.protocol().is_some_and(|p| p.ends_with("ssl"))
+    }
+
+    /// Whether the client authenticates with SASL (`sasl_plaintext`, `sasl_ssl`).
+    pub fn uses_sasl(&self) -> bool {
+        self.protocol().is_some_and(|p| p.starts_with("sasl"))
+    }
+
+    /// TLS and SASL settings: each needs the others it works with, and nothing is set that the
+    /// protocol would silently ignore. No message quotes a secret.
+    fn validate_security(&self, p: &mut Problems) {
+        let Some(protocol) = self.protocol() else {
+            p.push(
+                "kafka.security_protocol",
+                format!(
+                    "must be one of {}, got {:?}",
+                    PROTOCOLS.join(", "),
+                    self.security_protocol
+                ),
+            );
+            return;
+        };
+        if let Some(m) = &self.sasl_mechanism {
+            if !SASL_MECHANISMS.contains(&m.as_str()) {
+                p.push(
+                    "kafka.sasl_mechanism",
+                    format!("must be one of {}, got {m:?}", SASL_MECHANISMS.join(", ")),
+                );
+            }
+        }
+        for (path, value) in [
+            ("kafka.ssl_ca_location", &self.ssl_ca_location),
+            (
+                "kafka.ssl_certificate_location",
+                &self.ssl_certificate_location,
+            ),
+            ("kafka.ssl_key_location", &self.ssl_key_location),
+            ("kafka.sasl_username", &self.sasl_username),
+            ("kafka.sasl_mechanism", &self.sasl_mechanism),
         ] {
-            if self.properties.contains_key(key) {
+            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                p.push(path, "must not be empty (leave it out instead)");
+            }
+        }
+        for (path, secret) in [
+            ("kafka.sasl_password", &self.sasl_password),
+            ("kafka.ssl_key_password", &self.ssl_key_password),
+        ] {
+            if secret.expose().contains('\0') {
+                p.push(path, "must not contain a NUL character");
+            }
+        }
+        if self.uses_sasl() {
+            if self.sasl_mechanism.is_none() {
+                p.push(
+                    "kafka.sasl_mechanism",
+                    format!("is required with security_protocol {protocol:?}"),
+                );
+            }
+            if self.sasl_username.is_none() {
+                p.push(
+                    "kafka.sasl_username",
+                    format!("is required with security_protocol {protocol:?}"),
+                );
+            }
+            if self.sasl_password.is_empty() {
+                p.push(
+                    "kafka.sasl_password",
+                    format!(
+                        "is required with security_protocol {protocol:?} \
+                         (set POSTLOAN__KAFKA__SASL_PASSWORD)"
+                    ),
+                );
+            }
+            if !self.uses_tls() && self.sasl_mechanism.as_deref() == Some("PLAIN") {
+                p.push(
+                    "kafka.sasl_mechanism",
+                    "PLAIN sends the password itself, in clear over sasl_plaintext: \
+                     use sasl_ssl, or a SCRAM mechanism",
+                );
+            }
+        } else if !self.sasl_password.is_empty() {
+            p.push(
+                "kafka.sasl_password",
+                format!(
+                    "is set but security_protocol {protocol:?} does not authenticate with SASL: \
+                     the credentials would not be used (and, with plaintext, the connection \
+                     is unencrypted); use sasl_ssl"
+                ),
+            );
+        }
+        if !self.uses_tls() {
+            for (path, set) in [
+                ("kafka.ssl_ca_location", self.ssl_ca_location.is_some()),
+                (
+                    "kafka.ssl_certificate_location",
+                    self.ssl_certificate_location.is_some(),
+                ),
+                ("kafka.ssl_key_location", self.ssl_key_location.is_some()),
+                ("kafka.ssl_key_password", !self.ssl_key_password.is_empty()),
+            ] {
+                if set {
+                    p.push(
+                        path,
+                        format!(
+                            "is set but security_protocol {protocol:?} does not use TLS \
+                             (use ssl or sasl_ssl)"
+                        ),
+                    );
+                }
+            }
+        }
+        match (&self.ssl_certificate_location, &self.ssl_key_location) {
+            (Some(_), None) => p.push(
+                "kafka.ssl_key_location",
+                "is required with ssl_certificate_location (the certificate's private key)",
+            ),
+            (None, Some(_)) => p.push(
+                "kafka.ssl_certificate_location",
+                "is required with ssl_key_location (the key's certificate)",
+            ),
+            _ => {}
+        }
+        if !self.ssl_key_password.is_empty() && self.ssl_key_location.is_none() {
+            p.push(
+                "kafka.ssl_key_password",
+                "is set but there is no ssl_key_location to decrypt",
+            );
+        }
+    }
+
+    /// Pass-through properties: none a field owns, none carrying a secret, and each one
+    /// librdkafka accepts. Values are never quoted for refused keys.
+    fn validate_properties(&self, p: &mut Problems) {
+        for (key, value) in &self.properties {
+            let lower = key.to_ascii_lowercase();
+            if let Some((_, field)) = OWNED_PROPERTIES.iter().find(|(k, _)| *k == lower) {
                 p.push(
                     "kafka.properties",
-                    format!("{key:?} is set by the monitor itself; use the [kafka] key for it"),
+                    format!("{key:?} is set by the monitor itself; use {field}"),
                 );
+            } else if is_secret_property(&lower) {
+                p.push(
+                    "kafka.properties",
+                    format!(
+                        "{key:?} carries a secret, and pass-through values are not redacted: \
+                         secrets go only in kafka.sasl_password and kafka.ssl_key_password"
+                    ),
+                );
+            } else if !PROBE_SKIPPED.contains(&key.as_str()) {
+                // librdkafka checks the name and the value as client creation would; one
+                // property at a time, so every bad one is reported. Its message may quote the
+                // value: only keys without secrets get here.
+                match rdkafka::ClientConfig::new()
+                    .set(key.as_str(), value.as_str())
+                    .create_native_config()
+                {
+                    Ok(_) => {}
+                    Err(rdkafka::error::KafkaError::ClientConfig(_, desc, _, _)) => {
+                        let desc = desc.trim_end_matches('.');
+                        // An alias is reported under its canonical name: name both.
+                        if desc.contains(&format!("{key:?}")) {
+                            p.push("kafka.properties", desc.to_owned());
+                        } else {
+                            p.push("kafka.properties", format!("{key:?}: {desc}"));
+                        }
+                    }
+                    Err(other) => p.push("kafka.properties", format!("{key:?}: {other}")),
+                }
             }
         }
     }
 
-    /// librdkafka properties common to every client: servers, security, pass-through.
+    /// librdkafka properties common to every client: servers, security, pass-through. The
+    /// result holds the secrets in clear: hand it to librdkafka, never print it (rdkafka's
+    /// `ClientConfig` `Debug` leaves the secret keys out).
     pub fn client_properties(&self) -> Vec<(String, String)> {
         let mut props = vec![
             (
@@ -403,10 +719,25 @@ impl KafkaConfig {
         opt("sasl.mechanism", &self.sasl_mechanism);
         opt("sasl.username", &self.sasl_username);
         opt("ssl.ca.location", &self.ssl_ca_location);
-        if !self.sasl_password.is_empty() {
+        opt("ssl.certificate.location", &self.ssl_certificate_location);
+        opt("ssl.key.location", &self.ssl_key_location);
+        for (k, secret) in [
+            ("sasl.password", &self.sasl_password),
+            ("ssl.key.password", &self.ssl_key_password),
+        ] {
+            if !secret.is_empty() {
+                props.push((k.to_owned(), secret.expose().to_owned()));
+            }
+        }
+        if self.uses_tls() {
+            let algorithm = if self.ssl_endpoint_identification {
+                "https"
+            } else {
+                "none"
+            };
             props.push((
-                "sasl.password".to_owned(),
-                self.sasl_password.expose().to_owned(),
+                "ssl.endpoint.identification.algorithm".to_owned(),
+                algorithm.to_owned(),
             ));
         }
         props.extend(self.properties.iter().map(|(k, v)| (k.clone(), v.clone())));

@@ -203,3 +203,186 @@ fn kafka_settings_are_validated() {
         assert!(all.contains(needle), "missing {needle} in\n{all}");
     }
 }
+
+/// A `[kafka]` section for SCRAM over TLS with a client certificate; the passwords come from
+/// [`secret_env`].
+const SCRAM_TLS: &str = "[kafka]\nsecurity_protocol = \"sasl_ssl\"\nsasl_mechanism = \"SCRAM-SHA-512\"\nsasl_username = \"monitor\"\nssl_ca_location = \"/etc/kafka/ca.pem\"\nssl_certificate_location = \"/etc/kafka/client.pem\"\nssl_key_location = \"/etc/kafka/client.key\"\n";
+
+fn secret_env() -> Vec<(String, String)> {
+    env(&[
+        ("POSTLOAN__KAFKA__SASL_PASSWORD", "sasl-pw-0xCAFE"),
+        ("POSTLOAN__KAFKA__SSL_KEY_PASSWORD", "key-pw-0xBEEF"),
+    ])
+}
+
+fn problems_of(text: &str, vars: Vec<(String, String)>) -> String {
+    match Config::from_toml_with_env(text, vars) {
+        Err(ConfigError::Invalid { problems }) => problems.to_string(),
+        other => panic!("should fail: {other:?}"),
+    }
+}
+
+#[test]
+fn tls_and_scram_settings_from_file_and_environment_reach_librdkafka() {
+    let c = Config::from_toml_with_env(SCRAM_TLS, secret_env()).unwrap();
+    assert_eq!(c.kafka.sasl_password.expose(), "sasl-pw-0xCAFE");
+    assert_eq!(c.kafka.ssl_key_password.expose(), "key-pw-0xBEEF");
+    let props = c.kafka.client_properties();
+    for (k, v) in [
+        ("security.protocol", "sasl_ssl"),
+        ("sasl.mechanism", "SCRAM-SHA-512"),
+        ("sasl.username", "monitor"),
+        ("sasl.password", "sasl-pw-0xCAFE"),
+        ("ssl.ca.location", "/etc/kafka/ca.pem"),
+        ("ssl.certificate.location", "/etc/kafka/client.pem"),
+        ("ssl.key.location", "/etc/kafka/client.key"),
+        ("ssl.key.password", "key-pw-0xBEEF"),
+        ("ssl.endpoint.identification.algorithm", "https"),
+    ] {
+        assert!(
+            props.contains(&(k.to_owned(), v.to_owned())),
+            "{k} = {v} missing"
+        );
+    }
+    let mut vars = secret_env();
+    vars.push((
+        "POSTLOAN__KAFKA__SSL_ENDPOINT_IDENTIFICATION".into(),
+        "false".into(),
+    ));
+    let off = Config::from_toml_with_env(SCRAM_TLS, vars).unwrap();
+    assert!(off.kafka.client_properties().contains(&(
+        "ssl.endpoint.identification.algorithm".to_owned(),
+        "none".to_owned()
+    )));
+    // Plaintext (the default) sets no TLS property at all.
+    assert!(!Config::default()
+        .kafka
+        .client_properties()
+        .iter()
+        .any(|(k, _)| k.starts_with("ssl.") || k.starts_with("sasl.")));
+}
+
+#[test]
+fn secrets_are_redacted_in_debug_display_and_serialization() {
+    let c = Config::from_toml_with_env(SCRAM_TLS, secret_env()).unwrap();
+    let dumped = toml::to_string(&c).unwrap();
+    let json = serde_json::to_string(&c).unwrap();
+    for shown in [
+        format!("{c:?}"),
+        format!("{:#?}", c.kafka),
+        dumped.clone(),
+        json,
+        c.kafka.sasl_password.to_string(),
+        c.kafka.ssl_key_password.to_string(),
+    ] {
+        assert!(
+            !shown.contains("0xCAFE") && !shown.contains("0xBEEF"),
+            "{shown}"
+        );
+    }
+    assert!(dumped.contains("sasl_password = \"***\""), "{dumped}");
+    assert!(dumped.contains("ssl_key_password = \"***\""), "{dumped}");
+    // Unset stays visibly unset.
+    assert_eq!(Secret::default().to_string(), "");
+    assert_eq!(format!("{:?}", Secret::new("x")), "\"***\"");
+}
+
+#[test]
+fn a_secret_of_the_wrong_type_is_refused_without_quoting_it() {
+    let all = problems_of(
+        "[kafka]\nsasl_password = 987654321\nssl_key_password = true\n",
+        vec![],
+    );
+    assert!(
+        all.contains("kafka.sasl_password: expected a string"),
+        "{all}"
+    );
+    assert!(
+        all.contains("kafka.ssl_key_password: expected a string"),
+        "{all}"
+    );
+    assert!(!all.contains("987654321"), "{all}");
+}
+
+#[test]
+fn sasl_and_tls_problems_are_all_reported_at_once_without_the_secrets() {
+    // SASL without its parts, PLAIN in clear, TLS files without TLS, a lone certificate, a key
+    // password without a key, a mechanism librdkafka would refuse.
+    let all = problems_of(
+        "[kafka]\nsecurity_protocol = \"sasl_plaintext\"\nsasl_mechanism = \"PLAIN\"\nssl_ca_location = \"ca.pem\"\nssl_certificate_location = \"c.pem\"\n",
+        env(&[("POSTLOAN__KAFKA__SSL_KEY_PASSWORD", "key-pw-0xBEEF")]),
+    );
+    for needle in [
+        "kafka.sasl_username: is required with security_protocol \"sasl_plaintext\"",
+        "kafka.sasl_password: is required with security_protocol \"sasl_plaintext\"",
+        "kafka.sasl_mechanism: PLAIN sends the password itself, in clear",
+        "kafka.ssl_ca_location: is set but security_protocol \"sasl_plaintext\" does not use TLS",
+        "kafka.ssl_certificate_location: is set but",
+        "kafka.ssl_key_password: is set but security_protocol",
+        "kafka.ssl_key_location: is required with ssl_certificate_location",
+        "kafka.ssl_key_password: is set but there is no ssl_key_location",
+    ] {
+        assert!(all.contains(needle), "missing {needle} in\n{all}");
+    }
+    assert!(!all.contains("0xBEEF"), "{all}");
+
+    let all = problems_of(
+        "[kafka]\nsecurity_protocol = \"SASL_SSL\"\nsasl_mechanism = \"scram-sha-512\"\nsasl_username = \" \"\nssl_key_location = \"k.pem\"\n",
+        env(&[("POSTLOAN__KAFKA__SASL_PASSWORD", "nul\0-0xCAFE")]),
+    );
+    for needle in [
+        "kafka.sasl_mechanism: must be one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, got \"scram-sha-512\"",
+        "kafka.sasl_username: must not be empty",
+        "kafka.sasl_password: must not contain a NUL character",
+        "kafka.ssl_certificate_location: is required with ssl_key_location",
+    ] {
+        assert!(all.contains(needle), "missing {needle} in\n{all}");
+    }
+    assert!(!all.contains("0xCAFE"), "{all}");
+}
+
+#[test]
+fn a_password_with_a_protocol_without_sasl_is_a_problem() {
+    for protocol in ["plaintext", "ssl"] {
+        let all = problems_of(
+            &format!("[kafka]\nsecurity_protocol = \"{protocol}\"\n"),
+            env(&[("POSTLOAN__KAFKA__SASL_PASSWORD", "sasl-pw-0xCAFE")]),
+        );
+        assert!(
+            all.contains(&format!(
+                "kafka.sasl_password: is set but security_protocol \"{protocol}\" does not authenticate with SASL"
+            )),
+            "{all}"
+        );
+        assert!(!all.contains("0xCAFE"), "{all}");
+    }
+}
+
+#[test]
+fn pass_through_properties_refuse_owned_and_secret_keys_and_are_checked_by_librdkafka() {
+    let all = problems_of(
+        "[kafka.properties]\n\"sasl.oauthbearer.client.secret\" = \"v-0xC1\"\n\"ssl.keystore.password\" = \"v-0xC2\"\n\"ssl.key.pem\" = \"v-0xC3\"\n\"sasl.oauthbearer.config\" = \"v-0xC4\"\n\"SSL.KEY.PASSWORD\" = \"v-0xC5\"\n\"security.protocol\" = \"ssl\"\n\"ssl.endpoint.identification.algorithm\" = \"none\"\n\"no.such.property\" = \"v-0xC6\"\n\"compression.type\" = \"bogus\"\n\"linger.ms\" = \"20\"\n",
+        env(&[(
+            "POSTLOAN__KAFKA__PROPERTIES__SASL_PASSWORD",
+            "v-0xC7",
+        )]),
+    );
+    for needle in [
+        "\"sasl.oauthbearer.client.secret\" carries a secret",
+        "\"ssl.keystore.password\" carries a secret",
+        "\"ssl.key.pem\" carries a secret",
+        "\"sasl.oauthbearer.config\" carries a secret",
+        "\"SSL.KEY.PASSWORD\" is set by the monitor itself; use kafka.ssl_key_password",
+        "\"sasl.password\" is set by the monitor itself; use kafka.sasl_password",
+        "\"security.protocol\" is set by the monitor itself; use kafka.security_protocol",
+        "\"ssl.endpoint.identification.algorithm\" is set by the monitor itself",
+        "No such configuration property: \"no.such.property\"",
+        "\"compression.type\"",
+    ] {
+        assert!(all.contains(needle), "missing {needle} in\n{all}");
+    }
+    assert!(!all.contains("linger.ms"), "{all}");
+    assert!(!all.contains("0xC"), "{all}");
+    assert!(kafka::is_secret_property("ssl.certificate.pem"));
+    assert!(!kafka::is_secret_property("ssl.keystore.location"));
+}
