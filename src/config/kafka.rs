@@ -606,12 +606,16 @@ impl KafkaConfig {
                 );
             }
         } else if !self.sasl_password.is_empty() {
+            let clear = if self.uses_tls() {
+                ""
+            } else {
+                ", and the connection is not encrypted"
+            };
             p.push(
                 "kafka.sasl_password",
                 format!(
-                    "is set but security_protocol {protocol:?} does not authenticate with SASL: \
-                     the credentials would not be used (and, with plaintext, the connection \
-                     is unencrypted); use sasl_ssl"
+                    "is set but security_protocol {protocol:?} does not authenticate with SASL \
+                     (the password would not be used){clear}: use sasl_ssl"
                 ),
             );
         }
