@@ -313,14 +313,18 @@ fn the_endpoint_serves_metrics_and_health_and_nothing_else() {
             assert_eq!(status(port, method, path), 405, "{method} {path}");
         }
     }
+    // HEAD is GET without the body (axum answers it on every GET route): no other content.
+    assert_eq!(status(port, "HEAD", "/metrics"), 200);
+    assert_eq!(status(port, "HEAD", "/admin"), 404);
     cancel.cancel();
     serving.join().unwrap().unwrap().unwrap();
 }
 
 #[test]
 fn metrics_carry_no_configuration() {
-    // The registry is built from a label-value cap only: no configuration value, secret or
-    // otherwise, can become a label or a sample.
+    // The registry is built from a label-value cap only; later samples are labelled by the
+    // data (branch, dealer, signal, …) and by topic name and partition. No security setting
+    // reaches it: there is no path from KafkaConfig's secrets to a label or a sample.
     let text = Metrics::new(500).unwrap().encode().unwrap();
     assert!(!text.is_empty());
     let lower = text.to_ascii_lowercase();
