@@ -71,6 +71,7 @@ fn run(book: &Book, settings: &Arc<Settings>, upto: usize) -> (Engine, u64) {
                 payload: &book.text[*s..*e],
                 source: "bench",
                 key: None,
+                full_size: None,
             },
             &mut out,
         );

@@ -301,6 +301,7 @@ fn fill_changelog(k: &KafkaConfig, text: &[u8]) -> u64 {
                 offset: offset as i64,
                 key: Some(b.as_bytes().to_vec()),
                 payload: line.to_vec(),
+                full_size: None,
             },
         );
         tasks[p].process(0, &mut out, &mut outcomes);

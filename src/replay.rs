@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
+use crate::engine::cut::Cut;
 use crate::engine::event::EventType;
 use crate::engine::output::{AlertStatus, Output};
 use crate::engine::reject::ErrorKind;
@@ -114,11 +115,10 @@ pub fn replay(
     let mut json = Vec::with_capacity(64 * 1024);
     let mut source = String::with_capacity(name.len() + 12);
     let mut consumed: u64 = 0;
+    let cut = Cut::from_limits(&engine.settings().limits);
     loop {
-        line.clear();
-        let n = input
-            .read_until(b'\n', &mut line)
-            .map_err(|source| ReplayError::Read {
+        let (n, full_size) =
+            read_line(input, &mut line, cut).map_err(|source| ReplayError::Read {
                 name: name.to_owned(),
                 source,
             })?;
@@ -127,14 +127,8 @@ pub fn replay(
         }
         consumed += n as u64;
         summary.lines += 1;
-        let mut body = line.as_slice();
-        if let Some(b) = body.strip_suffix(b"\n") {
-            body = b;
-        }
-        if let Some(b) = body.strip_suffix(b"\r") {
-            body = b;
-        }
-        if body.iter().all(u8::is_ascii_whitespace) {
+        let body = line.as_slice();
+        if full_size.is_none() && body.iter().all(u8::is_ascii_whitespace) {
             summary.blank_lines += 1;
             continue;
         }
@@ -146,6 +140,7 @@ pub fn replay(
                 payload: body,
                 source: &source,
                 key: None,
+                full_size,
             },
             &mut messages,
         );
@@ -167,6 +162,56 @@ pub fn replay(
     summary.clock = engine.clock();
     summary.elapsed = started.elapsed();
     Ok(summary)
+}
+
+/// Reads one line into `line` without its `\n` or `\r\n`, keeping it whole only while it fits
+/// `cut.max_bytes`: a longer line is kept to its first `cut.keep_bytes` and its whole length
+/// returned, so a 10 GB line costs no more memory than a short one. Returns the bytes consumed
+/// (0 at the end of input) and, for a cut line, its length.
+fn read_line(
+    input: &mut dyn BufRead,
+    line: &mut Vec<u8>,
+    cut: Cut,
+) -> std::io::Result<(usize, Option<usize>)> {
+    line.clear();
+    let mut consumed = 0;
+    let mut length = 0;
+    let mut ended = false;
+    let mut last = None;
+    while !ended {
+        let buf = match input.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            break;
+        }
+        let (chunk, used) = match buf.iter().position(|b| *b == b'\n') {
+            Some(i) => {
+                ended = true;
+                (&buf[..i], i + 1)
+            }
+            None => (buf, buf.len()),
+        };
+        let room = (cut.max_bytes + 1).saturating_sub(line.len());
+        line.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        length += chunk.len();
+        last = chunk.last().copied().or(last);
+        consumed += used;
+        input.consume(used);
+    }
+    if last == Some(b'\r') {
+        length -= 1;
+        if line.len() > length {
+            line.pop();
+        }
+    }
+    if length > cut.max_bytes {
+        line.truncate(cut.keep_bytes);
+        return Ok((consumed, Some(length)));
+    }
+    Ok((consumed, None))
 }
 
 fn flush(

@@ -42,6 +42,20 @@ fn check(name: &str, line: &[u8], kind: &str, fragment: &str) {
         error.contains(fragment),
         "{name}: {error:?} lacks {fragment:?}"
     );
+    // The rejection carries the payload, but never more than max_rejected_payload_bytes of it.
+    let shown = m["payload"].as_str().map_or(0, str::len);
+    assert!(
+        shown <= 65_536,
+        "{name}: {shown} payload bytes in the rejection"
+    );
+    assert_eq!(
+        m["payload_truncated"] == true,
+        line.len() > 65_536,
+        "{name}: payload_truncated"
+    );
+    if line.len() > 65_536 {
+        assert_eq!(m["payload_size_bytes"], line.len(), "{name}");
+    }
     let applied: u64 = summary.applied.values().sum();
     assert_eq!(applied, 1, "{name}: the valid event after it is applied");
     assert_eq!(
@@ -54,12 +68,14 @@ fn check(name: &str, line: &[u8], kind: &str, fragment: &str) {
 fn each_hostile_line_is_rejected_precisely_and_changes_nothing() {
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let huge_id = with("event_id", &format!("\"{}\"", "x".repeat(10_000_000)));
+    let long_id = with("event_id", &format!("\"{}\"", "x".repeat(100_000)));
     let mut bom = b"\xef\xbb\xbf".to_vec();
     bom.extend(valid().to_string().bytes());
     let cases: Vec<(&str, Vec<u8>, &str, &str)> = vec![
         ("truncated", br#"{"event_id":"e1","type":"income""#.to_vec(), "malformed_json", "EOF"),
         ("deeply nested", deep.into_bytes(), "malformed_json", "JSON object"),
-        ("10 MB event_id", huge_id, "invalid_value", "`event_id` must be 1–128 characters"),
+        ("10 MB event_id", huge_id, "too_large", "message of 10000146 bytes is longer than limits.max_event_bytes (1048576)"),
+        ("100 kB event_id", long_id, "invalid_value", "`event_id` must be 1–128 characters"),
         ("decimal above 96 bits", with("monthly_income", "79228162514264337593543950336"), "invalid_value", "96-bit"),
         ("exponent overflow", with("monthly_income", "1e400"), "invalid_value", "96-bit"),
         ("29 decimal places", with("monthly_income", "0.00000000000000000000000000001"), "invalid_value", "28 decimal places"),
@@ -73,7 +89,7 @@ fn each_hostile_line_is_rejected_precisely_and_changes_nothing() {
         ("hex", with("monthly_income", "\"0x10\""), "invalid_value", "not a decimal"),
         ("thousands separator", with("monthly_income", "\"1,000\""), "invalid_value", "not a decimal"),
         ("negative", with("monthly_income", "\"-1\""), "invalid_value", "monthly_income"),
-        ("byte-order mark", bom, "malformed_json", "JSON"),
+        ("byte-order mark", bom, "malformed_json", "byte-order mark"),
         ("invalid UTF-8", b"{\"event_id\":\"e\xff\",\"type\":\"income\"}".to_vec(), "malformed_json", "JSON"),
         ("duplicate key", br#"{"event_id":"h-1","type":"income","type":"repayment","borrower_id":"H1","occurred_at":"2026-01-01T00:00:00Z","monthly_income":"100","currency":"CNY","source":"payroll"}"#.to_vec(), "invalid_value", "`type` appears more than once"),
         ("year 9999", with("occurred_at", "\"9999-12-31T23:59:59Z\""), "invalid_value", "years 1900–2999"),

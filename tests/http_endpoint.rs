@@ -28,6 +28,7 @@ fn replayed(lines: &[String]) -> Portfolio {
                 payload: l.as_bytes(),
                 source: &source,
                 key: None,
+                full_size: None,
             },
             &mut out,
         );

@@ -8,6 +8,7 @@
 mod env;
 pub mod escalation;
 pub mod kafka;
+pub mod limits;
 pub mod rules;
 
 use std::fmt;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 pub use escalation::EscalationConfig;
 pub use kafka::{KafkaConfig, ProcessingGuarantee, Secret, Topics};
+pub use limits::LimitsConfig;
 pub use rules::RulesConfig;
 
 /// The whole configuration file.
@@ -39,6 +41,9 @@ pub struct Config {
     /// The HTTP endpoint for metrics, health and readiness (used by `run` and `demo`).
     #[serde(default)]
     pub http: HttpConfig,
+    /// Caps on message sizes and on what the engine remembers.
+    #[serde(default)]
+    pub limits: LimitsConfig,
 }
 
 /// `[http]`
@@ -285,6 +290,22 @@ impl Config {
         self.rules.validate(p);
         self.escalation.validate(p);
         self.kafka.validate(p);
+        let max_failures = self
+            .rules
+            .payment_failed
+            .severity
+            .values()
+            .chain(
+                self.rules
+                    .early_warning
+                    .failure_points
+                    .iter()
+                    .map(|s| &s.at),
+            )
+            .copied()
+            .max()
+            .unwrap_or(1);
+        self.limits.validate(max_failures, p);
         if self.http.addr().is_none() {
             p.push(
                 "http.listen",

@@ -20,11 +20,6 @@ use super::time::{business_date, start_of_day};
 use super::types::{Scope, Signal};
 use super::{Engine, Settings};
 
-/// Failures remembered per loan; beyond this the count saturates (every band is long reached).
-const MAX_FAILURES: usize = 64;
-/// Valuations remembered per loan inside the collateral-drop window.
-const MAX_VALUATIONS: usize = 64;
-
 fn unknown_loan(borrower: &str, loan: &str) -> Rejection {
     Rejection::new(
         ErrorKind::UnknownLoan,
@@ -61,10 +56,20 @@ impl Engine {
         let i = match &event.body {
             Body::LoanOpened(lo) => {
                 if let Some(i) = known {
-                    if self.borrowers[i as usize].loan_index(&lo.loan_id).is_some() {
+                    let b = &self.borrowers[i as usize];
+                    if b.loan_index(&lo.loan_id).is_some() {
                         return Err(Rejection::new(
                             ErrorKind::DuplicateLoan,
                             format!("field `loan_id`: loan {:?} is already open", lo.loan_id),
+                        ));
+                    }
+                    let max = settings.limits.max_open_loans_per_borrower;
+                    if b.loans.len() >= max {
+                        return Err(Rejection::new(
+                            ErrorKind::LimitExceeded,
+                            format!(
+                                "field `loan_id`: borrower {borrower_id:?} already has {max} open loans (limits.max_open_loans_per_borrower)"
+                            ),
                         ));
                     }
                 }
@@ -145,6 +150,9 @@ impl Engine {
                             ));
                         };
                         loan.paid = paid;
+                        if loan.payments.len() >= settings.limits.max_history_per_loan {
+                            loan.payments.remove(0);
+                        }
                         loan.payments.push(Payment {
                             id: pid,
                             amount: r.amount,
@@ -163,7 +171,7 @@ impl Engine {
                                     reason: r.failure_reason.as_deref().map(Into::into),
                                 },
                             );
-                            if loan.failures.len() > MAX_FAILURES {
+                            if loan.failures.len() > settings.limits.max_history_per_loan {
                                 loan.failures.remove(0);
                             }
                         }
@@ -189,6 +197,9 @@ impl Engine {
                         }
                         // A reversal takes back what was received, whatever amount it states.
                         loan.paid -= p.amount;
+                        if loan.reversed.len() >= settings.limits.max_history_per_loan {
+                            loan.reversed.remove(0);
+                        }
                         loan.reversed.push(pid);
                     }
                 }
@@ -229,7 +240,11 @@ impl Engine {
                 };
                 let vals = &mut b.loans[li].valuations;
                 insert_observation(vals, obs, usize::MAX);
-                prune_valuations(vals, settings.rules.collateral_drop.window_days);
+                prune_valuations(
+                    vals,
+                    settings.rules.collateral_drop.window_days,
+                    settings.limits.max_history_per_loan,
+                );
                 i
             }
             Body::AlertAck { alert_id } => {
@@ -359,7 +374,7 @@ fn refresh_outstanding(loan: &mut Loan, tolerance: Decimal) {
 /// Drops valuations that can no longer be a collateral-drop peak: older than the window before
 /// the latest one. Past the cap, the lowest earlier value goes (it cannot be the peak while a
 /// higher one stays in the window).
-fn prune_valuations(vals: &mut Vec<Observation>, window_days: u32) {
+fn prune_valuations(vals: &mut Vec<Observation>, window_days: u32, keep: usize) {
     let Some(latest) = vals.last() else {
         return;
     };
@@ -371,7 +386,7 @@ fn prune_valuations(vals: &mut Vec<Observation>, window_days: u32) {
         i += 1;
         keep
     });
-    while vals.len() > MAX_VALUATIONS {
+    while vals.len() > keep.max(2) {
         let earlier = &vals[..vals.len() - 1];
         let lowest = earlier
             .iter()

@@ -307,6 +307,13 @@ fn parse_period(s: &str) -> bool {
 
 /// Decodes one input message. Pure: no state, no clock.
 pub fn decode(payload: &[u8]) -> Result<Event<'_>, Rejection> {
+    if payload.starts_with(b"\xef\xbb\xbf") {
+        // serde's message ("expected value at line 1 column 1") would not say why.
+        return Err(Rejection::new(
+            ErrorKind::MalformedJson,
+            "payload starts with a UTF-8 byte-order mark (EF BB BF), which JSON text must not carry (RFC 8259 §8.1)",
+        ));
+    }
     let slots: Slots<'_> = serde_json::from_slice(payload).map_err(|e| {
         Rejection::new(
             ErrorKind::MalformedJson,

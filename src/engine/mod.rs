@@ -10,6 +10,7 @@
 //! [`render`] and [`output`] (messages), [`time`] (business dates), [`portfolio`] (book-level
 //! aggregates kept as state changes).
 
+pub mod cut;
 pub mod decode;
 pub mod event;
 pub mod lifecycle;
@@ -36,7 +37,7 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use rustc_hash::FxHashMap;
 
-use crate::config::{Config, EscalationConfig, RulesConfig};
+use crate::config::{Config, EscalationConfig, LimitsConfig, RulesConfig};
 use event::EventType;
 use output::{Output, RejectedMessage};
 use portfolio::{Note, Portfolio};
@@ -73,6 +74,10 @@ pub struct Settings {
     pub level2_after: Duration,
     /// Day counts at which a loan's DPD band, score points or portfolio bucket can change.
     pub dpd_boundaries: Vec<u32>,
+    /// Caps on message sizes and on what is remembered.
+    pub limits: LimitsConfig,
+    /// How long a borrower with no open loan is kept after its last event.
+    pub forget_after: Duration,
 }
 
 impl Settings {
@@ -97,6 +102,10 @@ impl Settings {
             level2_after: lifecycle::hours(config.escalation.level2_after_hours),
             dpd_boundaries,
             rules,
+            limits: config.limits.clone(),
+            forget_after: Duration::days(i64::from(
+                config.limits.forget_borrowers_without_loans_after_days,
+            )),
         }
     }
 }
@@ -110,6 +119,10 @@ pub struct Input<'a> {
     pub source: &'a str,
     /// The Kafka key, if any.
     pub key: Option<&'a [u8]>,
+    /// The message's whole length when `payload` holds only its first bytes (an adapter that
+    /// met a message longer than `limits.max_event_bytes` keeps no more than a rejection
+    /// shows); `None` when `payload` is the whole message.
+    pub full_size: Option<usize>,
 }
 
 /// What became of one input.
@@ -141,8 +154,13 @@ pub struct Engine {
     labels: FxHashMap<Box<str>, Arc<str>>,
     scratch: Vec<Desired>,
     figures: signals::Figures,
-    /// Borrowers changed since the last [`Engine::take_dirty`].
-    dirty: Vec<u32>,
+    /// Borrowers changed since the last [`Engine::take_dirty`], by id (indices move when a
+    /// borrower is forgotten).
+    dirty: Vec<Arc<str>>,
+    /// Borrowers with no open loan: (when they are to be forgotten, creation number, index).
+    dormant: BTreeSet<(DateTime<Utc>, u64, u32)>,
+    /// Borrowers forgotten since the last [`Engine::take_dirty`] (changelog deletions).
+    forgotten: Vec<Arc<str>>,
     /// Book-level aggregates, kept as borrowers change.
     portfolio: Portfolio,
     /// Portfolio notes not yet taken, when someone records them (see [`Engine::record_notes`]).
@@ -164,6 +182,8 @@ impl Engine {
             scratch: Vec::new(),
             figures: signals::Figures::default(),
             dirty: Vec::new(),
+            dormant: BTreeSet::new(),
+            forgotten: Vec::new(),
             portfolio: Portfolio::default(),
             notes: None,
         }
@@ -230,14 +250,44 @@ impl Engine {
         if self.clock.is_none_or(|c| c < t) {
             self.clock = Some(t);
         }
+        while let Some(&(at, _, idx)) = self.dormant.first() {
+            if at > t {
+                break;
+            }
+            self.forget(idx);
+        }
     }
 
     /// Applies one input message at the engine's clock, appending what to publish.
     pub fn apply(&mut self, input: Input<'_>, out: &mut Vec<Output>) -> Outcome {
+        let size = input.full_size.unwrap_or(input.payload.len());
+        if size > self.settings.limits.max_event_bytes {
+            let rejection = Rejection::new(
+                ErrorKind::TooLarge,
+                format!(
+                    "message of {size} bytes is longer than limits.max_event_bytes ({}); not decoded",
+                    self.settings.limits.max_event_bytes
+                ),
+            );
+            return self.reject(&input, rejection, out);
+        }
         let event = match decode::decode(input.payload) {
             Ok(e) => e,
             Err(rejection) => return self.reject(&input, rejection, out),
         };
+        if let Some(key) = input.key {
+            if key != event.borrower_id.as_bytes() {
+                let rejection = Rejection::new(
+                    ErrorKind::KeyMismatch,
+                    format!(
+                        "Kafka key {:?} is not the field `borrower_id` {:?}; events must be keyed by their borrower",
+                        String::from_utf8_lossy(&key[..key.len().min(80)]),
+                        &*event.borrower_id
+                    ),
+                );
+                return self.reject(&input, rejection, out);
+            }
+        }
         let event_type = event.body.event_type();
         let hash = state::id_hash(&event.event_id);
         let known = self.index.get(&*event.borrower_id).copied();
@@ -268,9 +318,15 @@ impl Engine {
         let now = self
             .clock
             .map_or(event.occurred_at, |c| c.max(event.occurred_at));
+        // Moving the clock may have forgotten borrowers, which moves others' indices.
+        let known = self.index.get(&*event.borrower_id).copied();
         match self.apply_event(&event, known, now, out) {
             Ok(i) => {
-                self.borrowers[i].remember(hash);
+                let b = &mut self.borrowers[i];
+                b.remember(hash, self.settings.limits.max_event_ids_per_borrower);
+                b.last_event_at = Some(b.last_event_at.map_or(now, |t| t.max(now)));
+                self.file_dormant(i);
+                self.cap_dormant();
                 Outcome::Applied(event_type)
             }
             Err(rejection) => self.reject(&input, rejection, out),
@@ -284,7 +340,11 @@ impl Engine {
         out: &mut Vec<Output>,
     ) -> Outcome {
         let kind = rejection.kind;
-        out.push(Output::Rejected(rejected_message(input, rejection)));
+        out.push(Output::Rejected(rejected_message_within(
+            input,
+            rejection,
+            self.settings.limits.max_rejected_payload_bytes,
+        )));
         Outcome::Rejected(kind)
     }
 
@@ -313,8 +373,84 @@ impl Engine {
         let b = &mut self.borrowers[i];
         if !b.dirty {
             b.dirty = true;
-            self.dirty.push(i as u32);
+            self.dirty.push(Arc::clone(&b.id));
         }
+    }
+
+    /// Files borrower `i` among the borrowers without open loans (or takes it out): it is
+    /// forgotten `forget_after` after its last event.
+    fn file_dormant(&mut self, i: usize) {
+        let b = &mut self.borrowers[i];
+        let next = if b.loans.is_empty() {
+            b.last_event_at.or(self.clock).map(|t| {
+                t.checked_add_signed(self.settings.forget_after)
+                    .unwrap_or(DateTime::<Utc>::MAX_UTC)
+            })
+        } else {
+            None
+        };
+        if next == b.forget_at {
+            return;
+        }
+        if let Some(old) = b.forget_at {
+            self.dormant.remove(&(old, b.created, i as u32));
+        }
+        b.forget_at = next;
+        if let Some(t) = next {
+            self.dormant.insert((t, b.created, i as u32));
+        }
+    }
+
+    /// Forgets the borrowers without loans whose last event is oldest while there are more
+    /// than `limits.max_borrowers_without_loans`.
+    fn cap_dormant(&mut self) {
+        while self.dormant.len() > self.settings.limits.max_borrowers_without_loans {
+            match self.dormant.first() {
+                Some(&(_, _, idx)) => self.forget(idx),
+                None => break,
+            }
+        }
+    }
+
+    /// Drops borrower `idx` and everything it holds (the changelog deletes it at the next
+    /// [`Engine::take_dirty`]). The last borrower moves into its index.
+    fn forget(&mut self, idx: u32) {
+        let i = idx as usize;
+        if i >= self.borrowers.len() {
+            return;
+        }
+        let b = &mut self.borrowers[i];
+        if let Some(t) = b.forget_at.take() {
+            self.dormant.remove(&(t, b.created, idx));
+        }
+        if let Some(t) = b.next_wake.take() {
+            self.timers.remove(&(t, b.created, idx));
+        }
+        self.portfolio.uncount_borrower(b);
+        self.portfolio.borrowers = self.portfolio.borrowers.saturating_sub(1);
+        self.index.remove(&b.id);
+        let gone = self.borrowers.swap_remove(i);
+        self.forgotten.push(gone.id);
+        let Some(moved) = self.borrowers.get(i) else {
+            return;
+        };
+        let from = self.borrowers.len() as u32;
+        if let Some(slot) = self.index.get_mut(&moved.id) {
+            *slot = idx;
+        }
+        if let Some(t) = moved.next_wake {
+            self.timers.remove(&(t, moved.created, from));
+            self.timers.insert((t, moved.created, idx));
+        }
+        if let Some(t) = moved.forget_at {
+            self.dormant.remove(&(t, moved.created, from));
+            self.dormant.insert((t, moved.created, idx));
+        }
+    }
+
+    /// Borrowers with no open loan held now.
+    pub fn borrowers_without_loans(&self) -> usize {
+        self.dormant.len()
     }
 
     /// The snapshot of one borrower, for the changelog.
@@ -324,12 +460,27 @@ impl Engine {
     }
 
     /// Appends (borrower_id, snapshot) for every borrower changed since the last call, in the
-    /// order they first changed.
+    /// order they first changed, after (borrower_id, empty) for every borrower forgotten since
+    /// (a borrower forgotten and seen again in between thus ends up as its new state).
     pub fn take_dirty(&mut self, out: &mut Vec<(Arc<str>, Vec<u8>)>) {
-        for i in self.dirty.drain(..) {
+        out.extend(self.forgotten.drain(..).map(|id| (id, Vec::new())));
+        for id in self.dirty.drain(..) {
+            let Some(&i) = self.index.get(&id) else {
+                continue;
+            };
             let b = &mut self.borrowers[i as usize];
-            b.dirty = false;
-            out.push((Arc::clone(&b.id), snapshot::encode(b)));
+            if b.dirty {
+                b.dirty = false;
+                out.push((id, snapshot::encode(b)));
+            }
+        }
+    }
+
+    /// Drops a borrower on a changelog deletion (an empty snapshot) while restoring.
+    pub fn restore_deletion(&mut self, borrower_id: &str) {
+        if let Some(&i) = self.index.get(borrower_id) {
+            self.forget(i);
+            self.forgotten.pop();
         }
     }
 
@@ -353,6 +504,9 @@ impl Engine {
                 self.portfolio.uncount_borrower(&mut old);
                 if let Some(t) = old.next_wake {
                     self.timers.remove(&(t, old.created, i));
+                }
+                if let Some(t) = old.forget_at {
+                    self.dormant.remove(&(t, old.created, i));
                 }
             }
             None => {
@@ -383,6 +537,17 @@ impl Engine {
                 self.count(i, today);
             }
             self.rearm(i, now);
+            self.file_dormant(i);
+        }
+        // Limits may have been lowered, or time passed, since the changelog was written.
+        self.cap_dormant();
+        if let Some(c) = self.clock {
+            while let Some(&(at, _, idx)) = self.dormant.first() {
+                if at > c {
+                    break;
+                }
+                self.forget(idx);
+            }
         }
     }
 
@@ -418,20 +583,48 @@ impl Engine {
     }
 }
 
-/// Builds the `risk.rejected` message for an input.
+/// Builds the `risk.rejected` message for an input, with at most the default
+/// `limits.max_rejected_payload_bytes` of its payload.
 pub fn rejected_message(input: &Input<'_>, rejection: Rejection) -> RejectedMessage {
-    let (payload, payload_base64) = match std::str::from_utf8(input.payload) {
-        Ok(s) => (Some(s.to_owned()), None),
-        Err(_) => {
+    rejected_message_within(
+        input,
+        rejection,
+        LimitsConfig::default().max_rejected_payload_bytes,
+    )
+}
+
+/// Builds the `risk.rejected` message for an input, carrying at most `max_payload_bytes` of
+/// its payload.
+pub fn rejected_message_within(
+    input: &Input<'_>,
+    rejection: Rejection,
+    max_payload_bytes: usize,
+) -> RejectedMessage {
+    let size = input.full_size.unwrap_or(input.payload.len());
+    let bytes = &input.payload[..input.payload.len().min(max_payload_bytes)];
+    let text = match std::str::from_utf8(bytes) {
+        Ok(s) => Some(s),
+        // Cut inside a character (by us or by the adapter): the text up to it is still the
+        // payload's, so keep it as text.
+        Err(e) if e.error_len().is_none() && size > bytes.len() => {
+            std::str::from_utf8(&bytes[..e.valid_up_to()]).ok()
+        }
+        Err(_) => None,
+    };
+    let (payload, payload_base64, kept) = match text {
+        Some(s) => (Some(s.to_owned()), None, s.len()),
+        None => {
             use base64::Engine as _;
             (
                 None,
-                Some(base64::engine::general_purpose::STANDARD.encode(input.payload)),
+                Some(base64::engine::general_purpose::STANDARD.encode(bytes)),
+                bytes.len(),
             )
         }
     };
+    let truncated = kept < size;
     let key = match input.key {
-        Some(k) => Some(String::from_utf8_lossy(k).into_owned()),
+        Some(k) => Some(String::from_utf8_lossy(&k[..k.len().min(max_payload_bytes)]).into_owned()),
         // Files have no keys; a producer would have keyed the message by its borrower_id.
         None => decode::borrower_id_hint(input.payload),
     };
@@ -444,6 +637,8 @@ pub fn rejected_message(input: &Input<'_>, rejection: Rejection) -> RejectedMess
         key,
         payload,
         payload_base64,
+        payload_truncated: truncated,
+        payload_size_bytes: truncated.then_some(size),
     }
 }
 

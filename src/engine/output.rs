@@ -208,6 +208,13 @@ pub struct RejectedMessage {
     /// The original payload, base64, when it is not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payload_base64: Option<String>,
+    /// The payload shown is only the first `limits.max_rejected_payload_bytes` of it (field
+    /// present only when true).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub payload_truncated: bool,
+    /// The whole payload's length, when it was truncated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload_size_bytes: Option<usize>,
 }
 
 /// A figure in `metrics`.

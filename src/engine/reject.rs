@@ -29,11 +29,18 @@ pub enum ErrorKind {
     DuplicatePayment,
     /// An ack for an alert that was never opened.
     UnknownAlert,
+    /// The message is longer than `limits.max_event_bytes`; it is not decoded.
+    TooLarge,
+    /// The Kafka key is not the payload's `borrower_id`: the message was partitioned by
+    /// something else, so its borrower's state may live in another partition.
+    KeyMismatch,
+    /// Applying it would pass a `[limits]` cap (e.g. `max_open_loans_per_borrower`).
+    LimitExceeded,
 }
 
 impl ErrorKind {
     /// Every kind, in a stable order for summaries.
-    pub const ALL: [ErrorKind; 12] = [
+    pub const ALL: [ErrorKind; 15] = [
         ErrorKind::MalformedJson,
         ErrorKind::MissingField,
         ErrorKind::InvalidValue,
@@ -46,6 +53,9 @@ impl ErrorKind {
         ErrorKind::UnknownPayment,
         ErrorKind::DuplicatePayment,
         ErrorKind::UnknownAlert,
+        ErrorKind::TooLarge,
+        ErrorKind::KeyMismatch,
+        ErrorKind::LimitExceeded,
     ];
 
     /// The wire name.
@@ -63,6 +73,9 @@ impl ErrorKind {
             ErrorKind::UnknownPayment => "unknown_payment",
             ErrorKind::DuplicatePayment => "duplicate_payment",
             ErrorKind::UnknownAlert => "unknown_alert",
+            ErrorKind::TooLarge => "too_large",
+            ErrorKind::KeyMismatch => "key_mismatch",
+            ErrorKind::LimitExceeded => "limit_exceeded",
         }
     }
 
@@ -76,6 +89,8 @@ impl ErrorKind {
                 | ErrorKind::InvalidValue
                 | ErrorKind::UnknownType
                 | ErrorKind::UnsupportedVersion
+                | ErrorKind::TooLarge
+                | ErrorKind::KeyMismatch
         )
     }
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::state::Borrower;
 
 /// First byte of every snapshot; bump it when the layout changes.
-pub const FORMAT_VERSION: u8 = 1;
+pub const FORMAT_VERSION: u8 = 2;
 
 /// Why a snapshot could not be read.
 #[derive(Debug, thiserror::Error)]

@@ -158,7 +158,7 @@ pub struct Borrower {
     pub created: u64,
     /// Arrival counter for [`Stamp`]s.
     pub seq: u32,
-    /// Hashes of applied event ids, sorted.
+    /// Hashes of applied event ids, oldest first, at most `limits.max_event_ids_per_borrower`.
     pub seen: Vec<u64>,
     /// Open loans, in the order they opened.
     pub loans: Vec<Loan>,
@@ -166,10 +166,18 @@ pub struct Borrower {
     pub incomes: Vec<Observation>,
     /// Alert slots, in the order they were first used.
     pub alerts: Vec<AlertSlot>,
+    /// The engine's clock when its latest event was applied (how long a borrower without
+    /// loans is kept counts from here).
+    #[serde(with = "opt_instant")]
+    pub last_event_at: Option<DateTime<Utc>>,
     /// When its timer is due, if it has one (mirrors the engine's timer set; re-armed on
     /// restore, not stored).
     #[serde(skip)]
     pub next_wake: Option<DateTime<Utc>>,
+    /// When it is to be forgotten, while it has no open loan (mirrors the engine's set of
+    /// such borrowers; re-filed on restore, not stored).
+    #[serde(skip)]
+    pub forget_at: Option<DateTime<Utc>>,
     /// Changed since its state was last taken for the changelog (not stored).
     #[serde(skip)]
     pub dirty: bool,
@@ -190,23 +198,33 @@ impl Borrower {
             loans: Vec::new(),
             incomes: Vec::new(),
             alerts: Vec::new(),
+            last_event_at: None,
             next_wake: None,
+            forget_at: None,
             dirty: false,
             counted_score: None,
         }
     }
 
-    /// Was this event id applied before?
+    /// Was this event id applied before (among the remembered ones)?
     pub fn has_seen(&self, hash: u64) -> bool {
-        self.seen.binary_search(&hash).is_ok()
+        // A linear scan: a borrower has a few hundred events in a loan's life, and arrival
+        // order is what lets the oldest be forgotten at the cap.
+        self.seen.contains(&hash)
     }
 
-    /// Remembers an applied event id.
-    pub fn remember(&mut self, hash: u64) {
-        if let Err(pos) = self.seen.binary_search(&hash) {
-            reserve_compact(&mut self.seen);
-            self.seen.insert(pos, hash);
+    /// Remembers an applied event id, forgetting the oldest beyond `max` (at least 1).
+    pub fn remember(&mut self, hash: u64, max: usize) {
+        if self.has_seen(hash) {
+            return;
         }
+        if self.seen.len() >= max.max(1) {
+            let excess = self.seen.len() + 1 - max.max(1);
+            self.seen.drain(..excess);
+        } else {
+            reserve_compact(&mut self.seen);
+        }
+        self.seen.push(hash);
     }
 
     /// The next arrival stamp.
@@ -279,10 +297,24 @@ mod tests {
         let mut b = Borrower::new("B1".into(), 0);
         let h = id_hash("E1");
         assert!(!b.has_seen(h));
-        b.remember(h);
-        b.remember(h);
+        b.remember(h, 10);
+        b.remember(h, 10);
         assert!(b.has_seen(h));
         assert_eq!(b.seen.len(), 1);
         assert_ne!(id_hash("E1"), id_hash("E2"));
+    }
+
+    #[test]
+    fn at_the_cap_the_oldest_event_id_is_forgotten() {
+        let mut b = Borrower::new("B1".into(), 0);
+        for i in 0..5 {
+            b.remember(id_hash(&format!("E{i}")), 3);
+        }
+        assert_eq!(b.seen.len(), 3);
+        assert!(!b.has_seen(id_hash("E1")));
+        assert!(b.has_seen(id_hash("E2")) && b.has_seen(id_hash("E4")));
+        // A lowered cap (a restart with a smaller limit) trims at the next event.
+        b.remember(id_hash("E5"), 2);
+        assert_eq!(b.seen, vec![id_hash("E4"), id_hash("E5")]);
     }
 }

@@ -48,13 +48,24 @@ impl Kit {
 
     /// Sends a raw payload.
     pub fn raw(&mut self, payload: &[u8]) -> Outcome {
+        self.input(payload, None, None)
+    }
+
+    /// Sends a raw payload with a Kafka key and, for a cut payload, the message's whole size.
+    pub fn input(
+        &mut self,
+        payload: &[u8],
+        key: Option<&[u8]>,
+        full_size: Option<usize>,
+    ) -> Outcome {
         self.seq += 1;
         let source = format!("test/{}", self.seq);
         self.engine.apply(
             Input {
                 payload,
                 source: &source,
-                key: None,
+                key,
+                full_size,
             },
             &mut self.out,
         )

@@ -1,5 +1,7 @@
 //! Engine behaviour: lifecycle, escalation, acks, duplicates, the clock, rejections.
 
+mod limits;
+
 use serde_json::json;
 
 use super::reject::ErrorKind;

@@ -16,6 +16,7 @@ use super::client_config;
 use super::producer::{self, TrackedProducer};
 use super::topics::check_topics;
 use crate::config::{KafkaConfig, ProcessingGuarantee};
+use crate::engine::cut::Cut;
 use crate::runtime::client::{
     ChangelogSink, Client, ClientError, Polled, Position, Rebalance, Sink,
 };
@@ -109,6 +110,8 @@ pub struct RdClient {
     /// `poll` returned and where `seek` went, because asking librdkafka for positions is a
     /// round trip through its main thread.
     positions: HashMap<(usize, i32), i64>,
+    /// What is kept of each message (a huge one only as far as its rejection shows).
+    cut: Cut,
 }
 
 /// How long a single broker call may take before it counts as failed.
@@ -118,7 +121,7 @@ impl RdClient {
     /// Connects, checks the topics, initialises transactions (exactly-once: this fences any
     /// earlier incarnation with the same transactional id and aborts its open transaction) and
     /// joins the group.
-    pub fn connect(k: &KafkaConfig) -> Result<Self, RuntimeError> {
+    pub fn connect(k: &KafkaConfig, cut: Cut) -> Result<Self, RuntimeError> {
         let eos = k.processing_guarantee == ProcessingGuarantee::ExactlyOnce;
         let kafka = |e: KafkaError| RuntimeError::Kafka(e.to_string());
         let consumer: BaseConsumer<GroupContext> = client_config(k)
@@ -158,6 +161,7 @@ impl RdClient {
             inputs,
             eos,
             positions: HashMap::new(),
+            cut,
         })
     }
 
@@ -272,14 +276,16 @@ impl Client for RdClient {
                 };
                 self.positions
                     .insert((input, m.partition()), m.offset() + 1);
+                let (payload, full_size) = self.cut.payload(m.payload().unwrap_or_default());
                 Ok(Some(Polled {
                     input,
                     partition: m.partition(),
                     record: Record {
                         received_ms: 0,
                         offset: m.offset(),
-                        key: m.key().map(<[u8]>::to_vec),
-                        payload: m.payload().unwrap_or_default().to_vec(),
+                        key: m.key().map(|k| self.cut.key(k)),
+                        payload,
+                        full_size,
                     },
                 }))
             }

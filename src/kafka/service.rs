@@ -19,7 +19,10 @@ pub fn run(
     cancel: CancellationToken,
     observer: Arc<dyn Observer>,
 ) -> Result<(), RuntimeError> {
-    let client = RdClient::connect(&config.kafka)?;
+    let client = RdClient::connect(
+        &config.kafka,
+        crate::engine::cut::Cut::from_limits(&config.limits),
+    )?;
     let clock = Box::new(SystemClock(Instant::now()));
     let mut worker = Worker::new(config, client, clock, observer, process_nonce());
     let mut result = Ok(());

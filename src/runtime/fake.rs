@@ -87,6 +87,7 @@ impl Cluster {
             offset: log.len() as i64,
             key: Some(key.to_vec()),
             payload: payload.to_vec(),
+            full_size: None,
         });
     }
 

@@ -28,8 +28,8 @@ pub struct Restored {
 pub struct Restorer {
     engine: Engine,
     meta: TaskMeta,
-    /// Borrower records of cycles not yet vouched for by a task record.
-    pending: Vec<(u64, Vec<u8>)>,
+    /// Borrower records (cycle, key, snapshot) of cycles not yet vouched for by a task record.
+    pending: Vec<(u64, Vec<u8>, Vec<u8>)>,
     stats: Restored,
 }
 
@@ -51,18 +51,22 @@ impl Restorer {
             self.meta = decode_meta(value).ok_or("unreadable task record")?;
             // Apply the cycle this record vouches for; anything else pending belongs to a cycle
             // a crash cut short, and is dropped.
-            for (cycle, bytes) in self.pending.drain(..) {
-                if cycle == self.meta.cycle {
+            for (cycle, key, bytes) in self.pending.drain(..) {
+                if cycle != self.meta.cycle {
+                    self.stats.discarded += 1;
+                } else if bytes.is_empty() {
+                    // The borrower was forgotten (no open loan for long enough).
+                    self.engine
+                        .restore_deletion(std::str::from_utf8(&key).unwrap_or_default());
+                } else {
                     self.engine
                         .restore_borrower(&bytes)
                         .map_err(|e| e.to_string())?;
-                } else {
-                    self.stats.discarded += 1;
                 }
             }
         } else {
             let (cycle, snapshot) = split_cycle(value).ok_or("truncated record")?;
-            self.pending.push((cycle, snapshot.to_vec()));
+            self.pending.push((cycle, key.to_vec(), snapshot.to_vec()));
         }
         Ok(())
     }

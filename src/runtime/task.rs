@@ -43,8 +43,11 @@ pub struct Record {
     pub offset: i64,
     /// Kafka key.
     pub key: Option<Vec<u8>>,
-    /// Message bytes.
+    /// Message bytes: the whole message, or only its first bytes when it is longer than
+    /// `limits.max_event_bytes` (it will be rejected; see [`Record::full_size`]).
     pub payload: Vec<u8>,
+    /// The message's whole length when `payload` was cut.
+    pub full_size: Option<usize>,
     /// When the worker took it from Kafka, on its monotonic millisecond clock (0 where no one
     /// measures).
     pub received_ms: u64,
@@ -185,6 +188,7 @@ impl Task {
                     payload: &p.record.payload,
                     source: &self.source,
                     key: p.record.key.as_deref(),
+                    full_size: p.record.full_size,
                 },
                 out,
             );

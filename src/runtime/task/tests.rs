@@ -26,6 +26,7 @@ fn income(id: &str, at: &str) -> Record {
             r#"{{"event_id":"{id}","type":"income","borrower_id":"B1","occurred_at":"{at}","monthly_income":"1","currency":"CNY","source":"payroll"}}"#
         )
         .into_bytes(),
+        full_size: None,
     }
 }
 
@@ -127,6 +128,7 @@ fn rejections_name_topic_partition_offset_and_keep_the_key() {
             offset: 42,
             key: Some(b"B9".to_vec()),
             payload: b"not json".to_vec(),
+            full_size: None,
         },
     );
     for i in 0..4 {
