@@ -109,6 +109,7 @@ pub fn replay(
 ) -> Result<Summary, ReplayError> {
     let started = Instant::now();
     let mut engine = Engine::new(settings, ClockMode::Event);
+    engine.discard_changes();
     let mut summary = Summary::default();
     let mut line = Vec::with_capacity(1024);
     let mut messages = Vec::new();

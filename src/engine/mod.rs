@@ -161,6 +161,8 @@ pub struct Engine {
     dormant: BTreeSet<(DateTime<Utc>, u64, u32)>,
     /// Borrowers forgotten since the last [`Engine::take_dirty`] (changelog deletions).
     forgotten: Vec<Arc<str>>,
+    /// Whether changes are kept for [`Engine::take_dirty`] (see [`Engine::discard_changes`]).
+    track_changes: bool,
     /// Book-level aggregates, kept as borrowers change.
     portfolio: Portfolio,
     /// Portfolio notes not yet taken, when someone records them (see [`Engine::record_notes`]).
@@ -184,6 +186,7 @@ impl Engine {
             dirty: Vec::new(),
             dormant: BTreeSet::new(),
             forgotten: Vec::new(),
+            track_changes: true,
             portfolio: Portfolio::default(),
             notes: None,
         }
@@ -192,6 +195,15 @@ impl Engine {
     /// The book-level aggregates as of the last change.
     pub fn portfolio(&self) -> &Portfolio {
         &self.portfolio
+    }
+
+    /// Stops keeping changed and forgotten borrowers for [`Engine::take_dirty`]: for a caller
+    /// with no changelog (replay), which would otherwise hold an entry for every borrower it
+    /// ever touched. On by default, so a changelog can never silently miss a change.
+    pub fn discard_changes(&mut self) {
+        self.track_changes = false;
+        self.dirty = Vec::new();
+        self.forgotten = Vec::new();
     }
 
     /// Starts keeping [`Note`]s (rolls, acknowledgements) for [`Engine::take_notes`]. Off by
@@ -371,7 +383,7 @@ impl Engine {
 
     fn mark_dirty(&mut self, i: usize) {
         let b = &mut self.borrowers[i];
-        if !b.dirty {
+        if !b.dirty && self.track_changes {
             b.dirty = true;
             self.dirty.push(Arc::clone(&b.id));
         }
@@ -430,7 +442,9 @@ impl Engine {
         self.portfolio.borrowers = self.portfolio.borrowers.saturating_sub(1);
         self.index.remove(&b.id);
         let gone = self.borrowers.swap_remove(i);
-        self.forgotten.push(gone.id);
+        if self.track_changes {
+            self.forgotten.push(gone.id);
+        }
         let Some(moved) = self.borrowers.get(i) else {
             return;
         };
@@ -479,8 +493,9 @@ impl Engine {
     /// Drops a borrower on a changelog deletion (an empty snapshot) while restoring.
     pub fn restore_deletion(&mut self, borrower_id: &str) {
         if let Some(&i) = self.index.get(borrower_id) {
+            let tracked = std::mem::replace(&mut self.track_changes, false);
             self.forget(i);
-            self.forgotten.pop();
+            self.track_changes = tracked;
         }
     }
 
