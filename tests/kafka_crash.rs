@@ -13,8 +13,6 @@ use common::e2e;
 use postloan_monitor::config::KafkaConfig;
 use postloan_monitor::kafka::broker::EmbeddedBroker;
 use rand::{Rng, SeedableRng};
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 /// Starts the monitor; returns the child and a channel of its stderr lines.
 fn start_monitor(kafka: &KafkaConfig) -> (Child, mpsc::Receiver<String>) {
@@ -53,38 +51,8 @@ fn wait_until_working(rx: &mpsc::Receiver<String>) {
     panic!("the monitor never started working");
 }
 
-/// True when the group's committed offsets reach the end of every input partition.
-fn all_committed(kafka: &KafkaConfig) -> bool {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &kafka.bootstrap_servers)
-        .set("group.id", &kafka.group_id)
-        .create()
-        .unwrap();
-    let mut tpl = TopicPartitionList::new();
-    for t in kafka.topics.inputs() {
-        for p in 0..e2e::PARTITIONS {
-            tpl.add_partition(t, p);
-        }
-    }
-    let Ok(committed) = consumer.committed_offsets(tpl, Duration::from_secs(5)) else {
-        return false;
-    };
-    committed.elements().iter().all(|e| {
-        let (_, high) = consumer
-            .fetch_watermarks(e.topic(), e.partition(), Duration::from_secs(5))
-            .unwrap_or((0, i64::MAX));
-        match e.offset() {
-            Offset::Offset(o) => o >= high,
-            _ => high == 0,
-        }
-    })
-}
-
 fn wait_all_committed(kafka: &KafkaConfig) {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while !all_committed(kafka) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    e2e::wait_all_committed(kafka, Duration::from_secs(90));
 }
 
 fn signal(child: &Child, signal: &str) {

@@ -171,6 +171,17 @@ impl RdClient {
         self.consumer.unsubscribe();
     }
 
+    /// A producer error, with librdkafka's reason when the producer has failed for good (its
+    /// error code alone says only "Fatal").
+    fn producer_error(&self, e: KafkaError) -> ClientError {
+        match self.producer.client().fatal_error() {
+            Some((code, reason)) => {
+                ClientError::Fatal(format!("the producer failed for good ({code:?}): {reason}"))
+            }
+            None => classify(e),
+        }
+    }
+
     fn txn_timeout(&self) -> Duration {
         Duration::from_millis(self.k.transaction_timeout_ms)
     }
@@ -355,7 +366,7 @@ impl Client for RdClient {
             &self.producer,
             BaseRecord::to(&topic).key(key).payload(payload),
         )
-        .map_err(classify)
+        .map_err(|e| self.producer_error(e))
     }
 
     fn send_changelog(
@@ -371,12 +382,14 @@ impl Client for RdClient {
                 .key(key)
                 .payload(value),
         )
-        .map_err(classify)
+        .map_err(|e| self.producer_error(e))
     }
 
     fn flush(&mut self) -> Result<(), ClientError> {
+        // librdkafka has retried each message until `message.timeout.ms` by now: what failed
+        // stays failed for this process.
         producer::flush(&self.producer, Duration::from_secs(60))
-            .map_err(|e| ClientError::Retriable(e.to_string()))
+            .map_err(|e| ClientError::Fatal(e.to_string()))
     }
 
     fn commit_offsets(&mut self, positions: &[Position]) -> Result<(), ClientError> {
@@ -411,6 +424,7 @@ impl Client for RdClient {
     }
 
     fn abort_transaction(&mut self) -> Result<(), ClientError> {
+        producer::discard(&self.producer, self.txn_timeout());
         self.producer
             .abort_transaction(self.txn_timeout())
             .map_err(classify)

@@ -7,7 +7,10 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use rdkafka::message::Message as _;
+use rdkafka::producer::{
+    BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext, PurgeConfig,
+};
 use rdkafka::ClientContext;
 
 use super::{client_config, KafkaAdapterError};
@@ -25,10 +28,11 @@ impl ClientContext for Deliveries {}
 impl ProducerContext for Deliveries {
     type DeliveryOpaque = ();
     fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
-        if let Err((e, _)) = result {
+        if let Err((e, m)) = result {
             self.failed.fetch_add(1, Ordering::Relaxed);
             if let Ok(mut first) = self.first.lock() {
-                first.get_or_insert_with(|| e.to_string());
+                // The topic tells an operator where to look (an output topic, the changelog).
+                first.get_or_insert_with(|| format!("to topic {:?}: {e}", m.topic()));
             }
         }
     }
@@ -39,7 +43,14 @@ pub type TrackedProducer = BaseProducer<Deliveries>;
 
 /// Creates the monitor's producer.
 pub fn create(k: &KafkaConfig) -> Result<TrackedProducer, KafkaError> {
-    config(k).create_with_context(Deliveries::default())
+    // A batch that fails for good (e.g. MESSAGE_TOO_LARGE) must not be overtaken by the next
+    // ones: that would put a borrower's later messages before earlier ones that a restart
+    // republishes. Gapless makes such a failure fatal for the producer instead, so nothing
+    // after it is delivered and the restart republishes in order. (Transactions need no such
+    // setting: an aborted transaction leaves no gap.)
+    config(k)
+        .set("enable.gapless.guarantee", "true")
+        .create_with_context(Deliveries::default())
 }
 
 /// Creates a transactional producer (exactly-once); call `init_transactions` before use.
@@ -106,6 +117,20 @@ fn wait_for_deliveries(producer: &TrackedProducer, timeout: Duration) -> Result<
         producer.poll(Duration::from_millis(1));
     }
     Ok(())
+}
+
+/// Drops every message not yet delivered (before aborting a transaction: librdkafka's abort
+/// waits for their delivery reports, which a `BaseProducer` only serves when polled), serves
+/// the reports, and forgets the failures they count — those messages belong to the aborted
+/// work, which is redone.
+pub fn discard(producer: &TrackedProducer, timeout: Duration) {
+    producer.purge(PurgeConfig::default().queue().inflight());
+    let _ = wait_for_deliveries(producer, timeout);
+    let ctx = producer.context();
+    ctx.failed.store(0, Ordering::Relaxed);
+    if let Ok(mut first) = ctx.first.lock() {
+        *first = None;
+    }
 }
 
 /// Waits up to `timeout` for every queued message; fails if any delivery failed since the last

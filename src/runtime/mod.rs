@@ -38,7 +38,7 @@ pub enum RuntimeError {
     #[error("state restore failed: {0}")]
     Restore(String),
     /// Published messages were not acknowledged: offsets are not committed.
-    #[error("delivery failed: {0}")]
+    #[error("delivery failed: {0}; nothing undelivered was committed: restart to resume from the last commit")]
     Delivery(String),
 }
 

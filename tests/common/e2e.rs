@@ -1,7 +1,8 @@
 //! End-to-end helpers: books on the embedded broker and the comparison with replay.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use postloan_monitor::config::{Config, KafkaConfig, ProcessingGuarantee, Topics};
@@ -10,6 +11,8 @@ use postloan_monitor::engine::Settings;
 use postloan_monitor::generate::{generate, GenerateOptions};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::Value;
 
 pub const PARTITIONS: i32 = 3;
@@ -81,6 +84,64 @@ impl Running {
         self.cancel.cancel();
         self.handle.join().unwrap().unwrap();
         self.stats
+    }
+
+    /// Waits up to `within` for it to stop by itself, and returns how it ended.
+    pub fn ended(self, within: Duration) -> Result<(), postloan_monitor::runtime::RuntimeError> {
+        let deadline = Instant::now() + within;
+        while !self.handle.is_finished() {
+            assert!(Instant::now() < deadline, "the monitor is still running");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.handle.join().unwrap()
+    }
+}
+
+/// True when the group's committed offsets reach the end of every input partition.
+pub fn all_committed(kafka: &KafkaConfig) -> bool {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &kafka.bootstrap_servers)
+        .set("group.id", &kafka.group_id)
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for t in kafka.topics.inputs() {
+        for p in 0..PARTITIONS {
+            tpl.add_partition(t, p);
+        }
+    }
+    let Ok(committed) = consumer.committed_offsets(tpl, Duration::from_secs(5)) else {
+        return false;
+    };
+    committed.elements().iter().all(|e| {
+        let (_, high) = consumer
+            .fetch_watermarks(e.topic(), e.partition(), Duration::from_secs(5))
+            .unwrap_or((0, i64::MAX));
+        match e.offset() {
+            Offset::Offset(o) => o >= high,
+            _ => high == 0,
+        }
+    })
+}
+
+/// Waits up to `within` for [`all_committed`].
+pub fn wait_all_committed(kafka: &KafkaConfig, within: Duration) {
+    let deadline = Instant::now() + within;
+    while !all_committed(kafka) {
+        assert!(
+            Instant::now() < deadline,
+            "inputs not all committed within {within:?}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// Waits up to `within` for `done`, naming `what` if it never happens.
+pub fn wait_for(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -216,20 +277,42 @@ pub fn cutoff(bootstrap: &str, topics: &Topics) -> DateTime<Utc> {
 /// What the output topics hold, deduplicated by `message_id` (first copy kept), and how many
 /// duplicates were dropped.
 pub fn published(bootstrap: &str, topics: &Topics, cutoff: DateTime<Utc>) -> (ByBorrower, usize) {
-    let mut seen = HashSet::new();
+    let (by, duplicates) = published_by_kind(bootstrap, topics, cutoff);
+    (by, duplicates.values().sum())
+}
+
+/// [`published`] with the duplicates counted by output topic (`alerts`, `escalations`,
+/// `rejected`). Every duplicate must repeat its first copy byte for byte: a `message_id`
+/// published twice with different content would be an invented message.
+pub fn published_by_kind(
+    bootstrap: &str,
+    topics: &Topics,
+    cutoff: DateTime<Utc>,
+) -> (ByBorrower, BTreeMap<&'static str, usize>) {
+    let mut seen: HashMap<String, String> = HashMap::new();
     let mut msgs = Vec::new();
-    let mut duplicates = 0;
-    for t in topics.outputs() {
+    let mut duplicates = BTreeMap::new();
+    for (kind, t) in [
+        ("alerts", &topics.alerts),
+        ("escalations", &topics.escalations),
+        ("rejected", &topics.rejected),
+    ] {
+        let n = duplicates.entry(kind).or_insert(0);
         // Each output partition is in publish order; a borrower's messages share a partition.
         let mut all = super::kafka::read_topic(bootstrap, t, PARTITIONS);
         all.sort_by_key(|(p, o, _, _)| (*p, *o));
         for (_, _, _, m) in all {
             let v: Value = serde_json::from_str(&m).unwrap();
             let id = v["message_id"].as_str().unwrap_or("").to_owned();
-            if seen.insert(id) {
-                msgs.push(m);
-            } else {
-                duplicates += 1;
+            match seen.get(&id) {
+                None => {
+                    seen.insert(id, m.clone());
+                    msgs.push(m);
+                }
+                Some(first) => {
+                    assert_eq!(first, &m, "message_id {id} published with other content");
+                    *n += 1;
+                }
             }
         }
     }
@@ -269,6 +352,16 @@ pub fn assert_equals_replay(
     lines: &[String],
     topics: &Topics,
 ) -> (usize, usize) {
+    let (compared, duplicates) = assert_equals_replay_by_kind(kafka, lines, topics);
+    (compared, duplicates.values().sum())
+}
+
+/// [`assert_equals_replay`] with the duplicates counted by output topic.
+pub fn assert_equals_replay_by_kind(
+    kafka: &KafkaConfig,
+    lines: &[String],
+    topics: &Topics,
+) -> (usize, BTreeMap<&'static str, usize>) {
     let mut config = Config {
         kafka: kafka.clone(),
         ..Config::default()
@@ -276,6 +369,6 @@ pub fn assert_equals_replay(
     config.clock.mode = postloan_monitor::config::ClockSource::Event;
     let cutoff = cutoff(&kafka.bootstrap_servers, topics);
     let want = expected(&config, lines, topics, cutoff);
-    let (got, duplicates) = published(&kafka.bootstrap_servers, topics, cutoff);
+    let (got, duplicates) = published_by_kind(&kafka.bootstrap_servers, topics, cutoff);
     (assert_same(&got, &want), duplicates)
 }
