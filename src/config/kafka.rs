@@ -146,6 +146,12 @@ pub struct KafkaConfig {
     /// of fetch timing. Default 1000 ms.
     #[serde(default = "default_max_task_idle_ms")]
     pub max_task_idle_ms: u64,
+    /// Bytes (payloads and keys) the merge may hold for one input partition before the
+    /// monitor stops fetching it; fetching resumes once half of that is applied. Bounds the
+    /// memory one fast input can take while the merge waits for a slow one (with librdkafka's
+    /// own prefetch, `queued.max.messages.kbytes`, on top). Default 4194304 (4 MiB).
+    #[serde(default = "default_max_buffered_bytes_per_partition")]
+    pub max_buffered_bytes_per_partition: usize,
     /// This instance's name within the group, stable across its restarts (a StatefulSet pod
     /// name, a host name). Exactly-once uses `{group_id}-{instance_id}` as the transactional id:
     /// a restarted instance fences its previous incarnation and aborts its open transaction at
@@ -236,6 +242,10 @@ fn default_commit_interval_ms() -> u64 {
     100
 }
 
+fn default_max_buffered_bytes_per_partition() -> usize {
+    4 * 1024 * 1024
+}
+
 fn default_max_task_idle_ms() -> u64 {
     1000
 }
@@ -264,6 +274,7 @@ impl Default for KafkaConfig {
             processing_guarantee: default_guarantee(),
             commit_interval_ms: default_commit_interval_ms(),
             max_task_idle_ms: default_max_task_idle_ms(),
+            max_buffered_bytes_per_partition: default_max_buffered_bytes_per_partition(),
             instance_id: String::new(),
             transaction_timeout_ms: default_transaction_timeout_ms(),
             session_timeout_ms: default_session_timeout_ms(),
@@ -463,6 +474,12 @@ impl KafkaConfig {
         }
         if self.group_id.trim().is_empty() {
             p.push("kafka.group_id", "must not be empty");
+        }
+        if self.max_buffered_bytes_per_partition == 0 {
+            p.push(
+                "kafka.max_buffered_bytes_per_partition",
+                "must be at least 1",
+            );
         }
         if self.commit_interval_ms == 0 {
             p.push("kafka.commit_interval_ms", "must be at least 1");

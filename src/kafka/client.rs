@@ -332,6 +332,16 @@ impl Client for RdClient {
         }
     }
 
+    fn pause(&mut self, input: usize, partition: i32, paused: bool) -> Result<(), ClientError> {
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition(&self.inputs[input], partition);
+        if paused {
+            self.consumer.pause(&tpl).map_err(classify)
+        } else {
+            self.consumer.resume(&tpl).map_err(classify)
+        }
+    }
+
     fn seek(
         &mut self,
         input: usize,

@@ -73,6 +73,10 @@ pub trait Client {
     /// Whether an owned input partition has nothing left to fetch right now.
     fn caught_up(&mut self, input: usize, partition: i32) -> bool;
 
+    /// Stops (`paused`) or restarts fetching an owned input partition; what was fetched before
+    /// a pause may still be polled.
+    fn pause(&mut self, input: usize, partition: i32, paused: bool) -> Result<(), ClientError>;
+
     /// Positions an owned input partition so that the next record polled is at `offset`;
     /// `None`: at the group's committed offset, or the beginning if there is none.
     fn seek(

@@ -35,6 +35,7 @@ struct Member {
     epoch: u64,
     assigned: Vec<i32>,
     positions: HashMap<(usize, i32), i64>,
+    paused: std::collections::HashSet<(usize, i32)>,
     rebalances: Vec<Rebalance>,
     txn: Option<Txn>,
 }
@@ -54,6 +55,8 @@ pub struct Cluster {
     fetch_batch: u64,
     /// Injected faults that fired.
     pub triggered: u64,
+    /// Input partitions paused, all pauses together.
+    pub pauses: u64,
     calls: HashMap<&'static str, u64>,
     rng: ChaCha8Rng,
 }
@@ -74,6 +77,7 @@ impl Cluster {
             faults: HashMap::new(),
             fetch_batch: 37,
             triggered: 0,
+            pauses: 0,
             calls: HashMap::new(),
             rng: ChaCha8Rng::seed_from_u64(seed),
         }))
@@ -240,6 +244,9 @@ impl Client for FakeClient {
                 .iter()
                 .flat_map(|p| (0..INPUTS).map(move |i| (i, *p)))
                 .filter(|(i, p)| {
+                    if m.paused.contains(&(*i, *p)) {
+                        return false;
+                    }
                     let at = m.positions.get(&(*i, *p)).copied().unwrap_or(0);
                     (at as usize) < c.inputs[*i][*p as usize].len()
                 })
@@ -272,6 +279,18 @@ impl Client for FakeClient {
             Ok(at as usize >= c.inputs[input][partition as usize].len())
         })
         .unwrap_or(false)
+    }
+
+    fn pause(&mut self, input: usize, partition: i32, paused: bool) -> Result<(), ClientError> {
+        self.with("pause", |m, c| {
+            c.pauses += u64::from(paused);
+            if paused {
+                m.paused.insert((input, partition));
+            } else {
+                m.paused.remove(&(input, partition));
+            }
+            Ok(())
+        })
     }
 
     fn seek(

@@ -77,6 +77,8 @@ pub struct Task {
     topics: [Arc<str>; INPUTS],
     engine: Engine,
     queues: [VecDeque<Pending>; INPUTS],
+    /// Payload and key bytes held in each queue.
+    queued_bytes: [usize; INPUTS],
     caught_up: [bool; INPUTS],
     /// Next offset to commit per input (last applied + 1).
     next_offsets: [Option<i64>; INPUTS],
@@ -101,6 +103,7 @@ impl Task {
             topics,
             engine,
             queues: Default::default(),
+            queued_bytes: [0; INPUTS],
             caught_up: [false; INPUTS],
             next_offsets: [None; INPUTS],
             written_offsets: [None; INPUTS],
@@ -124,6 +127,7 @@ impl Task {
     pub fn push(&mut self, input: usize, record: Record) {
         let occurred_at = occurred_at(&record.payload);
         self.caught_up[input] = false;
+        self.queued_bytes[input] += record_bytes(&record);
         self.queues[input].push_back(Pending {
             occurred_at,
             record,
@@ -145,6 +149,11 @@ impl Task {
     /// Records buffered and not yet applied.
     pub fn buffered(&self) -> usize {
         self.queues.iter().map(VecDeque::len).sum()
+    }
+
+    /// Bytes (payloads and keys) buffered for input `input`.
+    pub fn queued_bytes(&self, input: usize) -> usize {
+        self.queued_bytes.get(input).copied().unwrap_or(0)
     }
 
     /// Applies every record that is ready at `now_ms` (a monotonic millisecond clock), in
@@ -176,6 +185,7 @@ impl Task {
             let Some(p) = self.queues[input].pop_front() else {
                 break;
             };
+            self.queued_bytes[input] -= record_bytes(&p.record);
             self.source.clear();
             use std::fmt::Write as _;
             let _ = write!(
@@ -261,6 +271,10 @@ impl Task {
             self.written_offsets = self.next_offsets;
         }
     }
+}
+
+fn record_bytes(r: &Record) -> usize {
+    r.payload.len() + r.key.as_ref().map_or(0, Vec::len)
 }
 
 /// The task record as a changelog value (JSON: readable with any Kafka tool).

@@ -32,6 +32,8 @@ pub fn kafka(bootstrap: String, group: &str, topics: &Topics) -> KafkaConfig {
         // Equality with replay needs the merge never to run ahead of an input that is slow to
         // start fetching; on a loaded 2-core CI machine that can take over a second.
         max_task_idle_ms: 10_000,
+        // Small enough that every end-to-end test pauses and resumes input partitions.
+        max_buffered_bytes_per_partition: 4 * 1024,
         topics: topics.clone(),
         ..KafkaConfig::default()
     }

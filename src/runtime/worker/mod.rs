@@ -76,6 +76,10 @@ pub struct Worker<C: Client> {
     clock_source: ClockSource,
     eos: bool,
     max_task_idle_ms: u64,
+    /// Fetching of an input partition stops above this many buffered bytes.
+    max_buffered_bytes: usize,
+    /// Input partitions (input, partition) paused because their buffer is full.
+    paused: std::collections::BTreeSet<(usize, i32)>,
     commit_every_ms: u64,
     tick_every_ms: u64,
     inputs: [Arc<str>; INPUTS],
@@ -127,6 +131,8 @@ impl<C: Client> Worker<C> {
             clock_source: config.clock.mode,
             eos: k.processing_guarantee == ProcessingGuarantee::ExactlyOnce,
             max_task_idle_ms: k.max_task_idle_ms,
+            max_buffered_bytes: k.max_buffered_bytes_per_partition,
+            paused: Default::default(),
             commit_every_ms: k.commit_interval_ms,
             tick_every_ms: config.clock.tick_interval_ms,
             inputs: k.topics.inputs().map(Arc::from),
@@ -199,6 +205,9 @@ impl<C: Client> Worker<C> {
                 {
                     task.push(p.input, p.record);
                     batch += 1;
+                    if task.queued_bytes(p.input) >= self.max_buffered_bytes {
+                        self.set_paused(p.input, p.partition, true);
+                    }
                 }
             }
         }
@@ -218,6 +227,7 @@ impl<C: Client> Worker<C> {
         for n in self.notes.drain(..) {
             self.uncommitted.note(n);
         }
+        self.throttle_inputs();
         if tick {
             self.last_tick_ms = Some(now.mono_ms);
         }
@@ -456,6 +466,11 @@ impl<C: Client> Worker<C> {
         // state and input position must agree.
         for (input, next) in meta.next_offsets.iter().enumerate() {
             retry(|| self.client.seek(input, p, *next))?;
+            // A fresh task holds nothing: fetch again what was paused for its predecessor
+            // (kept paused across a revocation, as the client may remember it).
+            if self.paused.remove(&(input, p)) {
+                retry(|| self.client.pause(input, p, false))?;
+            }
         }
         let ms = self.clock.now().mono_ms.saturating_sub(started.mono_ms);
         tracing::info!(
@@ -470,6 +485,47 @@ impl<C: Client> Worker<C> {
         let mut task = Task::new(p, self.inputs.clone(), engine, self.max_task_idle_ms);
         task.resume_from(meta.next_offsets);
         Ok(task)
+    }
+
+    /// Pauses fetching an input partition whose buffer is full and resumes it once half of it
+    /// is applied: while the merge waits for a slow input, fast ones cannot fill memory.
+    fn throttle_inputs(&mut self) {
+        let max = self.max_buffered_bytes;
+        let drained: Vec<(usize, i32)> = self
+            .paused
+            .iter()
+            .copied()
+            .filter(|(input, p)| {
+                self.tasks
+                    .get(p)
+                    .is_some_and(|t| t.queued_bytes(*input) <= max / 2)
+            })
+            .collect();
+        for (input, p) in drained {
+            self.set_paused(input, p, false);
+        }
+    }
+
+    /// Pauses or resumes one input partition (once: the set remembers which are paused).
+    fn set_paused(&mut self, input: usize, partition: i32, pause: bool) {
+        if self.paused.contains(&(input, partition)) == pause {
+            return;
+        }
+        match self.client.pause(input, partition, pause) {
+            Ok(()) if pause => {
+                self.paused.insert((input, partition));
+            }
+            Ok(()) => {
+                self.paused.remove(&(input, partition));
+            }
+            Err(e) => tracing::warn!(
+                error = %e,
+                input,
+                partition,
+                pause,
+                "Cannot pause or resume an input partition"
+            ),
+        }
     }
 
     /// Tells tasks waiting on an empty input whether that input has anything left to fetch.

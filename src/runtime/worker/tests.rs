@@ -619,3 +619,49 @@ fn an_idle_worker_reports_its_last_committed_book() {
         book.open_loans()
     );
 }
+
+/// A merge waiting for one input cannot let the others fill memory: each input partition's
+/// buffer stays under the cap (plus the record that reached it), fetching resumes as it
+/// drains, and the output is still exactly the reference.
+#[test]
+fn full_input_buffers_pause_fetching_and_the_output_is_unchanged() {
+    let mut config = eos();
+    let cap = 3_000;
+    config.kafka.max_buffered_bytes_per_partition = cap;
+    let cluster = cluster_with_borrowers(&config, 4, 120);
+    let clock = TestClock::new();
+    let mut w = worker(&config, &cluster, 0, &clock);
+    cluster.borrow_mut().rebalance(&[(0, vec![0, 1, 2])]);
+    let longest = (0..INPUTS)
+        .flat_map(|i| (0..PARTITIONS).map(move |p| (i, p)))
+        .map(|(i, p)| {
+            cluster
+                .borrow()
+                .input(i, p)
+                .iter()
+                .map(|r| r.payload.len() + r.key.as_ref().map_or(0, Vec::len))
+                .max()
+                .unwrap_or(0)
+        })
+        .max()
+        .unwrap_or(0);
+    let mut finished = false;
+    for _ in 0..10_000 {
+        clock.tick();
+        w.step().unwrap();
+        for p in w.owned() {
+            for input in 0..INPUTS {
+                let held = w.tasks[&p].queued_bytes(input);
+                assert!(held < cap + longest, "input {input}/{p} holds {held} bytes");
+            }
+        }
+        if cluster.borrow().consumed() && w.buffered() == 0 {
+            w.shutdown().unwrap();
+            finished = true;
+            break;
+        }
+    }
+    assert!(finished, "the worker did not finish the book");
+    assert!(cluster.borrow().pauses > 0, "the cap never paused an input");
+    assert_exact(&config, &cluster, "throttled run");
+}
