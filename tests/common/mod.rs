@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod e2e;
+pub mod hostile;
 pub mod http;
 pub mod kafka;
 
