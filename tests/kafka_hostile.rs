@@ -20,6 +20,9 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::ClientConfig;
 use serde_json::Value;
 
+/// (Kafka key, message, error_kind, fragment of the error).
+type KafkaCase = (Vec<u8>, Vec<u8>, &'static str, &'static str);
+
 #[test]
 fn every_hostile_message_on_kafka_is_rejected_once_and_changes_nothing() {
     let name = "hostile";
@@ -34,7 +37,7 @@ fn every_hostile_message_on_kafka_is_rejected_once_and_changes_nothing() {
 
     // (key, line, kind, fragment); the 10 MB line is left out: the embedded broker keeps at
     // most 5 MiB per partition. A 2 MB one stands in for it.
-    let mut cases: Vec<(Vec<u8>, Vec<u8>, &str, &str)> = corpus()
+    let mut cases: Vec<KafkaCase> = corpus()
         .into_iter()
         .filter(|(_, line, _, _)| line.len() < 1_000_000)
         .map(|(_, line, kind, fragment)| (b"H1".to_vec(), line, kind, fragment))
@@ -93,8 +96,7 @@ fn every_hostile_message_on_kafka_is_rejected_once_and_changes_nothing() {
         "one rejection per hostile message"
     );
     // Match each rejection to its case by the payload it carries (cut payloads by prefix).
-    let mut left: HashMap<usize, &(Vec<u8>, Vec<u8>, &str, &str)> =
-        cases.iter().enumerate().collect();
+    let mut left: HashMap<usize, &KafkaCase> = cases.iter().enumerate().collect();
     for (_, _, key, json) in &rejected {
         let m: Value = serde_json::from_str(json).unwrap();
         let payload = match m["payload"].as_str() {
