@@ -91,8 +91,11 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 fn init_tracing(default_level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    // librdkafka's own lines (target `librdkafka`: connection failures, authentication and TLS
+    // errors) come through tracing too; below warnings they are chatter.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("{default_level},librdkafka=warn"))
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))

@@ -23,7 +23,17 @@ pub struct Deliveries {
     first: Mutex<Option<String>>,
 }
 
-impl ClientContext for Deliveries {}
+impl ClientContext for Deliveries {
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
+        // Gapless is set on purpose (see `create`); librdkafka warns at every start that the
+        // property is experimental, which is not news to an operator.
+        if fac == "CONFWARN" && message.contains("enable.gapless.guarantee") {
+            tracing::debug!(target: "librdkafka", "librdkafka: {fac} {message}");
+            return;
+        }
+        rdkafka::client::DefaultClientContext.log(level, fac, message);
+    }
+}
 
 impl ProducerContext for Deliveries {
     type DeliveryOpaque = ();
