@@ -55,3 +55,37 @@ fn each_hostile_line_is_rejected_precisely_and_changes_nothing() {
         check(name, &line, kind, fragment);
     }
 }
+
+/// A flood of income events for 50,000 unknown borrower ids (and 20,000 fresh event ids for one
+/// borrower) holds no more state than the caps allow: the flood's memory is bounded by
+/// configuration, not by its length (RSS for a million: README, "Reliability").
+#[test]
+fn floods_of_unknown_borrowers_and_event_ids_hold_only_what_the_caps_allow() {
+    let config = "[limits]\nmax_borrowers_without_loans = 1000\nmax_event_ids_per_borrower = 500";
+    let line = |i: u32, borrower: &str| {
+        format!(
+            r#"{{"event_id":"f-{i}","type":"income","borrower_id":"{borrower}","occurred_at":"2026-01-01T00:00:00Z","monthly_income":"100","currency":"CNY","source":"payroll"}}"#
+        )
+    };
+    let mut input = String::new();
+    for i in 0..50_000 {
+        input.push_str(&line(i, &format!("U{i}")));
+        input.push('\n');
+    }
+    let (_, summary) = common::replay_text(&input, None, Some(config));
+    assert_eq!(summary.borrowers, 1000);
+
+    // The oldest event ids are forgotten: the first event is applied again, the last is not.
+    let mut input = String::new();
+    for i in 0..20_000 {
+        input.push_str(&line(i, "B1"));
+        input.push('\n');
+    }
+    input.push_str(&line(19_999, "B1"));
+    input.push('\n');
+    input.push_str(&line(0, "B1"));
+    input.push('\n');
+    let (_, summary) = common::replay_text(&input, None, Some(config));
+    assert_eq!(summary.duplicates.values().sum::<u64>(), 1);
+    assert_eq!(summary.applied.values().sum::<u64>(), 20_001);
+}
