@@ -93,6 +93,26 @@ impl Bench {
         duplicates
     }
 
+    /// Runs the book with a fault switched on (`fault(self, true)`) once the monitor has
+    /// committed, held for `hold`, then switched off; checks once everything is applied.
+    fn ride_through(&self, hold: Duration, faults: usize, fault: impl Fn(&Bench, bool)) {
+        let monitor = e2e::start_monitor(&self.kafka);
+        let stats = Arc::clone(&monitor.stats);
+        self.wait_first_commits(&stats);
+        fault(self, true);
+        let at = stats.inputs();
+        std::thread::sleep(hold);
+        fault(self, false);
+        self.wait_all_applied(&stats, Duration::from_secs(180));
+        monitor.stop();
+        eprintln!(
+            "{}: {at} of {} inputs applied when the fault began",
+            self.name,
+            self.lines.len()
+        );
+        self.check(faults, &[&stats]);
+    }
+
     fn cluster(
         &self,
     ) -> &rdkafka::mocking::MockCluster<'static, rdkafka::producer::DefaultProducerContext> {
@@ -148,15 +168,13 @@ fn retriable_request_errors(name: &'static str, guarantee: ProcessingGuarantee) 
             faults += 3;
         }
     }
-    let monitor = e2e::start_monitor(&b.kafka);
-    let stats = Arc::clone(&monitor.stats);
-    b.wait_first_commits(&stats);
-    cluster.broker_down(2).unwrap();
-    std::thread::sleep(Duration::from_secs(2));
-    cluster.broker_up(2).unwrap();
-    b.wait_all_applied(&stats, Duration::from_secs(120));
-    monitor.stop();
-    b.check(faults, &[&stats]);
+    b.ride_through(Duration::from_secs(2), faults, |b, on| {
+        if on {
+            b.cluster().broker_down(2).unwrap();
+        } else {
+            b.cluster().broker_up(2).unwrap();
+        }
+    });
 }
 
 #[test]
@@ -173,24 +191,15 @@ fn exactly_once_rides_through_retriable_errors() {
 /// and deliveries retried by librdkafka with backoff, commits held) and goes on.
 fn all_brokers_down(name: &'static str, guarantee: ProcessingGuarantee) {
     let b = bench(name, guarantee, 150);
-    let monitor = e2e::start_monitor(&b.kafka);
-    let stats = Arc::clone(&monitor.stats);
-    b.wait_first_commits(&stats);
-    for id in 1..=BROKERS {
-        b.cluster().broker_down(id).unwrap();
-    }
-    let at_down = stats.inputs();
-    std::thread::sleep(Duration::from_secs(30));
-    for id in 1..=BROKERS {
-        b.cluster().broker_up(id).unwrap();
-    }
-    b.wait_all_applied(&stats, Duration::from_secs(180));
-    monitor.stop();
-    eprintln!(
-        "{name}: {at_down} of {} inputs applied when the brokers went down",
-        b.lines.len()
-    );
-    b.check(BROKERS as usize, &[&stats]);
+    b.ride_through(Duration::from_secs(30), BROKERS as usize, |b, on| {
+        for id in 1..=BROKERS {
+            if on {
+                b.cluster().broker_down(id).unwrap();
+            } else {
+                b.cluster().broker_up(id).unwrap();
+            }
+        }
+    });
 }
 
 #[test]
@@ -206,23 +215,16 @@ fn exactly_once_survives_all_brokers_down_for_30_seconds() {
 /// Every broker answers 2 s late for 10 s.
 fn network_delay(name: &'static str, guarantee: ProcessingGuarantee) {
     let b = bench(name, guarantee, 120);
-    let monitor = e2e::start_monitor(&b.kafka);
-    let stats = Arc::clone(&monitor.stats);
-    b.wait_first_commits(&stats);
-    for id in 1..=BROKERS {
-        b.cluster()
-            .broker_round_trip_time(id, Duration::from_secs(2))
-            .unwrap();
-    }
-    std::thread::sleep(Duration::from_secs(10));
-    for id in 1..=BROKERS {
-        b.cluster()
-            .broker_round_trip_time(id, Duration::ZERO)
-            .unwrap();
-    }
-    b.wait_all_applied(&stats, Duration::from_secs(120));
-    monitor.stop();
-    b.check(BROKERS as usize, &[&stats]);
+    b.ride_through(Duration::from_secs(10), BROKERS as usize, |b, on| {
+        let delay = if on {
+            Duration::from_secs(2)
+        } else {
+            Duration::ZERO
+        };
+        for id in 1..=BROKERS {
+            b.cluster().broker_round_trip_time(id, delay).unwrap();
+        }
+    });
 }
 
 #[test]

@@ -38,14 +38,17 @@ pub struct LimitsConfig {
     /// one event can cause. Default 64.
     #[serde(default = "default_max_open_loans_per_borrower")]
     pub max_open_loans_per_borrower: usize,
-    /// Days a borrower with no open loan (income seen before any loan, or every loan closed)
-    /// is kept after its last applied event; then it is forgotten (state, remembered event ids
-    /// and alert numbering) and its changelog entry deleted. Default 730 (two years).
+    /// Days a borrower with no open loan and no alert history (income seen before any loan,
+    /// or every loan closed without ever alerting) is kept after its last applied event; then
+    /// it is forgotten (state and remembered event ids) and its changelog entry deleted.
+    /// Borrowers that ever had an alert are kept, so alert ids are never reused. Default 730
+    /// (two years).
     #[serde(default = "default_forget_borrowers_without_loans_after_days")]
     pub forget_borrowers_without_loans_after_days: u32,
-    /// Borrowers with no open loan kept per partition (per engine in `replay`); beyond it the
-    /// one whose last event is oldest is forgotten first. Bounds the memory a flood of
-    /// income events for unknown borrower ids can take (about 400 bytes each). Default 100000.
+    /// Borrowers with no open loan and no alert history kept per partition (per engine in
+    /// `replay`); beyond it the one whose last event is oldest is forgotten first. Bounds the
+    /// memory a flood of income events for unknown borrower ids can take (about 400 bytes
+    /// each). Default 100000.
     #[serde(default = "default_max_borrowers_without_loans")]
     pub max_borrowers_without_loans: usize,
 }

@@ -126,7 +126,9 @@ impl Engine {
                 let b = &mut self.borrowers[i];
                 check_currency(r.currency, &b.loans[li])?;
                 let pid = id_hash(&r.payment_id);
-                let stamp = b.stamp(event.occurred_at);
+                // Taken for real only once every check below has passed: a rejection must not
+                // move the borrower's arrival counter (it is state, in the snapshot).
+                let stamp = b.next_stamp(event.occurred_at);
                 let loan = &mut b.loans[li];
                 match r.status {
                     RepaymentStatus::Received => {
@@ -204,6 +206,7 @@ impl Engine {
                     }
                 }
                 refresh_outstanding(loan, settings.rules.arrears_tolerance.0);
+                b.seq = stamp.seq;
                 i
             }
             Body::Income(inc) => {

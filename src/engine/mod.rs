@@ -157,7 +157,8 @@ pub struct Engine {
     /// Borrowers changed since the last [`Engine::take_dirty`], by id (indices move when a
     /// borrower is forgotten).
     dirty: Vec<Arc<str>>,
-    /// Borrowers with no open loan: (when they are to be forgotten, creation number, index).
+    /// Borrowers with no open loan and no alert history: (when they are to be forgotten,
+    /// creation number, index).
     dormant: BTreeSet<(DateTime<Utc>, u64, u32)>,
     /// Borrowers forgotten since the last [`Engine::take_dirty`] (changelog deletions).
     forgotten: Vec<Arc<str>>,
@@ -389,11 +390,13 @@ impl Engine {
         }
     }
 
-    /// Files borrower `i` among the borrowers without open loans (or takes it out): it is
-    /// forgotten `forget_after` after its last event.
+    /// Files borrower `i` among the borrowers that may be forgotten — no open loan and no
+    /// alert ever opened — or takes it out: it is forgotten `forget_after` after its last
+    /// event. A borrower that ever had an alert is kept: its alert numbering must go on, or a
+    /// later alert would reuse an old `alert_id` and `message_id`.
     fn file_dormant(&mut self, i: usize) {
         let b = &mut self.borrowers[i];
-        let next = if b.loans.is_empty() {
+        let next = if b.loans.is_empty() && b.alerts.is_empty() {
             b.last_event_at.or(self.clock).map(|t| {
                 t.checked_add_signed(self.settings.forget_after)
                     .unwrap_or(DateTime::<Utc>::MAX_UTC)
@@ -462,7 +465,7 @@ impl Engine {
         }
     }
 
-    /// Borrowers with no open loan held now.
+    /// Borrowers held now that may be forgotten (no open loan, no alert history).
     pub fn borrowers_without_loans(&self) -> usize {
         self.dormant.len()
     }

@@ -227,10 +227,20 @@ impl Borrower {
         self.seen.push(hash);
     }
 
-    /// The next arrival stamp.
+    /// The next arrival stamp, taken.
     pub fn stamp(&mut self, at: DateTime<Utc>) -> Stamp {
-        self.seq = self.seq.wrapping_add(1);
-        Stamp { at, seq: self.seq }
+        let s = self.next_stamp(at);
+        self.seq = s.seq;
+        s
+    }
+
+    /// The next arrival stamp, not yet taken (for an event that may still be rejected: set
+    /// `seq` to its `seq` once it is applied).
+    pub fn next_stamp(&self, at: DateTime<Utc>) -> Stamp {
+        Stamp {
+            at,
+            seq: self.seq.wrapping_add(1),
+        }
     }
 
     /// Index of an open loan.

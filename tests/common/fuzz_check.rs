@@ -20,8 +20,8 @@
 //! - A payload the decoder refuses is rejected. `Applied` appends no rejection and leaves the
 //!   event's borrower with state; every borrower held is one of the ids seen here.
 //! - Timers (`advance_to`) never publish rejections; every message is valid JSON and every
-//!   `message_id` is unique over the run, except that a borrower forgotten under `[limits]`
-//!   starts its alert numbering again (docs/contract.md, decision 29).
+//!   `message_id` is unique over the run (a borrower forgotten under `[limits]` never had an
+//!   alert, so no id comes again: docs/contract.md, decision 29).
 #![allow(dead_code)]
 
 use std::collections::{HashMap, HashSet};
@@ -238,14 +238,6 @@ impl Published {
         }
         Ok(())
     }
-
-    /// Drops the ids of borrowers the engine no longer holds: a borrower forgotten under
-    /// `[limits]` starts its alert numbering again (docs/contract.md, decision 29), so its
-    /// ids may come again.
-    fn forget_gone(&mut self, engine: &Engine) {
-        self.ids
-            .retain(|owner, _| owner.is_empty() || engine.snapshot(owner).is_some());
-    }
 }
 
 /// Runs one engine input (see the module docs). `Err` names the broken invariant; a panic in
@@ -285,7 +277,6 @@ pub fn check_engine(data: &[u8]) -> Result<(), String> {
             let from = out.len();
             engine.advance_to(t, &mut out);
             ids.check(&out, from, false, "advance_to")?;
-            ids.forget_gone(&engine);
         }
         let source = format!("fuzz/{n}");
         let what = format!("message {n}");
@@ -350,7 +341,6 @@ pub fn check_engine(data: &[u8]) -> Result<(), String> {
             }
             Outcome::Applied(_) => {
                 ids.check(&out, from, false, &what)?;
-                ids.forget_gone(&engine);
                 let Ok(event) = decoded else {
                     return Err(format!("{what}: applied, yet the decoder rejects it"));
                 };

@@ -287,3 +287,34 @@ fn a_forgotten_borrower_seen_again_starts_afresh_after_its_deletion() {
     assert_eq!(b.incomes.len(), 1);
     assert_eq!(b.seen.len(), 1);
 }
+
+#[test]
+fn a_borrower_that_ever_had_an_alert_is_never_forgotten() {
+    let mut k = Kit::with_config(
+        "[limits]\nforget_borrowers_without_loans_after_days = 10\nmax_borrowers_without_loans = 1",
+    );
+    k.send(loan("B1", "L1", "2026-01-01T00:00:00Z", "2026-02-10"));
+    // Unpaid past the due date: a dpd alert opens; the loan then closes (resolving it).
+    k.advance("2026-02-12T00:00:00Z");
+    k.send(close("B1", "L1", "2026-02-12T00:00:00Z", "repossessed"));
+    assert!(k.take().iter().any(|m| m["signal"] == "dpd"));
+    k.send(income("X1", "2026-02-12T00:00:00Z", "10000"));
+    k.send(income("X2", "2026-02-12T00:00:00Z", "10000"));
+    k.advance("2030-01-01T00:00:00Z");
+    let ids: Vec<&str> = k.engine.borrowers.iter().map(|b| &*b.id).collect();
+    assert_eq!(
+        ids,
+        ["B1"],
+        "X1 went to the cap, X2 to the retention; B1 stays"
+    );
+    // Its numbering goes on: the same loan id reopened alerts as n = 2.
+    k.send(loan("B1", "L1", "2030-01-01T00:00:00Z", "2030-02-10"));
+    k.advance("2030-02-12T00:00:00Z");
+    let ids: Vec<String> = k
+        .take()
+        .iter()
+        .filter(|m| m["signal"] == "dpd")
+        .map(|m| m["alert_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, ["B1/L1/dpd/2"]);
+}
