@@ -55,6 +55,10 @@ fn partitions(tpl: &TopicPartitionList) -> Vec<i32> {
 }
 
 impl ClientContext for GroupContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        super::report_client_error(&error, reason);
+    }
+
     fn stats(&self, statistics: rdkafka::Statistics) {
         let Ok(mut ends) = self.ends.lock() else {
             return;
@@ -98,6 +102,18 @@ impl ConsumerContext for GroupContext {
         }
     }
 }
+
+/// The restore consumer's context: its errors reported at their level (its partition ends
+/// are expected).
+struct RestoreContext;
+
+impl ClientContext for RestoreContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        super::report_client_error(&error, reason);
+    }
+}
+
+impl ConsumerContext for RestoreContext {}
 
 /// The worker's Kafka connection.
 pub struct RdClient {
@@ -174,12 +190,18 @@ impl RdClient {
     /// A producer error, with librdkafka's reason when the producer has failed for good (its
     /// error code alone says only "Fatal").
     fn producer_error(&self, e: KafkaError) -> ClientError {
-        match self.producer.client().fatal_error() {
-            Some((code, reason)) => {
-                ClientError::Fatal(format!("the producer failed for good ({code:?}): {reason}"))
-            }
+        match self.fatal_reason() {
+            Some(reason) => ClientError::Fatal(reason),
             None => classify(e),
         }
+    }
+
+    /// Why the producer failed for good, if it did.
+    fn fatal_reason(&self) -> Option<String> {
+        self.producer
+            .client()
+            .fatal_error()
+            .map(|(code, reason)| format!("the producer failed for good ({code:?}): {reason}"))
     }
 
     fn txn_timeout(&self) -> Duration {
@@ -398,8 +420,11 @@ impl Client for RdClient {
     fn flush(&mut self) -> Result<(), ClientError> {
         // librdkafka has retried each message until `message.timeout.ms` by now: what failed
         // stays failed for this process.
-        producer::flush(&self.producer, Duration::from_secs(60))
-            .map_err(|e| ClientError::Fatal(e.to_string()))
+        producer::flush(&self.producer, Duration::from_secs(60)).map_err(|e| {
+            // A producer that failed for good purges what it holds: its reason, not the first
+            // purged message, says what happened.
+            ClientError::Fatal(self.fatal_reason().unwrap_or_else(|| e.to_string()))
+        })
     }
 
     fn commit_offsets(&mut self, positions: &[Position]) -> Result<(), ClientError> {
@@ -464,12 +489,12 @@ pub fn read_changelog(
 ) -> Result<(), RuntimeError> {
     let topic = &k.topics.changelog;
     let kafka = |e: KafkaError| RuntimeError::Kafka(e.to_string());
-    let consumer: BaseConsumer = client_config(k)
+    let consumer: BaseConsumer<RestoreContext> = client_config(k)
         .set("group.id", format!("{}-restore", k.group_id))
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "true")
         .set("isolation.level", isolation(eos))
-        .create()
+        .create_with_context(RestoreContext)
         .map_err(kafka)?;
     let timeout = Duration::from_secs(120);
     let (low, high) = consumer

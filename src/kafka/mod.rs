@@ -45,6 +45,21 @@ pub enum KafkaAdapterError {
     },
 }
 
+/// Reports an error librdkafka raised outside any call (its `error` callback), at the level
+/// it deserves: reaching a partition's end is how a restore knows it is done, not an error;
+/// lost connections are retried by librdkafka (it says when they come back), so a warning;
+/// the rest are errors.
+pub fn report_client_error(error: &rdkafka::error::KafkaError, reason: &str) {
+    use rdkafka::error::RDKafkaErrorCode as C;
+    match error.rdkafka_error_code() {
+        Some(C::PartitionEOF) => tracing::trace!(target: "librdkafka", %error, reason),
+        Some(C::BrokerTransportFailure | C::AllBrokersDown | C::Resolve | C::OperationTimedOut) => {
+            tracing::warn!(target: "librdkafka", %error, reason, "Kafka connection problem; retrying")
+        }
+        _ => tracing::error!(target: "librdkafka", %error, reason, "Kafka client error"),
+    }
+}
+
 /// librdkafka settings common to every client of the monitor.
 pub fn client_config(k: &KafkaConfig) -> ClientConfig {
     let mut c = ClientConfig::new();

@@ -33,6 +33,10 @@ impl ClientContext for Deliveries {
         }
         rdkafka::client::DefaultClientContext.log(level, fac, message);
     }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        super::report_client_error(&error, reason);
+    }
 }
 
 impl ProducerContext for Deliveries {
