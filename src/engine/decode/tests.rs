@@ -285,3 +285,39 @@ fn escaped_strings_are_unescaped() {
     let ev = decode(text.as_bytes()).unwrap();
     assert_eq!(ev.borrower_id, "B1");
 }
+
+/// Wrong JSON types in every field of every event type: a boolean, an array and an object
+/// where the contract wants a string or a number (or a scalar where it wants the `vehicle`
+/// object), each rejected naming its field.
+#[test]
+fn wrong_types_in_every_field_are_rejected_naming_the_field() {
+    let mut wrong = Vec::new();
+    for t in TYPES {
+        let fields: Vec<String> = base(t).as_object().unwrap().keys().cloned().collect();
+        for field in fields {
+            for bad in [json!(true), json!([1]), json!({"a": 1}), json!("x")] {
+                // An object is `vehicle`'s type, and a string many fields'.
+                let right_type = if field == "vehicle" {
+                    bad.is_object()
+                } else {
+                    bad.is_string()
+                };
+                if right_type {
+                    continue;
+                }
+                let mut v = base(t);
+                v[&field] = bad.clone();
+                let shown = format!("`{field}`");
+                match kind_of(&v) {
+                    Err((kind, msg))
+                        if matches!(
+                            kind,
+                            ErrorKind::InvalidValue | ErrorKind::UnsupportedVersion
+                        ) && msg.contains(&shown) => {}
+                    other => wrong.push(format!("{t}.{field} = {bad}: {other:?}")),
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
