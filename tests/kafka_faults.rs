@@ -245,7 +245,39 @@ fn exactly_once_rides_through_a_2_second_network_delay() {
     network_delay("delay-eos", ProcessingGuarantee::ExactlyOnce);
 }
 
-/// A second monitor joins while offset commits (and heartbeats) fail with the errors a
+/// Every partition's leader moves to the next broker while the monitor works (inputs,
+/// outputs and the changelog): clients learn it from NOT_LEADER answers and new metadata.
+fn leaders_move(name: &'static str, guarantee: ProcessingGuarantee) {
+    let b = bench(name, guarantee, 120);
+    let mut topics: Vec<String> = b.topics.inputs().iter().map(|t| t.to_string()).collect();
+    topics.extend(b.topics.outputs().iter().map(|t| t.to_string()));
+    topics.push(b.topics.changelog.clone());
+    let moves = topics.len() * e2e::PARTITIONS as usize;
+    b.ride_through(Duration::from_secs(2), moves, |b, on| {
+        if !on {
+            return;
+        }
+        for t in &topics {
+            for p in 0..e2e::PARTITIONS {
+                // Partitions start led by broker p % BROKERS + 1; each moves one along.
+                let to = (p + 1) % BROKERS + 1;
+                b.cluster().partition_leader(t, p, Some(to)).unwrap();
+            }
+        }
+    });
+}
+
+#[test]
+fn at_least_once_rides_through_leader_moves() {
+    leaders_move("leaders-alos", ProcessingGuarantee::AtLeastOnce);
+}
+
+#[test]
+fn exactly_once_rides_through_leader_moves() {
+    leaders_move("leaders-eos", ProcessingGuarantee::ExactlyOnce);
+}
+
+/// A second monitor joins while offset commits, heartbeats and joins fail with the errors a
 /// rebalance causes; partitions move between the two, each handing over through the
 /// changelog. Every broker answers 300 ms late until the second monitor owns partitions, so
 /// that the first is still mid-book when the group rebalances.
@@ -277,6 +309,12 @@ fn commits_failing_during_a_rebalance_lose_nothing() {
         RDKafkaApiKey::Heartbeat,
         &[RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS],
     );
+    let join_errors = [
+        RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS,
+        RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE,
+    ];
+    b.cluster()
+        .request_errors(RDKafkaApiKey::JoinGroup, &join_errors);
     let mut second_kafka = b.kafka.clone();
     second_kafka.instance_id = format!("{}-2", b.kafka.instance_id);
     let second = e2e::start_monitor(&second_kafka);
@@ -299,7 +337,10 @@ fn commits_failing_during_a_rebalance_lose_nothing() {
         second_stats.inputs() > 0,
         "the second monitor applied nothing"
     );
-    b.check(commit_errors.len() + 1, &[&first_stats, &second_stats]);
+    b.check(
+        commit_errors.len() + join_errors.len() + 1,
+        &[&first_stats, &second_stats],
+    );
 }
 
 /// Produce errors that retrying cannot fix: under at-least-once the monitor stops with a
