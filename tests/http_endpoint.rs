@@ -10,7 +10,8 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use common::e2e;
-use common::http::{free_port, get, sum, total, wait_for};
+use common::http::{free_port, get, sum, total};
+use common::wait_for;
 use postloan_monitor::config::Config;
 use postloan_monitor::engine::portfolio::Portfolio;
 use postloan_monitor::engine::{ClockMode, Engine, Input, Settings};

@@ -17,7 +17,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::http::{encode, free_port, get, wait_for};
+use common::http::{encode, free_port, get};
+use common::wait_for;
 use serde_json::Value;
 
 /// Grafana's variables, as the test fills them in: every branch, dealer and instance, and

@@ -263,6 +263,11 @@ impl Engine {
         if self.clock.is_none_or(|c| c < t) {
             self.clock = Some(t);
         }
+        self.forget_due(t);
+    }
+
+    /// Forgets every borrower whose retention ended at or before `t`.
+    fn forget_due(&mut self, t: DateTime<Utc>) {
         while let Some(&(at, _, idx)) = self.dormant.first() {
             if at > t {
                 break;
@@ -560,12 +565,7 @@ impl Engine {
         // Limits may have been lowered, or time passed, since the changelog was written.
         self.cap_dormant();
         if let Some(c) = self.clock {
-            while let Some(&(at, _, idx)) = self.dormant.first() {
-                if at > c {
-                    break;
-                }
-                self.forget(idx);
-            }
+            self.forget_due(c);
         }
     }
 

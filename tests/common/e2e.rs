@@ -128,23 +128,12 @@ pub fn all_committed(kafka: &KafkaConfig) -> bool {
 
 /// Waits up to `within` for [`all_committed`].
 pub fn wait_all_committed(kafka: &KafkaConfig, within: Duration) {
-    let deadline = Instant::now() + within;
-    while !all_committed(kafka) {
-        assert!(
-            Instant::now() < deadline,
-            "inputs not all committed within {within:?}"
-        );
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    wait_for("every input committed", within, || all_committed(kafka));
 }
 
 /// Waits up to `within` for `done`, naming `what` if it never happens.
 pub fn wait_for(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    super::wait_for(what, within.as_secs(), || done().then_some(()));
 }
 
 /// A generated book, one event per line.

@@ -1,8 +1,8 @@
-//! A minimal HTTP/1.0 client for the monitor's endpoint and Prometheus' API, and polling.
+//! A minimal HTTP/1.0 client for the monitor's endpoint and Prometheus' API.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// `GET path` over HTTP/1.0: (status, body), or None when nothing listens (yet).
 pub fn get(port: u16, path: &str) -> Option<(u16, String)> {
@@ -22,18 +22,6 @@ pub fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
-}
-
-/// Polls `f` every 100 ms until it gives a value; panics after `secs` seconds.
-pub fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(t) = f() {
-            return t;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// Percent-encodes a query-string value.

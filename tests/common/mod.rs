@@ -7,6 +7,7 @@ pub mod http;
 pub mod kafka;
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use postloan_monitor::config::Config;
@@ -82,4 +83,16 @@ pub fn replay_bytes(input: &[u8]) -> (String, Summary) {
     let summary = replay(settings, &mut &input[..], NAME, None, &mut out, &mut |_| {})
         .expect("replay of in-memory input cannot fail");
     (String::from_utf8(out).expect("output is UTF-8"), summary)
+}
+
+/// Polls `f` every 100 ms until it gives a value; panics after `secs` seconds.
+pub fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(t) = f() {
+            return t;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
