@@ -134,6 +134,16 @@ impl Task {
         });
     }
 
+    /// Whether a record at `offset` of input `input` is new to this task: not applied yet and
+    /// not buffered already (a fetch from before a seek, or a partition refetched after a
+    /// pause, can deliver a record twice).
+    pub fn wants(&self, input: usize, offset: i64) -> bool {
+        match self.queues[input].back() {
+            Some(last) => offset > last.record.offset,
+            None => self.next_offsets[input].is_none_or(|n| offset >= n),
+        }
+    }
+
     /// Input `input` has nothing more to fetch for now (end of partition reached).
     pub fn mark_caught_up(&mut self, input: usize) {
         self.caught_up[input] = true;

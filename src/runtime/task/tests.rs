@@ -157,3 +157,19 @@ fn the_task_record_round_trips() {
     assert_eq!(decode_meta(b"garbage"), None);
     assert_eq!(split_cycle(&[1, 2, 3]), None);
 }
+
+#[test]
+fn a_record_applied_or_buffered_already_is_not_wanted_again() {
+    let mut t = task(0);
+    assert!(t.wants(2, 0));
+    t.push(2, at(0, income("e0", "2026-01-01T00:00:00Z")));
+    t.push(2, at(1, income("e1", "2026-01-02T00:00:00Z")));
+    assert!(!t.wants(2, 0) && !t.wants(2, 1) && t.wants(2, 2));
+    for i in 0..INPUTS {
+        t.mark_caught_up(i);
+    }
+    let (mut out, mut outcomes) = (Vec::new(), Vec::new());
+    t.process(0, &mut out, &mut outcomes);
+    assert_eq!(outcomes.len(), 2);
+    assert!(!t.wants(2, 1) && t.wants(2, 2));
+}

@@ -196,13 +196,10 @@ impl<C: Client> Worker<C> {
                 None => *received_ms.insert(self.clock.now().mono_ms),
             };
             p.record.received_ms = at;
-            // A record of a partition no longer owned is its new owner's; one below the
-            // task's position was applied already (a fetch from before a seek).
+            // A record of a partition no longer owned is its new owner's; one the task has
+            // applied or buffered already is dropped.
             if let Some(task) = self.tasks.get_mut(&p.partition) {
-                if task
-                    .next_offset(p.input)
-                    .is_none_or(|n| p.record.offset >= n)
-                {
+                if task.wants(p.input, p.record.offset) {
                     task.push(p.input, p.record);
                     batch += 1;
                     if task.queued_bytes(p.input) >= self.max_buffered_bytes {
