@@ -33,7 +33,8 @@ use postloan_monitor::kafka::client::read_changelog;
 use postloan_monitor::kafka::produce::{produce, Publisher};
 use postloan_monitor::kafka::{producer, service};
 use postloan_monitor::runtime::restore::Restorer;
-use postloan_monitor::runtime::task::{Task, INPUTS};
+use postloan_monitor::runtime::client::Lag;
+use postloan_monitor::runtime::task::Task;
 use postloan_monitor::runtime::worker::WorkerStats;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
@@ -280,11 +281,7 @@ fn fill_changelog(k: &KafkaConfig, text: &[u8]) -> u64 {
     let mut tasks: Vec<Task> = (0..PARTITIONS)
         .map(|p| {
             let engine = Engine::new(Arc::clone(&settings), ClockMode::Event);
-            let mut t = Task::new(p, inputs.clone(), engine, 0);
-            for i in 0..INPUTS {
-                t.mark_caught_up(i);
-            }
-            t
+            Task::new(p, inputs.clone(), engine, 0)
         })
         .collect();
     let (mut out, mut outcomes) = (Vec::new(), Vec::new());
@@ -304,7 +301,7 @@ fn fill_changelog(k: &KafkaConfig, text: &[u8]) -> u64 {
                 full_size: None,
             },
         );
-        tasks[p].process(0, &mut out, &mut outcomes);
+        tasks[p].process(0, &mut |_| Lag::CaughtUp, &mut out, &mut outcomes);
         out.clear();
     }
     let producer = producer::create(k).expect("producer");

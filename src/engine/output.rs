@@ -75,6 +75,54 @@ impl Output {
     }
 }
 
+/// An order-independent fingerprint of a set of published messages, per topic: how many, and
+/// the wrapping sum of a 128-bit hash of each. Two runs published the same multiset of messages
+/// exactly when their fingerprints are equal (up to a 2^-128 collision); the order in which the
+/// messages were added does not matter, so a live run's fingerprint can be compared with
+/// replay's although partitions interleave differently.
+///
+/// What is hashed is what must be equal between a live run and replay: the whole message for
+/// alerts and escalations; for a rejection everything but `source` and `message_id`, which name
+/// a Kafka offset live and a file line in replay.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Fingerprint {
+    /// Messages per topic, in [`OutputKind`] order.
+    pub counts: [u64; 3],
+    sums: [u128; 3],
+}
+
+impl Fingerprint {
+    /// Adds one message; `json` is its JSON as published.
+    pub fn add(&mut self, msg: &Output, json: &[u8]) {
+        let (i, h) = match msg {
+            Output::Alert(_) => (0, xxhash_rust::xxh3::xxh3_128(json)),
+            Output::Escalation(_) => (1, xxhash_rust::xxh3::xxh3_128(json)),
+            Output::Rejected(r) => (2, r.identity_hash()),
+        };
+        self.counts[i] += 1;
+        self.sums[i] = self.sums[i].wrapping_add(h);
+    }
+
+    /// Adds every message of another fingerprint.
+    pub fn merge(&mut self, other: &Fingerprint) {
+        for i in 0..3 {
+            self.counts[i] += other.counts[i];
+            self.sums[i] = self.sums[i].wrapping_add(other.sums[i]);
+        }
+    }
+
+    /// Whether the messages of one topic are the same multiset in both.
+    pub fn same(&self, other: &Fingerprint, kind: OutputKind) -> bool {
+        let i = kind as usize;
+        self.counts[i] == other.counts[i] && self.sums[i] == other.sums[i]
+    }
+
+    /// Messages of one topic.
+    pub fn count(&self, kind: OutputKind) -> u64 {
+        self.counts[kind as usize]
+    }
+}
+
 /// Lifecycle status of an alert message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -215,6 +263,27 @@ pub struct RejectedMessage {
     /// The whole payload's length, when it was truncated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payload_size_bytes: Option<usize>,
+}
+
+impl RejectedMessage {
+    /// A hash of what a rejection says about its input, leaving out where the input was read
+    /// (`source`, `message_id`) and its transport key, which differ between Kafka and a file.
+    fn identity_hash(&self) -> u128 {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        for part in [
+            self.error_kind.as_str(),
+            &self.error,
+            self.payload.as_deref().unwrap_or(""),
+            self.payload_base64.as_deref().unwrap_or(""),
+        ] {
+            // Length-prefixed, so that no two different tuples hash the same bytes.
+            h.update(&(part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+        h.update(&[u8::from(self.payload_truncated)]);
+        h.update(&(self.payload_size_bytes.unwrap_or(0) as u64).to_le_bytes());
+        h.digest128()
+    }
 }
 
 /// A figure in `metrics`.

@@ -58,6 +58,22 @@ impl ErrorKind {
         ErrorKind::LimitExceeded,
     ];
 
+    /// Whether the event was well-formed and only did not fit the state (an unknown loan, a
+    /// currency that differs, ...): such an event still moves the event clock, as the contract's
+    /// time rule says; one whose own fields are invalid does not.
+    pub fn is_state_conflict(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::UnknownLoan
+                | ErrorKind::CurrencyMismatch
+                | ErrorKind::DuplicateLoan
+                | ErrorKind::UnknownPayment
+                | ErrorKind::DuplicatePayment
+                | ErrorKind::UnknownAlert
+                | ErrorKind::LimitExceeded
+        )
+    }
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {

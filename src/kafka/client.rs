@@ -18,7 +18,7 @@ use super::topics::check_topics;
 use crate::config::{KafkaConfig, ProcessingGuarantee};
 use crate::engine::cut::Cut;
 use crate::runtime::client::{
-    ChangelogSink, Client, ClientError, Polled, Position, Rebalance, Sink,
+    ChangelogSink, Client, ClientError, Lag, Polled, Position, Rebalance, Sink,
 };
 use crate::runtime::task::{Record, INPUTS};
 use crate::runtime::RuntimeError;
@@ -30,14 +30,31 @@ struct GroupContext {
     /// Where each input partition ends, from librdkafka's statistics (fetch responses, at most
     /// 100 ms old): known without asking the broker. Keyed by (input index, partition), so the
     /// per-step lookups allocate nothing.
-    ends: Mutex<HashMap<(usize, i32), End>>,
+    ends: Mutex<Ends>,
     /// Input topic names, in input index order.
     inputs: [String; INPUTS],
     /// Read the last stable offset rather than the high watermark (`read_committed`).
     committed_only: bool,
 }
 
+/// The latest statistics of the input partitions.
+#[derive(Default)]
+struct Ends {
+    /// Statistics callbacks served so far.
+    seq: u64,
+    by_partition: HashMap<(usize, i32), End>,
+}
+
 /// A partition's extent as librdkafka last saw it.
+///
+/// How stale it can be, and why that is safe: the figures are the latest fetch response's,
+/// published in a statistics event every 100 ms. A high watermark only grows, so a stale one
+/// is a lower bound: "records past the last one polled" (`Behind`) is never wrong, only "caught
+/// up" can be (a record written since), and that is the case the merge's idle wait and the
+/// late-event rule exist for. Statistics events share the consumer's queue with the fetched
+/// records, in order, so when one is served every record fetched before it was made has been
+/// polled already: that is what lets `fetched` vouch for offsets never delivered (transaction
+/// markers, aborted records, a log truncated past the position).
 #[derive(Debug, Clone, Copy)]
 struct End {
     /// Low watermark.
@@ -45,6 +62,11 @@ struct End {
     /// High watermark, or the last stable offset under `read_committed` (a consumer's position
     /// cannot pass it).
     high: i64,
+    /// The fetcher's next offset when the statistics were made: everything below it had been
+    /// fetched (and so, once the statistics are served, polled — or skipped by librdkafka).
+    fetched: i64,
+    /// [`Ends::seq`] of the statistics it came from.
+    seq: u64,
 }
 
 fn partitions(tpl: &TopicPartitionList) -> Vec<i32> {
@@ -63,6 +85,8 @@ impl ClientContext for GroupContext {
         let Ok(mut ends) = self.ends.lock() else {
             return;
         };
+        ends.seq += 1;
+        let seq = ends.seq;
         for (topic, t) in statistics.topics {
             let Some(input) = self.inputs.iter().position(|i| *i == topic) else {
                 continue;
@@ -75,7 +99,13 @@ impl ClientContext for GroupContext {
                 };
                 if partition >= 0 && high >= 0 {
                     let low = p.lo_offset.max(0);
-                    ends.insert((input, partition), End { low, high });
+                    let end = End {
+                        low,
+                        high,
+                        fetched: p.next_offset,
+                        seq,
+                    };
+                    ends.by_partition.insert((input, partition), end);
                 }
             }
         }
@@ -126,8 +156,22 @@ pub struct RdClient {
     /// `poll` returned and where `seek` went, because asking librdkafka for positions is a
     /// round trip through its main thread.
     positions: HashMap<(usize, i32), i64>,
+    /// Input partitions sought, paused or resumed: their fetch state was reset, so statistics
+    /// made before that may describe fetches whose records were discarded. Such a partition's
+    /// `fetched` is trusted again only from statistics served after the consumer's queue was
+    /// next seen empty (everything enqueued before the reset has been served by then).
+    reset: HashMap<(usize, i32), Reset>,
     /// What is kept of each message (a huge one only as far as its rejection shows).
     cut: Cut,
+}
+
+/// Where an input partition stands since its fetch state was last reset.
+#[derive(Debug, Clone, Copy)]
+enum Reset {
+    /// Reset; the consumer's queue has not been seen empty since.
+    Pending,
+    /// Statistics with a sequence number above this one were made after the reset.
+    After(u64),
 }
 
 /// How long a single broker call may take before it counts as failed.
@@ -177,6 +221,7 @@ impl RdClient {
             inputs,
             eos,
             positions: HashMap::new(),
+            reset: HashMap::new(),
             cut,
         })
     }
@@ -233,6 +278,20 @@ impl RdClient {
                 _ => Offset::Beginning,
             },
         )
+    }
+
+    /// The consumer's queue was seen empty: statistics served from now on were made after every
+    /// pending reset.
+    fn settle_resets(&mut self) {
+        if !self.reset.values().any(|r| matches!(r, Reset::Pending)) {
+            return;
+        }
+        let seq = self.consumer.context().ends.lock().map_or(0, |e| e.seq);
+        for r in self.reset.values_mut() {
+            if matches!(r, Reset::Pending) {
+                *r = Reset::After(seq);
+            }
+        }
     }
 
     fn positions(&self, positions: &[Position]) -> Result<TopicPartitionList, ClientError> {
@@ -301,7 +360,11 @@ fn classify(e: KafkaError) -> ClientError {
 impl Client for RdClient {
     fn poll(&mut self, wait: Duration) -> Result<Option<Polled>, ClientError> {
         match self.consumer.poll(wait) {
-            None | Some(Err(KafkaError::PartitionEOF(_))) => Ok(None),
+            None => {
+                self.settle_resets();
+                Ok(None)
+            }
+            Some(Err(KafkaError::PartitionEOF(_))) => Ok(None),
             Some(Err(e)) => Err(classify(e)),
             Some(Ok(m)) => {
                 let Some(input) = self.inputs.iter().position(|t| t == m.topic()) else {
@@ -334,27 +397,42 @@ impl Client for RdClient {
             .unwrap_or_default()
     }
 
-    /// Caught up when the position has reached the end librdkafka last saw in a fetch response
-    /// (statistics, every 100 ms; no broker round trip). A position not known yet (nothing
-    /// read since a seek to the beginning) is caught up only on an empty partition.
-    fn caught_up(&mut self, input: usize, partition: i32) -> bool {
+    /// From the latest statistics (no broker round trip): caught up when the position has
+    /// reached the partition's end, or when the fetcher had passed the end with everything it
+    /// fetched polled (the offsets in between were transaction markers or aborted records);
+    /// behind otherwise; unknown before the first statistics of the partition.
+    fn lag(&mut self, input: usize, partition: i32) -> Lag {
         let Some(end) = self
             .consumer
             .context()
             .ends
             .lock()
             .ok()
-            .and_then(|e| e.get(&(input, partition)).copied())
+            .and_then(|e| e.by_partition.get(&(input, partition)).copied())
         else {
-            return false;
+            return Lag::Unknown;
         };
-        match self.positions.get(&(input, partition)) {
-            Some(pos) => *pos >= end.high,
-            None => end.high <= end.low,
+        // A position not known yet (nothing read since a seek to the beginning) is the low
+        // watermark.
+        let position = self
+            .positions
+            .get(&(input, partition))
+            .copied()
+            .unwrap_or(end.low);
+        let fetched_is_current = match self.reset.get(&(input, partition)) {
+            None => true,
+            Some(Reset::Pending) => false,
+            Some(Reset::After(seq)) => end.seq > *seq,
+        };
+        if position >= end.high || (fetched_is_current && end.fetched >= end.high) {
+            Lag::CaughtUp
+        } else {
+            Lag::Behind
         }
     }
 
     fn pause(&mut self, input: usize, partition: i32, paused: bool) -> Result<(), ClientError> {
+        self.reset.insert((input, partition), Reset::Pending);
         let mut tpl = TopicPartitionList::new();
         tpl.add_partition(&self.inputs[input], partition);
         if paused {
@@ -374,6 +452,7 @@ impl Client for RdClient {
             Some(o) => Offset::Offset(o),
             None => self.committed(input, partition)?,
         };
+        self.reset.insert((input, partition), Reset::Pending);
         self.consumer
             .seek(&self.inputs[input], partition, to, Duration::from_secs(10))
             .map_err(classify)?;
@@ -465,14 +544,14 @@ impl Client for RdClient {
             .map_err(classify)
     }
 
-    fn lag(&mut self, positions: &[Position]) -> Vec<Position> {
+    fn lag_behind(&mut self, positions: &[Position]) -> Vec<Position> {
         let Ok(ends) = self.consumer.context().ends.lock() else {
             return Vec::new();
         };
         positions
             .iter()
             .filter_map(|(input, p, next)| {
-                let end = ends.get(&(*input, *p))?;
+                let end = ends.by_partition.get(&(*input, *p))?;
                 Some((*input, *p, (end.high - next).max(0)))
             })
             .collect()

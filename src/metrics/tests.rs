@@ -26,7 +26,11 @@ fn work_and_book() -> (Work, usize, Portfolio) {
     let now = testkit::at("2026-01-01T00:00:30Z");
     let opened = Some(testkit::at("2026-01-01T00:00:00Z"));
     let processed = |outcome, occurred_at| Processed {
+        input: 0,
+        partition: 0,
+        offset: 0,
         outcome,
+        late_by: None,
         occurred_at,
         received_ms: 100,
     };
@@ -46,7 +50,7 @@ fn work_and_book() -> (Work, usize, Portfolio) {
         "B-SECRET-7/L-SECRET-7/dpd/1",
     ));
     for o in &kit.out {
-        work.output(o);
+        work.output(o, o.to_json().as_bytes());
     }
     let mut notes = Vec::new();
     kit.engine.take_notes(&mut notes);

@@ -39,6 +39,21 @@ pub struct Polled {
     pub record: Record,
 }
 
+/// What the consumer knows of an input partition's unread records, from what it already has
+/// (fetch responses, statistics): no broker round trip per question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lag {
+    /// Nothing known yet (no fetch response since the partition was assigned): it may hold
+    /// anything, so the merge waits for it.
+    Unknown,
+    /// Records are known to be on the broker past the last one polled: the merge waits for
+    /// them, however long that takes.
+    Behind,
+    /// Everything the broker held when last seen has been polled: more may still be written,
+    /// so the merge waits at most `max_task_idle_ms` for it.
+    CaughtUp,
+}
+
 /// Receives changelog records during a restore: (offset, key, value); an error stops the read.
 pub type ChangelogSink<'a> = dyn FnMut(i64, &[u8], &[u8]) -> Result<(), String> + 'a;
 
@@ -70,8 +85,9 @@ pub trait Client {
     /// Rebalances since the last call, oldest first.
     fn take_rebalances(&mut self) -> Vec<Rebalance>;
 
-    /// Whether an owned input partition has nothing left to fetch right now.
-    fn caught_up(&mut self, input: usize, partition: i32) -> bool;
+    /// What is known of an owned input partition beyond the last record polled from it: the
+    /// merge never applies a record while another input may hold older unread ones.
+    fn lag(&mut self, input: usize, partition: i32) -> Lag;
 
     /// Stops (`paused`) or restarts fetching an owned input partition; what was fetched before
     /// a pause may still be polled.
@@ -128,5 +144,5 @@ pub trait Client {
 
     /// How far each of `positions` is behind its partition's end, as last seen (no broker
     /// round trip): (input, partition, records behind).
-    fn lag(&mut self, positions: &[Position]) -> Vec<Position>;
+    fn lag_behind(&mut self, positions: &[Position]) -> Vec<Position>;
 }

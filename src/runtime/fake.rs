@@ -13,7 +13,9 @@ use std::time::Duration;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::client::{ChangelogSink, Client, ClientError, Polled, Position, Rebalance, Sink};
+use super::client::{
+    ChangelogSink, Client, ClientError, Lag, Polled, Position, Rebalance, Sink,
+};
 use super::task::{Record, INPUTS};
 use super::RuntimeError;
 
@@ -35,6 +37,8 @@ struct Member {
     epoch: u64,
     assigned: Vec<i32>,
     positions: HashMap<(usize, i32), i64>,
+    /// Each input partition's end as this member last learnt it (see [`Cluster::stale_ends`]).
+    seen_ends: HashMap<(usize, i32), i64>,
     paused: std::collections::HashSet<(usize, i32)>,
     rebalances: Vec<Rebalance>,
     txn: Option<Txn>,
@@ -57,6 +61,10 @@ pub struct Cluster {
     pub triggered: u64,
     /// Input partitions paused, all pauses together.
     pub pauses: u64,
+    /// Members learn partition ends only on every n-th poll (0: always exactly), as a consumer
+    /// learns them from statistics: until the first such poll after an assignment a partition's
+    /// lag is unknown, and between them the end they know may be older than the log's.
+    pub stale_ends: u64,
     calls: HashMap<&'static str, u64>,
     rng: ChaCha8Rng,
 }
@@ -78,6 +86,7 @@ impl Cluster {
             fetch_batch: 37,
             triggered: 0,
             pauses: 0,
+            stale_ends: 0,
             calls: HashMap::new(),
             rng: ChaCha8Rng::seed_from_u64(seed),
         }))
@@ -125,6 +134,7 @@ impl Cluster {
                 m.rebalances.push(Rebalance::Revoked(old));
             }
             m.positions.clear();
+            m.seen_ends.clear();
             for p in ps {
                 for input in 0..INPUTS {
                     let at = self.committed.get(&(input, *p)).copied().unwrap_or(0);
@@ -239,6 +249,15 @@ impl FakeClient {
 impl Client for FakeClient {
     fn poll(&mut self, _wait: Duration) -> Result<Option<Polled>, ClientError> {
         self.with("poll", |m, c| {
+            let polls = c.calls.get("poll").copied().unwrap_or(0);
+            if c.stale_ends == 0 || polls % c.stale_ends == 0 {
+                for p in &m.assigned {
+                    for i in 0..INPUTS {
+                        let end = c.inputs[i][*p as usize].len() as i64;
+                        m.seen_ends.insert((i, *p), end);
+                    }
+                }
+            }
             let ready: Vec<(usize, i32)> = m
                 .assigned
                 .iter()
@@ -273,12 +292,20 @@ impl Client for FakeClient {
         .unwrap_or_default()
     }
 
-    fn caught_up(&mut self, input: usize, partition: i32) -> bool {
-        self.with("caught_up", |m, c| {
+    fn lag(&mut self, input: usize, partition: i32) -> Lag {
+        self.with("lag", |m, c| {
+            let end = if c.stale_ends == 0 {
+                c.inputs[input][partition as usize].len() as i64
+            } else {
+                match m.seen_ends.get(&(input, partition)) {
+                    Some(end) => *end,
+                    None => return Ok(Lag::Unknown),
+                }
+            };
             let at = m.positions.get(&(input, partition)).copied().unwrap_or(0);
-            Ok(at as usize >= c.inputs[input][partition as usize].len())
+            Ok(if at >= end { Lag::CaughtUp } else { Lag::Behind })
         })
-        .unwrap_or(false)
+        .unwrap_or(Lag::Unknown)
     }
 
     fn pause(&mut self, input: usize, partition: i32, paused: bool) -> Result<(), ClientError> {
@@ -406,7 +433,7 @@ impl Client for FakeClient {
         })
     }
 
-    fn lag(&mut self, positions: &[Position]) -> Vec<Position> {
+    fn lag_behind(&mut self, positions: &[Position]) -> Vec<Position> {
         let c = self.cluster.borrow();
         positions
             .iter()

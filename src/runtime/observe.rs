@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::engine::event::EventType;
-use crate::engine::output::{AlertStatus, Output};
+use crate::engine::output::{AlertStatus, Fingerprint, Output};
 use crate::engine::portfolio::{Note, Portfolio};
 use crate::engine::reject::ErrorKind;
 use crate::engine::types::{Severity, Signal};
@@ -120,6 +120,11 @@ pub struct Work {
     rolls: Vec<Rolled>,
     /// First acknowledgements of open alerts: signal, severity, seconds since it opened.
     acks: Vec<(Signal, Severity, i64)>,
+    /// Late events (applied with an `occurred_at` older than one applied before): input topic
+    /// and lateness.
+    late: Vec<(Arc<str>, chrono::Duration)>,
+    /// The published messages, order-independent (compared with replay's by `demo`).
+    fingerprint: Fingerprint,
 }
 
 fn position<T: PartialEq>(all: &[T], x: &T) -> usize {
@@ -208,8 +213,24 @@ impl Work {
         }
     }
 
-    /// Counts one published message.
-    pub fn output(&mut self, o: &Output) {
+    /// Counts one late event of input topic `topic`.
+    pub fn late(&mut self, topic: &Arc<str>, by: chrono::Duration) {
+        self.late.push((Arc::clone(topic), by));
+    }
+
+    /// Late events: input topic and lateness.
+    pub fn late_events(&self) -> &[(Arc<str>, chrono::Duration)] {
+        &self.late
+    }
+
+    /// The published messages' fingerprint.
+    pub fn fingerprint(&self) -> &Fingerprint {
+        &self.fingerprint
+    }
+
+    /// Counts one published message; `json` is the message as published.
+    pub fn output(&mut self, o: &Output, json: &[u8]) {
+        self.fingerprint.add(o, json);
         match o {
             Output::Alert(a) => {
                 self.alerts[a.signal.index()][position(&Severity::ALL, &a.severity)]
@@ -300,6 +321,10 @@ pub struct WorkerStats {
     pub tasks: AtomicU64,
     /// Every owned partition is restored and the consumer is in the group.
     pub ready: AtomicBool,
+    /// Late events applied (see [`Work::late_events`]).
+    pub late: AtomicU64,
+    /// Every message published (committed), order-independent.
+    pub fingerprint: std::sync::Mutex<Fingerprint>,
 }
 
 impl WorkerStats {
@@ -340,6 +365,10 @@ impl Observer for WorkerStats {
             add(&self.alerts_by_signal[s.index()], n);
         }
         add(&self.escalations, work.escalations.iter().sum());
+        add(&self.late, work.late.len() as u64);
+        if let Ok(mut f) = self.fingerprint.lock() {
+            f.merge(&work.fingerprint);
+        }
         self.commits.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -385,7 +414,7 @@ mod tests {
         work.outcome(h.send(dup));
         h.advance("2026-02-11T00:00:00Z");
         for o in &h.out {
-            work.output(o);
+            work.output(o, o.to_json().as_bytes());
         }
         let inputs: Vec<_> = work.inputs().collect();
         assert_eq!(

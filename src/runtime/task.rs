@@ -1,10 +1,19 @@
 //! One task: the engine for one partition number, fed from that partition of every input topic.
 //!
 //! Records are buffered per input partition and applied lowest `occurred_at` first (ties: topic
-//! order, then offset), the timestamp-synchronised processing of Kafka Streams (KIP-353): a task
-//! only takes the lowest head when every input partition either has something buffered or is
-//! known to be caught up, so the order does not depend on how fetches happen to interleave. It
-//! waits at most `max_task_idle_ms` for a partition that has neither, then processes anyway.
+//! order, then offset), the timestamp-synchronised processing of Kafka Streams. When to apply
+//! follows KIP-695: the lowest head is applied only when every input partition with nothing
+//! buffered is known to hold nothing older ([`Lag`]):
+//! - `Behind` (the broker holds records past the last one polled) or `Unknown` (no fetch
+//!   response yet): wait, however long — a record is never applied ahead of unread input;
+//! - `CaughtUp` (everything the broker held has been polled; a producer may still write): wait
+//!   at most `max_task_idle_ms` from the moment it was first seen empty and caught up, then
+//!   apply. The deadline stands while the partition stays empty and caught up, and is dropped
+//!   when it receives a record or falls behind again.
+//!
+//! An event applied with an `occurred_at` older than the newest already applied is *late* (the
+//! contract's late-event rule: applied as usual, the clock never moves back); it is reported
+//! with its lateness so that a degraded order is never silent.
 //!
 //! Sans-I/O: no rdkafka types; time is an argument.
 
@@ -13,6 +22,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use super::client::Lag;
 use crate::engine::output::Output;
 use crate::engine::portfolio::Note;
 use crate::engine::{Engine, Input, Outcome};
@@ -56,8 +66,17 @@ pub struct Record {
 /// One applied record: what the engine made of it, when it happened and when it arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Processed {
+    /// Input topic index it came from.
+    pub input: usize,
+    /// Its partition.
+    pub partition: i32,
+    /// Its offset in that input partition.
+    pub offset: i64,
     /// The engine's outcome.
     pub outcome: Outcome,
+    /// How much older it is than the newest event applied before it by this task, when it is
+    /// (a late event).
+    pub late_by: Option<chrono::Duration>,
     /// The event's `occurred_at`, when readable.
     pub occurred_at: Option<DateTime<Utc>>,
     /// [`Record::received_ms`].
@@ -79,12 +98,16 @@ pub struct Task {
     queues: [VecDeque<Pending>; INPUTS],
     /// Payload and key bytes held in each queue.
     queued_bytes: [usize; INPUTS],
-    caught_up: [bool; INPUTS],
+    /// Per input: the monotonic instant until which the merge waits for it while it is empty
+    /// and caught up (KIP-695's idle deadline).
+    idle_deadline: [Option<u64>; INPUTS],
+    /// The newest `occurred_at` among the events that counted for the clock: the merge's
+    /// stream time, against which lateness is measured.
+    stream_time: Option<DateTime<Utc>>,
     /// Next offset to commit per input (last applied + 1).
     next_offsets: [Option<i64>; INPUTS],
     /// `next_offsets` as of the last task record taken for the changelog.
     written_offsets: [Option<i64>; INPUTS],
-    waiting_since_ms: Option<u64>,
     max_idle_ms: u64,
     source: String,
 }
@@ -104,10 +127,10 @@ impl Task {
             engine,
             queues: Default::default(),
             queued_bytes: [0; INPUTS],
-            caught_up: [false; INPUTS],
+            idle_deadline: [None; INPUTS],
+            stream_time: None,
             next_offsets: [None; INPUTS],
             written_offsets: [None; INPUTS],
-            waiting_since_ms: None,
             max_idle_ms,
             source: String::new(),
         }
@@ -126,7 +149,7 @@ impl Task {
     /// Buffers a record of input `input`.
     pub fn push(&mut self, input: usize, record: Record) {
         let occurred_at = occurred_at(&record.payload);
-        self.caught_up[input] = false;
+        self.idle_deadline[input] = None;
         self.queued_bytes[input] += record_bytes(&record);
         self.queues[input].push_back(Pending {
             occurred_at,
@@ -144,16 +167,11 @@ impl Task {
         }
     }
 
-    /// Input `input` has nothing more to fetch for now (end of partition reached).
-    pub fn mark_caught_up(&mut self, input: usize) {
-        self.caught_up[input] = true;
-    }
-
-    /// Inputs the task is waiting on: it holds data elsewhere, but these are empty and not known
-    /// to be caught up.
-    pub fn blocked_on(&self) -> impl Iterator<Item = usize> + '_ {
+    /// Inputs with nothing buffered while the task holds records elsewhere: what the merge may
+    /// be waiting for.
+    pub fn starved(&self) -> impl Iterator<Item = usize> + '_ {
         let holding = self.queues.iter().any(|q| !q.is_empty());
-        (0..INPUTS).filter(move |i| holding && self.queues[*i].is_empty() && !self.caught_up[*i])
+        (0..INPUTS).filter(move |i| holding && self.queues[*i].is_empty())
     }
 
     /// Records buffered and not yet applied.
@@ -167,28 +185,19 @@ impl Task {
     }
 
     /// Applies every record that is ready at `now_ms` (a monotonic millisecond clock), in
-    /// merge order; returns how many were applied.
+    /// merge order; `lag` tells what is known of an input partition beyond what was polled
+    /// (asked only for inputs with nothing buffered, at most once per input and call: it cannot
+    /// change while the task runs). Returns how many were applied.
     pub fn process(
         &mut self,
         now_ms: u64,
+        lag: &mut dyn FnMut(usize) -> Lag,
         out: &mut Vec<Output>,
         outcomes: &mut Vec<Processed>,
     ) -> usize {
+        let mut known: [Option<Lag>; INPUTS] = [None; INPUTS];
         let mut applied = 0;
-        loop {
-            if self.queues.iter().all(VecDeque::is_empty) {
-                self.waiting_since_ms = None;
-                break;
-            }
-            let ready = (0..INPUTS).all(|i| !self.queues[i].is_empty() || self.caught_up[i]);
-            if !ready {
-                let since = *self.waiting_since_ms.get_or_insert(now_ms);
-                if now_ms.saturating_sub(since) < self.max_idle_ms {
-                    break;
-                }
-            } else {
-                self.waiting_since_ms = None;
-            }
+        while self.ready(now_ms, &mut |i| *known[i].get_or_insert_with(|| lag(i))) {
             let Some(input) = self.lowest_head() else {
                 break;
             };
@@ -212,8 +221,13 @@ impl Task {
                 },
                 out,
             );
+            let late_by = self.note_stream_time(p.occurred_at, outcome);
             outcomes.push(Processed {
+                input,
+                partition: self.partition,
+                offset: p.record.offset,
                 outcome,
+                late_by,
                 occurred_at: p.occurred_at,
                 received_ms: p.record.received_ms,
             });
@@ -221,6 +235,57 @@ impl Task {
             applied += 1;
         }
         applied
+    }
+
+    /// KIP-695: whether the lowest head may be applied now. Every empty input is looked at (not
+    /// only the first that blocks), so the idle deadlines of several caught-up inputs run at
+    /// once rather than one after another.
+    fn ready(&mut self, now_ms: u64, lag: &mut dyn FnMut(usize) -> Lag) -> bool {
+        if self.queues.iter().all(VecDeque::is_empty) {
+            return false;
+        }
+        let mut ready = true;
+        for i in 0..INPUTS {
+            if !self.queues[i].is_empty() {
+                self.idle_deadline[i] = None;
+                continue;
+            }
+            match lag(i) {
+                Lag::Unknown | Lag::Behind => {
+                    self.idle_deadline[i] = None;
+                    ready = false;
+                }
+                Lag::CaughtUp => {
+                    let deadline = *self.idle_deadline[i]
+                        .get_or_insert(now_ms.saturating_add(self.max_idle_ms));
+                    ready &= now_ms >= deadline;
+                }
+            }
+        }
+        ready
+    }
+
+    /// Moves the stream time past an applied event and says how late it was. Only events
+    /// that count for the clock count here (applied, or well-formed but not fitting the state):
+    /// a duplicate or a malformed event neither is late nor moves the stream time.
+    fn note_stream_time(
+        &mut self,
+        occurred_at: Option<DateTime<Utc>>,
+        outcome: Outcome,
+    ) -> Option<chrono::Duration> {
+        let counts = match outcome {
+            Outcome::Applied(_) => true,
+            Outcome::Rejected(kind) => kind.is_state_conflict(),
+            Outcome::Duplicate(_) => false,
+        };
+        let at = occurred_at.filter(|_| counts)?;
+        match self.stream_time {
+            Some(newest) if at < newest => Some(newest - at),
+            _ => {
+                self.stream_time = Some(at);
+                None
+            }
+        }
     }
 
     fn lowest_head(&self) -> Option<usize> {

@@ -35,18 +35,22 @@ fn at(offset: i64, mut r: Record) -> Record {
     r
 }
 
+/// Applies what is ready at `now_ms` when the inputs' lags are `lags`; returns how many.
+fn run(t: &mut Task, now_ms: u64, lags: [Lag; INPUTS]) -> usize {
+    let (mut out, mut outcomes) = (Vec::new(), Vec::new());
+    t.process(now_ms, &mut |i| lags[i], &mut out, &mut outcomes)
+}
+
+use Lag::{Behind, CaughtUp, Unknown};
+
 #[test]
 fn records_are_applied_lowest_occurred_at_first_across_inputs() {
     let mut t = task(0);
     t.push(1, at(10, income("late", "2026-01-03T00:00:00Z")));
     t.push(2, at(7, income("early", "2026-01-01T00:00:00Z")));
     t.push(2, at(8, income("mid", "2026-01-02T00:00:00Z")));
-    for i in [0, 3, 4] {
-        t.mark_caught_up(i);
-    }
-    let (mut out, mut outcomes) = (Vec::new(), Vec::new());
     // Input 1 and 2 have data, the rest are caught up: everything is ready.
-    assert_eq!(t.process(0, &mut out, &mut outcomes), 3);
+    assert_eq!(run(&mut t, 0, [CaughtUp; INPUTS]), 3);
     assert_eq!(
         t.engine().clock().map(|c| c.to_rfc3339()),
         Some("2026-01-03T00:00:00+00:00".to_owned())
@@ -62,12 +66,8 @@ fn ties_go_to_topic_order_then_offset() {
     t.push(3, at(1, income("v", same)));
     t.push(1, at(4, income("r", same)));
     t.push(1, at(5, income("r1", "2026-01-01T00:00:01Z")));
-    for i in [0, 2, 4] {
-        t.mark_caught_up(i);
-    }
-    let (mut out, mut outcomes) = (Vec::new(), Vec::new());
     // Input 1's head (offset 4) and input 3's head tie in time: input 1 goes first.
-    t.process(0, &mut out, &mut outcomes);
+    run(&mut t, 0, [CaughtUp; INPUTS]);
     assert_eq!(t.offsets().collect::<Vec<_>>(), [(1, 6), (3, 2)]);
     // The changelog carries the borrower and the stream time.
     let mut changelog = Vec::new();
@@ -87,35 +87,150 @@ fn ties_go_to_topic_order_then_offset() {
     assert!(changelog.is_empty());
 }
 
+/// KIP-695, one row per case: what the other (empty) inputs are known to hold, how long the
+/// task has been waiting, and whether the buffered record is applied.
 #[test]
-fn a_task_waits_for_inputs_that_may_still_hold_earlier_events() {
+fn the_merge_waits_for_known_unread_input_and_idles_only_on_caught_up_input() {
+    let cases: [(&str, [Lag; INPUTS], u64, bool); 8] = [
+        ("all caught up, idle 0 ms: wait", [CaughtUp; INPUTS], 0, false),
+        ("all caught up, idle 999 ms: wait", [CaughtUp; INPUTS], 999, false),
+        ("all caught up, idle 1000 ms: apply", [CaughtUp; INPUTS], 1000, true),
+        (
+            "one behind, an hour: wait",
+            [CaughtUp, CaughtUp, Behind, CaughtUp, CaughtUp],
+            3_600_000,
+            false,
+        ),
+        (
+            "one unknown, an hour: wait",
+            [CaughtUp, CaughtUp, CaughtUp, Unknown, CaughtUp],
+            3_600_000,
+            false,
+        ),
+        (
+            "the input holding the record is behind, the rest caught up: apply",
+            [CaughtUp, Behind, CaughtUp, CaughtUp, CaughtUp],
+            1000,
+            true,
+        ),
+        ("all behind but the holder, an hour: wait", [Behind; INPUTS], 3_600_000, false),
+        ("all unknown, an hour: wait", [Unknown; INPUTS], 3_600_000, false),
+    ];
+    for (name, lags, waited_ms, applies) in cases {
+        let mut t = task(1000);
+        t.push(1, at(0, income("a", "2026-01-05T00:00:00Z")));
+        // The first look starts the idle deadlines; the second comes `waited_ms` later.
+        assert_eq!(run(&mut t, 5_000, lags), 0, "{name}: first look");
+        assert_eq!(run(&mut t, 5_000 + waited_ms, lags) == 1, applies, "{name}");
+    }
+}
+
+#[test]
+fn an_earlier_event_arriving_while_the_task_waits_goes_first() {
     let mut t = task(1000);
     t.push(1, at(0, income("a", "2026-01-05T00:00:00Z")));
-    t.mark_caught_up(0);
-    let (mut out, mut outcomes) = (Vec::new(), Vec::new());
-    // Inputs 2–4 are neither buffered nor caught up: wait.
-    assert_eq!(t.process(100, &mut out, &mut outcomes), 0);
-    assert_eq!(t.process(1099, &mut out, &mut outcomes), 0);
-    // An earlier event arrives on input 2 while waiting: it goes first.
+    let lags = [CaughtUp, CaughtUp, Behind, CaughtUp, CaughtUp];
+    assert_eq!(run(&mut t, 0, lags), 0);
+    assert_eq!(run(&mut t, 60_000, lags), 0);
+    // The record input 2 was known to hold arrives: older than "a", it goes first, and then
+    // input 2 is drained but still behind: "a" waits.
     t.push(2, at(0, income("b", "2026-01-01T00:00:00Z")));
-    t.mark_caught_up(3);
-    t.mark_caught_up(4);
-    assert_eq!(t.process(1100, &mut out, &mut outcomes), 1);
-    // Input 2 is drained but not known to be caught up: it may hold more before "a".
-    assert_eq!(t.process(1200, &mut out, &mut outcomes), 0);
-    t.mark_caught_up(2);
-    assert_eq!(t.process(1300, &mut out, &mut outcomes), 1);
+    assert_eq!(run(&mut t, 60_001, lags), 1);
+    assert_eq!(t.offsets().collect::<Vec<_>>(), [(2, 1)]);
+    // Input 2 caught up: its idle wait starts now, not when the task started waiting.
+    let caught_up = [CaughtUp; INPUTS];
+    assert_eq!(run(&mut t, 60_002, caught_up), 0);
+    assert_eq!(run(&mut t, 61_001, caught_up), 0);
+    assert_eq!(run(&mut t, 61_002, caught_up), 1);
     assert_eq!(t.offsets().collect::<Vec<_>>(), [(1, 1), (2, 1)]);
 }
 
 #[test]
-fn after_max_idle_a_task_processes_what_it_has() {
+fn an_idle_deadline_stands_while_the_input_stays_caught_up_and_ends_with_data_or_lag() {
     let mut t = task(1000);
     t.push(1, at(0, income("a", "2026-01-05T00:00:00Z")));
+    assert_eq!(run(&mut t, 0, [CaughtUp; INPUTS]), 0);
+    assert_eq!(run(&mut t, 1000, [CaughtUp; INPUTS]), 1);
+    // The deadline passed and the inputs stay empty and caught up: the next record of input 1
+    // does not wait again.
+    t.push(1, at(1, income("b", "2026-01-06T00:00:00Z")));
+    assert_eq!(run(&mut t, 1001, [CaughtUp; INPUTS]), 1);
+    // Input 3 falls behind, then is caught up again: its deadline starts over.
+    t.push(1, at(2, income("c", "2026-01-07T00:00:00Z")));
+    let behind = [CaughtUp, CaughtUp, CaughtUp, Behind, CaughtUp];
+    assert_eq!(run(&mut t, 1002, behind), 0);
+    assert_eq!(run(&mut t, 1003, [CaughtUp; INPUTS]), 0);
+    assert_eq!(run(&mut t, 2002, [CaughtUp; INPUTS]), 0);
+    assert_eq!(run(&mut t, 2003, [CaughtUp; INPUTS]), 1);
+    // A record on input 0 ends input 0's deadline: once drained it is waited for again.
+    t.push(0, at(0, income("d", "2026-01-08T00:00:00Z")));
+    t.push(1, at(3, income("e", "2026-01-09T00:00:00Z")));
+    assert_eq!(run(&mut t, 2004, [CaughtUp; INPUTS]), 1);
+    assert_eq!(run(&mut t, 3003, [CaughtUp; INPUTS]), 0);
+    assert_eq!(run(&mut t, 3004, [CaughtUp; INPUTS]), 1);
+}
+
+#[test]
+fn lag_is_asked_once_per_input_and_call_and_only_for_empty_inputs() {
+    let mut t = task(0);
+    for (i, d) in ["01", "02", "03"].iter().enumerate() {
+        t.push(1, at(i as i64, income(d, &format!("2026-01-{d}T00:00:00Z"))));
+    }
+    let mut asked = [0; INPUTS];
     let (mut out, mut outcomes) = (Vec::new(), Vec::new());
-    assert_eq!(t.process(5_000, &mut out, &mut outcomes), 0);
-    assert_eq!(t.process(6_000, &mut out, &mut outcomes), 1);
-    assert_eq!(t.buffered(), 0);
+    let applied = t.process(
+        0,
+        &mut |i| {
+            asked[i] += 1;
+            CaughtUp
+        },
+        &mut out,
+        &mut outcomes,
+    );
+    assert_eq!(applied, 3);
+    // The others once each, though three records were applied; input 1 never: when it ran dry
+    // nothing was left to apply.
+    assert_eq!(asked, [1, 0, 1, 1, 1]);
+}
+
+#[test]
+fn an_event_older_than_one_applied_before_is_late_by_the_difference() {
+    let mut t = task(0);
+    t.push(1, at(0, income("a", "2026-01-05T00:00:00Z")));
+    let (mut out, mut outcomes) = (Vec::new(), Vec::new());
+    t.process(0, &mut |_| CaughtUp, &mut out, &mut outcomes);
+    // After the idle wait, input 2 delivers an event three days older: late.
+    t.push(2, at(0, income("b", "2026-01-02T00:00:00Z")));
+    // A duplicate of it and a malformed record are not late: they do not count for the clock.
+    t.push(2, at(1, income("b", "2026-01-01T00:00:00Z")));
+    t.push(
+        2,
+        at(
+            2,
+            Record {
+                payload: br#"{"occurred_at":"2026-01-01T00:00:00Z"}"#.to_vec(),
+                ..income("c", "2026-01-01T00:00:00Z")
+            },
+        ),
+    );
+    t.push(2, at(3, income("d", "2026-01-06T00:00:00Z")));
+    t.process(1, &mut |_| CaughtUp, &mut out, &mut outcomes);
+    let late: Vec<(usize, i64, Option<i64>)> = outcomes
+        .iter()
+        .map(|p| (p.input, p.offset, p.late_by.map(|d| d.num_hours())))
+        .collect();
+    assert_eq!(
+        late,
+        [
+            (1, 0, None),
+            (2, 0, Some(72)),
+            (2, 1, None),
+            (2, 2, None),
+            (2, 3, None)
+        ]
+    );
+    assert!(matches!(outcomes[2].outcome, Outcome::Duplicate(_)));
+    assert!(matches!(outcomes[3].outcome, Outcome::Rejected(_)));
 }
 
 #[test]
@@ -131,11 +246,8 @@ fn rejections_name_topic_partition_offset_and_keep_the_key() {
             full_size: None,
         },
     );
-    for i in 0..4 {
-        t.mark_caught_up(i);
-    }
     let (mut out, mut outcomes) = (Vec::new(), Vec::new());
-    t.process(0, &mut out, &mut outcomes);
+    t.process(0, &mut |_| CaughtUp, &mut out, &mut outcomes);
     let json: serde_json::Value = serde_json::from_str(&out[0].to_json()).unwrap();
     assert_eq!(json["source"], "ak/3/42");
     assert_eq!(json["message_id"], "rejected/ak/3/42");
@@ -165,11 +277,8 @@ fn a_record_applied_or_buffered_already_is_not_wanted_again() {
     t.push(2, at(0, income("e0", "2026-01-01T00:00:00Z")));
     t.push(2, at(1, income("e1", "2026-01-02T00:00:00Z")));
     assert!(!t.wants(2, 0) && !t.wants(2, 1) && t.wants(2, 2));
-    for i in 0..INPUTS {
-        t.mark_caught_up(i);
-    }
     let (mut out, mut outcomes) = (Vec::new(), Vec::new());
-    t.process(0, &mut out, &mut outcomes);
+    t.process(0, &mut |_| CaughtUp, &mut out, &mut outcomes);
     assert_eq!(outcomes.len(), 2);
     assert!(!t.wants(2, 1) && t.wants(2, 2));
 }

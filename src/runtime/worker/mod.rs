@@ -101,6 +101,7 @@ pub struct Worker<C: Client> {
     last_portfolio_ms: Option<u64>,
     /// A commit happened since the last report.
     portfolio_pending: bool,
+    late_log: LateLog,
 }
 
 impl<C: Client> Worker<C> {
@@ -151,6 +152,7 @@ impl<C: Client> Worker<C> {
             portfolio: Portfolio::default(),
             last_portfolio_ms: None,
             portfolio_pending: false,
+            late_log: LateLog::default(),
         }
     }
 
@@ -208,14 +210,19 @@ impl<C: Client> Worker<C> {
                 }
             }
         }
-        self.mark_caught_up();
         let now = self.clock.now();
         let tick = self.clock_source == ClockSource::Wall
             && self
                 .last_tick_ms
                 .is_none_or(|t| now.mono_ms.saturating_sub(t) >= self.tick_every_ms);
-        for task in self.tasks.values_mut() {
-            task.process(now.mono_ms, &mut self.out, &mut self.outcomes);
+        for (p, task) in self.tasks.iter_mut() {
+            let (client, p) = (&mut self.client, *p);
+            task.process(
+                now.mono_ms,
+                &mut |input| client.lag(input, p),
+                &mut self.out,
+                &mut self.outcomes,
+            );
             if tick {
                 task.advance_to(now.utc, &mut self.out);
             }
@@ -229,6 +236,10 @@ impl<C: Client> Worker<C> {
             self.last_tick_ms = Some(now.mono_ms);
         }
         for p in self.outcomes.drain(..) {
+            if let Some(by) = p.late_by {
+                self.uncommitted.late(&self.inputs[p.input], by);
+                self.late_log.late(&self.inputs[p.input], &p, by, now.mono_ms);
+            }
             self.uncommitted.processed(&p, now.utc);
         }
         if self.publish()? == Cycle::Aborted {
@@ -288,7 +299,7 @@ impl<C: Client> Worker<C> {
                 result = self.failed(e, "Publishing failed");
                 break;
             }
-            self.uncommitted.output(&msg);
+            self.uncommitted.output(&msg, &self.json);
         }
         self.out = out;
         self.out.clear();
@@ -374,7 +385,7 @@ impl<C: Client> Worker<C> {
         self.observer
             .committed(&self.uncommitted, done.saturating_sub(started.mono_ms));
         self.uncommitted = Work::default();
-        for (input, p, lag) in self.client.lag(&positions) {
+        for (input, p, lag) in self.client.lag_behind(&positions) {
             self.observer.lag(&self.inputs[input], p, lag);
         }
         self.portfolio_pending = true;
@@ -524,17 +535,39 @@ impl<C: Client> Worker<C> {
             ),
         }
     }
+}
 
-    /// Tells tasks waiting on an empty input whether that input has anything left to fetch.
-    fn mark_caught_up(&mut self) {
-        for (p, task) in self.tasks.iter_mut() {
-            let blocked: Vec<usize> = task.blocked_on().collect();
-            for input in blocked {
-                if self.client.caught_up(input, *p) {
-                    task.mark_caught_up(input);
-                }
-            }
+/// The warn line for late events, at most one per [`LATE_LOG_EVERY_MS`]: a badly skewed
+/// producer must not flood the log, and the counter carries the full count.
+#[derive(Default)]
+struct LateLog {
+    last_ms: Option<u64>,
+    /// Late events since the last line.
+    unlogged: u64,
+}
+
+/// At most this often a late event is logged.
+const LATE_LOG_EVERY_MS: u64 = 10_000;
+
+impl LateLog {
+    fn late(&mut self, topic: &str, p: &Processed, by: chrono::Duration, now_ms: u64) {
+        self.unlogged += 1;
+        if self
+            .last_ms
+            .is_some_and(|t| now_ms.saturating_sub(t) < LATE_LOG_EVERY_MS)
+        {
+            return;
         }
+        tracing::warn!(
+            topic,
+            partition = p.partition,
+            offset = p.offset,
+            lateness_s = by.num_milliseconds() as f64 / 1000.0,
+            late_events = self.unlogged,
+            "Late event: applied after a newer one of its partition (order degraded; see postloan_late_events_total)"
+        );
+        self.last_ms = Some(now_ms);
+        self.unlogged = 0;
     }
 }
 
