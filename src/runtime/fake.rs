@@ -61,6 +61,8 @@ pub struct Cluster {
     pub triggered: u64,
     /// Input partitions paused, all pauses together.
     pub pauses: u64,
+    /// Every input partition (input, partition) that was paused at some point.
+    pub paused_ever: std::collections::BTreeSet<(usize, i32)>,
     /// Members learn partition ends only on every n-th poll (0: always exactly), as a consumer
     /// learns them from statistics: until the first such poll after an assignment a partition's
     /// lag is unknown, and between them the end they know may be older than the log's.
@@ -86,6 +88,7 @@ impl Cluster {
             fetch_batch: 37,
             triggered: 0,
             pauses: 0,
+            paused_ever: Default::default(),
             stale_ends: 0,
             calls: HashMap::new(),
             rng: ChaCha8Rng::seed_from_u64(seed),
@@ -312,6 +315,7 @@ impl Client for FakeClient {
         self.with("pause", |m, c| {
             c.pauses += u64::from(paused);
             if paused {
+                c.paused_ever.insert((input, partition));
                 m.paused.insert((input, partition));
             } else {
                 m.paused.remove(&(input, partition));

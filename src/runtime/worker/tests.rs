@@ -666,3 +666,38 @@ fn full_input_buffers_pause_fetching_and_the_output_is_unchanged() {
     assert!(cluster.borrow().pauses > 0, "the cap never paused an input");
     assert_exact(&config, &cluster, "throttled run");
 }
+
+/// The merge under the conditions of a starved consumer: partition ends learnt only every few
+/// polls (unknown at first, then stale), fetches interleaved at random, and a buffer cap so
+/// small that every input partition is paused at some point. A task waiting for an input that
+/// is behind must neither run ahead of it (the output is exactly the reference) nor deadlock
+/// on a paused one (the book finishes).
+#[test]
+fn with_stale_ends_and_every_input_paused_the_merge_neither_runs_ahead_nor_deadlocks() {
+    for (guarantee, seed) in [
+        (ProcessingGuarantee::ExactlyOnce, 5),
+        (ProcessingGuarantee::AtLeastOnce, 6),
+    ] {
+        let mut config = config(guarantee);
+        // Below one record: every record buffered pauses its partition until it is applied.
+        config.kafka.max_buffered_bytes_per_partition = 200;
+        let cluster = cluster_with_borrowers(&config, seed, 120);
+        cluster.borrow_mut().stale_ends = 7;
+        let clock = TestClock::new();
+        let mut w = worker(&config, &cluster, 0, &clock);
+        cluster.borrow_mut().rebalance(&[(0, vec![0, 1, 2])]);
+        drive(&mut [&mut w], &cluster, &clock).unwrap();
+        let all: std::collections::BTreeSet<(usize, i32)> = (0..INPUTS)
+            .flat_map(|i| (0..PARTITIONS).map(move |p| (i, p)))
+            .filter(|(i, p)| !cluster.borrow().input(*i, *p).is_empty())
+            .collect();
+        assert_eq!(
+            cluster.borrow().paused_ever,
+            all,
+            "every non-empty input partition was paused at some point"
+        );
+        let got = published(&cluster);
+        let (got, _) = dedup(got);
+        assert_same(got, reference(&config, &cluster), "starved run");
+    }
+}
