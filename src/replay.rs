@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 
 use crate::engine::cut::Cut;
 use crate::engine::event::EventType;
-use crate::engine::output::{AlertStatus, Output};
+use crate::engine::output::{AlertStatus, Fingerprint, Output};
 use crate::engine::reject::ErrorKind;
 use crate::engine::types::{Severity, Signal};
 use crate::engine::{ClockMode, Engine, Input, Outcome, Settings};
@@ -54,6 +54,8 @@ pub struct Summary {
     pub escalations: BTreeMap<u8, u64>,
     /// Messages written.
     pub messages: u64,
+    /// The messages written, order-independent (what `demo` compares a live run with).
+    pub fingerprint: Fingerprint,
     /// Borrowers tracked at the end.
     pub borrowers: u64,
     /// Open loans at the end.
@@ -223,7 +225,9 @@ fn flush(
 ) -> Result<(), ReplayError> {
     for m in messages.drain(..) {
         summary.count_output(&m);
+        let start = json.len();
         m.write_json(json);
+        summary.fingerprint.add(&m, &json[start..]);
         json.push(b'\n');
     }
     if json.len() >= 60 * 1024 {

@@ -33,6 +33,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let cancel = CancellationToken::new();
     let stats = Arc::new(WorkerStats::default());
     let metrics = Arc::new(Metrics::new(config.http.max_label_values)?);
+    metrics.watch_inputs(&config.kafka.topics.inputs());
     let result = runtime.block_on(async {
         let addr = config.http.addr().context("http.listen was validated")?;
         let listener = crate::http::bind(addr).await?;

@@ -51,10 +51,10 @@ struct Ends {
 /// published in a statistics event every 100 ms. A high watermark only grows, so a stale one
 /// is a lower bound: "records past the last one polled" (`Behind`) is never wrong, only "caught
 /// up" can be (a record written since), and that is the case the merge's idle wait and the
-/// late-event rule exist for. Statistics events share the consumer's queue with the fetched
-/// records, in order, so when one is served every record fetched before it was made has been
-/// polled already: that is what lets `fetched` vouch for offsets never delivered (transaction
-/// markers, aborted records, a log truncated past the position).
+/// late-event rule exist for. `app` is librdkafka's own application position: it moves past
+/// records that are never delivered (transaction markers, aborted records) as they are skipped
+/// while polling, which our position (the last record polled, plus one) cannot see. So an
+/// `app` at or past the end means every record below the end was polled or skipped.
 #[derive(Debug, Clone, Copy)]
 struct End {
     /// Low watermark.
@@ -62,9 +62,9 @@ struct End {
     /// High watermark, or the last stable offset under `read_committed` (a consumer's position
     /// cannot pass it).
     high: i64,
-    /// The fetcher's next offset when the statistics were made: everything below it had been
-    /// fetched (and so, once the statistics are served, polled — or skipped by librdkafka).
-    fetched: i64,
+    /// librdkafka's application position when the statistics were made: every offset below it
+    /// had been handed to the application or skipped (negative: none since the last reset).
+    app: i64,
     /// [`Ends::seq`] of the statistics it came from.
     seq: u64,
 }
@@ -102,7 +102,7 @@ impl ClientContext for GroupContext {
                     let end = End {
                         low,
                         high,
-                        fetched: p.next_offset,
+                        app: p.app_offset,
                         seq,
                     };
                     ends.by_partition.insert((input, partition), end);
@@ -156,10 +156,10 @@ pub struct RdClient {
     /// `poll` returned and where `seek` went, because asking librdkafka for positions is a
     /// round trip through its main thread.
     positions: HashMap<(usize, i32), i64>,
-    /// Input partitions sought, paused or resumed: their fetch state was reset, so statistics
-    /// made before that may describe fetches whose records were discarded. Such a partition's
-    /// `fetched` is trusted again only from statistics served after the consumer's queue was
-    /// next seen empty (everything enqueued before the reset has been served by then).
+    /// Input partitions sought, paused or resumed: their application position was reset, so
+    /// statistics made before that may show a position the partition no longer has. Such a
+    /// partition's `app` is trusted again only from statistics served after the consumer's
+    /// queue was next seen empty (nothing enqueued before the reset is left by then).
     reset: HashMap<(usize, i32), Reset>,
     /// What is kept of each message (a huge one only as far as its rejection shows).
     cut: Cut,
@@ -398,9 +398,9 @@ impl Client for RdClient {
     }
 
     /// From the latest statistics (no broker round trip): caught up when the position has
-    /// reached the partition's end, or when the fetcher had passed the end with everything it
-    /// fetched polled (the offsets in between were transaction markers or aborted records);
-    /// behind otherwise; unknown before the first statistics of the partition.
+    /// reached the partition's end, or when librdkafka's application position has (the offsets
+    /// in between were transaction markers or aborted records, skipped while polling); behind
+    /// otherwise; unknown before the first statistics of the partition.
     fn lag(&mut self, input: usize, partition: i32) -> Lag {
         let Some(end) = self
             .consumer
@@ -419,12 +419,12 @@ impl Client for RdClient {
             .get(&(input, partition))
             .copied()
             .unwrap_or(end.low);
-        let fetched_is_current = match self.reset.get(&(input, partition)) {
+        let app_is_current = match self.reset.get(&(input, partition)) {
             None => true,
             Some(Reset::Pending) => false,
             Some(Reset::After(seq)) => end.seq > *seq,
         };
-        if position >= end.high || (fetched_is_current && end.fetched >= end.high) {
+        if position >= end.high || (app_is_current && end.app >= end.high) {
             Lag::CaughtUp
         } else {
             Lag::Behind

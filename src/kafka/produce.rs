@@ -98,6 +98,11 @@ pub fn produce(
     Ok(publisher.summary)
 }
 
+/// The input topic a line goes to (the lifecycle topic when its type cannot be read).
+pub fn topic_of<'a>(k: &'a KafkaConfig, line: &[u8]) -> &'a str {
+    route(k, line).0
+}
+
 /// The topic and key of one line, and whether it could be routed by its own fields.
 fn route<'a>(k: &'a KafkaConfig, line: &[u8]) -> (&'a str, String, bool) {
     #[derive(serde::Deserialize)]

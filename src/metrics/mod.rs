@@ -48,6 +48,8 @@ pub struct Metrics {
     latency: Histogram,
     lag: IntGaugeVec,
     last_event: Gauge,
+    late_events: IntCounterVec,
+    lateness: Histogram,
     /// Partitions with a lag series, so a partition that moves away drops its series.
     lagging: std::sync::Mutex<std::collections::BTreeSet<(String, i32)>>,
     portfolio: portfolio::PortfolioMetrics,
@@ -224,6 +226,18 @@ impl Metrics {
                 r.register(Box::new(g.clone()))?;
                 g
             },
+            late_events: counter_vec(
+                &r,
+                "postloan_late_events_total",
+                "Events applied after a newer event of the same partition (the merge order degraded: a caught-up input delivered an older event after the idle wait).",
+                &["topic"],
+            )?,
+            lateness: histogram(
+                &r,
+                "postloan_event_lateness_seconds",
+                "How much older a late event was than the newest event applied before it.",
+                &AGE_BUCKETS,
+            )?,
             lagging: std::sync::Mutex::default(),
             portfolio,
             registry: r,
@@ -256,6 +270,20 @@ impl Metrics {
             self.escalations.with_label_values(&[level]);
         }
         self.portfolio.initialise();
+    }
+
+    /// Creates the per-input-topic series at 0 (the topics are configuration, not a closed
+    /// set known here): a late-event rate or alert must not be empty before the first one.
+    pub fn watch_inputs(&self, topics: &[&str]) {
+        for t in topics {
+            self.late_events.with_label_values(&[t]);
+        }
+    }
+
+    /// An event of input topic `topic` was applied `seconds` after a newer one (committed).
+    pub fn late_event(&self, topic: &str, seconds: f64) {
+        self.late_events.with_label_values(&[topic]).inc();
+        self.lateness.observe(seconds);
     }
 
     /// Input events of one type and outcome were committed.
@@ -319,6 +347,9 @@ impl Observer for Metrics {
         }
         for latency in work.latencies_s() {
             self.latency.observe(latency);
+        }
+        for (topic, by) in work.late_events() {
+            self.late_event(topic, by.num_milliseconds() as f64 / 1000.0);
         }
         if let Some(t) = work.latest_event() {
             let t = t.timestamp_millis() as f64 / 1000.0;
