@@ -48,14 +48,11 @@ fn bench(name: &'static str, guarantee: ProcessingGuarantee, borrowers: u32) -> 
     let broker = EmbeddedBroker::start(BROKERS, e2e::PARTITIONS, &topics).unwrap();
     let lines = e2e::book(borrowers, 10, 21);
     let mut kafka = e2e::kafka_for(broker.bootstrap_servers(), name, &topics, guarantee);
-    // The merge must wait through a whole outage for equality with replay: with small input
-    // buffers an unreachable partition runs dry, and after max_task_idle_ms a task applies its
-    // other inputs first (RELIABILITY.md, "Where order can degrade").
-    kafka.max_task_idle_ms = 120_000;
-    // Group membership outlives the 30 s outage (Kafka's own default is 45 s): a session lost
-    // under exactly-once means an aborted transaction, whose records the embedded broker would
-    // still show to the restore (see the module docs).
-    kafka.session_timeout_ms = 45_000;
+    // The merge and the group run with their default settings: a task waits through a whole
+    // outage for an input known to hold unread records, whatever max_task_idle_ms says.
+    let defaults = KafkaConfig::default();
+    kafka.max_task_idle_ms = defaults.max_task_idle_ms;
+    kafka.session_timeout_ms = defaults.session_timeout_ms;
     if guarantee == ProcessingGuarantee::AtLeastOnce {
         // The embedded broker checks producer sequence numbers only for transactional
         // producers: with several requests in flight, a failed and retried Produce lands after
@@ -284,8 +281,8 @@ fn exactly_once_rides_through_leader_moves() {
 #[test]
 fn commits_failing_during_a_rebalance_lose_nothing() {
     let mut b = bench("rebalance-alos", ProcessingGuarantee::AtLeastOnce, 150);
-    // No outage to wait through here; a handover should not wait long for a partition.
-    b.kafka.max_task_idle_ms = 10_000;
+    // A shorter session than the default, so that a member that stops heartbeating under the
+    // injected errors is replaced within the test.
     b.kafka.session_timeout_ms = 6_000;
     let slow = |delay: Duration| {
         for id in 1..=BROKERS {

@@ -140,10 +140,13 @@ pub struct KafkaConfig {
     /// How often the open transaction (or offset batch) commits. Default 100 ms.
     #[serde(default = "default_commit_interval_ms")]
     pub commit_interval_ms: u64,
-    /// How long a task waits for an input partition that has nothing buffered and is not known
-    /// to be caught up before processing the others (timestamp-synchronised merge). Waiting is
-    /// cheap (a caught-up partition is reported at once) and makes the merge order independent
-    /// of fetch timing. Default 1000 ms.
+    /// How long a task waits for an input partition that has nothing buffered and is caught up
+    /// (everything the broker held has been read; its producer may still write) before applying
+    /// older records of its other inputs. A partition known to hold unread records, or whose
+    /// end is not known yet, is always waited for, however long: this setting never lets a
+    /// task run ahead of input it knows about (Kafka Streams' KIP-695). Larger values absorb
+    /// more producer skew between topics at the cost of latency on a quiet input. Default
+    /// 1000 ms.
     #[serde(default = "default_max_task_idle_ms")]
     pub max_task_idle_ms: u64,
     /// Bytes (payloads and keys) the merge may hold for one input partition before the

@@ -29,9 +29,8 @@ pub fn kafka(bootstrap: String, group: &str, topics: &Topics) -> KafkaConfig {
         group_id: group.to_owned(),
         processing_guarantee: ProcessingGuarantee::AtLeastOnce,
         session_timeout_ms: 6000,
-        // Equality with replay needs the merge never to run ahead of an input that is slow to
-        // start fetching; on a loaded 2-core CI machine that can take over a second.
-        max_task_idle_ms: 10_000,
+        // max_task_idle_ms stays at its default: a task never runs ahead of an input that is
+        // known to hold unread records, however slow it is to fetch them.
         // Small enough that every end-to-end test pauses and resumes input partitions.
         max_buffered_bytes_per_partition: 4 * 1024,
         topics: topics.clone(),
@@ -62,16 +61,27 @@ pub struct Running {
 
 /// Starts a monitor on `kafka` with the event clock.
 pub fn start_monitor(kafka: &KafkaConfig) -> Running {
+    let stats = Arc::new(postloan_monitor::runtime::worker::WorkerStats::default());
+    start_monitor_observed(kafka, Arc::clone(&stats), stats)
+}
+
+/// [`start_monitor`] reporting to `observer`, which must count into `stats`.
+pub fn start_monitor_observed(
+    kafka: &KafkaConfig,
+    stats: Arc<postloan_monitor::runtime::worker::WorkerStats>,
+    observer: Arc<dyn postloan_monitor::runtime::worker::Observer>,
+) -> Running {
     let mut config = Config {
         kafka: kafka.clone(),
         ..Config::default()
     };
     config.clock.mode = postloan_monitor::config::ClockSource::Event;
     let cancel = tokio_util::sync::CancellationToken::new();
-    let stats = Arc::new(postloan_monitor::runtime::worker::WorkerStats::default());
     let handle = {
-        let (cancel, stats) = (cancel.clone(), Arc::clone(&stats));
-        std::thread::spawn(move || postloan_monitor::kafka::service::run(&config, cancel, stats))
+        let cancel = cancel.clone();
+        std::thread::spawn(move || {
+            postloan_monitor::kafka::service::run(&config, cancel, observer)
+        })
     };
     Running {
         stats,

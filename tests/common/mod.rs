@@ -5,6 +5,7 @@ pub mod e2e;
 pub mod hostile;
 pub mod http;
 pub mod kafka;
+pub mod load;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
