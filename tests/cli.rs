@@ -166,3 +166,33 @@ fn a_closed_pipe_ends_output_quietly() {
         "{stderr}"
     );
 }
+
+/// The main job checks itself: the demo's published messages equal replay's, and it says so.
+#[test]
+fn demo_matches_replay_and_says_so() {
+    let out = bin()
+        .args([
+            "demo",
+            "--borrowers",
+            "300",
+            "--months",
+            "12",
+            "--show",
+            "1",
+        ])
+        .args(["--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "exit {:?}\n{stdout}", out.status);
+    let verdict = stdout
+        .lines()
+        .find(|l| l.starts_with("Output "))
+        .unwrap_or_default();
+    assert!(
+        verdict.starts_with("Output matches replay: "),
+        "no verdict in\n{stdout}"
+    );
+    assert!(stdout.contains(" 0 late"), "{stdout}");
+}

@@ -65,7 +65,10 @@ fn starved(name: &str, guarantee: ProcessingGuarantee) {
     let (compared, duplicates) = e2e::assert_equals_replay(&kafka, &lines, &topics);
     assert!(compared > 5_000, "compared only {compared} messages");
     let late = stats.late.load(std::sync::atomic::Ordering::Relaxed);
-    assert_eq!(late, 0, "a complete book read under starvation has no late events");
+    assert_eq!(
+        late, 0,
+        "a complete book read under starvation has no late events"
+    );
     eprintln!(
         "FIGURES {name}: {} events in {secs:.1} s under 3 busy threads, {compared} messages equal to replay, {duplicates} duplicates, {late} late",
         lines.len()

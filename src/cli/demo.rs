@@ -2,10 +2,11 @@
 //!
 //! Starts the embedded broker, generates a synthetic book, writes it into the input topics and
 //! runs the monitor on it through the real consumer/producer path (event clock,
-//! at-least-once), with live progress. Then it checks itself: the same book replayed in-process
-//! must publish exactly the same messages (count and multiset, per topic), or the demo exits
-//! non-zero. With `--keep-running` it stays up after the book, serving its metrics until
-//! Ctrl-C, so that a Prometheus and Grafana can be pointed at it.
+//! at-least-once), with live progress. Then it checks itself: the same book replayed in-process,
+//! partition by partition as the monitor read it ([`reference_fingerprint`]), must publish
+//! exactly the same messages (count and multiset, per topic), or the demo exits non-zero. With
+//! `--keep-running` it stays up after the book, serving its metrics until Ctrl-C, so that a
+//! Prometheus and Grafana can be pointed at it.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -21,10 +22,10 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{ClockSource, Config, KafkaConfig, ProcessingGuarantee, Topics};
 use crate::engine::output::{Fingerprint, OutputKind};
 use crate::engine::types::Signal;
-use crate::engine::Settings;
 use crate::generate::{generate, GenerateOptions};
 use crate::kafka::broker::EmbeddedBroker;
-use crate::kafka::produce::{topic_of, Publisher};
+use crate::kafka::produce::{destination, Publisher};
+use crate::kafka::reference::reference_fingerprint;
 use crate::kafka::service;
 use crate::metrics::Metrics;
 use crate::runtime::worker::WorkerStats;
@@ -115,7 +116,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         // for whatever this says).
         config.kafka.max_task_idle_ms = 0;
         let started = Instant::now();
-        feed.run(&config.kafka, &book, usize::MAX, &cancel);
+        feed.run(&config.kafka, &book, partitions, usize::MAX, &cancel);
         if feed.failed.load(Ordering::Relaxed) {
             anyhow::bail!("feeding the book into the embedded broker failed (see the log above)");
         }
@@ -139,7 +140,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             Arc::clone(&book),
         );
         let chunk = (args.speed as usize / 10).max(1);
-        std::thread::spawn(move || feed.run(&kafka, &book, chunk, &cancel))
+        std::thread::spawn(move || feed.run(&kafka, &book, partitions, chunk, &cancel))
     });
 
     let progress = Progress {
@@ -178,7 +179,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .lock()
         .map(|f| *f)
         .map_err(|_| anyhow::anyhow!("the monitor's counters are poisoned"))?;
-    let replayed = replay_fingerprint(&config, &book)?;
+    let replayed = reference_fingerprint(&config, &book, partitions);
     let late = stats.late.load(Ordering::Relaxed);
     let same = check_against_replay(&mut o, &published, &replayed, late)?;
     // A live feed may legitimately differ (late events); a book fed first never may.
@@ -194,13 +195,16 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
 fn partitions_for(k: &KafkaConfig, book: &[u8], asked: Option<i32>) -> anyhow::Result<i32> {
     let mut by_topic: std::collections::HashMap<&str, (u64, u64)> = Default::default();
     for line in book.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-        let t = by_topic.entry(topic_of(k, line)).or_default();
+        let t = by_topic.entry(destination(k, line).0).or_default();
         t.0 += 1;
         t.1 += line.len() as u64;
     }
     let needed = by_topic
         .values()
-        .map(|(n, bytes)| n.div_ceil(PARTITION_MESSAGES).max(bytes.div_ceil(PARTITION_BYTES)))
+        .map(|(n, bytes)| {
+            n.div_ceil(PARTITION_MESSAGES)
+                .max(bytes.div_ceil(PARTITION_BYTES))
+        })
         .max()
         .unwrap_or(1);
     let needed = i32::try_from(needed).unwrap_or(i32::MAX);
@@ -222,11 +226,19 @@ struct Feed {
 }
 
 impl Feed {
-    /// Sends the book, `chunk` events per 100 ms of wall time (`usize::MAX`: as fast as the
-    /// broker takes them), then waits for delivery.
-    fn run(&self, kafka: &KafkaConfig, book: &[u8], chunk: usize, cancel: &CancellationToken) {
+    /// Sends the book, each line to partition `partition_for(key)` of `partitions`, `chunk`
+    /// events per 100 ms of wall time (`usize::MAX`: as fast as the broker takes them), then
+    /// waits for delivery.
+    fn run(
+        &self,
+        kafka: &KafkaConfig,
+        book: &[u8],
+        partitions: i32,
+        chunk: usize,
+        cancel: &CancellationToken,
+    ) {
         let mut publisher = match Publisher::new(kafka) {
-            Ok(p) => p,
+            Ok(p) => p.with_partitions(partitions),
             Err(e) => {
                 tracing::error!(error = %e, "Cannot create the demo's producer");
                 self.failed.store(true, Ordering::Relaxed);
@@ -341,20 +353,6 @@ fn print_summary(
     )
 }
 
-/// The fingerprint of what `replay` publishes for the same book and rules.
-fn replay_fingerprint(config: &Config, book: &[u8]) -> anyhow::Result<Fingerprint> {
-    let settings = Arc::new(Settings::from_config(config));
-    let summary = crate::replay::replay(
-        settings,
-        &mut &book[..],
-        "demo-book",
-        None,
-        &mut std::io::sink(),
-        &mut |_| {},
-    )?;
-    Ok(summary.fingerprint)
-}
-
 /// Prints, per output topic, whether the live run published exactly what replay publishes;
 /// returns whether all three match.
 fn check_against_replay(
@@ -372,14 +370,17 @@ fn check_against_replay(
     if same {
         writeln!(
             o,
-            "\nOutput matches replay: {} alerts, {} escalations, {} rejections, the same messages as replaying the book.",
+            "\nOutput matches replay: {} alerts, {} escalations, {} rejections, the same messages as replaying the book partition by partition.",
             published.count(OutputKind::Alert),
             published.count(OutputKind::Escalation),
             published.count(OutputKind::Rejected)
         )?;
         return Ok(true);
     }
-    writeln!(o, "\nOutput DIFFERS from replay of the same book:")?;
+    writeln!(
+        o,
+        "\nOutput DIFFERS from replay of the same book, partition by partition:"
+    )?;
     for (k, name) in kinds {
         writeln!(
             o,

@@ -354,3 +354,100 @@ impl Serialize for Metric {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::testkit::{self, Kit};
+
+    /// The messages of a loan that goes 40 days past due, and two rejections.
+    fn messages(source: &str) -> Vec<Output> {
+        let mut k = Kit::new();
+        k.send(testkit::loan(
+            "B1",
+            "L1",
+            "2026-01-01T00:00:00Z",
+            "2026-02-01",
+        ));
+        k.advance("2026-03-13T00:00:00Z");
+        reject(&mut k, b"not json", source);
+        reject(&mut k, b"{\"type\":\"income\"}", &format!("{source}-2"));
+        std::mem::take(&mut k.out)
+    }
+
+    /// Applies a payload that is rejected, read from `source`.
+    fn reject(k: &mut Kit, payload: &[u8], source: &str) {
+        let input = crate::engine::Input {
+            payload,
+            source,
+            key: Some(b"B1"),
+            full_size: None,
+        };
+        k.engine.apply(input, &mut k.out);
+    }
+
+    fn fingerprint(msgs: &[Output]) -> Fingerprint {
+        let mut f = Fingerprint::default();
+        for m in msgs {
+            f.add(m, m.to_json().as_bytes());
+        }
+        f
+    }
+
+    #[test]
+    fn a_fingerprint_ignores_order_and_where_a_rejected_input_was_read() {
+        let msgs = messages("loans.lifecycle/0/17");
+        assert!(msgs.len() > 4, "{}", msgs.len());
+        let mut reversed = messages("book.jsonl/3");
+        reversed.reverse();
+        let (a, b) = (fingerprint(&msgs), fingerprint(&reversed));
+        for kind in [
+            OutputKind::Alert,
+            OutputKind::Escalation,
+            OutputKind::Rejected,
+        ] {
+            assert!(a.same(&b, kind), "{kind:?}");
+        }
+        assert_eq!(a.count(OutputKind::Rejected), 2);
+        assert_eq!(
+            a.count(OutputKind::Alert) + a.count(OutputKind::Escalation),
+            msgs.len() as u64 - 2
+        );
+        // Merged halves give the whole.
+        let (x, y) = msgs.split_at(3);
+        let mut merged = fingerprint(x);
+        merged.merge(&fingerprint(y));
+        assert_eq!(merged, a);
+    }
+
+    #[test]
+    fn a_missing_repeated_or_changed_message_changes_the_fingerprint() {
+        let msgs = messages("s");
+        let whole = fingerprint(&msgs);
+        let alert = msgs
+            .iter()
+            .position(|m| m.kind() == OutputKind::Alert)
+            .unwrap_or(0);
+        let mut missing = msgs.clone();
+        missing.remove(alert);
+        assert!(!fingerprint(&missing).same(&whole, OutputKind::Alert));
+        let mut repeated = msgs.clone();
+        repeated.push(msgs[alert].clone());
+        assert!(!fingerprint(&repeated).same(&whole, OutputKind::Alert));
+        let mut changed = msgs.clone();
+        if let Output::Alert(a) = &mut changed[alert] {
+            a.reason.push('.');
+        }
+        let f = fingerprint(&changed);
+        assert_eq!(f.count(OutputKind::Alert), whole.count(OutputKind::Alert));
+        assert!(!f.same(&whole, OutputKind::Alert));
+        // A rejection of other bytes is another rejection.
+        let mut k = Kit::new();
+        reject(&mut k, b"not json!", "s");
+        reject(&mut k, b"{\"type\":\"income\"}", "s-2");
+        let mut other = msgs.clone();
+        other.retain(|m| m.kind() != OutputKind::Rejected);
+        other.extend(std::mem::take(&mut k.out));
+        assert!(!fingerprint(&other).same(&whole, OutputKind::Rejected));
+    }
+}

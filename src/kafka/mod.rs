@@ -3,6 +3,8 @@
 //! - [`broker`]: the embedded development broker (librdkafka's mock cluster).
 //! - [`producer`]: the one producer setup (delivery tracking, back-pressure, transactions).
 //! - [`produce`]: publishing event files to the input topics.
+//! - [`reference`]: what the monitor must publish for a book fed to known partitions (the
+//!   demo's self-check).
 //! - [`client`]: the runtime's [`crate::runtime::client::Client`] over rdkafka.
 //! - [`topics`]: start-up topic checks and creation.
 //! - [`service`]: `run`'s loop — the worker on the real clocks until cancelled.
@@ -11,6 +13,7 @@ pub mod broker;
 pub mod client;
 pub mod produce;
 pub mod producer;
+pub mod reference;
 pub mod service;
 pub mod topics;
 

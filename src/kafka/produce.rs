@@ -33,6 +33,9 @@ pub struct ProduceSummary {
 pub struct Publisher<'a> {
     k: &'a KafkaConfig,
     producer: TrackedProducer,
+    /// Partitions per topic when the publisher picks each line's partition itself
+    /// ([`partition_for`]); `None`: librdkafka's partitioner does.
+    partitions: Option<i32>,
     /// Counts so far.
     pub summary: ProduceSummary,
 }
@@ -44,8 +47,16 @@ impl<'a> Publisher<'a> {
         Ok(Publisher {
             k,
             producer,
+            partitions: None,
             summary: ProduceSummary::default(),
         })
+    }
+
+    /// Sends each line to partition [`partition_for`] of its key, out of `partitions`, so that
+    /// the caller knows where every line went (the demo replays each partition's lines).
+    pub fn with_partitions(mut self, partitions: i32) -> Self {
+        self.partitions = Some(partitions);
+        self
     }
 
     /// Queues one line (without its newline) for its topic; blank lines are skipped.
@@ -56,7 +67,10 @@ impl<'a> Publisher<'a> {
             return Ok(());
         }
         let (topic, key, routed) = route(self.k, body);
-        let record = BaseRecord::to(topic).payload(body).key(key.as_bytes());
+        let mut record = BaseRecord::to(topic).payload(body).key(key.as_bytes());
+        if let Some(n) = self.partitions {
+            record = record.partition(partition_for(key.as_bytes(), n));
+        }
         producer::send(&self.producer, record).map_err(KafkaAdapterError::Client)?;
         *self.summary.by_topic.entry(topic.to_owned()).or_default() += 1;
         if !routed {
@@ -98,9 +112,19 @@ pub fn produce(
     Ok(publisher.summary)
 }
 
-/// The input topic a line goes to (the lifecycle topic when its type cannot be read).
-pub fn topic_of<'a>(k: &'a KafkaConfig, line: &[u8]) -> &'a str {
-    route(k, line).0
+/// The input topic a line goes to (the lifecycle topic when its type cannot be read) and its
+/// key (the borrower, or what can be made out of one; empty when nothing can).
+pub fn destination<'a>(k: &'a KafkaConfig, line: &[u8]) -> (&'a str, String) {
+    let (topic, key, _) = route(k, line);
+    (topic, key)
+}
+
+/// The partition a key goes to, out of `partitions`, when a [`Publisher`] picks partitions
+/// itself: a stable hash (xxh3), the same for every topic, so the topics stay co-partitioned.
+pub fn partition_for(key: &[u8], partitions: i32) -> i32 {
+    let n = u64::try_from(partitions.max(1)).unwrap_or(1);
+    // The remainder is below `partitions`, an i32.
+    i32::try_from(xxhash_rust::xxh3::xxh3_64(key) % n).unwrap_or(0)
 }
 
 /// The topic and key of one line, and whether it could be routed by its own fields.

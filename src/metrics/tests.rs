@@ -288,3 +288,29 @@ fn closed_label_sets_start_at_zero() {
     assert_eq!(count("postloan_loans{"), 0);
     assert_eq!(count("postloan_dpd_rolls_30_to_60_total{"), 0);
 }
+
+/// Late events count by input topic, from 0 for every watched topic, and only as committed.
+#[test]
+fn late_events_count_by_topic_from_zero() {
+    let m = Metrics::new(500).unwrap();
+    m.watch_inputs(&["loans.lifecycle", "borrowers.income"]);
+    let text = m.encode().unwrap();
+    for topic in ["loans.lifecycle", "borrowers.income"] {
+        let line = format!("postloan_late_events_total{{topic=\"{topic}\"}} 0");
+        assert!(text.contains(&line), "missing {line:?}");
+    }
+    let mut work = Work::default();
+    let income: std::sync::Arc<str> = "borrowers.income".into();
+    work.late(&income, chrono::Duration::hours(3));
+    work.late(&income, chrono::Duration::seconds(90));
+    m.committed(&work, 1);
+    let text = m.encode().unwrap();
+    for line in [
+        "postloan_late_events_total{topic=\"borrowers.income\"} 2",
+        "postloan_late_events_total{topic=\"loans.lifecycle\"} 0",
+        "postloan_event_lateness_seconds_sum 10890",
+        "postloan_event_lateness_seconds_count 2",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+}

@@ -13,9 +13,7 @@ use std::time::Duration;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::client::{
-    ChangelogSink, Client, ClientError, Lag, Polled, Position, Rebalance, Sink,
-};
+use super::client::{ChangelogSink, Client, ClientError, Lag, Polled, Position, Rebalance, Sink};
 use super::task::{Record, INPUTS};
 use super::RuntimeError;
 
@@ -306,7 +304,11 @@ impl Client for FakeClient {
                 }
             };
             let at = m.positions.get(&(input, partition)).copied().unwrap_or(0);
-            Ok(if at >= end { Lag::CaughtUp } else { Lag::Behind })
+            Ok(if at >= end {
+                Lag::CaughtUp
+            } else {
+                Lag::Behind
+            })
         })
         .unwrap_or(Lag::Unknown)
     }

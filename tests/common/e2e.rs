@@ -79,9 +79,7 @@ pub fn start_monitor_observed(
     let cancel = tokio_util::sync::CancellationToken::new();
     let handle = {
         let cancel = cancel.clone();
-        std::thread::spawn(move || {
-            postloan_monitor::kafka::service::run(&config, cancel, observer)
-        })
+        std::thread::spawn(move || postloan_monitor::kafka::service::run(&config, cancel, observer))
     };
     Running {
         stats,

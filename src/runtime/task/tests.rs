@@ -92,9 +92,24 @@ fn ties_go_to_topic_order_then_offset() {
 #[test]
 fn the_merge_waits_for_known_unread_input_and_idles_only_on_caught_up_input() {
     let cases: [(&str, [Lag; INPUTS], u64, bool); 8] = [
-        ("all caught up, idle 0 ms: wait", [CaughtUp; INPUTS], 0, false),
-        ("all caught up, idle 999 ms: wait", [CaughtUp; INPUTS], 999, false),
-        ("all caught up, idle 1000 ms: apply", [CaughtUp; INPUTS], 1000, true),
+        (
+            "all caught up, idle 0 ms: wait",
+            [CaughtUp; INPUTS],
+            0,
+            false,
+        ),
+        (
+            "all caught up, idle 999 ms: wait",
+            [CaughtUp; INPUTS],
+            999,
+            false,
+        ),
+        (
+            "all caught up, idle 1000 ms: apply",
+            [CaughtUp; INPUTS],
+            1000,
+            true,
+        ),
         (
             "one behind, an hour: wait",
             [CaughtUp, CaughtUp, Behind, CaughtUp, CaughtUp],
@@ -113,8 +128,18 @@ fn the_merge_waits_for_known_unread_input_and_idles_only_on_caught_up_input() {
             1000,
             true,
         ),
-        ("all behind but the holder, an hour: wait", [Behind; INPUTS], 3_600_000, false),
-        ("all unknown, an hour: wait", [Unknown; INPUTS], 3_600_000, false),
+        (
+            "all behind but the holder, an hour: wait",
+            [Behind; INPUTS],
+            3_600_000,
+            false,
+        ),
+        (
+            "all unknown, an hour: wait",
+            [Unknown; INPUTS],
+            3_600_000,
+            false,
+        ),
     ];
     for (name, lags, waited_ms, applies) in cases {
         let mut t = task(1000);
@@ -174,7 +199,10 @@ fn an_idle_deadline_stands_while_the_input_stays_caught_up_and_ends_with_data_or
 fn lag_is_asked_once_per_input_and_call_and_only_for_empty_inputs() {
     let mut t = task(0);
     for (i, d) in ["01", "02", "03"].iter().enumerate() {
-        t.push(1, at(i as i64, income(d, &format!("2026-01-{d}T00:00:00Z"))));
+        t.push(
+            1,
+            at(i as i64, income(d, &format!("2026-01-{d}T00:00:00Z"))),
+        );
     }
     let mut asked = [0; INPUTS];
     let (mut out, mut outcomes) = (Vec::new(), Vec::new());

@@ -238,7 +238,8 @@ impl<C: Client> Worker<C> {
         for p in self.outcomes.drain(..) {
             if let Some(by) = p.late_by {
                 self.uncommitted.late(&self.inputs[p.input], by);
-                self.late_log.late(&self.inputs[p.input], &p, by, now.mono_ms);
+                self.late_log
+                    .late(&self.inputs[p.input], &p, by, now.mono_ms);
             }
             self.uncommitted.processed(&p, now.utc);
         }
