@@ -1,7 +1,7 @@
 //! A broker that stops answering: the embedded broker runs as its own process
-//! (`postloan-monitor broker`) and is frozen with SIGSTOP for 3 s, three times, once alerts
-//! start to appear, while `run` (at-least-once, default settings) consumes a book produced
-//! beforehand. Fetches stall mid-book with input partitions half read; a task must wait for
+//! (`postloan-monitor broker`) and is frozen with SIGSTOP for 3 s, three times — at 15%, 45% and
+//! 75% of a 111,000-event book produced beforehand — while the monitor (at-least-once, default
+//! settings) consumes it. Fetches stall mid-book with input partitions half read; a task must wait for
 //! them rather than apply its other inputs first. The output, deduplicated by `message_id`,
 //! must equal replay's borrower by borrower.
 
@@ -22,7 +22,7 @@ struct BrokerProcess(Child);
 impl BrokerProcess {
     fn start() -> (BrokerProcess, String) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_postloan-monitor"))
-            .args(["broker", "--partitions", &e2e::PARTITIONS.to_string()])
+            .args(["broker", "--partitions", "8"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -61,10 +61,20 @@ fn a_broker_paused_three_times_mid_book_changes_nothing() {
         &topics,
         ProcessingGuarantee::AtLeastOnce,
     );
+    // The monitor's defaults for the merge's idle wait, the session and fetching, as an
+    // operator runs it.
     let defaults = KafkaConfig::default();
     kafka.max_task_idle_ms = defaults.max_task_idle_ms;
     kafka.session_timeout_ms = defaults.session_timeout_ms;
-    let lines = e2e::book(1200, 24, 13);
+    kafka.properties = defaults.properties;
+    // A book far larger than what the consumer fetches ahead, as a production backlog is:
+    // without this the consumer would prefetch this whole test book (64 MiB by default) before
+    // the first pause, and a frozen broker would stall nothing.
+    kafka.max_buffered_bytes_per_partition = 64 * 1024;
+    kafka
+        .properties
+        .insert("queued.max.messages.kbytes".into(), "256".into());
+    let lines = e2e::book(3000, 24, 13);
     e2e::produce_book(&kafka, &lines, &topics, 7);
 
     let monitor = e2e::start_monitor(&kafka);
@@ -73,12 +83,15 @@ fn a_broker_paused_three_times_mid_book_changes_nothing() {
         Signal::ALL.iter().any(|s| stats.alerts(*s) > 0)
     });
     let mut applied_at_pause = Vec::new();
-    for _ in 0..3 {
+    for share in [15, 45, 75] {
+        let at = lines.len() as u64 * share / 100;
+        e2e::wait_for("the next pause", Duration::from_secs(300), || {
+            stats.inputs() >= at
+        });
         applied_at_pause.push(stats.inputs());
         broker.signal("-STOP");
         std::thread::sleep(Duration::from_secs(3));
         broker.signal("-CONT");
-        std::thread::sleep(Duration::from_millis(1500));
     }
     let started = Instant::now();
     e2e::wait_for("every input applied", Duration::from_secs(300), || {

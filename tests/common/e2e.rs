@@ -34,6 +34,10 @@ pub fn kafka(bootstrap: String, group: &str, topics: &Topics) -> KafkaConfig {
         // Small enough that every end-to-end test pauses and resumes input partitions.
         max_buffered_bytes_per_partition: 4 * 1024,
         topics: topics.clone(),
+        // The embedded broker holds a fetch whose partitions have nothing new for the whole
+        // wait (500 ms by default), and a partition resumed meanwhile waits behind it: with
+        // 4 KiB buffers that would make every refill take half a second.
+        properties: [("fetch.wait.max.ms".to_owned(), "10".to_owned())].into(),
         ..KafkaConfig::default()
     }
 }
@@ -116,7 +120,7 @@ pub fn all_committed(kafka: &KafkaConfig) -> bool {
         .unwrap();
     let mut tpl = TopicPartitionList::new();
     for t in kafka.topics.inputs() {
-        for p in 0..PARTITIONS {
+        for p in 0..super::kafka::partition_count(&kafka.bootstrap_servers, t) {
             tpl.add_partition(t, p);
         }
     }
@@ -265,7 +269,7 @@ pub fn expected(
 pub fn cutoff(bootstrap: &str, topics: &Topics) -> DateTime<Utc> {
     let mut end: HashMap<i32, DateTime<Utc>> = HashMap::new();
     for t in topics.inputs() {
-        for (p, _, _, payload) in super::kafka::read_topic(bootstrap, t, PARTITIONS) {
+        for (p, _, _, payload) in super::kafka::read_all(bootstrap, t) {
             let e = end.entry(p).or_insert(DateTime::<Utc>::MIN_UTC);
             *e = (*e).max(occurred(&payload));
         }
@@ -298,7 +302,7 @@ pub fn published_by_kind(
     ] {
         let n = duplicates.entry(kind).or_insert(0);
         // Each output partition is in publish order; a borrower's messages share a partition.
-        let mut all = super::kafka::read_topic(bootstrap, t, PARTITIONS);
+        let mut all = super::kafka::read_all(bootstrap, t);
         all.sort_by_key(|(p, o, _, _)| (*p, *o));
         for (_, _, _, m) in all {
             let v: Value = serde_json::from_str(&m).unwrap();

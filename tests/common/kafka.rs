@@ -50,6 +50,29 @@ pub fn read_topic(
     out
 }
 
+/// How many partitions `topic` has.
+pub fn partition_count(bootstrap: &str, topic: &str) -> i32 {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .expect("test consumer");
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .expect("metadata");
+    let partitions = metadata
+        .topics()
+        .iter()
+        .find(|t| t.name() == topic)
+        .map_or(0, |t| t.partitions().len());
+    i32::try_from(partitions).expect("partition count")
+}
+
+/// Every message of `topic` from the beginning, whatever its partition count (see
+/// [`read_topic`]).
+pub fn read_all(bootstrap: &str, topic: &str) -> Vec<(i32, i64, String, String)> {
+    read_topic(bootstrap, topic, partition_count(bootstrap, topic))
+}
+
 /// `postloan-monitor run` against `kafka`'s brokers, group and topics (through the environment,
 /// as an operator would configure it), at least once.
 pub fn monitor_command(kafka: &KafkaConfig) -> Command {
