@@ -167,13 +167,6 @@ impl Task {
         }
     }
 
-    /// Inputs with nothing buffered while the task holds records elsewhere: what the merge may
-    /// be waiting for.
-    pub fn starved(&self) -> impl Iterator<Item = usize> + '_ {
-        let holding = self.queues.iter().any(|q| !q.is_empty());
-        (0..INPUTS).filter(move |i| holding && self.queues[*i].is_empty())
-    }
-
     /// Records buffered and not yet applied.
     pub fn buffered(&self) -> usize {
         self.queues.iter().map(VecDeque::len).sum()
