@@ -16,7 +16,7 @@
 //! Sizes from the environment: `BENCH_BORROWERS` (default 10000) and `BENCH_MONTHS` (24) for
 //! the backlog book, `BENCH_LIVE_RATE` (events/s, 5000) and `BENCH_LIVE_SECONDS` (20) for the
 //! live phase, `BENCH_RESTORE_BORROWERS` (150000) for the changelog; `BENCH_FETCH_WAIT_MS`
-//! (10) and `BENCH_LIVE_MAX_TASK_IDLE_MS` (1000) for the monitor's consumer in the live phase;
+//! (10) and `BENCH_LIVE_MAX_TASK_IDLE_MS` (the default, 0) for the monitor's consumer in the live phase;
 //! `BENCH_COMMIT_INTERVAL_MS` (100) for the backlog runs.
 
 use std::collections::HashMap;
@@ -432,7 +432,8 @@ fn main() {
         // fetch.wait.max.ms (default 500 ms) even when data arrives meanwhile; a real broker
         // answers as soon as there is data. Keep the wait short so the mock shows the monitor's
         // latency rather than its own.
-        config.kafka.max_task_idle_ms = env_u64("BENCH_LIVE_MAX_TASK_IDLE_MS", 1000);
+        config.kafka.max_task_idle_ms =
+            env_u64("BENCH_LIVE_MAX_TASK_IDLE_MS", config.kafka.max_task_idle_ms);
         for kv in std::env::var("BENCH_LIVE_PROPS")
             .unwrap_or_default()
             .split(',')

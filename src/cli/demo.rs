@@ -111,10 +111,6 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let feed = Feed::default();
     let fed_first = args.speed == 0;
     if fed_first {
-        // The whole book is in the broker before the monitor starts: a caught-up input is at
-        // its true end, so there is nothing to idle for (what is known to be unread is waited
-        // for whatever this says).
-        config.kafka.max_task_idle_ms = 0;
         let started = Instant::now();
         feed.run(&config.kafka, &book, partitions, usize::MAX, &cancel);
         if feed.failed.load(Ordering::Relaxed) {

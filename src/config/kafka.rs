@@ -144,9 +144,10 @@ pub struct KafkaConfig {
     /// (everything the broker held has been read; its producer may still write) before applying
     /// older records of its other inputs. A partition known to hold unread records, or whose
     /// end is not known yet, is always waited for, however long: this setting never lets a
-    /// task run ahead of input it knows about (Kafka Streams' KIP-695). Larger values absorb
-    /// more producer skew between topics at the cost of latency on a quiet input. Default
-    /// 1000 ms.
+    /// task run ahead of input it knows about (Kafka Streams' KIP-695). The default, 0 (Kafka
+    /// Streams' too), waits for nothing that is not known to exist; a larger value absorbs that
+    /// much producer skew between topics at the cost of as much latency whenever an input runs
+    /// dry (measured in the README). Default 0 ms.
     #[serde(default = "default_max_task_idle_ms")]
     pub max_task_idle_ms: u64,
     /// Bytes (payloads and keys) the merge may hold for one input partition before the
@@ -250,7 +251,7 @@ fn default_max_buffered_bytes_per_partition() -> usize {
 }
 
 fn default_max_task_idle_ms() -> u64 {
-    1000
+    0
 }
 
 fn default_transaction_timeout_ms() -> u64 {
