@@ -1,149 +1,35 @@
 //! [`Client`] over rdkafka: a consumer-group member (range assignment so one member owns the
 //! same partition number of every co-partitioned input, manual commits, `read_committed` under
 //! exactly-once) and the monitor's producer (transactional under exactly-once).
+//!
+//! - `context`: librdkafka's callbacks on the group consumer (rebalances, partition ends).
+//! - `changelog`: reading a changelog partition back for a restore.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, Producer};
-use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use rdkafka::{Offset, TopicPartitionList};
 
-use super::client_config;
-use super::producer::{self, TrackedProducer};
-use super::topics::check_topics;
 use crate::config::{KafkaConfig, ProcessingGuarantee};
 use crate::engine::cut::Cut;
+use crate::kafka::client_config;
+use crate::kafka::producer::{self, TrackedProducer};
+use crate::kafka::topics::check_topics;
 use crate::runtime::client::{
     ChangelogSink, Client, ClientError, Lag, Polled, Position, Rebalance, Sink,
 };
 use crate::runtime::task::{Record, INPUTS};
 use crate::runtime::RuntimeError;
 
-/// Rebalances and high watermarks, gathered by librdkafka's callbacks during `poll`.
-#[derive(Default)]
-struct GroupContext {
-    rebalances: Mutex<Vec<Rebalance>>,
-    /// Where each input partition ends, from librdkafka's statistics (fetch responses, at most
-    /// 100 ms old): known without asking the broker. Keyed by (input index, partition), so the
-    /// per-step lookups allocate nothing.
-    ends: Mutex<Ends>,
-    /// Input topic names, in input index order.
-    inputs: [String; INPUTS],
-    /// Read the last stable offset rather than the high watermark (`read_committed`).
-    committed_only: bool,
-}
+mod changelog;
+mod context;
 
-/// The latest statistics of the input partitions.
-#[derive(Default)]
-struct Ends {
-    /// Statistics callbacks served so far.
-    seq: u64,
-    by_partition: HashMap<(usize, i32), End>,
-}
-
-/// A partition's extent as librdkafka last saw it.
-///
-/// How stale it can be, and why that is safe: the figures are the latest fetch response's,
-/// published in a statistics event every 100 ms. A high watermark only grows, so a stale one
-/// is a lower bound: "records past the last one polled" (`Behind`) is never wrong, only "caught
-/// up" can be (a record written since), and that is the case the merge's idle wait and the
-/// late-event rule exist for. `app` is librdkafka's own application position: it moves past
-/// records that are never delivered (transaction markers, aborted records) as they are skipped
-/// while polling, which our position (the last record polled, plus one) cannot see. So an
-/// `app` at or past the end means every record below the end was polled or skipped.
-#[derive(Debug, Clone, Copy)]
-struct End {
-    /// Low watermark.
-    low: i64,
-    /// High watermark, or the last stable offset under `read_committed` (a consumer's position
-    /// cannot pass it).
-    high: i64,
-    /// librdkafka's application position when the statistics were made: every offset below it
-    /// had been handed to the application or skipped (negative: none since the last reset).
-    app: i64,
-    /// [`Ends::seq`] of the statistics it came from.
-    seq: u64,
-}
-
-fn partitions(tpl: &TopicPartitionList) -> Vec<i32> {
-    let mut p: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
-    p.sort_unstable();
-    p.dedup();
-    p
-}
-
-impl ClientContext for GroupContext {
-    fn error(&self, error: KafkaError, reason: &str) {
-        super::report_client_error(&error, reason);
-    }
-
-    fn stats(&self, statistics: rdkafka::Statistics) {
-        let Ok(mut ends) = self.ends.lock() else {
-            return;
-        };
-        ends.seq += 1;
-        let seq = ends.seq;
-        for (topic, t) in statistics.topics {
-            let Some(input) = self.inputs.iter().position(|i| *i == topic) else {
-                continue;
-            };
-            for (partition, p) in t.partitions {
-                let high = if self.committed_only && p.ls_offset >= 0 {
-                    p.ls_offset
-                } else {
-                    p.hi_offset
-                };
-                if partition >= 0 && high >= 0 {
-                    let low = p.lo_offset.max(0);
-                    let end = End {
-                        low,
-                        high,
-                        app: p.app_offset,
-                        seq,
-                    };
-                    ends.by_partition.insert((input, partition), end);
-                }
-            }
-        }
-    }
-}
-
-impl ConsumerContext for GroupContext {
-    fn pre_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &rdkafka::consumer::Rebalance<'_>) {
-        if let rdkafka::consumer::Rebalance::Revoke(tpl) = rebalance {
-            if let Ok(mut e) = self.rebalances.lock() {
-                e.push(Rebalance::Revoked(partitions(tpl)));
-            }
-        }
-    }
-    fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &rdkafka::consumer::Rebalance<'_>) {
-        match rebalance {
-            rdkafka::consumer::Rebalance::Assign(tpl) => {
-                if let Ok(mut e) = self.rebalances.lock() {
-                    e.push(Rebalance::Assigned(partitions(tpl)));
-                }
-            }
-            rdkafka::consumer::Rebalance::Error(e) => tracing::warn!(error = %e, "Rebalance error"),
-            rdkafka::consumer::Rebalance::Revoke(_) => {}
-        }
-    }
-}
-
-/// The restore consumer's context: its errors reported at their level (its partition ends
-/// are expected).
-struct RestoreContext;
-
-impl ClientContext for RestoreContext {
-    fn error(&self, error: KafkaError, reason: &str) {
-        super::report_client_error(&error, reason);
-    }
-}
-
-impl ConsumerContext for RestoreContext {}
+pub use changelog::read_changelog;
+use context::GroupContext;
 
 /// The worker's Kafka connection.
 pub struct RdClient {
@@ -556,61 +442,4 @@ impl Client for RdClient {
             })
             .collect()
     }
-}
-
-/// Reads a changelog partition to its end with a consumer of its own (no group membership);
-/// `eos`: committed transactions only.
-pub fn read_changelog(
-    k: &KafkaConfig,
-    eos: bool,
-    partition: i32,
-    each: &mut ChangelogSink<'_>,
-) -> Result<(), RuntimeError> {
-    let topic = &k.topics.changelog;
-    let kafka = |e: KafkaError| RuntimeError::Kafka(e.to_string());
-    let consumer: BaseConsumer<RestoreContext> = client_config(k)
-        .set("group.id", format!("{}-restore", k.group_id))
-        .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "true")
-        .set("isolation.level", isolation(eos))
-        .create_with_context(RestoreContext)
-        .map_err(kafka)?;
-    let timeout = Duration::from_secs(120);
-    let (low, high) = consumer
-        .fetch_watermarks(topic, partition, CALL_TIMEOUT)
-        .map_err(kafka)?;
-    if high <= low {
-        return Ok(());
-    }
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(topic, partition, Offset::Beginning)
-        .map_err(kafka)?;
-    consumer.assign(&tpl).map_err(kafka)?;
-    let deadline = std::time::Instant::now() + timeout;
-    let mut next = low;
-    // Under read_committed the last offsets may be transaction markers, never delivered: the
-    // end-of-partition event (at the last stable offset) is what ends the read.
-    while next < high {
-        if std::time::Instant::now() > deadline {
-            return Err(RuntimeError::Restore(format!(
-                "changelog {topic}/{partition}: stopped at offset {next} of {high} after {} s",
-                timeout.as_secs()
-            )));
-        }
-        match consumer.poll(Duration::from_millis(100)) {
-            Some(Ok(m)) => {
-                next = m.offset() + 1;
-                each(
-                    m.offset(),
-                    m.key().unwrap_or_default(),
-                    m.payload().unwrap_or_default(),
-                )
-                .map_err(|e| RuntimeError::Restore(format!("{topic}: {e}")))?;
-            }
-            Some(Err(KafkaError::PartitionEOF(_))) => break,
-            Some(Err(e)) => return Err(kafka(e)),
-            None => {}
-        }
-    }
-    Ok(())
 }
