@@ -25,9 +25,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use postloan_engine::{ClockMode, Engine};
+use postloan_generate::{generate, GenerateOptions};
 use postloan_monitor::config::{ClockSource, Config, KafkaConfig, ProcessingGuarantee, Topics};
-use postloan_monitor::engine::{ClockMode, Engine, Settings};
-use postloan_monitor::generate::{generate, GenerateOptions};
 use postloan_monitor::kafka::broker::EmbeddedBroker;
 use postloan_monitor::kafka::client::read_changelog;
 use postloan_monitor::kafka::produce::{produce, Publisher};
@@ -276,7 +276,7 @@ fn live(config: &Config, lines: &[&[u8]], rate: u64) -> (Vec<f64>, u64) {
 /// Writes the latest state of every borrower of a book to a changelog (one record each, as a
 /// compacted changelog holds it, plus each task's record); returns the borrowers written.
 fn fill_changelog(k: &KafkaConfig, text: &[u8]) -> u64 {
-    let settings = Arc::new(Settings::from_config(&Config::default()));
+    let settings = Arc::new(Config::default().engine_settings());
     let inputs = k.topics.inputs().map(Arc::from);
     let mut tasks: Vec<Task> = (0..PARTITIONS)
         .map(|p| {
@@ -336,7 +336,7 @@ fn fnv1a(b: &[u8]) -> u64 {
 /// Restores every changelog partition as the worker does, one after the other; returns
 /// (borrowers, records, seconds).
 fn restore_all(k: &KafkaConfig) -> (u64, u64, f64) {
-    let settings = Arc::new(Settings::from_config(&Config::default()));
+    let settings = Arc::new(Config::default().engine_settings());
     let start = Instant::now();
     let (mut borrowers, mut records) = (0, 0);
     for p in 0..PARTITIONS {

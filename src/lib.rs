@@ -1,12 +1,19 @@
-//! postloan-monitor: a streaming post-loan risk monitor for auto-loan books.
+//! postloan-monitor: a streaming post-loan risk monitor for auto-loan books — the application.
 //!
-//! The crate is a sans-I/O core with thin adapters around it:
+//! The workspace is a sans-I/O core with thin adapters around it:
 //!
-//! - [`engine`] — the core. Per-borrower state, the nine early-warning signals, timers, the
-//!   alert lifecycle and escalations. Deterministic and I/O-free: bytes and instants in,
-//!   messages out. No tokio, Kafka, Prometheus or wall clock inside.
-//! - [`config`] — the TOML configuration (rules, escalation, clock), validated with every
-//!   problem reported at once.
+//! - `postloan-engine` (`crates/engine`) — the core, its own crate. Per-borrower state, the
+//!   nine early-warning signals, timers, the alert lifecycle and escalations, and the
+//!   `[rules]`/`[escalation]`/`[limits]` sections it is configured with. Deterministic and
+//!   I/O-free: bytes and instants in, messages out. No tokio, Kafka, Prometheus or wall clock
+//!   (its Cargo.toml cannot name them; CI checks).
+//! - `postloan-generate` (`crates/generate`) — a deterministic synthetic auto-loan book for
+//!   demos, tests and benchmarks.
+//!
+//! This crate, the application, holds everything that touches the world:
+//!
+//! - [`config`] — the whole TOML configuration file (the engine's sections plus clock, Kafka and
+//!   HTTP), environment overrides, validation with every problem reported at once.
 //! - [`replay`] — the file adapter: runs the engine over a JSONL file with the event clock
 //!   (`postloan-monitor replay`).
 //! - [`runtime`] — the streaming runtime: tasks, merge order, changelog restore, the worker and
@@ -15,18 +22,16 @@
 //!   broker.
 //! - [`metrics`] — Prometheus metrics, fed by the worker's observer events; [`http`] serves them
 //!   with health and readiness.
-//! - [`generate`] — a deterministic synthetic auto-loan book for demos, tests and benchmarks.
 //! - [`cli`] — the command line; `main.rs` only parses arguments and calls into it.
 //!
-//! The wire contract is documented in `docs/contract.md`.
+//! The wire contract is documented in `docs/contract.md`; where a new signal, event, metric or
+//! command goes, in `CONTRIBUTING.md`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod cli;
 pub mod config;
-pub mod engine;
-pub mod generate;
 pub mod http;
 pub mod kafka;
 pub mod metrics;
@@ -35,4 +40,4 @@ pub mod runtime;
 pub mod shutdown;
 
 /// The monitor's version, stamped on every alert.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub const VERSION: &str = postloan_engine::VERSION;

@@ -12,12 +12,12 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use crate::engine::cut::Cut;
-use crate::engine::event::EventType;
-use crate::engine::output::{AlertStatus, Fingerprint, Output};
-use crate::engine::reject::ErrorKind;
-use crate::engine::types::{Severity, Signal};
-use crate::engine::{ClockMode, Engine, Input, Outcome, Settings};
+use postloan_engine::cut::Cut;
+use postloan_engine::event::EventType;
+use postloan_engine::output::{AlertStatus, Fingerprint, Output};
+use postloan_engine::reject::ErrorKind;
+use postloan_engine::types::{Severity, Signal};
+use postloan_engine::{ClockMode, Engine, Input, Outcome, Settings};
 
 /// Why a replay stopped.
 #[derive(Debug, thiserror::Error)]

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use postloan_monitor::config::Config;
-use postloan_monitor::engine::Settings;
 use postloan_monitor::replay::replay;
 
 #[test]
@@ -15,7 +14,7 @@ fn the_documented_example_matches_the_engine() {
     let root = env!("CARGO_MANIFEST_DIR");
     let book = std::fs::read(format!("{root}/docs/examples/book.jsonl")).unwrap();
     let expected = std::fs::read_to_string(format!("{root}/docs/examples/book.out.jsonl")).unwrap();
-    let settings = Arc::new(Settings::from_config(&Config::default()));
+    let settings = Arc::new(Config::default().engine_settings());
     let until = DateTime::parse_from_rfc3339("2026-04-01T00:00:00+08:00")
         .unwrap()
         .with_timezone(&Utc);

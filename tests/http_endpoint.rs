@@ -12,14 +12,14 @@ use std::sync::Arc;
 use common::e2e;
 use common::http::{free_port, get, sum, total};
 use common::wait_for;
+use postloan_engine::portfolio::Portfolio;
+use postloan_engine::{ClockMode, Engine, Input};
 use postloan_monitor::config::Config;
-use postloan_monitor::engine::portfolio::Portfolio;
-use postloan_monitor::engine::{ClockMode, Engine, Input, Settings};
 use postloan_monitor::kafka::broker::EmbeddedBroker;
 
 /// The book's portfolio as one engine replaying it sees it.
 fn replayed(lines: &[String]) -> Portfolio {
-    let settings = Arc::new(Settings::from_config(&Config::default()));
+    let settings = Arc::new(Config::default().engine_settings());
     let mut engine = Engine::new(settings, ClockMode::Event);
     let mut out = Vec::new();
     for (i, l) in lines.iter().enumerate() {

@@ -13,8 +13,8 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use common::e2e;
+use postloan_engine::types::Signal;
 use postloan_monitor::config::{KafkaConfig, ProcessingGuarantee, Topics};
-use postloan_monitor::engine::types::Signal;
 
 /// The broker process; thawed and stopped when dropped, whatever the test did.
 struct BrokerProcess(Child);

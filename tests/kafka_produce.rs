@@ -61,7 +61,7 @@ fn every_line_lands_on_its_topic_keyed_and_co_partitioned() {
             let v: serde_json::Value = serde_json::from_str(&payload).unwrap_or_default();
             if let Some(t) = v["type"]
                 .as_str()
-                .and_then(postloan_monitor::engine::event::EventType::parse)
+                .and_then(postloan_engine::event::EventType::parse)
             {
                 assert_eq!(topics.for_event(t), topic, "{payload}");
                 assert_eq!(v["borrower_id"].as_str(), Some(key.as_str()));

@@ -11,13 +11,13 @@ mod common;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use postloan_engine::{ClockMode, Engine, Input, Outcome, Settings};
 use postloan_monitor::config::Config;
-use postloan_monitor::engine::{ClockMode, Engine, Input, Outcome, Settings};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
 fn settings() -> Arc<Settings> {
-    Arc::new(Settings::from_config(&Config::default()))
+    Arc::new(Config::default().engine_settings())
 }
 
 /// Settings that forget borrowers without loans soon (and keep few of them), so restores and
@@ -27,7 +27,7 @@ fn forgetful() -> Arc<Settings> {
         "[limits]\nforget_borrowers_without_loans_after_days = 20\nmax_borrowers_without_loans = 2",
     )
     .unwrap();
-    Arc::new(Settings::from_config(&config))
+    Arc::new(config.engine_settings())
 }
 
 /// Runs `payloads` like `run` but with `settings`.

@@ -1,12 +1,12 @@
 //! Up to 32 messages (split on `\n`) applied to an engine that already holds real state, the
 //! first byte picking how the clock moves: never a panic, and the invariants of `check_engine`
-//! in `tests/common/fuzz_check.rs` (a rejection or duplicate publishes exactly what it should
+//! in `crates/engine/tests/common/fuzz_check.rs` (a rejection or duplicate publishes exactly what it should
 //! and changes no state, ...).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
-#[path = "../../tests/common/fuzz_check.rs"]
+#[path = "../../crates/engine/tests/common/fuzz_check.rs"]
 mod fuzz_check;
 
 fuzz_target!(|data: &[u8]| {

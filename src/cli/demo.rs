@@ -20,15 +20,15 @@ use clap::Args;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{ClockSource, Config, KafkaConfig, ProcessingGuarantee, Topics};
-use crate::engine::output::{Fingerprint, OutputKind};
-use crate::engine::types::Signal;
-use crate::generate::{generate, GenerateOptions};
 use crate::kafka::broker::EmbeddedBroker;
 use crate::kafka::produce::{destination, Publisher};
 use crate::kafka::reference::reference_fingerprint;
 use crate::kafka::service;
 use crate::metrics::Metrics;
 use crate::runtime::worker::WorkerStats;
+use postloan_engine::output::{Fingerprint, OutputKind};
+use postloan_engine::types::Signal;
+use postloan_generate::{generate, GenerateOptions};
 
 /// Arguments of `demo`.
 #[derive(Debug, Args)]

@@ -9,7 +9,7 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Args;
 
-use crate::generate::{generate, GenerateOptions};
+use postloan_generate::{generate, GenerateOptions};
 
 /// The book's size and seed, shared by `generate` and `demo`.
 #[derive(Debug, Clone, Args)]

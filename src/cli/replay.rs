@@ -11,7 +11,6 @@ use chrono::{DateTime, FixedOffset, Utc};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::engine::Settings;
 use crate::replay::replay;
 
 /// Arguments of `replay`.
@@ -37,7 +36,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         Ok(c) => c,
         Err(code) => return Ok(code),
     };
-    let settings = Arc::new(Settings::from_config(&config));
+    let settings = Arc::new(config.engine_settings());
     let tz = settings.tz;
     let (mut input, size): (Box<dyn BufRead>, Option<u64>) = if args.input == "-" {
         (

@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::engine::event::EventType;
-use crate::engine::output::AlertStatus;
-use crate::engine::reject::ErrorKind;
-use crate::engine::types::{Severity, Signal};
 use crate::replay::Summary;
+use postloan_engine::event::EventType;
+use postloan_engine::output::AlertStatus;
+use postloan_engine::reject::ErrorKind;
+use postloan_engine::types::{Severity, Signal};
 
 /// Renders the summary as aligned text tables.
 pub fn render(s: &Summary, tz: chrono_tz::Tz) -> String {
@@ -36,7 +36,7 @@ pub fn render(s: &Summary, tz: chrono_tz::Tz) -> String {
         s.open_loans,
         s.clock.map_or_else(
             || "unset".to_owned(),
-            |c| crate::engine::time::format_instant(c, tz)
+            |c| postloan_engine::time::format_instant(c, tz)
         )
     );
 

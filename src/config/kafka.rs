@@ -410,8 +410,8 @@ impl Topics {
     }
 
     /// The input topic an event type belongs on.
-    pub fn for_event(&self, t: crate::engine::event::EventType) -> &str {
-        use crate::engine::event::EventType as T;
+    pub fn for_event(&self, t: postloan_engine::event::EventType) -> &str {
+        use postloan_engine::event::EventType as T;
         match t {
             T::LoanOpened | T::LoanClosed => &self.lifecycle,
             T::Repayment => &self.repayments,

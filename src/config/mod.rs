@@ -6,21 +6,19 @@
 //! shows every default.
 
 mod env;
-pub mod escalation;
 pub mod kafka;
-pub mod limits;
-pub mod rules;
 
-use std::fmt;
+// The engine's own sections: their types, defaults and checks live with the engine.
+pub use postloan_engine::settings::{escalation, limits, rules};
+pub use postloan_engine::settings::{Problem, Problems};
+
 use std::path::Path;
 
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-pub use escalation::EscalationConfig;
 pub use kafka::{KafkaConfig, ProcessingGuarantee, Secret, Topics};
-pub use limits::LimitsConfig;
-pub use rules::RulesConfig;
+pub use postloan_engine::settings::{EscalationConfig, LimitsConfig, RulesConfig};
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -149,45 +147,6 @@ impl ClockConfig {
     }
 }
 
-/// One problem with a configuration: where, and what.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// Dotted path of the key (`rules.dpd.severity`), or empty for the whole file.
-    pub path: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-/// Every problem found in a configuration.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Problems(pub Vec<Problem>);
-
-impl Problems {
-    /// Records a problem.
-    pub fn push(&mut self, path: &str, message: impl Into<String>) {
-        self.0.push(Problem {
-            path: path.to_owned(),
-            message: message.into(),
-        });
-    }
-}
-
-impl fmt::Display for Problems {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, p) in self.0.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            if p.path.is_empty() {
-                write!(f, "- {}", p.message)?;
-            } else {
-                write!(f, "- {}: {}", p.path, p.message)?;
-            }
-        }
-        Ok(())
-    }
-}
-
 /// Why a configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -287,25 +246,8 @@ impl Config {
         if self.clock.tick_interval_ms == 0 {
             p.push("clock.tick_interval_ms", "must be at least 1");
         }
-        self.rules.validate(p);
-        self.escalation.validate(p);
+        postloan_engine::settings::validate(&self.rules, &self.escalation, &self.limits, p);
         self.kafka.validate(p);
-        let max_failures = self
-            .rules
-            .payment_failed
-            .severity
-            .values()
-            .chain(
-                self.rules
-                    .early_warning
-                    .failure_points
-                    .iter()
-                    .map(|s| &s.at),
-            )
-            .copied()
-            .max()
-            .unwrap_or(1);
-        self.limits.validate(max_failures, p);
         if self.http.addr().is_none() {
             p.push(
                 "http.listen",
@@ -318,6 +260,18 @@ impl Config {
         if self.http.max_label_values == 0 {
             p.push("http.max_label_values", "must be at least 1");
         }
+    }
+}
+
+impl Config {
+    /// The engine's settings: its three sections and the business time zone.
+    pub fn engine_settings(&self) -> postloan_engine::Settings {
+        postloan_engine::Settings::new(
+            self.rules.clone(),
+            self.escalation.clone(),
+            self.limits.clone(),
+            self.clock.tz(),
+        )
     }
 }
 

@@ -1,7 +1,7 @@
 //! Configuration loading: defaults, the shipped file, every problem at once.
 
 use super::*;
-use crate::engine::types::Severity;
+use postloan_engine::types::Severity;
 
 #[test]
 fn an_empty_file_gives_the_contract_defaults() {

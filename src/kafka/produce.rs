@@ -15,8 +15,8 @@ use rdkafka::producer::BaseRecord;
 use super::producer::{self, TrackedProducer};
 use super::KafkaAdapterError;
 use crate::config::KafkaConfig;
-use crate::engine::decode;
-use crate::engine::event::EventType;
+use postloan_engine::decode;
+use postloan_engine::event::EventType;
 
 /// Counts of one `produce` run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -10,16 +10,16 @@ use std::sync::Arc;
 
 use super::produce::{destination, partition_for};
 use crate::config::Config;
-use crate::engine::cut::Cut;
-use crate::engine::output::Fingerprint;
-use crate::engine::{ClockMode, Engine, Settings};
 use crate::runtime::client::Lag;
 use crate::runtime::task::{Record, Task, INPUTS};
+use postloan_engine::cut::Cut;
+use postloan_engine::output::Fingerprint;
+use postloan_engine::{ClockMode, Engine};
 
 /// The fingerprint of every message the monitor publishes for `book` (JSONL) fed into
 /// `partitions` partitions per topic.
 pub fn reference_fingerprint(config: &Config, book: &[u8], partitions: i32) -> Fingerprint {
-    let settings = Arc::new(Settings::from_config(config));
+    let settings = Arc::new(config.engine_settings());
     let topics = config.kafka.topics.inputs();
     let names = topics.map(Arc::from);
     let cut = Cut::from_limits(&config.limits);

@@ -21,7 +21,7 @@ pub fn run(
 ) -> Result<(), RuntimeError> {
     let client = RdClient::connect(
         &config.kafka,
-        crate::engine::cut::Cut::from_limits(&config.limits),
+        postloan_engine::cut::Cut::from_limits(&config.limits),
     )?;
     let clock = Box::new(SystemClock(Instant::now()));
     let mut worker = Worker::new(config, client, clock, observer, process_nonce());

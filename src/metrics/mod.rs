@@ -18,13 +18,13 @@ mod portfolio;
 
 pub use portfolio::{OTHER, UNKNOWN};
 
-use crate::engine::event::EventType;
-use crate::engine::output::AlertStatus;
-use crate::engine::portfolio::Portfolio;
-use crate::engine::reject::ErrorKind;
-use crate::engine::types::{Severity, Signal};
 use crate::runtime::observe::{Observer, Work};
 use crate::runtime::restore::Restored;
+use postloan_engine::event::EventType;
+use postloan_engine::output::AlertStatus;
+use postloan_engine::portfolio::Portfolio;
+use postloan_engine::reject::ErrorKind;
+use postloan_engine::types::{Severity, Signal};
 
 /// Failures building the metrics (a programming error: a name or label set refused).
 pub type MetricsError = prometheus::Error;

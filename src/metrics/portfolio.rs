@@ -14,9 +14,9 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use super::{counter_vec, gauge, gauge_vec, MetricsError};
-use crate::engine::portfolio::{DpdBucket, Portfolio, LTV_BANDS, SCORE_BANDS};
-use crate::engine::types::{Severity, Signal};
 use crate::runtime::observe::Work;
+use postloan_engine::portfolio::{DpdBucket, Portfolio, LTV_BANDS, SCORE_BANDS};
+use postloan_engine::types::{Severity, Signal};
 
 /// Label value of a loan without a branch or dealer.
 pub const UNKNOWN: &str = "unknown";

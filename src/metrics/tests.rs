@@ -5,10 +5,10 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use super::*;
-use crate::engine::event::Currency;
-use crate::engine::portfolio::{BookKey, DpdBucket, Exposure};
-use crate::engine::testkit::{self, Kit};
 use crate::runtime::task::Processed;
+use postloan_engine::event::Currency;
+use postloan_engine::portfolio::{BookKey, DpdBucket, Exposure};
+use postloan_engine::testkit::{self, Kit};
 
 /// Work with applied, duplicate and rejected inputs, alerts, escalations, a 30→60 roll and an
 /// acknowledgement, for a borrower and loan whose ids must never show up in a label; and the

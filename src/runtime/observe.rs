@@ -9,14 +9,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use std::sync::Arc;
 
-use crate::engine::event::EventType;
-use crate::engine::output::{AlertStatus, Fingerprint, Output};
-use crate::engine::portfolio::{Note, Portfolio};
-use crate::engine::reject::ErrorKind;
-use crate::engine::types::{Severity, Signal};
 use chrono::{DateTime, Utc};
+use postloan_engine::event::EventType;
+use postloan_engine::output::{AlertStatus, Fingerprint, Output};
+use postloan_engine::portfolio::{Note, Portfolio};
+use postloan_engine::reject::ErrorKind;
+use postloan_engine::types::{Severity, Signal};
 
-use crate::engine::Outcome;
+use postloan_engine::Outcome;
 
 use super::restore::Restored;
 use super::task::Processed;
@@ -395,7 +395,7 @@ impl Observer for WorkerStats {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::testkit::{self, Kit};
+    use postloan_engine::testkit::{self, Kit};
 
     /// The tables count what the engine said, by label, and the totals agree.
     #[test]

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::client::Client;
 use super::task::{decode_meta, split_cycle, TaskMeta, TASK_KEY};
 use super::RuntimeError;
-use crate::engine::{ClockMode, Engine, Settings};
+use postloan_engine::{ClockMode, Engine, Settings};
 
 /// What a restore read.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -23,9 +23,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::client::Lag;
-use crate::engine::output::Output;
-use crate::engine::portfolio::Note;
-use crate::engine::{Engine, Input, Outcome};
+use postloan_engine::output::Output;
+use postloan_engine::portfolio::Note;
+use postloan_engine::{Engine, Input, Outcome};
 
 /// Number of input topics (lifecycle, repayments, income, valuations, acks).
 pub const INPUTS: usize = 5;

@@ -5,10 +5,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use postloan_engine::event::EventType;
+use postloan_generate::{generate, GenerateOptions};
 use postloan_monitor::config::{Config, KafkaConfig, ProcessingGuarantee, Topics};
-use postloan_monitor::engine::event::EventType;
-use postloan_monitor::engine::Settings;
-use postloan_monitor::generate::{generate, GenerateOptions};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -247,7 +246,7 @@ pub fn expected(
         .collect();
     merged.sort();
     let input: String = merged.iter().map(|(_, _, _, l)| format!("{l}\n")).collect();
-    let settings = Arc::new(Settings::from_config(config));
+    let settings = Arc::new(config.engine_settings());
     let mut out = Vec::new();
     postloan_monitor::replay::replay(
         settings,

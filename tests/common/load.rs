@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use postloan_monitor::engine::portfolio::Portfolio;
+use postloan_engine::portfolio::Portfolio;
 use postloan_monitor::runtime::restore::Restored;
 use postloan_monitor::runtime::worker::{Observer, Work, WorkerStats};
 

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use postloan_monitor::config::Config;
-use postloan_monitor::engine::Settings;
 use postloan_monitor::replay::{replay, Summary};
 use serde_json::Value;
 
@@ -22,7 +21,7 @@ pub const NAME: &str = "events.jsonl";
 /// Replays JSONL text with the default (or given) configuration; returns the raw output.
 pub fn replay_text(input: &str, until: Option<&str>, config: Option<&str>) -> (String, Summary) {
     let config = Config::from_toml(config.unwrap_or("")).expect("test config is valid");
-    let settings = Arc::new(Settings::from_config(&config));
+    let settings = Arc::new(config.engine_settings());
     let until = until.map(|t| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc));
     let mut out = Vec::new();
     let summary = replay(
@@ -79,7 +78,7 @@ pub fn lines(msgs: &[Value]) -> Vec<String> {
 
 /// Replays raw bytes (which need not be UTF-8) with the default configuration.
 pub fn replay_bytes(input: &[u8]) -> (String, Summary) {
-    let settings = Arc::new(Settings::from_config(&Config::default()));
+    let settings = Arc::new(Config::default().engine_settings());
     let mut out = Vec::new();
     let summary = replay(settings, &mut &input[..], NAME, None, &mut out, &mut |_| {})
         .expect("replay of in-memory input cannot fail");

@@ -15,7 +15,6 @@ use rdkafka::producer::{BaseRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::config::{KafkaConfig, ProcessingGuarantee};
-use crate::engine::cut::Cut;
 use crate::kafka::client_config;
 use crate::kafka::producer::{self, TrackedProducer};
 use crate::kafka::topics::check_topics;
@@ -24,6 +23,7 @@ use crate::runtime::client::{
 };
 use crate::runtime::task::{Record, INPUTS};
 use crate::runtime::RuntimeError;
+use postloan_engine::cut::Cut;
 
 mod changelog;
 mod context;

@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use super::*;
 use crate::config::Config;
-use crate::engine::{ClockMode, Settings};
+use postloan_engine::ClockMode;
 
 fn task(max_idle_ms: u64) -> Task {
-    let settings = Arc::new(Settings::from_config(&Config::default()));
+    let settings = Arc::new(Config::default().engine_settings());
     let topics = ["lc", "rp", "in", "va", "ak"].map(Arc::from);
     Task::new(
         3,
@@ -76,7 +76,7 @@ fn ties_go_to_topic_order_then_offset() {
     assert_eq!(keys, ["B1", TASK_KEY]);
     let (cycle, snapshot) = split_cycle(&changelog[0].1).unwrap();
     assert_eq!(cycle, 77);
-    assert!(crate::engine::snapshot::decode(snapshot).is_ok());
+    assert!(postloan_engine::snapshot::decode(snapshot).is_ok());
     let meta = decode_meta(&changelog[1].1).unwrap();
     assert_eq!(meta.cycle, 77);
     assert_eq!(meta.clock, t.engine().clock());

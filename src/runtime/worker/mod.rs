@@ -27,9 +27,9 @@ use super::restore::restore;
 use super::task::{Processed, Task, INPUTS};
 use super::RuntimeError;
 use crate::config::{ClockSource, Config, ProcessingGuarantee};
-use crate::engine::output::{Output, OutputKind};
-use crate::engine::portfolio::{Note, Portfolio};
-use crate::engine::{ClockMode, Settings};
+use postloan_engine::output::{Output, OutputKind};
+use postloan_engine::portfolio::{Note, Portfolio};
+use postloan_engine::{ClockMode, Settings};
 
 /// Records taken from the client per step before processing them.
 const MAX_BATCH: usize = 2000;
@@ -127,7 +127,7 @@ impl<C: Client> Worker<C> {
             client,
             clock,
             observer,
-            settings: Arc::new(Settings::from_config(config)),
+            settings: Arc::new(config.engine_settings()),
             mode,
             clock_source: config.clock.mode,
             eos: k.processing_guarantee == ProcessingGuarantee::ExactlyOnce,

@@ -14,14 +14,14 @@ use serde_json::Value;
 
 use super::{Clock, Now, Observer, Work, Worker, WorkerStats};
 use crate::config::{ClockSource, Config, ProcessingGuarantee};
-use crate::engine::output::Output;
-use crate::engine::portfolio::{Note, Portfolio};
-use crate::engine::{ClockMode, Engine, Settings};
-use crate::generate::{generate, GenerateOptions};
 use crate::runtime::client::{ClientError, Lag};
 use crate::runtime::fake::{Cluster, FakeClient, Shared};
 use crate::runtime::task::{Task, INPUTS};
 use crate::runtime::RuntimeError;
+use postloan_engine::output::Output;
+use postloan_engine::portfolio::{Note, Portfolio};
+use postloan_engine::{ClockMode, Engine};
+use postloan_generate::{generate, GenerateOptions};
 
 const PARTITIONS: i32 = 3;
 
@@ -72,7 +72,7 @@ fn cluster_with_borrowers(config: &Config, seed: u64, borrowers: u32) -> Shared 
         let v: Value = serde_json::from_str(line).unwrap_or(Value::Null);
         let input = v["type"]
             .as_str()
-            .and_then(crate::engine::event::EventType::parse)
+            .and_then(postloan_engine::event::EventType::parse)
             .and_then(|t| names.iter().position(|n| *n == topics.for_event(t)))
             .unwrap_or(0);
         let key = v["borrower_id"].as_str().unwrap_or("").as_bytes().to_vec();
@@ -97,7 +97,7 @@ fn reference_book(
     let mut applied = 0;
     let mut book = Portfolio::default();
     let mut notes = Vec::new();
-    let settings = Arc::new(Settings::from_config(config));
+    let settings = Arc::new(config.engine_settings());
     let inputs = config.kafka.topics.inputs().map(Arc::from);
     let mut all = Vec::new();
     for p in 0..PARTITIONS {
@@ -114,7 +114,7 @@ fn reference_book(
         book.merge(task.engine().portfolio());
         applied += outcomes
             .iter()
-            .filter(|p| matches!(p.outcome, crate::engine::Outcome::Applied(_)))
+            .filter(|p| matches!(p.outcome, postloan_engine::Outcome::Applied(_)))
             .count() as u64;
         all.extend(out.iter().map(|o: &Output| {
             let mut json = Vec::new();
@@ -476,7 +476,7 @@ fn wall_clock_fires_deadlines_without_traffic() {
     config.clock.tick_interval_ms = 1000;
     let cluster = Cluster::new(1, 0);
     let mut opened =
-        crate::engine::testkit::loan("b-1", "l-1", "2026-01-01T00:00:00Z", "2026-02-01");
+        postloan_engine::testkit::loan("b-1", "l-1", "2026-01-01T00:00:00Z", "2026-02-01");
     opened["event_id"] = "e-1".into();
     cluster
         .borrow_mut()

@@ -1,0 +1,323 @@
+//! Decoding: every field's errors, table-driven.
+
+use serde_json::{json, Value};
+
+use super::decode;
+use crate::event::Body;
+use crate::reject::ErrorKind;
+
+fn base(kind: &str) -> Value {
+    let common = json!({"event_id": "E1", "type": kind, "borrower_id": "B1",
+        "occurred_at": "2026-01-05T10:00:00+08:00"});
+    let extra = match kind {
+        "loan_opened" => json!({"loan_id": "L1", "principal": "100000.00", "currency": "CNY",
+            "annual_rate": "0.0588", "term_months": 36, "first_due_date": "2026-02-10",
+            "installment_amount": "3040.00", "collateral_value": "120000.00",
+            "vehicle": {"vin": "LSV123", "make": "BYD", "model": "Han", "year": 2025},
+            "manager_id": "M1", "branch_id": "BR1", "dealer_id": "D1"}),
+        "repayment" => json!({"loan_id": "L1", "payment_id": "P1", "amount": "3040.00",
+            "currency": "CNY", "status": "failed", "failure_reason": "insufficient_funds"}),
+        "income" => json!({"monthly_income": "12000", "currency": "CNY", "source": "payroll",
+            "period": "2026-01"}),
+        "collateral_valuation" => json!({"loan_id": "L1", "value": 98000, "currency": "CNY",
+            "source": "appraisal", "mileage_km": 12000}),
+        "loan_closed" => json!({"loan_id": "L1", "reason": "paid_off"}),
+        "alert_ack" => json!({"alert_id": "B1/L1/dpd/1", "acked_by": "c7", "note": "called"}),
+        _ => json!({}),
+    };
+    let mut v = common;
+    for (k, x) in extra.as_object().unwrap() {
+        v[k] = x.clone();
+    }
+    v
+}
+
+fn kind_of(v: &Value) -> Result<(), (ErrorKind, String)> {
+    decode(v.to_string().as_bytes())
+        .map(|_| ())
+        .map_err(|r| (r.kind, r.message))
+}
+
+const TYPES: [&str; 6] = [
+    "loan_opened",
+    "repayment",
+    "income",
+    "collateral_valuation",
+    "loan_closed",
+    "alert_ack",
+];
+
+#[test]
+fn every_well_formed_example_decodes() {
+    for t in TYPES {
+        assert_eq!(kind_of(&base(t)), Ok(()), "{t}");
+    }
+}
+
+#[test]
+fn every_required_field_is_required_and_null_counts_as_missing() {
+    let required: &[(&str, &[&str])] = &[
+        (
+            "loan_opened",
+            &[
+                "loan_id",
+                "principal",
+                "currency",
+                "annual_rate",
+                "term_months",
+                "first_due_date",
+                "installment_amount",
+                "collateral_value",
+            ],
+        ),
+        (
+            "repayment",
+            &["loan_id", "payment_id", "amount", "currency", "status"],
+        ),
+        ("income", &["monthly_income", "currency", "source"]),
+        (
+            "collateral_valuation",
+            &["loan_id", "value", "currency", "source"],
+        ),
+        ("loan_closed", &["loan_id", "reason"]),
+        ("alert_ack", &["alert_id", "acked_by"]),
+    ];
+    for (t, fields) in required {
+        for f in fields
+            .iter()
+            .chain(&["event_id", "type", "borrower_id", "occurred_at"])
+        {
+            for null in [false, true] {
+                let mut v = base(t);
+                if null {
+                    v[*f] = Value::Null;
+                } else {
+                    v.as_object_mut().unwrap().remove(*f);
+                }
+                let (kind, msg) = kind_of(&v).unwrap_err();
+                assert_eq!(kind, ErrorKind::MissingField, "{t}.{f}");
+                assert!(msg.contains(&format!("`{f}`")), "{t}.{f}: {msg}");
+            }
+        }
+    }
+}
+
+#[test]
+fn optional_fields_may_be_absent() {
+    for (t, f) in [
+        ("loan_opened", "vehicle"),
+        ("loan_opened", "manager_id"),
+        ("loan_opened", "branch_id"),
+        ("loan_opened", "dealer_id"),
+        ("repayment", "failure_reason"),
+        ("income", "period"),
+        ("collateral_valuation", "mileage_km"),
+        ("alert_ack", "note"),
+    ] {
+        let mut v = base(t);
+        v.as_object_mut().unwrap().remove(f);
+        assert_eq!(kind_of(&v), Ok(()), "{t}.{f}");
+    }
+}
+
+#[test]
+fn invalid_values_name_their_field() {
+    let long = "x".repeat(129);
+    let cases: Vec<(&str, &str, Value)> = vec![
+        ("income", "event_id", json!("")),
+        ("income", "event_id", json!(long)),
+        ("income", "event_id", json!(7)),
+        ("income", "borrower_id", json!("b".repeat(65))),
+        ("income", "occurred_at", json!("2026-01-05 10:00:00")),
+        ("income", "occurred_at", json!("2026-01-05T10:00:00")),
+        ("income", "occurred_at", json!("2026-13-05T10:00:00Z")),
+        ("income", "occurred_at", json!("1850-01-01T00:00:00Z")),
+        ("income", "occurred_at", json!(1767578400)),
+        ("loan_opened", "principal", json!("0")),
+        ("loan_opened", "principal", json!("-1")),
+        ("loan_opened", "principal", json!("NaN")),
+        ("loan_opened", "principal", json!("Infinity")),
+        ("loan_opened", "principal", json!("1e5")),
+        ("loan_opened", "principal", json!("12,000.00")),
+        (
+            "loan_opened",
+            "principal",
+            json!("79228162514264337593543950336"),
+        ),
+        ("loan_opened", "principal", json!(true)),
+        ("loan_opened", "currency", json!("cny")),
+        ("loan_opened", "currency", json!("CNYX")),
+        ("loan_opened", "annual_rate", json!("1")),
+        ("loan_opened", "annual_rate", json!("-0.01")),
+        ("loan_opened", "term_months", json!(0)),
+        ("loan_opened", "term_months", json!(121)),
+        ("loan_opened", "term_months", json!(12.5)),
+        ("loan_opened", "term_months", json!("36")),
+        ("loan_opened", "first_due_date", json!("2026-2-10")),
+        ("loan_opened", "first_due_date", json!("2026-02-30")),
+        ("loan_opened", "installment_amount", json!(0)),
+        ("loan_opened", "collateral_value", json!("-120000")),
+        ("loan_opened", "vehicle", json!("BYD Han")),
+        ("loan_opened", "vehicle", json!({"year": "2025"})),
+        ("loan_opened", "loan_id", json!("-")),
+        ("loan_opened", "branch_id", json!(5)),
+        ("repayment", "amount", json!("0.00")),
+        ("repayment", "status", json!("pending")),
+        ("repayment", "payment_id", json!("")),
+        ("income", "monthly_income", json!("-1")),
+        ("income", "source", json!("rumour")),
+        ("income", "period", json!("2026-13")),
+        ("income", "period", json!("202601")),
+        ("collateral_valuation", "value", json!(0)),
+        ("collateral_valuation", "source", json!("guess")),
+        ("collateral_valuation", "mileage_km", json!(-5)),
+        ("loan_closed", "reason", json!("lost")),
+        ("alert_ack", "acked_by", json!("")),
+        ("alert_ack", "note", json!(5)),
+    ];
+    for (t, f, bad) in cases {
+        let mut v = base(t);
+        v[f] = bad.clone();
+        let (kind, msg) = kind_of(&v).unwrap_err();
+        assert_eq!(kind, ErrorKind::InvalidValue, "{t}.{f} = {bad}: {msg}");
+        assert!(msg.contains(&format!("`{f}`")), "{t}.{f}: {msg}");
+    }
+}
+
+#[test]
+fn money_accepts_strings_and_exact_numbers() {
+    for (raw, want) in [
+        (json!("4557.63"), "4557.63"),
+        (json!(4557.63), "4557.63"),
+        (json!(98000), "98000"),
+    ] {
+        let mut v = base("collateral_valuation");
+        v["value"] = raw;
+        let text = v.to_string();
+        let ev = decode(text.as_bytes()).unwrap();
+        let Body::CollateralValuation(val) = ev.body else {
+            panic!()
+        };
+        assert_eq!(val.value.to_string(), want);
+    }
+    // A number with more digits than f64 holds stays exact.
+    let text = base("collateral_valuation")
+        .to_string()
+        .replace("98000", "12345678901234567890.123456789");
+    let ev = decode(text.as_bytes()).unwrap();
+    let Body::CollateralValuation(val) = ev.body else {
+        panic!()
+    };
+    assert_eq!(val.value.to_string(), "12345678901234567890.123456789");
+}
+
+#[test]
+fn envelope_errors_have_their_kinds() {
+    let cases: Vec<(Vec<u8>, ErrorKind)> = vec![
+        (b"not json".to_vec(), ErrorKind::MalformedJson),
+        (b"{\"event_id\":".to_vec(), ErrorKind::MalformedJson),
+        (b"[1,2]".to_vec(), ErrorKind::MalformedJson),
+        (b"\"text\"".to_vec(), ErrorKind::MalformedJson),
+        (b"{} {}".to_vec(), ErrorKind::MalformedJson),
+        (vec![b'{', 0xff, b'}'], ErrorKind::MalformedJson),
+        (
+            [
+                b"\xef\xbb\xbf".as_slice(),
+                base("income").to_string().as_bytes(),
+            ]
+            .concat(),
+            ErrorKind::MalformedJson,
+        ),
+        (
+            format!("{}{}", "[".repeat(200), "]".repeat(200)).into_bytes(),
+            ErrorKind::MalformedJson,
+        ),
+    ];
+    for (payload, kind) in cases {
+        assert_eq!(
+            decode(&payload).unwrap_err().kind,
+            kind,
+            "{}",
+            String::from_utf8_lossy(&payload)
+        );
+    }
+    let mut v = base("income");
+    v["type"] = json!("salary");
+    assert_eq!(kind_of(&v).unwrap_err().0, ErrorKind::UnknownType);
+    for (version, kind) in [
+        (json!(2), Some(ErrorKind::UnsupportedVersion)),
+        (json!(0), Some(ErrorKind::UnsupportedVersion)),
+        (json!("1"), Some(ErrorKind::UnsupportedVersion)),
+        (json!(1.0), Some(ErrorKind::UnsupportedVersion)),
+        (json!(-1), Some(ErrorKind::UnsupportedVersion)),
+        (json!(1), None),
+        (Value::Null, None),
+    ] {
+        let mut v = base("income");
+        v["schema_version"] = version.clone();
+        assert_eq!(kind_of(&v).err().map(|e| e.0), kind, "{version}");
+    }
+}
+
+#[test]
+fn duplicate_keys_are_refused_and_unknown_keys_ignored() {
+    let text = base("income")
+        .to_string()
+        .replacen('{', "{\"monthly_income\":\"1\",", 1);
+    let (kind, msg) = kind_of(&serde_json::from_str::<Value>("{}").unwrap()).unwrap_err();
+    assert_eq!(kind, ErrorKind::MissingField, "{msg}");
+    let r = decode(text.as_bytes()).unwrap_err();
+    assert_eq!(r.kind, ErrorKind::InvalidValue);
+    assert!(
+        r.message
+            .contains("`monthly_income` appears more than once"),
+        "{}",
+        r.message
+    );
+    let mut v = base("income");
+    v["x_extra"] = json!({"nested": [1, 2, {"deep": null}]});
+    assert_eq!(kind_of(&v), Ok(()));
+}
+
+#[test]
+fn escaped_strings_are_unescaped() {
+    let text = base("income").to_string().replace("\"B1\"", "\"B\\u0031\"");
+    let ev = decode(text.as_bytes()).unwrap();
+    assert_eq!(ev.borrower_id, "B1");
+}
+
+/// Wrong JSON types in every field of every event type: a boolean, an array and an object
+/// where the contract wants a string or a number (or a scalar where it wants the `vehicle`
+/// object), each rejected naming its field.
+#[test]
+fn wrong_types_in_every_field_are_rejected_naming_the_field() {
+    let mut wrong = Vec::new();
+    for t in TYPES {
+        let fields: Vec<String> = base(t).as_object().unwrap().keys().cloned().collect();
+        for field in fields {
+            for bad in [json!(true), json!([1]), json!({"a": 1}), json!("x")] {
+                // An object is `vehicle`'s type, and a string many fields'.
+                let right_type = if field == "vehicle" {
+                    bad.is_object()
+                } else {
+                    bad.is_string()
+                };
+                if right_type {
+                    continue;
+                }
+                let mut v = base(t);
+                v[&field] = bad.clone();
+                let shown = format!("`{field}`");
+                match kind_of(&v) {
+                    Err((kind, msg))
+                        if matches!(
+                            kind,
+                            ErrorKind::InvalidValue | ErrorKind::UnsupportedVersion
+                        ) && msg.contains(&shown) => {}
+                    other => wrong.push(format!("{t}.{field} = {bad}: {other:?}")),
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}

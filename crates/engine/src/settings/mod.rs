@@ -1,0 +1,109 @@
+//! What the engine is configured with: the serde structs of the `[rules]`, `[escalation]` and
+//! `[limits]` sections (refusing unknown keys; their doc comments are the configuration
+//! reference), their validation, and [`Settings`], the parsed form the engine runs on.
+//!
+//! The application's configuration file embeds these sections; the engine never sees the rest
+//! of it (Kafka, HTTP, the live clock's source).
+
+pub mod escalation;
+pub mod limits;
+mod problems;
+pub mod rules;
+
+use chrono::Duration;
+use chrono_tz::Tz;
+
+pub use escalation::EscalationConfig;
+pub use limits::LimitsConfig;
+pub use problems::{Problem, Problems};
+pub use rules::RulesConfig;
+
+use crate::{lifecycle, portfolio};
+
+/// Adds every impossible value of the three engine sections to `p`, including the one that
+/// spans two sections (the history cap must cover the consecutive-failure thresholds).
+pub fn validate(
+    rules: &RulesConfig,
+    escalation: &EscalationConfig,
+    limits: &LimitsConfig,
+    p: &mut Problems,
+) {
+    rules.validate(p);
+    escalation.validate(p);
+    let max_failures = rules
+        .payment_failed
+        .severity
+        .values()
+        .chain(rules.early_warning.failure_points.iter().map(|s| &s.at))
+        .copied()
+        .max()
+        .unwrap_or(1);
+    limits.validate(max_failures, p);
+}
+
+/// Settings the engine runs with, derived from validated sections.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Signal rules.
+    pub rules: RulesConfig,
+    /// Escalation policy.
+    pub escalation: EscalationConfig,
+    /// Business time zone.
+    pub tz: Tz,
+    /// Delay to level 1.
+    pub level1_after: Duration,
+    /// Delay to level 2.
+    pub level2_after: Duration,
+    /// Day counts at which a loan's DPD band, score points or portfolio bucket can change.
+    pub dpd_boundaries: Vec<u32>,
+    /// Caps on message sizes and on what is remembered.
+    pub limits: LimitsConfig,
+    /// How long a borrower with no open loan is kept after its last event.
+    pub forget_after: Duration,
+}
+
+impl Settings {
+    /// Settings from validated sections (see [`validate`]) and the business time zone.
+    pub fn new(
+        rules: RulesConfig,
+        escalation: EscalationConfig,
+        limits: LimitsConfig,
+        tz: Tz,
+    ) -> Self {
+        let mut dpd_boundaries: Vec<u32> = rules
+            .dpd
+            .severity
+            .values()
+            .copied()
+            .chain(rules.early_warning.dpd_points.iter().map(|s| s.at))
+            .chain(portfolio::DpdBucket::BOUNDARIES)
+            .filter(|d| *d > 0)
+            .collect();
+        dpd_boundaries.sort_unstable();
+        dpd_boundaries.dedup();
+        Settings {
+            tz,
+            level1_after: lifecycle::hours(escalation.level1_after_hours),
+            level2_after: lifecycle::hours(escalation.level2_after_hours),
+            dpd_boundaries,
+            forget_after: Duration::days(i64::from(
+                limits.forget_borrowers_without_loans_after_days,
+            )),
+            rules,
+            escalation,
+            limits,
+        }
+    }
+}
+
+impl Default for Settings {
+    /// The defaults of every section, in the default business zone (Asia/Shanghai).
+    fn default() -> Self {
+        Settings::new(
+            RulesConfig::default(),
+            EscalationConfig::default(),
+            LimitsConfig::default(),
+            Tz::Asia__Shanghai,
+        )
+    }
+}

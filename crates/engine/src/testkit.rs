@@ -1,0 +1,217 @@
+//! Test helpers: a replay-clock engine fed with compact JSON events. Built for the engine's own
+//! tests and, with the `testkit` feature, for the application's; never in a release build.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+use super::output::Output;
+use super::{ClockMode, Engine, Input, Outcome, Settings};
+use crate::settings::{self, EscalationConfig, LimitsConfig, Problems, RulesConfig};
+
+/// The engine's sections of a configuration file, as the application embeds them.
+#[derive(Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Sections {
+    #[serde(default)]
+    rules: RulesConfig,
+    #[serde(default)]
+    escalation: EscalationConfig,
+    #[serde(default)]
+    limits: LimitsConfig,
+}
+
+/// Settings from `[rules]`, `[escalation]` and `[limits]` TOML; panics with every problem when
+/// they do not validate.
+pub fn settings_from_toml(toml: &str) -> Settings {
+    let s: Sections = toml::from_str(toml).unwrap();
+    let mut problems = Problems::default();
+    settings::validate(&s.rules, &s.escalation, &s.limits, &mut problems);
+    assert!(problems.0.is_empty(), "invalid settings:\n{problems}");
+    Settings::new(
+        s.rules,
+        s.escalation,
+        s.limits,
+        chrono_tz::Tz::Asia__Shanghai,
+    )
+}
+
+/// An engine plus the messages it published.
+pub struct Kit {
+    /// The engine under test.
+    pub engine: Engine,
+    /// Messages published and not yet taken.
+    pub out: Vec<Output>,
+    seq: u32,
+}
+
+/// An RFC 3339 instant (panics on anything else).
+pub fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+impl Default for Kit {
+    fn default() -> Self {
+        Kit::new()
+    }
+}
+
+impl Kit {
+    /// An engine with the default settings.
+    pub fn new() -> Self {
+        Kit::with_config("")
+    }
+
+    /// An engine with `[rules]`, `[escalation]` and `[limits]` from TOML.
+    pub fn with_config(toml: &str) -> Self {
+        Kit {
+            engine: Engine::new(Arc::new(settings_from_toml(toml)), ClockMode::Event),
+            out: Vec::new(),
+            seq: 0,
+        }
+    }
+
+    /// An engine on an external clock that tolerates `skew_secs` of lead.
+    pub fn external(skew_secs: i64) -> Self {
+        let mut k = Kit::new();
+        let settings = Arc::new(Settings::default());
+        k.engine = Engine::new(
+            settings,
+            ClockMode::External {
+                max_future_skew: chrono::Duration::seconds(skew_secs),
+            },
+        );
+        k
+    }
+
+    /// Sends a raw payload.
+    pub fn raw(&mut self, payload: &[u8]) -> Outcome {
+        self.input(payload, None, None)
+    }
+
+    /// Sends a raw payload with a Kafka key and, for a cut payload, the message's whole size.
+    pub fn input(
+        &mut self,
+        payload: &[u8],
+        key: Option<&[u8]>,
+        full_size: Option<usize>,
+    ) -> Outcome {
+        self.seq += 1;
+        let source = format!("test/{}", self.seq);
+        self.engine.apply(
+            Input {
+                payload,
+                source: &source,
+                key,
+                full_size,
+            },
+            &mut self.out,
+        )
+    }
+
+    /// Sends an event; `event_id` is generated when absent.
+    pub fn send(&mut self, mut v: Value) -> Outcome {
+        if v.get("event_id").is_none() {
+            v["event_id"] = json!(format!("auto-{}", self.seq + 1));
+        }
+        self.raw(v.to_string().as_bytes())
+    }
+
+    /// Advances the clock to an RFC 3339 instant.
+    pub fn advance(&mut self, t: &str) {
+        self.engine.advance_to(at(t), &mut self.out);
+    }
+
+    /// Drains published messages as JSON values.
+    pub fn take(&mut self) -> Vec<Value> {
+        self.out
+            .drain(..)
+            .map(|o| serde_json::from_str(&o.to_json()).unwrap())
+            .collect()
+    }
+
+    /// Drains messages as compact `id status severity event_time` lines.
+    pub fn lines(&mut self) -> Vec<String> {
+        self.take().iter().map(line).collect()
+    }
+}
+
+/// One message as a compact line: alert `message_id status severity event_time`,
+/// escalation `escalation_id severity event_time`, rejection `rejected error_kind`.
+pub fn line(m: &Value) -> String {
+    let s = |k: &str| m[k].as_str().unwrap_or("").to_owned();
+    match s("kind").as_str() {
+        "alert" => format!(
+            "{} {} {} {}",
+            s("message_id"),
+            s("status"),
+            s("severity"),
+            s("event_time")
+        ),
+        "escalation" => format!(
+            "{} {} {}",
+            s("escalation_id"),
+            s("severity"),
+            s("event_time")
+        ),
+        _ => format!("rejected {}", s("error_kind")),
+    }
+}
+
+/// A 36-month CNY loan of 100,000 with 3,000 installments due on the 10th.
+pub fn loan(borrower: &str, loan: &str, occurred_at: &str, first_due: &str) -> Value {
+    json!({
+        "type": "loan_opened", "borrower_id": borrower, "occurred_at": occurred_at,
+        "loan_id": loan, "principal": "100000.00", "currency": "CNY", "annual_rate": "0.06",
+        "term_months": 36, "first_due_date": first_due, "installment_amount": "3000.00",
+        "collateral_value": "150000.00", "branch_id": "BR01", "manager_id": "M01", "dealer_id": "D001"
+    })
+}
+
+/// A repayment of `amount` CNY with `status` (`received`, `failed`, `reversed`).
+pub fn pay(
+    borrower: &str,
+    loan: &str,
+    occurred_at: &str,
+    payment: &str,
+    amount: &str,
+    status: &str,
+) -> Value {
+    json!({
+        "type": "repayment", "borrower_id": borrower, "occurred_at": occurred_at, "loan_id": loan,
+        "payment_id": payment, "amount": amount, "currency": "CNY", "status": status
+    })
+}
+
+/// A payroll income observation of `amount` CNY a month.
+pub fn income(borrower: &str, occurred_at: &str, amount: &str) -> Value {
+    json!({
+        "type": "income", "borrower_id": borrower, "occurred_at": occurred_at,
+        "monthly_income": amount, "currency": "CNY", "source": "payroll"
+    })
+}
+
+/// A market-index valuation of a loan's vehicle.
+pub fn valuation(borrower: &str, loan: &str, occurred_at: &str, value: &str) -> Value {
+    json!({
+        "type": "collateral_valuation", "borrower_id": borrower, "occurred_at": occurred_at,
+        "loan_id": loan, "value": value, "currency": "CNY", "source": "market_index"
+    })
+}
+
+/// An acknowledgement of `alert_id` by `collector-1`.
+pub fn ack(borrower: &str, occurred_at: &str, alert_id: &str) -> Value {
+    json!({
+        "type": "alert_ack", "borrower_id": borrower, "occurred_at": occurred_at,
+        "alert_id": alert_id, "acked_by": "collector-1"
+    })
+}
+
+/// A loan closing with `reason`.
+pub fn close(borrower: &str, loan: &str, occurred_at: &str, reason: &str) -> Value {
+    json!({
+        "type": "loan_closed", "borrower_id": borrower, "occurred_at": occurred_at,
+        "loan_id": loan, "reason": reason
+    })
+}

@@ -1,0 +1,239 @@
+//! Synthetic auto-loan portfolio generator (`postloan-monitor generate`).
+//!
+//! Writes a book of input events (contract v1) as JSON Lines, sorted by `occurred_at`
+//! (ties: borrower index, then the borrower's planning order). The same options always give
+//! the same bytes; every borrower draws from its own ChaCha8 stream keyed by (seed, borrower
+//! index), so the book does not depend on iteration order. Borrowers are generated lazily,
+//! a few days ahead of what has been written, and merged with a binary heap, so memory grows
+//! with the number of borrowers, not with the number of events.
+//!
+//! # Format
+//! One object per line; fields in the order `event_id`, `type`, `borrower_id`,
+//! `occurred_at`, then the type's fields. Money is a string with two decimals, currency is
+//! always `CNY`, `occurred_at` is RFC 3339 with the business zone's offset, seconds precision.
+//! No `schema_version` is written (default 1). Openings, repayments, closures, income and
+//! acks happen 09:00–18:00 local time, market valuations 06:00–08:00.
+//!
+//! Ids (`N` = borrower number, 1-based, zero-padded to max(6, digits of `borrowers`)):
+//! - borrower `B<N>`; loan `L<N>-<s>` (s = 1, 2); event `E-<N>-<k>` (k counts the borrower's
+//!   written events from 1, in time order); payment `P-L<N>-<s>-<k>` (k counts the loan's
+//!   repayment attempts, so every `failed` attempt has its own id; a `reversed` repeats the id
+//!   and amount of the received payment).
+//! - Malformed lines use event ids `X-<n>` (n counts malformed lines from 1).
+//!
+//! # Behaviour (shares are per borrower unless stated)
+//! - Loans open on a uniformly random day in the first half of the book (first loan); ~5 %
+//!   of borrowers get a second loan 60–300 days later. Terms 12/24/36/48/60 months, rates
+//!   0.0300–0.1200, principal 50k–400k, installment = annuity rounded to 0.01. Collateral
+//!   1.05–1.40 × principal, ~5 % at 0.85–1.00 × (LTV ≥ 1 at origination).
+//! - Repayment classes: 80 % on time (0–3 days before the due date), 10 % late (30 % of
+//!   installments 5–40 days late), 5 % partial (35 % of installments 40–90 % paid, caught up
+//!   later), 3 % bounce (30 % of installments: a `failed` debit, sometimes two, then the money
+//!   2–7 days later), 2 % default (first loan only; stop paying at installment 2–10). 0.5 % of
+//!   received installments are `reversed` 2–6 days later and paid again (90 %) 3–10 days after.
+//! - Defaults: from the stop installment on nothing is paid (a `failed` debit on the due date
+//!   with 60 %, and on the next one with 40 %); 4–6 months later the loan is `repossessed`
+//!   (60 %, after an `auction` valuation) or `charged_off`. With 60 % an `alert_ack` for the
+//!   loan's DPD alert follows 3 days after the missed due date. Its alert id
+//!   `B<N>/L<N>-<s>/dpd/<n>` is computed by mirroring the engine's DPD rule (default
+//!   `arrears_tolerance` 1.00, DPD ≥ 1 from local midnight after the due date): `n` is the
+//!   number of DPD episodes the loan has had, and the ack is written only if the alert is open.
+//! - Closures: `paid_off` 1–7 days after the last payment of the final installment; ~3 %
+//!   of loans prepay everything after installment 4–15 (`paid_off`) and ~1.5 % are
+//!   `refinanced` the same way.
+//! - Income: origination observation right after the first `loan_opened` (income set so that
+//!   installment/income is 0.12–0.45, 5 % 0.5–0.75); then 72 % monthly `payroll`, 18 %
+//!   quarterly `bank_statement`, 10 % nothing more (stale income); ±3 % noise; 3 % lose their
+//!   job (income × 0–0.6, half of them recover 2–8 months later; half of on-time payers among
+//!   them pay late while out of work). No income once the borrower has no open loan.
+//! - Collateral: 88 % of loans revalued every 3 months ± 7 days (`market_index`, 5 %
+//!   `dealer_quote`): −20 % over the first year, −10 %/year after, ±2 % noise; 1 % suffer an
+//!   accident (−30…−50 %, `appraisal`). 12 % are never revalued (stale valuation).
+//! - With `bad_ratio` p > 0, each written line is malformed with probability p: malformed lines
+//!   are inserted before real events (never replacing them, except with p = 1 where every
+//!   event is replaced), so the valid events form exactly the book generated with p = 0.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod bad;
+mod borrower;
+mod ctx;
+mod event;
+mod json;
+mod loan;
+mod script;
+
+#[cfg(test)]
+mod tests;
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::io::Write;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use self::borrower::Borrower;
+use self::ctx::Ctx;
+use self::json::{render, EventId};
+use postloan_engine::event::EventType;
+
+/// Options for `postloan-monitor generate`.
+#[derive(Debug, Clone)]
+pub struct GenerateOptions {
+    /// Number of borrowers (≥ 1).
+    pub borrowers: u32,
+    /// Length of the book in months from `start` (1–240).
+    pub months: u32,
+    /// Seed of every random choice.
+    pub seed: u64,
+    /// First day of the book (local date in `time_zone`).
+    pub start: chrono::NaiveDate,
+    /// Share (0.0..=1.0) of lines that are malformed; 0 = none.
+    pub bad_ratio: f64,
+    /// Business time zone; `occurred_at` is written with this zone's offset.
+    pub time_zone: chrono_tz::Tz,
+}
+
+/// Summary returned after writing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GenerateSummary {
+    /// Lines written (valid and malformed).
+    pub lines: u64,
+    /// Valid events written, by `type` (all six types, zero counts included).
+    pub events_by_type: BTreeMap<String, u64>,
+    /// Malformed lines written.
+    pub bad_lines: u64,
+    /// Borrowers in the book.
+    pub borrowers: u32,
+    /// `loan_opened` events written.
+    pub loans: u64,
+}
+
+/// Why generation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    /// The options are out of range (`borrowers` 0, `months` 0 or > 240, `bad_ratio` outside
+    /// 0..=1 or NaN, or `start + months` not representable).
+    #[error("invalid generate options: {0}")]
+    InvalidOptions(String),
+    /// Writing the output failed.
+    #[error("failed to write generated events: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Maximum book length in months.
+pub const MAX_MONTHS: u32 = 240;
+/// Output is handed to the writer in chunks of about this size.
+const CHUNK: usize = 64 * 1024;
+
+fn validate(opts: &GenerateOptions) -> Result<(), GenerateError> {
+    if opts.borrowers == 0 {
+        return Err(GenerateError::InvalidOptions(
+            "borrowers must be at least 1".into(),
+        ));
+    }
+    if opts.months == 0 || opts.months > MAX_MONTHS {
+        return Err(GenerateError::InvalidOptions(format!(
+            "months must be between 1 and {MAX_MONTHS}, got {}",
+            opts.months
+        )));
+    }
+    if !(0.0..=1.0).contains(&opts.bad_ratio) {
+        return Err(GenerateError::InvalidOptions(format!(
+            "bad_ratio must be between 0 and 1, got {}",
+            opts.bad_ratio
+        )));
+    }
+    Ok(())
+}
+
+/// Generates the book described by `opts` and writes it to `out` as JSON Lines.
+///
+/// Output is passed to `out` in chunks of about 64 KiB and `out` is flushed at the end.
+pub fn generate(
+    opts: &GenerateOptions,
+    out: &mut dyn Write,
+) -> Result<GenerateSummary, GenerateError> {
+    validate(opts)?;
+    let ctx = Ctx::new(opts)?;
+    let mut gens: Vec<Borrower> = (0..opts.borrowers)
+        .map(|i| Borrower::new(i, &ctx))
+        .collect();
+    let mut heap = BinaryHeap::with_capacity(gens.len());
+    for g in &mut gens {
+        if let Some(ev) = g.next_event(&ctx) {
+            heap.push(Reverse((ev.t, g.idx, ev.seq)));
+            g.head = Some(ev);
+        }
+    }
+
+    let mut bad_rng = {
+        let mut k = [0u8; 32];
+        k[..8].copy_from_slice(&opts.seed.to_le_bytes());
+        k[16..24].copy_from_slice(b"PLMBAD01");
+        ChaCha8Rng::from_seed(k)
+    };
+    let p = opts.bad_ratio;
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + 4096);
+    let mut scratch: Vec<u8> = Vec::with_capacity(1024);
+    let mut by_type = [0u64; EventType::ALL.len()];
+    let mut bad_lines = 0u64;
+
+    while let Some(Reverse((_, bi, _))) = heap.pop() {
+        let Some(g) = gens.get_mut(bi as usize) else {
+            continue;
+        };
+        let Some(ev) = g.head.take() else {
+            continue;
+        };
+        if p > 0.0 {
+            // Malformed lines before the event: geometric count, so that a share p of all
+            // lines is malformed; with p = 1 the event itself is replaced.
+            while p >= 1.0 || bad_rng.gen::<f64>() < p {
+                bad_lines += 1;
+                bad::write_bad(
+                    &mut buf,
+                    &mut scratch,
+                    &mut bad_rng,
+                    &ctx,
+                    g,
+                    &ev,
+                    bad_lines,
+                );
+                if p >= 1.0 {
+                    break;
+                }
+            }
+        }
+        if p < 1.0 {
+            render(&mut buf, &ctx, g, &ev, EventId::Good);
+            buf.push(b'\n');
+            by_type[ev.kind.event_type() as usize] += 1;
+        }
+        if buf.len() >= CHUNK {
+            out.write_all(&buf)?;
+            buf.clear();
+        }
+        if let Some(next) = g.next_event(&ctx) {
+            heap.push(Reverse((next.t, g.idx, next.seq)));
+            g.head = Some(next);
+        }
+    }
+    out.write_all(&buf)?;
+    out.flush()?;
+
+    let good: u64 = by_type.iter().sum();
+    Ok(GenerateSummary {
+        lines: good + bad_lines,
+        events_by_type: EventType::ALL
+            .iter()
+            .zip(by_type)
+            .map(|(t, n)| (t.as_str().to_string(), n))
+            .collect(),
+        bad_lines,
+        borrowers: opts.borrowers,
+        loans: by_type[EventType::LoanOpened as usize],
+    })
+}

@@ -1,0 +1,357 @@
+//! One loan of a synthetic borrower: terms, schedule maths, script cursors and the mirror of
+//! the engine's days-past-due alert episodes (used to address `alert_ack`s).
+
+use chrono::{Datelike, NaiveDate};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, MathematicalOps, RoundingStrategy};
+
+use super::borrower::{clamp_key, Class};
+use super::ctx::{add_days, add_months, key, Ctx};
+use super::script::advance_valuation;
+
+/// The engine's default `arrears_tolerance` (1.00) in cents.
+pub(crate) const ARREARS_TOLERANCE: i64 = 100;
+
+/// Vehicle catalogue (make, model); ASCII only.
+pub(crate) const CARS: &[(&str, &str)] = &[
+    ("BYD", "Qin PLUS"),
+    ("BYD", "Song PLUS"),
+    ("BYD", "Han"),
+    ("Geely", "Emgrand"),
+    ("Geely", "Boyue"),
+    ("Changan", "CS75 PLUS"),
+    ("Toyota", "Camry"),
+    ("Toyota", "Corolla"),
+    ("Honda", "Accord"),
+    ("Honda", "CR-V"),
+    ("Volkswagen", "Lavida"),
+    ("Volkswagen", "Passat"),
+    ("Nissan", "Sylphy"),
+    ("Buick", "GL8"),
+    ("Tesla", "Model 3"),
+    ("Tesla", "Model Y"),
+    ("Li Auto", "L7"),
+    ("NIO", "ET5"),
+    ("Haval", "H6"),
+    ("Chery", "Tiggo 8"),
+    ("BMW", "3 Series"),
+    ("Mercedes-Benz", "C-Class"),
+    ("Audi", "A4L"),
+    ("XPeng", "P7"),
+];
+
+pub(crate) use postloan_engine::event::CloseReason;
+
+/// Mirror of the engine's DPD alert for one loan, fed with the loan's repayments in time order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DpdMirror {
+    /// Cumulative received − reversed, in cents.
+    pub paid: i64,
+    /// DPD alerts opened so far (the `n` of the next alert id is `episodes + 1`).
+    pub episodes: u32,
+    /// Whether DPD ≥ 1 right now.
+    pub open: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Loan {
+    /// 1-based sequence within the borrower (`L<borrower>-<seq>`).
+    pub seq: u8,
+    pub open_date: NaiveDate,
+    pub open_secs: u32,
+    pub principal: i64,
+    /// Annual rate in units of 0.0001.
+    pub rate_bp: u32,
+    pub term: u32,
+    pub first_due: NaiveDate,
+    pub inst: i64,
+    pub collateral: i64,
+    pub vin: [u8; 17],
+    pub car: u8,
+    pub year: i32,
+    pub branch: u8,
+    pub dealer: u8,
+    pub manager: u8,
+
+    // --- script (decided at construction) ---
+    /// First installment the borrower never pays (default class).
+    pub stop: Option<u32>,
+    /// Prepay everything right after installment `.0` and close for reason `.1`.
+    pub early_exit: Option<(u32, CloseReason)>,
+    /// Accident: appraisal date and permanent value factor.
+    pub accident: Option<(NaiveDate, f64)>,
+    pub km_per_day: f64,
+    pub odo0: f64,
+
+    // --- planning cursors (keys are UTC lower bounds; i64::MAX = exhausted) ---
+    pub open_key: i64,
+    pub next_k: u32,
+    pub last_k: u32,
+    pub inst_key: i64,
+    pub val_j: u32,
+    pub val_date: NaiveDate,
+    pub val_key: i64,
+    pub acc_key: i64,
+    /// Money planned to arrive (received − reversed), cents.
+    pub planned_paid: i64,
+    /// Latest date of any planned repayment event.
+    pub last_pay_date: NaiveDate,
+    /// Repayment attempts numbered so far (`P-<loan>-<k>`).
+    pub pay_no: u32,
+    /// A closure is planned: no more installments.
+    pub ended: bool,
+    /// Date of the planned closure, if any.
+    pub close_date: Option<NaiveDate>,
+
+    // --- emission state ---
+    /// `loan_opened` emitted and `loan_closed` not yet.
+    pub live: bool,
+    pub mirror: DpdMirror,
+}
+
+impl Loan {
+    /// Due date of installment `k` (1-based).
+    pub(crate) fn due(&self, k: u32) -> NaiveDate {
+        add_months(self.first_due, k.saturating_sub(1))
+    }
+
+    /// UTC instant from which installment `k` counts as past due (local midnight after its due date).
+    fn past_due_from(&self, ctx: &Ctx, k: u32) -> i64 {
+        ctx.midnight(add_days(self.due(k), 1))
+    }
+
+    /// Instant from which the first installment not covered by the mirror's `paid` is past due.
+    fn uncovered_from(&self, ctx: &Ctx) -> i64 {
+        if self.inst <= 0 {
+            return i64::MAX;
+        }
+        let covered = (self.mirror.paid + ARREARS_TOLERANCE).max(0) / self.inst;
+        match u32::try_from(covered + 1) {
+            Ok(k) if k <= self.term => self.past_due_from(ctx, k),
+            _ => i64::MAX,
+        }
+    }
+
+    /// Brings the DPD mirror to instant `t` (day-boundary timers fire at or before `t`).
+    pub(crate) fn mirror_advance(&mut self, ctx: &Ctx, t: i64) {
+        if !self.mirror.open && self.uncovered_from(ctx) <= t {
+            self.mirror.open = true;
+            self.mirror.episodes += 1;
+        }
+    }
+
+    /// Applies a repayment of `delta` cents (negative for a reversal) at instant `t`.
+    pub(crate) fn mirror_payment(&mut self, ctx: &Ctx, t: i64, delta: i64) {
+        self.mirror_advance(ctx, t);
+        self.mirror.paid += delta;
+        if self.mirror.open && self.uncovered_from(ctx) > t {
+            self.mirror.open = false;
+        }
+    }
+
+    /// Outstanding principal after `n` installments (engine method: monthly interest on the
+    /// balance rounded to 0.01 half away from zero), never below 0.
+    pub(crate) fn outstanding_after(&self, n: u32) -> i64 {
+        let r = f64::from(self.rate_bp) / 120_000.0;
+        let mut bal = self.principal;
+        for _ in 0..n.min(self.term) {
+            let interest = (bal as f64 * r).round() as i64;
+            bal = (bal + interest - self.inst).max(0);
+        }
+        bal
+    }
+
+    /// Market value of the vehicle on `date` (cents, before noise): ~20 % depreciation in the
+    /// first year, ~10 %/year after, times the accident factor once appraised.
+    pub(crate) fn market_value(&self, date: NaiveDate) -> f64 {
+        let age =
+            (super::ctx::days(date) - super::ctx::days(self.open_date)).max(0) as f64 / 365.25;
+        // Piecewise linear (basic IEEE operations only, so output is portable).
+        let dep = if age <= 1.0 {
+            1.0 - 0.2 * age
+        } else {
+            let y = age - 1.0;
+            let n = y.floor();
+            0.8 * 0.9f64.powi(n as i32) * (1.0 - 0.1 * (y - n))
+        };
+        let acc = match self.accident {
+            Some((d, f)) if date >= d => f,
+            _ => 1.0,
+        };
+        self.collateral as f64 * dep * acc
+    }
+
+    /// Odometer reading on `date`.
+    pub(crate) fn mileage(&self, date: NaiveDate) -> u32 {
+        let age = (super::ctx::days(date) - super::ctx::days(self.open_date)).max(0) as f64;
+        (self.odo0 + self.km_per_day * age).round().clamp(0.0, 4e9) as u32
+    }
+}
+
+/// Annuity installment for `principal` cents at `rate_bp`/10000 a year over `term` months,
+/// rounded to 0.01 half away from zero (in cents). Exact decimal arithmetic; falls back to f64
+/// only if the decimal computation were to overflow (it cannot for generator inputs).
+pub(crate) fn annuity(principal: i64, rate_bp: u32, term: u32) -> i64 {
+    let exact = || -> Option<i64> {
+        let p = Decimal::new(principal, 2);
+        let n = Decimal::from(term);
+        if rate_bp == 0 {
+            return (p.checked_div(n)?)
+                .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+                .checked_mul(Decimal::ONE_HUNDRED)?
+                .to_i64();
+        }
+        let r = Decimal::new(i64::from(rate_bp), 4).checked_div(Decimal::from(12))?;
+        let f = (Decimal::ONE + r).checked_powu(u64::from(term))?;
+        let a = p
+            .checked_mul(r)?
+            .checked_mul(f)?
+            .checked_div(f - Decimal::ONE)?;
+        a.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+            .checked_mul(Decimal::ONE_HUNDRED)?
+            .to_i64()
+    };
+    exact().unwrap_or_else(|| {
+        let r = f64::from(rate_bp) / 120_000.0;
+        let p = principal as f64;
+        let a = if r == 0.0 {
+            p / f64::from(term.max(1))
+        } else {
+            p * r / (1.0 - (1.0 + r).powi(-(term as i32)))
+        };
+        a.round() as i64
+    })
+}
+
+/// Draws one loan of a borrower of `class`, opened on `open_date`.
+pub(super) fn make_loan(
+    rng: &mut ChaCha8Rng,
+    ctx: &Ctx,
+    seq: u8,
+    open_date: NaiveDate,
+    class: Class,
+) -> Loan {
+    const VIN_CHARS: &[u8] = b"ABCDEFGHJKLMNPRSTUVWXYZ0123456789";
+    let open_secs = rng.gen_range(9 * 3600..17 * 3600);
+    let term = match rng.gen_range(0..100) {
+        0..=9 => 12,
+        10..=29 => 24,
+        30..=64 => 36,
+        65..=79 => 48,
+        _ => 60,
+    };
+    let rate_bp = rng.gen_range(300..=1200);
+    let u: f64 = rng.gen();
+    // 50k–400k CNY, skewed towards smaller loans, in whole hundreds of yuan.
+    let yuan = 50_000.0 + 350_000.0 * u * u.sqrt();
+    let principal = ((yuan / 100.0).round() as i64 * 10_000).clamp(5_000_000, 40_000_000);
+    let ratio = if rng.gen_bool(0.05) {
+        rng.gen_range(0.85..1.0)
+    } else {
+        rng.gen_range(1.05..1.4)
+    };
+    let collateral = (principal as f64 * ratio / 10_000.0).round() as i64 * 10_000;
+    let first_due = add_months(open_date, 1);
+    let inst = annuity(principal, rate_bp, term);
+    let mut vin = [b'L'; 17];
+    for c in vin.iter_mut().skip(1) {
+        *c = VIN_CHARS[rng.gen_range(0..VIN_CHARS.len())];
+    }
+    let car = rng.gen_range(0..CARS.len()) as u8;
+    let new_car = rng.gen_bool(0.7);
+    let year = open_date.year() - if new_car { 0 } else { rng.gen_range(1..=5) };
+    let branch: u8 = rng.gen_range(1..=20);
+    let manager = (branch - 1) * 2 + rng.gen_range(1..=2);
+    let dealer = (branch - 1) * 3 + rng.gen_range(1..=3);
+    let stop = (class == Class::Default && seq == 1).then(|| rng.gen_range(2..=10u32).min(term));
+    let early_exit = if class == Class::Default {
+        None
+    } else {
+        let r: f64 = rng.gen();
+        let e = rng.gen_range(4..=15u32);
+        let reason = if r < 0.03 {
+            Some(CloseReason::PaidOff)
+        } else if r < 0.045 {
+            Some(CloseReason::Refinanced)
+        } else {
+            None
+        };
+        reason.filter(|_| e < term).map(|r| (e, r))
+    };
+    let revalue = rng.gen_bool(0.88);
+    let accident = rng.gen_bool(0.01).then(|| {
+        (
+            add_days(open_date, rng.gen_range(60..=540)),
+            rng.gen_range(0.5..0.7),
+        )
+    });
+    let km_per_day = rng.gen_range(8_000.0..30_000.0) / 365.0;
+    let odo0 = if new_car {
+        rng.gen_range(5.0..60.0)
+    } else {
+        rng.gen_range(10_000.0..90_000.0)
+    };
+    let last_k = stop.map_or(term, |s| (s + 1).min(term));
+    let mut loan = Loan {
+        seq,
+        open_date,
+        open_secs,
+        principal,
+        rate_bp,
+        term,
+        first_due,
+        inst,
+        collateral,
+        vin,
+        car,
+        year,
+        branch,
+        dealer,
+        manager,
+        stop,
+        early_exit,
+        accident,
+        km_per_day,
+        odo0,
+        open_key: clamp_key(ctx, key(open_date)),
+        next_k: 1,
+        last_k,
+        inst_key: 0,
+        val_j: 0,
+        val_date: open_date,
+        val_key: i64::MAX,
+        acc_key: accident.map_or(i64::MAX, |(d, _)| clamp_key(ctx, key(d))),
+        planned_paid: 0,
+        last_pay_date: open_date,
+        pay_no: 0,
+        ended: false,
+        close_date: None,
+        live: false,
+        mirror: DpdMirror::default(),
+    };
+    loan.inst_key = clamp_key(ctx, key(add_days(loan.due(1), -3)));
+    if revalue {
+        advance_valuation(&mut loan, rng, ctx);
+    }
+    loan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn annuity_known_values() {
+        // 100,000.00 at 6 % over 12 months: 8,606.64 per month.
+        assert_eq!(annuity(10_000_000, 600, 12), 860_664);
+        // 200,000.00 at 5.88 % over 36 months.
+        let f = {
+            let r = 0.0588f64 / 12.0;
+            200_000.0 * r / (1.0 - (1.0 + r).powi(-36))
+        };
+        assert!((annuity(20_000_000, 588, 36) as f64 / 100.0 - f).abs() <= 0.006);
+        assert_eq!(annuity(1_200_000, 0, 12), 100_000);
+    }
+}

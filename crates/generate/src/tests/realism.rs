@@ -1,0 +1,230 @@
+//! Realism of a larger book, the DPD alert ids of `alert_ack`, and the throughput benchmark.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use super::{money, opts, parse_all, run, ts};
+use crate::generate;
+
+struct LoanView {
+    inst: Decimal,
+    term: u32,
+    first_due: NaiveDate,
+    collateral: Decimal,
+    opened: NaiveDate,
+    paid: Decimal,
+    episodes: u32,
+    open_alert: bool,
+    closed: bool,
+}
+
+impl LoanView {
+    /// Instant from which the first uncovered installment is past due (None: all covered).
+    fn past_due_from(&self) -> Option<DateTime<FixedOffset>> {
+        let covered = ((self.paid + Decimal::ONE) / self.inst).floor();
+        let k = u32::try_from(covered.mantissa() / 10i128.pow(covered.scale())).unwrap() + 1;
+        if k > self.term {
+            return None;
+        }
+        let due = self
+            .first_due
+            .checked_add_months(chrono::Months::new(k - 1))
+            .unwrap();
+        let midnight = (due + chrono::Days::new(1)).and_hms_opt(0, 0, 0).unwrap();
+        Some(
+            chrono_tz::Asia::Shanghai
+                .from_local_datetime(&midnight)
+                .unwrap()
+                .fixed_offset(),
+        )
+    }
+    fn advance(&mut self, t: DateTime<FixedOffset>) {
+        if !self.open_alert && self.past_due_from().is_some_and(|b| b <= t) {
+            self.open_alert = true;
+            self.episodes += 1;
+        }
+    }
+}
+
+#[test]
+fn realism_of_a_two_thousand_borrower_book() {
+    let (text, sum) = run(&opts(2000, 24, 2024, 0.0));
+    let events = parse_all(&text);
+    let mut loans: HashMap<String, LoanView> = HashMap::new();
+    let mut received: HashMap<String, (String, Decimal, bool)> = HashMap::new();
+    let (mut on_time, mut late, mut failed, mut reversed, mut acks) =
+        (0u32, 0u32, 0u32, 0u32, 0u32);
+    let mut reasons: HashMap<String, u32> = HashMap::new();
+    let mut dep = Vec::new();
+    let mut incomes: HashMap<String, Vec<Decimal>> = HashMap::new();
+    for v in &events {
+        let t = ts(v["occurred_at"].as_str().unwrap());
+        let hour = t.format("%H").to_string().parse::<u32>().unwrap();
+        assert!((6..20).contains(&hour), "odd hour {v}");
+        let lid = v
+            .get("loan_id")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        match v["type"].as_str().unwrap() {
+            "loan_opened" => {
+                let lv = LoanView {
+                    inst: money(&v["installment_amount"]),
+                    term: v["term_months"].as_u64().unwrap() as u32,
+                    first_due: NaiveDate::parse_from_str(
+                        v["first_due_date"].as_str().unwrap(),
+                        "%Y-%m-%d",
+                    )
+                    .unwrap(),
+                    collateral: money(&v["collateral_value"]),
+                    opened: t.date_naive(),
+                    paid: Decimal::ZERO,
+                    episodes: 0,
+                    open_alert: false,
+                    closed: false,
+                };
+                assert!(loans.insert(lid, lv).is_none());
+            }
+            "repayment" => {
+                let l = loans.get_mut(&lid).unwrap();
+                assert!(!l.closed, "repayment after closure {v}");
+                let amount = money(&v["amount"]);
+                let pid = v["payment_id"].as_str().unwrap().to_string();
+                assert!(pid.starts_with(&format!("P-{lid}-")), "{pid}");
+                l.advance(t);
+                match v["status"].as_str().unwrap() {
+                    "received" => {
+                        let k_due = l.past_due_from();
+                        if k_due.is_none_or(|b| t < b) {
+                            on_time += 1;
+                        } else {
+                            late += 1;
+                        }
+                        l.paid += amount;
+                        assert!(
+                            received.insert(pid, (lid.clone(), amount, false)).is_none(),
+                            "duplicate payment id"
+                        );
+                    }
+                    "failed" => {
+                        failed += 1;
+                        assert!(v.get("failure_reason").is_some());
+                    }
+                    "reversed" => {
+                        reversed += 1;
+                        let r = received
+                            .get_mut(&pid)
+                            .unwrap_or_else(|| panic!("reversal of unknown payment {v}"));
+                        assert_eq!((&r.0, r.1, r.2), (&lid, amount, false), "{v}");
+                        r.2 = true;
+                        l.paid -= amount;
+                    }
+                    s => panic!("status {s}"),
+                }
+                if l.open_alert && l.past_due_from().is_none_or(|b| b > t) {
+                    l.open_alert = false;
+                }
+            }
+            "collateral_valuation" => {
+                let l = &loans[&lid];
+                assert!(!l.closed);
+                let age = (t.date_naive() - l.opened).num_days();
+                if v["source"] == "market_index" && (335..=395).contains(&age) {
+                    dep.push(money(&v["value"]) / l.collateral);
+                }
+            }
+            "loan_closed" => {
+                let l = loans.get_mut(&lid).unwrap();
+                assert!(!l.closed);
+                l.closed = true;
+                *reasons
+                    .entry(v["reason"].as_str().unwrap().to_string())
+                    .or_default() += 1;
+            }
+            "alert_ack" => {
+                acks += 1;
+                let id = v["alert_id"].as_str().unwrap();
+                let parts: Vec<&str> = id.split('/').collect();
+                assert_eq!(
+                    (parts.len(), parts[0], parts[2]),
+                    (4, v["borrower_id"].as_str().unwrap(), "dpd"),
+                    "{id}"
+                );
+                let l = loans.get_mut(parts[1]).unwrap();
+                l.advance(t);
+                assert!(
+                    l.open_alert && !l.closed,
+                    "ack of an alert that is not open: {id}"
+                );
+                assert_eq!(parts[3], l.episodes.to_string(), "{id}");
+            }
+            "income" => {
+                incomes
+                    .entry(v["borrower_id"].as_str().unwrap().to_string())
+                    .or_default()
+                    .push(money(&v["monthly_income"]));
+            }
+            _ => {}
+        }
+    }
+    let share = f64::from(on_time) / f64::from(on_time + late);
+    eprintln!(
+        "on-time {share:.3}, failed {failed}, reversed {reversed}, acks {acks}, closures {reasons:?}"
+    );
+    assert!((0.85..=0.98).contains(&share), "on-time share {share}");
+    assert!(
+        failed > 20 && reversed > 5 && acks > 3,
+        "failed {failed} reversed {reversed} acks {acks}"
+    );
+    for r in ["paid_off", "refinanced", "repossessed", "charged_off"] {
+        assert!(
+            reasons.get(r).copied().unwrap_or(0) > 0,
+            "no {r}: {reasons:?}"
+        );
+    }
+    let mean = dep.iter().sum::<Decimal>() / Decimal::from(dep.len());
+    eprintln!(
+        "value after 12 months / origination: {mean:.3} over {} valuations",
+        dep.len()
+    );
+    assert!(
+        dep.len() > 500 && mean > Decimal::new(75, 2) && mean < Decimal::new(85, 2),
+        "12-month value ratio {mean} over {}",
+        dep.len()
+    );
+    // Some borrowers lose most of their income; some never report after origination.
+    let drops = incomes
+        .values()
+        .filter(|v| v.len() > 2 && *v.iter().min().unwrap() < v[0] * Decimal::new(6, 1))
+        .count();
+    let silent = incomes.values().filter(|v| v.len() == 1).count();
+    assert!(drops > 10 && silent > 50, "drops {drops} silent {silent}");
+    let second = loans.keys().filter(|k| k.ends_with("-2")).count();
+    assert!((40..=200).contains(&second), "second loans {second}");
+    assert_eq!(sum.loans as usize, loans.len());
+}
+
+/// Release-mode throughput: `cargo test --release --lib generate::tests::throughput -- --ignored --nocapture`.
+#[test]
+#[ignore = "benchmark"]
+fn throughput() {
+    let o = opts(100_000, 24, 1, 0.0);
+    let mut out = std::io::sink();
+    let t0 = std::time::Instant::now();
+    let s = generate(&o, &mut out).unwrap();
+    let dt = t0.elapsed().as_secs_f64();
+    let rss = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let hwm = rss
+        .lines()
+        .find(|l| l.starts_with("VmHWM"))
+        .unwrap_or("")
+        .to_string();
+    println!(
+        "{} lines in {dt:.2}s = {:.0} lines/s; {hwm}; {s:?}",
+        s.lines,
+        s.lines as f64 / dt
+    );
+}
