@@ -1,18 +1,44 @@
-//! The risk engine: deterministic, I/O-free, clock passed in.
+//! postloan-engine: the risk engine of postloan-monitor — deterministic, I/O-free, clock
+//! passed in.
 //!
 //! [`Engine::apply`] takes one raw input message and [`Engine::advance_to`] takes the passage
 //! of time; both append the messages to publish. Nothing here reads the wall clock, touches a
-//! socket or a file, or knows about Kafka or Prometheus: adapters (replay, the Kafka runtime)
-//! own all of that.
+//! socket or a file, or knows about Kafka or Prometheus: adapters (replay, the Kafka runtime in
+//! the application crate) own all of that. This crate's Cargo.toml names no runtime, Kafka,
+//! metrics, HTTP or CLI crate, and it builds without chrono's `clock` feature (CI checks both).
 //!
-//! Parts: [`decode`] (bytes → event), [`state`] (per-borrower state), [`schedule`] (due dates,
-//! DPD, amortisation), [`signals`] (conditions), [`lifecycle`] (alerts and escalations),
-//! [`render`] and [`output`] (messages), [`time`] (business dates), [`portfolio`] (book-level
-//! aggregates kept as state changes).
+//! # Layers
+//!
+//! One line per module, bottom to top; a module imports only modules above it in this list
+//! (`tests/layering.rs` fails otherwise):
+//!
+//! - [`types`] — the vocabulary: signals, severities, scopes.
+//! - [`money`] — exact decimal parsing, comparisons and formatting.
+//! - [`time`] — business dates and local midnights in the configured zone.
+//! - [`event`] — typed input events, borrowed from their bytes.
+//! - [`reject`] — why an input could not be applied: the `error_kind` vocabulary.
+//! - `serde_forms` — compact exact serde forms (decimal, instant, date) for snapshots.
+//! - [`bands`] — DPD buckets, LTV and score bands; what a loan or alert last counted.
+//! - [`settings`] — the `[rules]`, `[escalation]`, `[limits]` sections, their checks, [`Settings`].
+//! - [`cut`] — how adapters keep an oversized message before the engine sees it.
+//! - [`decode`] — bytes → typed event, or a rejection naming the field.
+//! - [`schedule`] — due dates (month-end clamping), DPD, amortisation.
+//! - [`state`] — per-borrower state: loans, payments, observations, alert slots, event ids.
+//! - [`snapshot`] — one borrower's state as versioned bytes for the changelog.
+//! - [`signals`] — what each of the nine signals should be now, by exact comparisons.
+//! - [`portfolio`] — book-level aggregates, kept as borrowers change; roll and ack notes.
+//! - [`output`] — the messages (alert, escalation, rejection) and their JSON.
+//! - [`render`] — reason sentences, metrics and recommended actions of alerts.
+//! - [`lifecycle`] — alerts from firing to resolved; escalation levels.
+//! - `apply` — one handler per event type, a dispatcher that routes; a borrower's next timer.
+//! - this file — [`Engine`]: the book, its clock and timers, retention, changelog tracking.
+//!
+//! With the `testkit` feature, [`testkit`] feeds an engine compact JSON events (tests only).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bands;
 pub mod cut;
 pub mod decode;
 pub mod event;
@@ -23,6 +49,7 @@ pub mod portfolio;
 pub mod reject;
 pub mod render;
 pub mod schedule;
+mod serde_forms;
 pub mod settings;
 pub mod signals;
 pub mod snapshot;
@@ -338,8 +365,12 @@ impl Engine {
         );
         lifecycle::reconcile(b, &self.scratch, &self.figures, now, &settings, out);
         lifecycle::escalate(b, now, &settings, out);
-        self.portfolio
-            .recount(b, &self.figures, self.notes.as_mut());
+        self.portfolio.recount(
+            b,
+            |i| self.figures.dpd(i),
+            self.figures.score(),
+            self.notes.as_mut(),
+        );
         self.rearm(i, now);
     }
 
@@ -537,7 +568,9 @@ impl Engine {
             &mut self.figures,
             &mut self.scratch,
         );
-        self.portfolio.recount(b, &self.figures, None);
+        let figures = &self.figures;
+        self.portfolio
+            .recount(b, |i| figures.dpd(i), figures.score(), None);
     }
 
     /// Recomputes borrower `i`'s next timer and files it.

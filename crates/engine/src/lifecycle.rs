@@ -3,7 +3,7 @@
 //! `reconcile` compares what each signal should be ([`Desired`]) with the open alerts and
 //! publishes only the differences; `escalate` sends the levels that have come due.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::output::{AlertMessage, AlertStatus, EscalationMessage, Metric, Output};
@@ -263,9 +263,4 @@ pub fn escalate(b: &mut Borrower, now: DateTime<Utc>, s: &Settings, out: &mut Ve
             }));
         }
     }
-}
-
-/// Duration helper for settings.
-pub fn hours(h: u32) -> Duration {
-    Duration::hours(i64::from(h))
 }

@@ -16,75 +16,12 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 
+use super::bands::LTV_LOWER;
+pub use super::bands::{score_band, AlertCount, DpdBucket, LoanCount, LTV_BANDS, SCORE_BANDS};
 use super::event::Currency;
 use super::money::ge_product;
-use super::signals::Figures;
 use super::state::{Borrower, Loan};
 use super::types::{Severity, Signal};
-
-/// Days-past-due bucket of a loan, the industry's delinquency ladder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum DpdBucket {
-    /// Not past due.
-    Current,
-    /// 1–29 days past due.
-    Dpd1To29,
-    /// 30–59 days past due.
-    Dpd30To59,
-    /// 60–89 days past due.
-    Dpd60To89,
-    /// 90 days or more past due (non-performing in most regimes).
-    Dpd90Plus,
-}
-
-impl DpdBucket {
-    /// Every bucket, least delinquent first.
-    pub const ALL: [DpdBucket; 5] = [
-        DpdBucket::Current,
-        DpdBucket::Dpd1To29,
-        DpdBucket::Dpd30To59,
-        DpdBucket::Dpd60To89,
-        DpdBucket::Dpd90Plus,
-    ];
-
-    /// The days at which a loan enters the next bucket. The engine arms a timer at each, so a
-    /// loan changes bucket at the business-day boundary even when no event arrives.
-    pub const BOUNDARIES: [u32; 4] = [1, 30, 60, 90];
-
-    /// The bucket of a loan `dpd` days past due.
-    pub fn of(dpd: u32) -> Self {
-        match dpd {
-            0 => DpdBucket::Current,
-            1..=29 => DpdBucket::Dpd1To29,
-            30..=59 => DpdBucket::Dpd30To59,
-            60..=89 => DpdBucket::Dpd60To89,
-            _ => DpdBucket::Dpd90Plus,
-        }
-    }
-
-    /// Its label value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DpdBucket::Current => "current",
-            DpdBucket::Dpd1To29 => "1-29",
-            DpdBucket::Dpd30To59 => "30-59",
-            DpdBucket::Dpd60To89 => "60-89",
-            DpdBucket::Dpd90Plus => "90+",
-        }
-    }
-}
-
-/// Loan-to-value bands, lower bound inclusive: `[0, 0.6)`, `[0.6, 0.8)`, `[0.8, 1.0)`,
-/// `[1.0, 1.2)`, `[1.2, ∞)`. Fixed (not taken from the LTV rule's thresholds) so that dashboards
-/// and history stay comparable when the rule is tuned; 1.0 and 1.2 are the default rule's.
-pub const LTV_BANDS: [&str; 5] = ["0-0.6", "0.6-0.8", "0.8-1.0", "1.0-1.2", "1.2+"];
-
-/// Lower bounds of [`LTV_BANDS`] after the first, as (mantissa, scale) decimals.
-const LTV_LOWER: [(i64, u32); 4] = [(6, 1), (8, 1), (10, 1), (12, 1)];
-
-/// Early-warning score bands, bounds inclusive: below the default `high` threshold (50) in two
-/// halves, then `high` and `critical` (75).
-pub const SCORE_BANDS: [&str; 4] = ["0-24", "25-49", "50-74", "75-100"];
 
 /// Band index of a loan's LTV (outstanding principal / latest valuation), compared exactly.
 pub fn ltv_band(loan: &Loan) -> usize {
@@ -98,30 +35,6 @@ pub fn ltv_band(loan: &Loan) -> usize {
         .position(|(m, s)| !ge_product(loan.outstanding, Decimal::new(*m, *s), value))
         .unwrap_or(LTV_LOWER.len())
 }
-
-/// Band index of an early-warning score.
-pub fn score_band(score: u32) -> usize {
-    match score {
-        0..=24 => 0,
-        25..=49 => 1,
-        50..=74 => 2,
-        _ => 3,
-    }
-}
-
-/// What one open loan last added to the portfolio.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LoanCount {
-    /// Its DPD bucket.
-    pub bucket: DpdBucket,
-    /// Its LTV band (index into [`LTV_BANDS`]).
-    pub ltv_band: u8,
-    /// Its outstanding principal.
-    pub outstanding: Decimal,
-}
-
-/// What an open alert last added: its severity and whether it was acknowledged.
-pub type AlertCount = (Severity, bool);
 
 /// Where a loan sits in the book.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -291,18 +204,20 @@ impl Portfolio {
         *n = if add { *n + 1 } else { n.saturating_sub(1) };
     }
 
-    /// Replaces borrower `b`'s contribution by what it is now, `fig` being its evaluation
-    /// just done. A loan leaving 30–59 for 60+ is noted in `notes`.
+    /// Replaces borrower `b`'s contribution by what it is now, from the figures of its
+    /// evaluation just done: `dpd(i)` of its `i`-th loan and its early-warning `score`. A loan
+    /// leaving 30–59 for 60+ is noted in `notes`.
     pub(super) fn recount(
         &mut self,
         b: &mut Borrower,
-        fig: &Figures,
+        dpd: impl Fn(usize) -> u32,
+        score: u32,
         notes: Option<&mut Vec<Note>>,
     ) {
         let mut notes = notes;
         for (i, loan) in b.loans.iter_mut().enumerate() {
             let now = LoanCount {
-                bucket: DpdBucket::of(fig.dpd(i)),
+                bucket: DpdBucket::of(dpd(i)),
                 ltv_band: ltv_band(loan) as u8,
                 outstanding: loan.outstanding,
             };
@@ -349,7 +264,7 @@ impl Portfolio {
                 slot.counted = now;
             }
         }
-        let score = (!b.loans.is_empty()).then(|| score_band(fig.score()) as u8);
+        let score = (!b.loans.is_empty()).then(|| score_band(score) as u8);
         if b.counted_score != score {
             if let Some(old) = b.counted_score {
                 self.score(old, false);

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::money::round_half_away;
-use super::snapshot::{date, dec};
+use super::serde_forms::{date, dec};
 
 /// A loan's fixed terms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,10 +10,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::bands::{AlertCount, LoanCount};
 use super::event::Currency;
-use super::portfolio::{AlertCount, LoanCount};
 use super::schedule::Terms;
-use super::snapshot::{date, dec, instant, opt_instant};
+use super::serde_forms::{date, dec, instant, opt_instant};
 use super::types::{Severity, Signal};
 
 /// Stable 64-bit hash of an id (xxh3: a fixed algorithm, so hashes survive restarts and

@@ -48,6 +48,11 @@ pub fn format_instant(instant: DateTime<Utc>, tz: Tz) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
+/// A whole number of hours as a duration.
+pub fn hours(h: u32) -> chrono::Duration {
+    chrono::Duration::hours(i64::from(h))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,8 @@ pub use limits::LimitsConfig;
 pub use problems::{Problem, Problems};
 pub use rules::RulesConfig;
 
-use crate::{lifecycle, portfolio};
+use crate::bands::DpdBucket;
+use crate::time::hours;
 
 /// Adds every impossible value of the three engine sections to `p`, including the one that
 /// spans two sections (the history cap must cover the consecutive-failure thresholds).
@@ -76,15 +77,15 @@ impl Settings {
             .values()
             .copied()
             .chain(rules.early_warning.dpd_points.iter().map(|s| s.at))
-            .chain(portfolio::DpdBucket::BOUNDARIES)
+            .chain(DpdBucket::BOUNDARIES)
             .filter(|d| *d > 0)
             .collect();
         dpd_boundaries.sort_unstable();
         dpd_boundaries.dedup();
         Settings {
             tz,
-            level1_after: lifecycle::hours(escalation.level1_after_hours),
-            level2_after: lifecycle::hours(escalation.level2_after_hours),
+            level1_after: hours(escalation.level1_after_hours),
+            level2_after: hours(escalation.level2_after_hours),
             dpd_boundaries,
             forget_after: Duration::days(i64::from(
                 limits.forget_borrowers_without_loans_after_days,
