@@ -8,7 +8,7 @@
 //! Under exactly-once a fault can abort a transaction; the embedded broker does not honour
 //! aborts, so the aborted copies stay visible here and are counted as duplicates (a real broker
 //! hides them from `read_committed` readers; the in-memory cluster in
-//! `src/runtime/worker/tests.rs` shows that control flow exactly). For the same reason a
+//! `src/runtime/worker/tests/` shows that control flow exactly). For the same reason a
 //! transaction failed for good cannot be checked here: after the abort the monitor restores
 //! from a changelog that still shows the aborted records.
 

@@ -2,7 +2,7 @@
 //! same events in the same (merge) order, under either processing guarantee. (The embedded
 //! broker runs the transactional calls but does not honour them, so exactly-once is checked
 //! here for its happy path; its abort and fencing control flow is tested against the
-//! in-memory cluster in `src/runtime/worker/tests.rs`.)
+//! in-memory cluster in `src/runtime/worker/tests/`.)
 
 mod common;
 
