@@ -3,9 +3,9 @@
 
 use serde_json::{json, Value};
 
-use super::super::reject::ErrorKind;
-use super::super::testkit::*;
 use super::super::Outcome;
+use crate::reject::ErrorKind;
+use crate::testkit::*;
 
 const OPEN: &str = "2026-01-05T10:00:00+08:00";
 
@@ -125,7 +125,7 @@ fn event_ids_beyond_the_cap_are_forgotten_oldest_first() {
     assert!(matches!(k.send(ev("e2")), Outcome::Duplicate(_)));
     // e1 fell out of the window: it is applied again (an income observation twice).
     assert!(matches!(k.send(ev("e1")), Outcome::Applied(_)));
-    assert_eq!(k.engine.borrowers[0].seen.len(), 3);
+    assert_eq!(k.engine.book.borrowers[0].seen.len(), 3);
 }
 
 #[test]
@@ -164,7 +164,7 @@ fn loan_histories_keep_the_newest_entries() {
             "failed",
         ));
     }
-    let l = &k.engine.borrowers[0].loans[0];
+    let l = &k.engine.book.borrowers[0].loans[0];
     assert_eq!((l.payments.len(), l.failures.len()), (2, 2));
     // Every received amount still counts: 300 received, 100 reversed.
     assert_eq!(l.paid.to_string(), "200.00");
@@ -262,7 +262,7 @@ fn past_the_cap_the_borrower_without_loans_seen_longest_ago_goes_first() {
     k.send(income("X2", "2026-01-02T00:00:00Z", "10000"));
     k.send(income("X1", "2026-01-03T00:00:00Z", "10000"));
     k.send(income("X3", "2026-01-04T00:00:00Z", "10000"));
-    let ids: Vec<&str> = k.engine.borrowers.iter().map(|b| &*b.id).collect();
+    let ids: Vec<&str> = k.engine.book.borrowers.iter().map(|b| &*b.id).collect();
     let mut ids = ids.clone();
     ids.sort_unstable();
     assert_eq!(ids, ["B0", "X1", "X3"], "X2's last event is the oldest");
@@ -272,7 +272,7 @@ fn past_the_cap_the_borrower_without_loans_seen_longest_ago_goes_first() {
         Outcome::Applied(_)
     ));
     assert_eq!(
-        k.engine.borrowers[k.engine.index["X3"] as usize]
+        k.engine.book.borrowers[k.engine.book.index["X3"] as usize]
             .incomes
             .len(),
         2
@@ -292,7 +292,7 @@ fn a_forgotten_borrower_seen_again_starts_afresh_after_its_deletion() {
     assert_eq!(changes.len(), 2);
     assert_eq!((&*changes[0].0, changes[0].1.len()), ("B9", 0));
     assert_eq!(&*changes[1].0, "B9");
-    let b = &k.engine.borrowers[0];
+    let b = &k.engine.book.borrowers[0];
     assert_eq!(b.incomes.len(), 1);
     assert_eq!(b.seen.len(), 1);
 }
@@ -310,7 +310,7 @@ fn a_borrower_that_ever_had_an_alert_is_never_forgotten() {
     k.send(income("X1", "2026-02-12T00:00:00Z", "10000"));
     k.send(income("X2", "2026-02-12T00:00:00Z", "10000"));
     k.advance("2030-01-01T00:00:00Z");
-    let ids: Vec<&str> = k.engine.borrowers.iter().map(|b| &*b.id).collect();
+    let ids: Vec<&str> = k.engine.book.borrowers.iter().map(|b| &*b.id).collect();
     assert_eq!(
         ids,
         ["B1"],

@@ -4,9 +4,9 @@ mod limits;
 
 use serde_json::json;
 
-use super::reject::ErrorKind;
-use super::testkit::*;
-use super::Outcome;
+use crate::reject::ErrorKind;
+use crate::testkit::*;
+use crate::Outcome;
 
 const OPEN: &str = "2026-01-05T10:00:00+08:00";
 
@@ -113,7 +113,7 @@ fn an_ack_stops_escalation_but_the_alert_stays_open() {
     k.take();
     assert_eq!(
         k.send(ack("B1", "2026-03-14T00:00:00+08:00", "B1/L1/dpd/1")),
-        Outcome::Applied(super::event::EventType::AlertAck)
+        Outcome::Applied(crate::event::EventType::AlertAck)
     );
     k.advance("2026-06-01T00:00:00+08:00");
     let lines = k.lines();

@@ -1,0 +1,365 @@
+//! [`Engine`]: the book of one partition (or of the whole book in replay) — its borrowers,
+//! its clock and the timers the clock fires, retention of borrowers without loans, what the
+//! changelog has not been told yet, and the portfolio aggregates.
+//!
+//! Parts: `apply` (one handler per event type), `retention` (forgetting borrowers without
+//! loans), `changelog` (snapshots out, restore in).
+
+mod apply;
+mod changelog;
+mod retention;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use rustc_hash::FxHashMap;
+
+use crate::decode;
+use crate::event::Event;
+use crate::input::{rejected_message_within, Input, Outcome};
+use crate::lifecycle;
+use crate::output::Output;
+use crate::portfolio::{Note, Portfolio};
+use crate::reject::{ErrorKind, Rejection};
+use crate::settings::Settings;
+use crate::signals::{self, Desired, Figures};
+use crate::state::{self, Borrower};
+use crate::time;
+use crate::wake::next_wake;
+
+/// Where the engine's clock comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockMode {
+    /// The clock is the largest `occurred_at` of the well-formed events read so far (replay,
+    /// backfills). Events never are "from the future".
+    Event,
+    /// The caller drives the clock with [`Engine::advance_to`] (the wall clock in live runs);
+    /// events further ahead than `max_future_skew` are rejected.
+    External {
+        /// Tolerated lead of `occurred_at` over the clock.
+        max_future_skew: Duration,
+    },
+}
+
+/// The engine for one partition of the book (or the whole book in replay).
+#[derive(Debug)]
+pub struct Engine {
+    settings: Arc<Settings>,
+    book: Book,
+    clock: Clock,
+    retention: Retention,
+    changes: Changes,
+    tally: Tally,
+    scratch: Scratch,
+}
+
+/// The borrowers and how to find them.
+#[derive(Debug, Default)]
+struct Book {
+    borrowers: Vec<Borrower>,
+    index: FxHashMap<Arc<str>, u32>,
+    /// Creation number of the next new borrower.
+    next_created: u64,
+    /// Interned portfolio labels (low cardinality).
+    labels: FxHashMap<Box<str>, Arc<str>>,
+}
+
+/// The clock and the timers it fires.
+#[derive(Debug)]
+struct Clock {
+    mode: ClockMode,
+    /// `None` until the first event or `advance_to`.
+    now: Option<DateTime<Utc>>,
+    /// (due instant, borrower's creation number, borrower index) — one entry per borrower with
+    /// a pending timer. Ties in time go to the borrower seen first: the creation number is part
+    /// of the state, so the order survives restores (indices do not).
+    timers: BTreeSet<(DateTime<Utc>, u64, u32)>,
+}
+
+/// Borrowers with no open loan and no alert history: (when they are to be forgotten,
+/// creation number, index).
+#[derive(Debug, Default)]
+struct Retention {
+    dormant: BTreeSet<(DateTime<Utc>, u64, u32)>,
+}
+
+/// What the changelog has not been told yet.
+#[derive(Debug)]
+struct Changes {
+    /// Whether changes are kept for [`Engine::take_dirty`] (see [`Engine::discard_changes`]).
+    track: bool,
+    /// Borrowers changed since the last [`Engine::take_dirty`], by id (indices move when a
+    /// borrower is forgotten).
+    dirty: Vec<Arc<str>>,
+    /// Borrowers forgotten since the last [`Engine::take_dirty`] (changelog deletions).
+    forgotten: Vec<Arc<str>>,
+}
+
+/// Book-level aggregates, kept as borrowers change.
+#[derive(Debug, Default)]
+struct Tally {
+    portfolio: Portfolio,
+    /// Portfolio notes not yet taken, when someone records them (see [`Engine::record_notes`]).
+    notes: Option<Vec<Note>>,
+}
+
+/// Buffers one evaluation reuses.
+#[derive(Debug, Default)]
+struct Scratch {
+    desired: Vec<Desired>,
+    figures: Figures,
+}
+
+impl Engine {
+    /// An empty engine.
+    pub fn new(settings: Arc<Settings>, mode: ClockMode) -> Self {
+        Engine {
+            settings,
+            book: Book::default(),
+            clock: Clock {
+                mode,
+                now: None,
+                timers: BTreeSet::new(),
+            },
+            retention: Retention::default(),
+            changes: Changes {
+                track: true,
+                dirty: Vec::new(),
+                forgotten: Vec::new(),
+            },
+            tally: Tally::default(),
+            scratch: Scratch::default(),
+        }
+    }
+
+    /// The book-level aggregates as of the last change.
+    pub fn portfolio(&self) -> &Portfolio {
+        &self.tally.portfolio
+    }
+
+    /// Stops keeping changed and forgotten borrowers for [`Engine::take_dirty`]: for a caller
+    /// with no changelog (replay), which would otherwise hold an entry for every borrower it
+    /// ever touched. On by default, so a changelog can never silently miss a change.
+    pub fn discard_changes(&mut self) {
+        self.changes.track = false;
+        self.changes.dirty = Vec::new();
+        self.changes.forgotten = Vec::new();
+    }
+
+    /// Starts keeping [`Note`]s (rolls, acknowledgements) for [`Engine::take_notes`]. Off by
+    /// default so that a caller with no use for them (replay) does not accumulate them.
+    pub fn record_notes(&mut self) {
+        self.tally.notes.get_or_insert_with(Vec::new);
+    }
+
+    /// Appends the notes kept since the last call.
+    pub fn take_notes(&mut self, out: &mut Vec<Note>) {
+        if let Some(notes) = self.tally.notes.as_mut() {
+            out.append(notes);
+        }
+    }
+
+    /// The engine's clock: `None` until the first event or `advance_to`.
+    pub fn clock(&self) -> Option<DateTime<Utc>> {
+        self.clock.now
+    }
+
+    /// Borrowers tracked.
+    pub fn borrower_count(&self) -> usize {
+        self.book.borrowers.len()
+    }
+
+    /// Open loans tracked.
+    pub fn open_loan_count(&self) -> usize {
+        self.book.borrowers.iter().map(|b| b.loans.len()).sum()
+    }
+
+    /// Pending timers (one per borrower at most).
+    pub fn pending_timers(&self) -> usize {
+        self.clock.timers.len()
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Moves the clock forward to `t`, firing every timer due at or before it, in time order.
+    /// A `t` before the clock changes nothing: the clock never goes back.
+    pub fn advance_to(&mut self, t: DateTime<Utc>, out: &mut Vec<Output>) {
+        while let Some(&(due, _, idx)) = self.clock.timers.first() {
+            if due > t {
+                break;
+            }
+            self.clock.timers.pop_first();
+            let i = idx as usize;
+            self.book.borrowers[i].next_wake = None;
+            if self.clock.now.is_none_or(|c| c < due) {
+                self.clock.now = Some(due);
+            }
+            self.evaluate(i, due, out);
+        }
+        if self.clock.now.is_none_or(|c| c < t) {
+            self.clock.now = Some(t);
+        }
+        self.forget_due(t);
+    }
+
+    /// Applies one input message at the engine's clock, appending what to publish.
+    pub fn apply(&mut self, input: Input<'_>, out: &mut Vec<Output>) -> Outcome {
+        let event = match self.admit(&input) {
+            Ok(event) => event,
+            Err(rejection) => return self.reject(&input, rejection, out),
+        };
+        let event_type = event.body.event_type();
+        let hash = state::id_hash(&event.event_id);
+        let known = self.book.index.get(&*event.borrower_id).copied();
+        if known.is_some_and(|i| self.book.borrowers[i as usize].has_seen(hash)) {
+            return Outcome::Duplicate(event_type);
+        }
+        if let Err(rejection) = self.take_time(event.occurred_at, out) {
+            return self.reject(&input, rejection, out);
+        }
+        let now = self
+            .clock
+            .now
+            .map_or(event.occurred_at, |c| c.max(event.occurred_at));
+        // Moving the clock may have forgotten borrowers, which moves others' indices.
+        let known = self.book.index.get(&*event.borrower_id).copied();
+        match self.apply_event(&event, known, now, out) {
+            Ok(i) => {
+                let b = &mut self.book.borrowers[i];
+                b.remember(hash, self.settings.limits.max_event_ids_per_borrower);
+                b.last_event_at = Some(b.last_event_at.map_or(now, |t| t.max(now)));
+                self.file_dormant(i);
+                self.cap_dormant();
+                Outcome::Applied(event_type)
+            }
+            Err(rejection) => self.reject(&input, rejection, out),
+        }
+    }
+
+    /// The event in a message, or why it cannot be one: too large, not decodable, or keyed by
+    /// another borrower.
+    fn admit<'a>(&self, input: &Input<'a>) -> Result<Event<'a>, Rejection> {
+        let size = input.full_size.unwrap_or(input.payload.len());
+        let max = self.settings.limits.max_event_bytes;
+        if size > max {
+            return Err(Rejection::new(
+                ErrorKind::TooLarge,
+                format!(
+                    "message of {size} bytes is longer than limits.max_event_bytes ({max}); not decoded"
+                ),
+            ));
+        }
+        let event = decode::decode(input.payload)?;
+        if let Some(key) = input.key {
+            if key != event.borrower_id.as_bytes() {
+                return Err(Rejection::new(
+                    ErrorKind::KeyMismatch,
+                    format!(
+                        "Kafka key {:?} is not the field `borrower_id` {:?}; events must be keyed by their borrower",
+                        String::from_utf8_lossy(&key[..key.len().min(80)]),
+                        &*event.borrower_id
+                    ),
+                ));
+            }
+        }
+        Ok(event)
+    }
+
+    /// The clock's side of an event at `occurred_at`: with the event clock it moves there
+    /// (firing due timers); with an external clock an event too far ahead is refused.
+    fn take_time(
+        &mut self,
+        occurred_at: DateTime<Utc>,
+        out: &mut Vec<Output>,
+    ) -> Result<(), Rejection> {
+        match self.clock.mode {
+            ClockMode::Event => self.advance_to(occurred_at, out),
+            ClockMode::External { max_future_skew } => {
+                if let Some(clock) = self.clock.now {
+                    if occurred_at > clock + max_future_skew {
+                        return Err(Rejection::new(
+                            ErrorKind::FutureEvent,
+                            format!(
+                                "field `occurred_at` {} is more than {} s ahead of the monitor's clock {}",
+                                time::format_instant(occurred_at, self.settings.tz),
+                                max_future_skew.num_seconds(),
+                                time::format_instant(clock, self.settings.tz),
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn reject(
+        &mut self,
+        input: &Input<'_>,
+        rejection: Rejection,
+        out: &mut Vec<Output>,
+    ) -> Outcome {
+        let kind = rejection.kind;
+        out.push(Output::Rejected(rejected_message_within(
+            input,
+            rejection,
+            self.settings.limits.max_rejected_payload_bytes,
+        )));
+        Outcome::Rejected(kind)
+    }
+
+    /// Re-evaluates borrower `i` at `now`, publishes changes and re-arms its timer.
+    fn evaluate(&mut self, i: usize, now: DateTime<Utc>, out: &mut Vec<Output>) {
+        self.mark_dirty(i);
+        let settings = Arc::clone(&self.settings);
+        let today = time::business_date(now, settings.tz);
+        let b = &mut self.book.borrowers[i];
+        self.scratch.desired.clear();
+        signals::evaluate(
+            b,
+            today,
+            &settings.rules,
+            &mut self.scratch.figures,
+            &mut self.scratch.desired,
+        );
+        lifecycle::reconcile(
+            b,
+            &self.scratch.desired,
+            &self.scratch.figures,
+            now,
+            &settings,
+            out,
+        );
+        lifecycle::escalate(b, now, &settings, out);
+        self.tally.portfolio.recount(
+            b,
+            |i| self.scratch.figures.dpd(i),
+            self.scratch.figures.score(),
+            self.tally.notes.as_mut(),
+        );
+        self.rearm(i, now);
+    }
+
+    /// Recomputes borrower `i`'s next timer and files it.
+    fn rearm(&mut self, i: usize, now: DateTime<Utc>) {
+        let b = &mut self.book.borrowers[i];
+        let next = next_wake(b, now, &self.settings);
+        if next == b.next_wake {
+            return;
+        }
+        if let Some(old) = b.next_wake {
+            self.clock.timers.remove(&(old, b.created, i as u32));
+        }
+        b.next_wake = next;
+        if let Some(t) = next {
+            self.clock.timers.insert((t, b.created, i as u32));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,60 @@
+//! When a borrower next needs the clock: the earliest future instant at which a DPD band, a
+//! staleness deadline or an escalation level can change something. The engine arms one timer
+//! per borrower at that instant; nothing scans the book at midnight.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::lifecycle;
+use crate::settings::Settings;
+use crate::state::Borrower;
+use crate::time::{business_date, start_of_day};
+
+/// The borrower's next timer: the earliest future instant at which a DPD band, a staleness
+/// deadline or an escalation level can change something.
+pub fn next_wake(b: &Borrower, now: DateTime<Utc>, s: &Settings) -> Option<DateTime<Utc>> {
+    let today = business_date(now, s.tz);
+    let mut next: Option<DateTime<Utc>> = None;
+    let mut consider = |t: DateTime<Utc>| {
+        if t > now && next.is_none_or(|n| t < n) {
+            next = Some(t);
+        }
+    };
+    for loan in &b.loans {
+        if let Some(due) = loan.terms.first_uncovered_due(loan.covered) {
+            let dpd = (today - due).num_days();
+            if let Some(days) = s.dpd_boundaries.iter().find(|d| i64::from(**d) > dpd) {
+                consider(start_of_day(due + Duration::days(i64::from(*days)), s.tz));
+            }
+        }
+        if s.rules.stale_valuation.enabled {
+            let since = loan.valuations.last().map_or(loan.opened_date, |v| v.date);
+            let at = since + Duration::days(i64::from(s.rules.stale_valuation.after_days));
+            if at > today {
+                consider(start_of_day(at, s.tz));
+            }
+        }
+    }
+    if s.rules.stale_income.enabled && !b.loans.is_empty() {
+        let since = b
+            .incomes
+            .last()
+            .map(|o| o.date)
+            .or_else(|| b.loans.iter().map(|l| l.opened_date).min());
+        if let Some(since) = since {
+            let at = since + Duration::days(i64::from(s.rules.stale_income.after_days));
+            if at > today {
+                consider(start_of_day(at, s.tz));
+            }
+        }
+    }
+    for slot in &b.alerts {
+        if let Some(t) = slot
+            .open
+            .as_ref()
+            .and_then(|a| lifecycle::next_escalation(a, s))
+        {
+            consider(t);
+        }
+    }
+    next
+}
