@@ -34,7 +34,7 @@ fn full_input_buffers_pause_fetching_and_the_output_is_unchanged() {
         w.step().unwrap();
         for p in w.owned() {
             for input in 0..INPUTS {
-                let held = w.tasks[&p].queued_bytes(input);
+                let held = w.owned.tasks[&p].queued_bytes(input);
                 assert!(held < cap + longest, "input {input}/{p} holds {held} bytes");
             }
         }
