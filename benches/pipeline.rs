@@ -30,8 +30,9 @@ use postloan_generate::{generate, GenerateOptions};
 use postloan_monitor::config::{ClockSource, Config, KafkaConfig, ProcessingGuarantee, Topics};
 use postloan_monitor::kafka::broker::EmbeddedBroker;
 use postloan_monitor::kafka::client::read_changelog;
-use postloan_monitor::kafka::produce::{produce, Publisher};
-use postloan_monitor::kafka::{producer, service};
+use postloan_monitor::kafka::input_feed::{produce, Publisher};
+use postloan_monitor::kafka::service;
+use postloan_monitor::kafka::tracked_producer as producer;
 use postloan_monitor::runtime::client::Lag;
 use postloan_monitor::runtime::restore::Restorer;
 use postloan_monitor::runtime::task::Task;
@@ -341,7 +342,16 @@ fn restore_all(k: &KafkaConfig) -> (u64, u64, f64) {
     let (mut borrowers, mut records) = (0, 0);
     for p in 0..PARTITIONS {
         let mut r = Restorer::new(&settings, ClockMode::Event);
-        read_changelog(k, false, p, &mut |_, key, value| r.feed(key, value)).expect("restore");
+        read_changelog(k, false, p, &mut |offset, key, value| {
+            r.feed(key, value).map_err(|source| {
+                postloan_monitor::runtime::restore::RestoreError::Record {
+                    partition: p,
+                    offset,
+                    source,
+                }
+            })
+        })
+        .expect("restore");
         let (_, _, stats) = r.finish();
         borrowers += stats.borrowers as u64;
         records += stats.records;

@@ -137,6 +137,7 @@ pub fn replay(
         }
         source.clear();
         use std::fmt::Write as _;
+        // Writing into a String cannot fail.
         let _ = write!(source, "{name}/{}", summary.lines);
         let outcome = engine.apply(
             Input {
@@ -144,6 +145,8 @@ pub fn replay(
                 source: &source,
                 key: None,
                 full_size,
+                // Replay has no merge: the decoder reads the timestamp itself.
+                occurred_at: None,
             },
             &mut messages,
         );

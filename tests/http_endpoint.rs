@@ -30,6 +30,7 @@ fn replayed(lines: &[String]) -> Portfolio {
                 source: &source,
                 key: None,
                 full_size: None,
+                occurred_at: None,
             },
             &mut out,
         );

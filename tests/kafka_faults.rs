@@ -361,7 +361,8 @@ fn non_retriable_produce_error(name: &'static str, error: RDKafkaRespErr, says: 
     let err = first
         .ended(Duration::from_secs(90))
         .expect_err("the monitor must stop on a non-retriable produce error");
-    let text = err.to_string();
+    // As the command line prints it: the error and its chain of causes.
+    let text = format!("{:#}", anyhow::Error::from(err));
     assert!(
         text.to_lowercase().contains(&says.to_lowercase()),
         "{name}: {text}"
@@ -424,7 +425,8 @@ fn an_output_topic_that_goes_missing_stops_the_monitor_and_a_restart_loses_nothi
     let err = first
         .ended(Duration::from_secs(120))
         .expect_err("the monitor must stop when an output topic is missing");
-    let text = err.to_string();
+    // As the command line prints it: the error and its chain of causes.
+    let text = format!("{:#}", anyhow::Error::from(err));
     eprintln!("missing-alos: stopped with: {text}");
     assert!(text.starts_with("delivery failed"), "{text}");
     b.cluster()

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use postloan_monitor::config::{KafkaConfig, Topics};
 use postloan_monitor::kafka::broker::EmbeddedBroker;
-use postloan_monitor::kafka::produce::produce;
+use postloan_monitor::kafka::input_feed::produce;
 
 const PARTITIONS: i32 = 3;
 

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use common::e2e;
 use postloan_monitor::config::{ClockSource, Config, ProcessingGuarantee};
 use postloan_monitor::kafka::broker::EmbeddedBroker;
-use postloan_monitor::kafka::produce::produce;
+use postloan_monitor::kafka::input_feed::produce;
 use postloan_monitor::runtime::worker::WorkerStats;
 
 #[test]

@@ -116,6 +116,7 @@ fn run(payloads: &[String], steps: &[DateTime<Utc>]) -> (Vec<String>, Vec<Outcom
                 source: &source,
                 key: None,
                 full_size: None,
+                occurred_at: None,
             },
             &mut out,
         ));
@@ -229,6 +230,7 @@ fn feed(engine: &mut Engine, payloads: &[String], from: usize, to: usize, out: &
                 source: &source,
                 key: None,
                 full_size: None,
+                occurred_at: None,
             },
             &mut msgs,
         );

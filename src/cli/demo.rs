@@ -1,4 +1,4 @@
-//! `postloan-monitor demo`: the main job on an embedded default.
+//! `postloan-monitor demo`: the main job on the embedded broker.
 //!
 //! Starts the embedded broker, generates a synthetic book, writes it into the input topics and
 //! runs the monitor on it through the real consumer/producer path (event clock,
@@ -10,7 +10,7 @@
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,9 +19,9 @@ use chrono::NaiveDate;
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{ClockSource, Config, KafkaConfig, ProcessingGuarantee, Topics};
+use crate::config::{ClockSource, Config, ProcessingGuarantee, Topics};
 use crate::kafka::broker::EmbeddedBroker;
-use crate::kafka::produce::{destination, Publisher};
+use crate::kafka::demo::{first_lines, partitions_for, Feed};
 use crate::kafka::reference::reference_fingerprint;
 use crate::kafka::service;
 use crate::metrics::Metrics;
@@ -58,38 +58,10 @@ pub struct DemoArgs {
     pub keep_running: bool,
 }
 
-/// What one embedded partition may hold: well under the mock broker's 5 MiB / 100,000
-/// messages, since borrowers do not spread evenly over partitions.
-const PARTITION_BYTES: u64 = 3 * 1024 * 1024;
-const PARTITION_MESSAGES: u64 = 60_000;
-
 /// Runs the demo; Ctrl-C stops it early with a summary.
 pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
-    let mut config = Config::default();
-    config.kafka.group_id = "postloan-demo".to_owned();
-    config.kafka.processing_guarantee = ProcessingGuarantee::AtLeastOnce;
-    config.kafka.commit_interval_ms = 200;
-    config.kafka.session_timeout_ms = 6000;
-    config.clock.mode = ClockSource::Event;
-    if let Some(addr) = args.listen {
-        config.http.listen = addr.to_string();
-    }
-
-    let opts = GenerateOptions {
-        borrowers: args.book.borrowers,
-        months: args.book.months,
-        seed: args.book.seed,
-        start: NaiveDate::from_ymd_opt(2025, 1, 1).context("start date")?,
-        bad_ratio: 0.002,
-        time_zone: config.clock.tz(),
-    };
-    let mut book = Vec::new();
-    let generated = generate(&opts, &mut book)?;
-    eprintln!(
-        "Generated {} borrowers over {} months: {} events ({} deliberately malformed).",
-        args.book.borrowers, args.book.months, generated.lines, generated.bad_lines
-    );
-    let total = generated.lines;
+    let mut config = demo_config(&args);
+    let (book, total) = generate_book(&args, &config)?;
     let partitions = partitions_for(&config.kafka, &book, args.partitions)?;
     let topics = Topics::default();
     let broker = EmbeddedBroker::start(1, partitions, &topics)?;
@@ -111,16 +83,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let feed = Feed::default();
     let fed_first = args.speed == 0;
     if fed_first {
-        let started = Instant::now();
-        feed.run(&config.kafka, &book, partitions, usize::MAX, &cancel);
-        if feed.failed.load(Ordering::Relaxed) {
-            anyhow::bail!("feeding the book into the embedded broker failed (see the log above)");
-        }
-        eprintln!(
-            "Fed {} events into the input topics in {:.1} s.",
-            feed.produced.load(Ordering::Relaxed),
-            started.elapsed().as_secs_f64()
-        );
+        feed_whole_book(&feed, &config, &book, partitions, &cancel)?;
     }
     let started = Instant::now();
     let worker = {
@@ -149,12 +112,12 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     eprintln!();
     cancel.cancel();
     if let Some(f) = feeder {
+        // The feeder reports its own failure through `feed.failed`, checked below.
         let _ = f.join();
     }
-    let result = worker
+    worker
         .join()
-        .map_err(|_| anyhow::anyhow!("the monitor thread panicked"))?;
-    result?;
+        .map_err(|_| anyhow::anyhow!("the monitor thread panicked"))??;
     if feed.failed.load(Ordering::Relaxed) {
         anyhow::bail!("feeding the book into the embedded broker failed (see the log above)");
     }
@@ -163,109 +126,93 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let mut o = std::io::stdout().lock();
     print_summary(&mut o, &stats, secs, interrupted)?;
     writeln!(o, "\nFirst lines of {}:", topics.alerts)?;
-    for line in first_lines(&config, &topics.alerts, args.show) {
+    for line in first_lines(&config.kafka, &topics.alerts, args.show) {
         writeln!(o, "  {line}")?;
     }
     drop(broker);
     if interrupted {
         return Ok(ExitCode::SUCCESS);
     }
+    verdict(&mut o, &config, &book, partitions, &stats, fed_first)
+}
+
+/// The demo's configuration: the defaults, on the event clock, committing often.
+fn demo_config(args: &DemoArgs) -> Config {
+    let mut config = Config::default();
+    config.kafka.group_id = "postloan-demo".to_owned();
+    config.kafka.processing_guarantee = ProcessingGuarantee::AtLeastOnce;
+    config.kafka.commit_interval_ms = 200;
+    config.kafka.session_timeout_ms = 6000;
+    config.clock.mode = ClockSource::Event;
+    if let Some(addr) = args.listen {
+        config.http.listen = addr.to_string();
+    }
+    config
+}
+
+/// The synthetic book (0.2 % of its lines malformed, to show rejections) and its line count.
+fn generate_book(args: &DemoArgs, config: &Config) -> anyhow::Result<(Vec<u8>, u64)> {
+    let opts = GenerateOptions {
+        borrowers: args.book.borrowers,
+        months: args.book.months,
+        seed: args.book.seed,
+        start: NaiveDate::from_ymd_opt(2025, 1, 1).context("start date")?,
+        bad_ratio: 0.002,
+        time_zone: config.clock.tz(),
+    };
+    let mut book = Vec::new();
+    let generated = generate(&opts, &mut book)?;
+    eprintln!(
+        "Generated {} borrowers over {} months: {} events ({} deliberately malformed).",
+        args.book.borrowers, args.book.months, generated.lines, generated.bad_lines
+    );
+    Ok((book, generated.lines))
+}
+
+/// Writes the whole book into the input topics before the monitor starts.
+fn feed_whole_book(
+    feed: &Feed,
+    config: &Config,
+    book: &[u8],
+    partitions: i32,
+    cancel: &CancellationToken,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    feed.run(&config.kafka, book, partitions, usize::MAX, cancel);
+    if feed.failed.load(Ordering::Relaxed) {
+        anyhow::bail!("feeding the book into the embedded broker failed (see the log above)");
+    }
+    eprintln!(
+        "Fed {} events into the input topics in {:.1} s.",
+        feed.produced.load(Ordering::Relaxed),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The self-check: what was published against replay of the same book, partition by
+/// partition. A live feed may legitimately differ (late events); a book fed first never may.
+fn verdict(
+    o: &mut impl Write,
+    config: &Config,
+    book: &[u8],
+    partitions: i32,
+    stats: &WorkerStats,
+    fed_first: bool,
+) -> anyhow::Result<ExitCode> {
     let published = stats
         .fingerprint
         .lock()
         .map(|f| *f)
         .map_err(|_| anyhow::anyhow!("the monitor's counters are poisoned"))?;
-    let replayed = reference_fingerprint(&config, &book, partitions);
+    let replayed = reference_fingerprint(config, book, partitions);
     let late = stats.late.load(Ordering::Relaxed);
-    let same = check_against_replay(&mut o, &published, &replayed, late)?;
-    // A live feed may legitimately differ (late events); a book fed first never may.
+    let same = check_against_replay(o, &published, &replayed, late)?;
     Ok(if same || (!fed_first && late > 0) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(super::EXIT_FATAL)
     })
-}
-
-/// Partitions per topic: as many as the user asked (refused when the embedded broker could
-/// not keep the book), or enough for the book's largest input topic, at least 8.
-fn partitions_for(k: &KafkaConfig, book: &[u8], asked: Option<i32>) -> anyhow::Result<i32> {
-    let mut by_topic: std::collections::HashMap<&str, (u64, u64)> = Default::default();
-    for line in book.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-        let t = by_topic.entry(destination(k, line).0).or_default();
-        t.0 += 1;
-        t.1 += line.len() as u64;
-    }
-    let needed = by_topic
-        .values()
-        .map(|(n, bytes)| {
-            n.div_ceil(PARTITION_MESSAGES)
-                .max(bytes.div_ceil(PARTITION_BYTES))
-        })
-        .max()
-        .unwrap_or(1);
-    let needed = i32::try_from(needed).unwrap_or(i32::MAX);
-    match asked {
-        Some(p) if p < needed => anyhow::bail!(
-            "--partitions {p} is too few for this book: the embedded broker keeps at most ~5 MiB \
-             per partition and drops the oldest data beyond; use at least {needed}"
-        ),
-        Some(p) => Ok(p),
-        None => Ok(needed.max(8)),
-    }
-}
-
-/// Writes the book into the input topics.
-#[derive(Clone, Default)]
-struct Feed {
-    produced: Arc<AtomicU64>,
-    failed: Arc<AtomicBool>,
-}
-
-impl Feed {
-    /// Sends the book, each line to partition `partition_for(key)` of `partitions`, `chunk`
-    /// events per 100 ms of wall time (`usize::MAX`: as fast as the broker takes them), then
-    /// waits for delivery.
-    fn run(
-        &self,
-        kafka: &KafkaConfig,
-        book: &[u8],
-        partitions: i32,
-        chunk: usize,
-        cancel: &CancellationToken,
-    ) {
-        let mut publisher = match Publisher::new(kafka) {
-            Ok(p) => p.with_partitions(partitions),
-            Err(e) => {
-                tracing::error!(error = %e, "Cannot create the demo's producer");
-                self.failed.store(true, Ordering::Relaxed);
-                return;
-            }
-        };
-        let mut lines = book
-            .split(|b| *b == b'\n')
-            .filter(|l| !l.is_empty())
-            .peekable();
-        while lines.peek().is_some() && !cancel.is_cancelled() {
-            let tick = Instant::now();
-            for l in lines.by_ref().take(chunk) {
-                if let Err(e) = publisher.send_line(l) {
-                    tracing::error!(error = %e, "Feeding the demo book failed");
-                    self.failed.store(true, Ordering::Relaxed);
-                    return;
-                }
-                self.produced.fetch_add(1, Ordering::Relaxed);
-            }
-            if chunk != usize::MAX {
-                if let Some(rest) = Duration::from_millis(100).checked_sub(tick.elapsed()) {
-                    std::thread::sleep(rest);
-                }
-            }
-        }
-        if let Err(e) = publisher.flush(Duration::from_secs(60)) {
-            tracing::error!(error = %e, "Feeding the demo book failed");
-            self.failed.store(true, Ordering::Relaxed);
-        }
-    }
 }
 
 /// The progress line, once a second, until the book is processed (or Ctrl-C).
@@ -397,35 +344,6 @@ fn check_against_replay(
         )?;
     }
     Ok(false)
-}
-
-/// The first `n` messages of partition 0 of `topic`.
-fn first_lines(config: &Config, topic: &str, n: usize) -> Vec<String> {
-    use rdkafka::consumer::{BaseConsumer, Consumer};
-    use rdkafka::message::Message;
-    let Ok(consumer) = crate::kafka::client_config(&config.kafka)
-        .set("group.id", "postloan-demo-reader")
-        .set("enable.auto.commit", "false")
-        .create::<BaseConsumer>()
-    else {
-        return Vec::new();
-    };
-    let mut tpl = rdkafka::TopicPartitionList::new();
-    if tpl
-        .add_partition_offset(topic, 0, rdkafka::Offset::Beginning)
-        .is_err()
-        || consumer.assign(&tpl).is_err()
-    {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while out.len() < n && Instant::now() < deadline {
-        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
-            out.push(String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned());
-        }
-    }
-    out
 }
 
 /// Serves `/metrics`, `/healthz` and `/readyz` while the demo runs; a demo without them (the

@@ -33,11 +33,12 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// The main job on an embedded default: generate a synthetic book, run it through the
-    /// engine, write every message and summarise.
+    /// The main job on the embedded broker: generate a synthetic book, feed it to the input
+    /// topics, run the monitor on it, summarise and check the output against replay.
     Demo(demo::DemoArgs),
     /// Run the monitor as a service: consume the input topics in a consumer group and publish
-    /// alerts, escalations and rejections (at_least_once in this build).
+    /// alerts, escalations and rejections (at_least_once or exactly_once, from
+    /// [kafka] processing_guarantee).
     Run(run::RunArgs),
     /// Run the engine over a JSONL event file with the event clock and write every message the
     /// live monitor would publish.

@@ -37,7 +37,7 @@ pub fn run(args: ProduceArgs) -> anyhow::Result<ExitCode> {
             File::open(&args.input).with_context(|| format!("cannot open input {}", args.input))?;
         Box::new(BufReader::with_capacity(1 << 20, f))
     };
-    let summary = crate::kafka::produce::produce(
+    let summary = crate::kafka::input_feed::produce(
         &config.kafka,
         &mut input,
         &args.input,

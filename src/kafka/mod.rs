@@ -1,21 +1,24 @@
 //! Kafka adapters around the engine and the runtime:
 //!
 //! - [`broker`]: the embedded development broker (librdkafka's mock cluster).
-//! - [`producer`]: the one producer setup (delivery tracking, back-pressure, transactions).
-//! - [`produce`]: publishing event files to the input topics.
+//! - [`tracked_producer`]: the one producer setup (delivery tracking, back-pressure,
+//!   transactions).
+//! - [`input_feed`]: publishing event files to the input topics (`produce`, the demo).
 //! - [`reference`]: what the monitor must publish for a book fed to known partitions (the
 //!   demo's self-check).
+//! - [`demo`]: the embedded broker's side of `demo` (partitions, feeding the book, reading back).
 //! - [`client`]: the runtime's [`crate::runtime::client::Client`] over rdkafka.
 //! - [`topics`]: start-up topic checks and creation.
 //! - [`service`]: `run`'s loop — the worker on the real clocks until cancelled.
 
 pub mod broker;
 pub mod client;
-pub mod produce;
-pub mod producer;
+pub mod demo;
+pub mod input_feed;
 pub mod reference;
 pub mod service;
 pub mod topics;
+pub mod tracked_producer;
 
 use rdkafka::ClientConfig;
 

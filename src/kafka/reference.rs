@@ -1,5 +1,5 @@
 //! The reference a live run is checked against: what the monitor must publish for a book fed
-//! by a [`Publisher`](super::produce::Publisher) that picks partitions itself
+//! by a [`Publisher`](super::input_feed::Publisher) that picks partitions itself
 //! ([`partition_for`]). Every line goes, as in the live run, to its topic and partition with its
 //! offset there; one task per partition then applies them through the same merge, with every
 //! input complete. Each partition's clock therefore ends at its own last event, as the live
@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use super::produce::{destination, partition_for};
+use super::input_feed::{destination, partition_for};
 use crate::config::Config;
 use crate::runtime::client::Lag;
 use crate::runtime::task::{Record, Task, INPUTS};

@@ -9,6 +9,7 @@ use rdkafka::error::RDKafkaErrorCode;
 
 use super::client_config;
 use crate::config::KafkaConfig;
+use crate::runtime::client::ClientError;
 use crate::runtime::RuntimeError;
 
 /// Refuses to run when input topics are missing or not co-partitioned. Missing output and
@@ -20,7 +21,7 @@ pub fn check_topics<X: rdkafka::consumer::ConsumerContext>(
 ) -> Result<(), RuntimeError> {
     let metadata = consumer
         .fetch_metadata(None, Duration::from_secs(30))
-        .map_err(|e| RuntimeError::Kafka(e.to_string()))?;
+        .map_err(RuntimeError::kafka)?;
     let count = |name: &str| {
         metadata
             .topics()
@@ -59,9 +60,8 @@ pub fn check_topics<X: rdkafka::consumer::ConsumerContext>(
 /// Not verifiable on the embedded broker: librdkafka's mock cluster has no CreateTopics handler
 /// (see `rdkafka_mock_handlers.c`), so this path is exercised only against real brokers.
 fn create_topics(k: &KafkaConfig, names: &[&str], partitions: usize) -> Result<(), RuntimeError> {
-    let admin: AdminClient<DefaultClientContext> = client_config(k)
-        .create()
-        .map_err(|e| RuntimeError::Kafka(e.to_string()))?;
+    let admin: AdminClient<DefaultClientContext> =
+        client_config(k).create().map_err(RuntimeError::kafka)?;
     let partitions = i32::try_from(partitions).unwrap_or(i32::MAX);
     let topics: Vec<NewTopic<'_>> = names
         .iter()
@@ -81,11 +81,13 @@ fn create_topics(k: &KafkaConfig, names: &[&str], partitions: usize) -> Result<(
         .enable_all()
         .build()
         .map_err(|e| {
-            RuntimeError::Kafka(format!("cannot start a runtime for topic creation: {e}"))
+            RuntimeError::Kafka(ClientError::fatal(format!(
+                "cannot start a runtime for topic creation: {e}"
+            )))
         })?;
     let results = runtime
         .block_on(admin.create_topics(topics.iter(), &opts))
-        .map_err(|e| RuntimeError::Kafka(e.to_string()))?;
+        .map_err(RuntimeError::kafka)?;
     for r in results {
         match r {
             Ok(name) => tracing::info!(topic = %name, partitions, "Created topic"),

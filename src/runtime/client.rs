@@ -4,6 +4,7 @@
 //! against an in-memory implementation that honours transactions and injects faults, while
 //! `crate::kafka::client` implements it over rdkafka for real brokers.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::task::Record;
@@ -55,25 +56,73 @@ pub enum Lag {
 }
 
 /// Receives changelog records during a restore: (offset, key, value); an error stops the read.
-pub type ChangelogSink<'a> = dyn FnMut(i64, &[u8], &[u8]) -> Result<(), String> + 'a;
+pub type ChangelogSink<'a> =
+    dyn FnMut(i64, &[u8], &[u8]) -> Result<(), super::restore::RestoreError> + 'a;
 
 /// An input position to commit: (input topic index, partition, next offset to read).
 pub type Position = (usize, i32, i64);
 
-/// A failed client call, sorted by what the worker does about it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// The error underneath a client failure (rdkafka's, or a test double's), kept whole for the
+/// error chain. Shared, so that a fault can be queued and handed out more than once in tests.
+pub type Cause = Arc<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A failed client call, sorted by what the worker does about it. It shows its cause's message
+/// with what it means for the worker, and hands on the cause's own source.
+#[derive(Debug, Clone)]
 pub enum ClientError {
     /// Transient (a broker bounce, a timeout): the same call may be repeated.
-    #[error("{0} (retriable)")]
-    Retriable(String),
+    Retriable(Cause),
     /// The open transaction cannot commit: abort it, then rewind state and inputs to what the
     /// last committed transaction holds.
-    #[error("{0} (the transaction must be aborted)")]
-    Abortable(String),
+    Abortable(Cause),
     /// Nothing this process can fix: fenced by a newer instance, not authorised, a missing
     /// topic, a fatal client error.
-    #[error("{0}")]
-    Fatal(String),
+    Fatal(Cause),
+}
+
+impl ClientError {
+    /// A retriable failure described by text (test doubles, conditions found by the client).
+    pub fn retriable(what: impl Into<String>) -> Self {
+        ClientError::Retriable(cause(what))
+    }
+
+    /// An abortable failure described by text.
+    pub fn abortable(what: impl Into<String>) -> Self {
+        ClientError::Abortable(cause(what))
+    }
+
+    /// A fatal failure described by text.
+    pub fn fatal(what: impl Into<String>) -> Self {
+        ClientError::Fatal(cause(what))
+    }
+
+    fn cause(&self) -> &Cause {
+        match self {
+            ClientError::Retriable(c) | ClientError::Abortable(c) | ClientError::Fatal(c) => c,
+        }
+    }
+}
+
+fn cause(what: impl Into<String>) -> Cause {
+    let boxed: Box<dyn std::error::Error + Send + Sync> = what.into().into();
+    Arc::from(boxed)
+}
+
+impl std::fmt::Display for ClientError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClientError::Retriable(c) => write!(f, "{c} (retriable)"),
+            ClientError::Abortable(c) => write!(f, "{c} (the transaction must be aborted)"),
+            ClientError::Fatal(c) => write!(f, "{c}"),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {
+    // The cause's message is already this error's; its source comes next in the chain.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause().source()
+    }
 }
 
 /// What the worker needs from Kafka.

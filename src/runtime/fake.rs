@@ -215,7 +215,7 @@ impl FakeClient {
         let fault = c.count(call);
         let mut m = c.members.remove(&self.member).unwrap_or_default();
         let result = if m.epoch != self.epoch {
-            Err(ClientError::Fatal(format!(
+            Err(ClientError::fatal(format!(
                 "{call}: producer fenced by a newer instance"
             )))
         } else {
@@ -237,9 +237,9 @@ impl FakeClient {
         let t = m
             .txn
             .as_mut()
-            .ok_or_else(|| ClientError::Fatal(format!("{call} outside a transaction")))?;
+            .ok_or_else(|| ClientError::fatal(format!("{call} outside a transaction")))?;
         if t.doomed {
-            return Err(ClientError::Abortable(format!(
+            return Err(ClientError::abortable(format!(
                 "{call}: transaction failed"
             )));
         }
@@ -334,7 +334,7 @@ impl Client for FakeClient {
     ) -> Result<(), ClientError> {
         self.with("seek", |m, c| {
             if !m.assigned.contains(&partition) {
-                return Err(ClientError::Fatal(format!(
+                return Err(ClientError::fatal(format!(
                     "seek on unassigned partition {partition}"
                 )));
             }
@@ -407,7 +407,7 @@ impl Client for FakeClient {
     fn begin_transaction(&mut self) -> Result<(), ClientError> {
         self.with("begin_transaction", |m, _| {
             if m.txn.is_some() {
-                return Err(ClientError::Fatal("a transaction is already open".into()));
+                return Err(ClientError::fatal("a transaction is already open"));
             }
             m.txn = Some(Txn::default());
             Ok(())
@@ -426,7 +426,7 @@ impl Client for FakeClient {
         self.with("commit_transaction", |m, c| {
             Self::txn(m, "commit_transaction")?;
             let Some(t) = m.txn.take() else {
-                return Err(ClientError::Fatal("no transaction".into()));
+                return Err(ClientError::fatal("no transaction"));
             };
             c.outputs.extend(t.outputs);
             for (p, k, v) in t.changelog {

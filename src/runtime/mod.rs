@@ -21,13 +21,17 @@ pub mod worker;
 mod fake;
 
 /// Why the runtime stopped. Every variant is fatal for the process (exit non-zero with one
-/// clear line); transient broker errors are retried inside and never surface here.
+/// clear line: the top level prints the whole chain of causes); transient broker errors are
+/// retried inside and never surface here.
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
     /// A Kafka call failed in a way retrying will not fix (authorisation, a producer fenced by a
     /// newer instance with the same transactional id, a fatal client error).
-    #[error("Kafka: {0}")]
-    Kafka(String),
+    #[error("Kafka")]
+    Kafka(#[from] client::ClientError),
+    /// The open transaction could not even be aborted.
+    #[error("cannot abort the transaction")]
+    Abort(#[source] client::ClientError),
     /// A topic the monitor needs does not exist.
     #[error("topic {0:?} does not exist (create it, or set [kafka] create_topics = true)")]
     MissingTopic(String),
@@ -35,15 +39,71 @@ pub enum RuntimeError {
     #[error("input topics must be co-partitioned (same partition count): {0}")]
     CoPartitioning(String),
     /// The changelog could not be read back.
-    #[error("state restore failed: {0}")]
-    Restore(String),
+    #[error("state restore failed")]
+    Restore(#[from] restore::RestoreError),
     /// Published messages were not acknowledged: offsets are not committed.
-    #[error("delivery failed: {0}; nothing undelivered was committed: restart to resume from the last commit")]
-    Delivery(String),
+    #[error("delivery failed; nothing undelivered was committed: restart to resume from the last commit")]
+    Delivery(#[source] client::ClientError),
 }
 
-impl From<client::ClientError> for RuntimeError {
-    fn from(e: client::ClientError) -> Self {
-        RuntimeError::Kafka(e.to_string())
+impl RuntimeError {
+    /// A fatal Kafka failure from any error (admin calls, metadata), kept as the cause.
+    pub fn kafka(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        RuntimeError::Kafka(client::ClientError::Fatal(std::sync::Arc::new(e)))
+    }
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::client::ClientError;
+    use super::restore::{RecordError, RestoreError};
+    use super::RuntimeError;
+    use postloan_engine::snapshot::SnapshotError;
+
+    fn chain(e: &dyn std::error::Error) -> Vec<String> {
+        let mut out = vec![e.to_string()];
+        let mut next = e.source();
+        while let Some(cause) = next {
+            out.push(cause.to_string());
+            next = cause.source();
+        }
+        out
+    }
+
+    #[test]
+    fn a_restore_failure_keeps_every_cause() {
+        let e = RuntimeError::from(RestoreError::Record {
+            partition: 3,
+            offset: 17,
+            source: RecordError::Snapshot(SnapshotError::Version(9)),
+        });
+        assert_eq!(
+            chain(&e),
+            [
+                "state restore failed",
+                "changelog partition 3 offset 17",
+                "borrower snapshot",
+                "snapshot format 9 is not supported (this build reads 2)",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_client_failure_shows_its_cause_once_and_hands_on_the_next() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("broker said no")]
+        struct Outer(#[source] std::io::Error);
+        let io = std::io::Error::other("connection reset");
+        let e = RuntimeError::Delivery(ClientError::Fatal(std::sync::Arc::new(Outer(io))));
+        assert_eq!(
+            chain(&e),
+            [
+                "delivery failed; nothing undelivered was committed: restart to resume from the last commit",
+                "broker said no",
+                "connection reset",
+            ]
+        );
+        let retriable = ClientError::retriable("timed out");
+        assert_eq!(retriable.to_string(), "timed out (retriable)");
     }
 }

@@ -33,6 +33,54 @@ pub struct Restorer {
     stats: Restored,
 }
 
+/// What is wrong with one changelog record.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// The task record does not parse.
+    #[error("unreadable task record")]
+    TaskRecord,
+    /// A borrower record shorter than its commit-cycle prefix.
+    #[error("truncated borrower record")]
+    Truncated,
+    /// A deleted borrower's key is not UTF-8 (the monitor writes borrower ids).
+    #[error("borrower key is not UTF-8")]
+    Key,
+    /// A borrower snapshot this build cannot read (applied when the task record vouching for
+    /// it arrives).
+    #[error("borrower snapshot")]
+    Snapshot(#[from] postloan_engine::snapshot::SnapshotError),
+}
+
+/// Why a changelog partition could not be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    /// A record that cannot be applied.
+    #[error("changelog partition {partition} offset {offset}")]
+    Record {
+        /// The changelog partition.
+        partition: i32,
+        /// The record's offset.
+        offset: i64,
+        /// What is wrong with it.
+        #[source]
+        source: RecordError,
+    },
+    /// The read did not reach the end in time.
+    #[error("changelog {topic}/{partition}: stopped at offset {next} of {high} after {secs} s")]
+    Stalled {
+        /// The changelog topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// The next offset it would have read.
+        next: i64,
+        /// The end it had to reach.
+        high: i64,
+        /// How long it tried.
+        secs: u64,
+    },
+}
+
 impl Restorer {
     /// Starts from an empty engine.
     pub fn new(settings: &Arc<Settings>, mode: ClockMode) -> Self {
@@ -45,10 +93,10 @@ impl Restorer {
     }
 
     /// Takes the next changelog record.
-    pub fn feed(&mut self, key: &[u8], value: &[u8]) -> Result<(), String> {
+    pub fn feed(&mut self, key: &[u8], value: &[u8]) -> Result<(), RecordError> {
         self.stats.records += 1;
         if key == TASK_KEY.as_bytes() {
-            self.meta = decode_meta(value).ok_or("unreadable task record")?;
+            self.meta = decode_meta(value).ok_or(RecordError::TaskRecord)?;
             // Apply the cycle this record vouches for; anything else pending belongs to a cycle
             // a crash cut short, and is dropped.
             for (cycle, key, bytes) in self.pending.drain(..) {
@@ -56,16 +104,14 @@ impl Restorer {
                     self.stats.discarded += 1;
                 } else if bytes.is_empty() {
                     // The borrower was forgotten (no open loan for long enough).
-                    self.engine
-                        .restore_deletion(std::str::from_utf8(&key).unwrap_or_default());
+                    let id = std::str::from_utf8(&key).map_err(|_| RecordError::Key)?;
+                    self.engine.restore_deletion(id);
                 } else {
-                    self.engine
-                        .restore_borrower(&bytes)
-                        .map_err(|e| e.to_string())?;
+                    self.engine.restore_borrower(&bytes)?;
                 }
             }
         } else {
-            let (cycle, snapshot) = split_cycle(value).ok_or("truncated record")?;
+            let (cycle, snapshot) = split_cycle(value).ok_or(RecordError::Truncated)?;
             self.pending.push((cycle, key.to_vec(), snapshot.to_vec()));
         }
         Ok(())
@@ -89,8 +135,11 @@ pub fn restore(
 ) -> Result<(Engine, TaskMeta, Restored), RuntimeError> {
     let mut r = Restorer::new(settings, mode);
     client.read_changelog(partition, &mut |offset, key, value| {
-        r.feed(key, value)
-            .map_err(|what| format!("changelog partition {partition} offset {offset}: {what}"))
+        r.feed(key, value).map_err(|source| RestoreError::Record {
+            partition,
+            offset,
+            source,
+        })
     })?;
     Ok(r.finish())
 }

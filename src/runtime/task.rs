@@ -23,6 +23,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::client::Lag;
+use postloan_engine::decode::{peek_occurred_at, OccurredAt};
 use postloan_engine::output::Output;
 use postloan_engine::portfolio::Note;
 use postloan_engine::{Engine, Input, Outcome};
@@ -86,7 +87,8 @@ pub struct Processed {
 /// A buffered record with its merge key.
 #[derive(Debug)]
 struct Pending {
-    occurred_at: Option<DateTime<Utc>>,
+    /// Read ahead by the engine's own rule, and handed to it when the record is applied.
+    occurred_at: Option<OccurredAt>,
     record: Record,
 }
 
@@ -148,7 +150,7 @@ impl Task {
 
     /// Buffers a record of input `input`.
     pub fn push(&mut self, input: usize, record: Record) {
-        let occurred_at = occurred_at(&record.payload);
+        let occurred_at = peek_occurred_at(&record.payload);
         self.idle_deadline[input] = None;
         self.queued_bytes[input] += record_bytes(&record);
         self.queues[input].push_back(Pending {
@@ -200,6 +202,7 @@ impl Task {
             self.queued_bytes[input] -= record_bytes(&p.record);
             self.source.clear();
             use std::fmt::Write as _;
+            // Writing into a String cannot fail.
             let _ = write!(
                 self.source,
                 "{}/{}/{}",
@@ -211,17 +214,19 @@ impl Task {
                     source: &self.source,
                     key: p.record.key.as_deref(),
                     full_size: p.record.full_size,
+                    occurred_at: p.occurred_at,
                 },
                 out,
             );
-            let late_by = self.note_stream_time(p.occurred_at, outcome);
+            let occurred_at = p.occurred_at.map(OccurredAt::instant);
+            let late_by = self.note_stream_time(occurred_at, outcome);
             outcomes.push(Processed {
                 input,
                 partition: self.partition,
                 offset: p.record.offset,
                 outcome,
                 late_by,
-                occurred_at: p.occurred_at,
+                occurred_at,
                 received_ms: p.record.received_ms,
             });
             self.next_offsets[input] = Some(p.record.offset + 1);
@@ -347,6 +352,10 @@ fn record_bytes(r: &Record) -> usize {
 
 /// The task record as a changelog value (JSON: readable with any Kafka tool).
 pub fn encode_meta(meta: &TaskMeta) -> Vec<u8> {
+    // Cannot fail, by construction: a number, an optional instant (chrono writes RFC 3339
+    // text) and five optional integers; serde_json fails only on a failing `Serialize` impl or
+    // a non-string map key, and a `Vec` sink never fails. (An empty value would read as a
+    // deletion: `encode_and_decode_meta` in the tests would catch it.)
     serde_json::to_vec(meta).unwrap_or_default()
 }
 
@@ -359,19 +368,6 @@ pub fn decode_meta(bytes: &[u8]) -> Option<TaskMeta> {
 pub fn split_cycle(value: &[u8]) -> Option<(u64, &[u8])> {
     let (head, rest) = value.split_at_checked(8)?;
     Some((u64::from_le_bytes(head.try_into().ok()?), rest))
-}
-
-/// `occurred_at` of a payload for the merge, without decoding the rest.
-fn occurred_at(payload: &[u8]) -> Option<DateTime<Utc>> {
-    #[derive(serde::Deserialize)]
-    struct Head<'a> {
-        #[serde(borrow)]
-        occurred_at: Option<&'a str>,
-    }
-    let head: Head<'_> = serde_json::from_slice(payload).ok()?;
-    DateTime::parse_from_rfc3339(head.occurred_at?)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
 }
 
 #[cfg(test)]

@@ -338,7 +338,7 @@ pub fn assert_same(got: &ByBorrower, want: &ByBorrower) -> usize {
 /// monitor starts: equality with replay holds for complete inputs.
 pub fn produce_book(kafka: &KafkaConfig, lines: &[String], topics: &Topics, seed: u64) {
     let text = interleaved(lines, topics, seed).join("\n");
-    postloan_monitor::kafka::produce::produce(
+    postloan_monitor::kafka::input_feed::produce(
         kafka,
         &mut text.as_bytes(),
         "book",

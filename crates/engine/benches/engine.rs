@@ -71,6 +71,7 @@ fn run(book: &Book, settings: &Arc<Settings>, upto: usize) -> (Engine, u64) {
                 source: "bench",
                 key: None,
                 full_size: None,
+                occurred_at: None,
             },
             &mut out,
         );

@@ -307,6 +307,58 @@ fn parse_period(s: &str) -> bool {
 
 /// Decodes one input message. Pure: no state, no clock.
 pub fn decode(payload: &[u8]) -> Result<Event<'_>, Rejection> {
+    decode_with(payload, None)
+}
+
+/// An event's `occurred_at`, read ahead of decoding with the decoder's own rule
+/// ([`peek_occurred_at`]) — the runtime's merge orders records by it — and handed back to
+/// [`decode_with`] so that the timestamp of a record is parsed once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OccurredAt(DateTime<Utc>);
+
+impl OccurredAt {
+    /// The instant.
+    pub fn instant(self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+/// The `occurred_at` of a payload without decoding the rest, by the rule [`decode`] applies;
+/// `None` when it is missing, not a plain string or not a valid timestamp (the decoder then
+/// says why).
+pub fn peek_occurred_at(payload: &[u8]) -> Option<OccurredAt> {
+    #[derive(serde::Deserialize)]
+    struct Head<'a> {
+        #[serde(borrow)]
+        occurred_at: Option<&'a str>,
+    }
+    let head: Head<'_> = serde_json::from_slice(payload).ok()?;
+    parse_occurred_at(head.occurred_at?).ok().map(OccurredAt)
+}
+
+/// The one rule for `occurred_at`: an RFC 3339 timestamp with an offset, in years
+/// [`YEAR_RANGE`].
+fn parse_occurred_at(text: &str) -> Result<DateTime<Utc>, Rejection> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .filter(|t| YEAR_RANGE.contains(&t.year()))
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| {
+            invalid(
+                Field::OccurredAt,
+                format_args!(
+                    "must be an RFC 3339 timestamp with offset in years {}–{}, got {:?}",
+                    YEAR_RANGE.start(),
+                    YEAR_RANGE.end(),
+                    text.chars().take(60).collect::<String>()
+                ),
+            )
+        })
+}
+
+/// [`decode`], with the `occurred_at` already read by [`peek_occurred_at`] from the same
+/// payload (or `None` to read it here).
+pub fn decode_with(payload: &[u8], peeked: Option<OccurredAt>) -> Result<Event<'_>, Rejection> {
     if payload.starts_with(b"\xef\xbb\xbf") {
         // serde's message ("expected value at line 1 column 1") would not say why.
         return Err(Rejection::new(
@@ -348,22 +400,10 @@ pub fn decode(payload: &[u8]) -> Result<Event<'_>, Rejection> {
     })?;
     let event_id = r.id(Field::EventId, MAX_EVENT_ID_CHARS)?;
     let borrower_id = r.id(Field::BorrowerId, MAX_BORROWER_ID_CHARS)?;
-    let occurred_text = r.str(Field::OccurredAt)?;
-    let occurred_at = DateTime::parse_from_rfc3339(&occurred_text)
-        .ok()
-        .filter(|t| YEAR_RANGE.contains(&t.year()))
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| {
-            invalid(
-                Field::OccurredAt,
-                format_args!(
-                    "must be an RFC 3339 timestamp with offset in years {}–{}, got {:?}",
-                    YEAR_RANGE.start(),
-                    YEAR_RANGE.end(),
-                    occurred_text.chars().take(60).collect::<String>()
-                ),
-            )
-        })?;
+    let occurred_at = match peeked {
+        Some(at) => at.0,
+        None => parse_occurred_at(&r.str(Field::OccurredAt)?)?,
+    };
 
     let body = match event_type {
         EventType::LoanOpened => Body::LoanOpened(loan_opened(&r)?),

@@ -20,6 +20,9 @@ pub struct Input<'a> {
     /// met a message longer than `limits.max_event_bytes` keeps no more than a rejection
     /// shows); `None` when `payload` is the whole message.
     pub full_size: Option<usize>,
+    /// Its `occurred_at` when the adapter has read it already
+    /// ([`decode::peek_occurred_at`] of this payload), so it is not parsed twice.
+    pub occurred_at: Option<decode::OccurredAt>,
 }
 
 /// What became of one input.

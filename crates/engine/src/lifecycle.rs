@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::output::{AlertMessage, AlertStatus, EscalationMessage, Metric, Output};
+use super::output::{AlertMessage, AlertStatus, EscalationMessage, MetricValue, Output};
 use super::render;
 use super::signals::{Desired, Facts, Figures};
 use super::state::{AlertSlot, Borrower, Labels, OpenAlert};
@@ -255,7 +255,7 @@ pub fn escalate(b: &mut Borrower, now: DateTime<Utc>, s: &Settings, out: &mut Ve
                 severity: open.severity,
                 alert_opened_at: format_instant(open.opened_at, s.tz),
                 event_time: format_instant(at, s.tz),
-                unacknowledged_hours: Metric::Num(hours),
+                unacknowledged_hours: MetricValue::Num(hours),
                 reason: format!(
                     "{} alert {id} ({}) {why}: level {level}, notify {notify}.",
                     slot.signal, open.severity

@@ -63,7 +63,11 @@ impl Output {
 
     /// Appends the message's JSON (no newline).
     pub fn write_json(&self, buf: &mut Vec<u8>) {
-        // Serialising these plain structs into a Vec cannot fail.
+        // Cannot fail, by construction: serde_json fails only when a `Serialize` impl reports
+        // an error or a map key is not a string, and a `Vec` sink never fails. These messages
+        // derive `Serialize` over strings, numbers, options and vectors, hold no maps, and the
+        // hand-written impls below (`ErrorKind`, `AlertMetrics`, `MetricValue`) only write
+        // strings, numbers' text and sequences of known length.
         let _ = serde_json::to_writer(buf, self);
     }
 
@@ -191,7 +195,7 @@ pub struct AlertMessage {
     /// One sentence with the numbers.
     pub reason: String,
     /// The figures behind it.
-    pub metrics: Metrics,
+    pub metrics: AlertMetrics,
     /// What collections should do.
     pub recommended_action: &'static str,
     /// The monitor's version.
@@ -230,7 +234,7 @@ pub struct EscalationMessage {
     /// The deadline instant (or the instant it turned critical).
     pub event_time: String,
     /// Hours from the alert firing to `event_time`.
-    pub unacknowledged_hours: Metric,
+    pub unacknowledged_hours: MetricValue,
     /// One sentence.
     pub reason: String,
 }
@@ -286,9 +290,10 @@ impl RejectedMessage {
     }
 }
 
-/// A figure in `metrics`.
+/// A figure in an alert's `metrics` (named so as not to be confused with the application's
+/// Prometheus metrics).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Metric {
+pub enum MetricValue {
     /// An integer.
     Int(i64),
     /// A decimal written as a JSON number (ratios, scores).
@@ -300,27 +305,27 @@ pub enum Metric {
     /// Absent figure.
     Null,
     /// Nested figures.
-    Map(Metrics),
+    Map(AlertMetrics),
 }
 
-/// Ordered figures.
+/// An alert's `metrics`: named figures, in order.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Metrics(pub Vec<(&'static str, Metric)>);
+pub struct AlertMetrics(pub Vec<(&'static str, MetricValue)>);
 
-impl Metrics {
+impl AlertMetrics {
     /// Adds a figure.
-    pub fn put(&mut self, name: &'static str, m: Metric) -> &mut Self {
+    pub fn put(&mut self, name: &'static str, m: MetricValue) -> &mut Self {
         self.0.push((name, m));
         self
     }
 
     /// Looks a figure up.
-    pub fn get(&self, name: &str) -> Option<&Metric> {
+    pub fn get(&self, name: &str) -> Option<&MetricValue> {
         self.0.iter().find(|(n, _)| *n == name).map(|(_, m)| m)
     }
 }
 
-impl Serialize for Metrics {
+impl Serialize for AlertMetrics {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(self.0.len()))?;
         for (k, v) in &self.0 {
@@ -330,17 +335,17 @@ impl Serialize for Metrics {
     }
 }
 
-impl Serialize for Metric {
+impl Serialize for MetricValue {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            Metric::Int(i) => s.serialize_i64(*i),
-            Metric::Num(d) => {
+            MetricValue::Int(i) => s.serialize_i64(*i),
+            MetricValue::Num(d) => {
                 // Written from its decimal text, never via f64.
                 let raw = serde_json::value::RawValue::from_string(d.normalize().to_string())
                     .map_err(serde::ser::Error::custom)?;
                 raw.serialize(s)
             }
-            Metric::Money(d) => {
+            MetricValue::Money(d) => {
                 // Amounts always show cents: "10000.00", never "10000".
                 let mut d = *d;
                 if d.scale() < 2 {
@@ -348,9 +353,9 @@ impl Serialize for Metric {
                 }
                 s.serialize_str(&d.to_string())
             }
-            Metric::Text(t) => s.serialize_str(t),
-            Metric::Null => s.serialize_unit(),
-            Metric::Map(m) => m.serialize(s),
+            MetricValue::Text(t) => s.serialize_str(t),
+            MetricValue::Null => s.serialize_unit(),
+            MetricValue::Map(m) => m.serialize(s),
         }
     }
 }
@@ -382,6 +387,7 @@ mod tests {
             source,
             key: Some(b"B1"),
             full_size: None,
+            occurred_at: None,
         };
         k.engine.apply(input, &mut k.out);
     }

@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 
 use super::money::{format_money, format_percent, round_half_away};
-use super::output::{AlertStatus, Metric, Metrics};
+use super::output::{AlertMetrics, AlertStatus, MetricValue};
 use super::signals::{Facts, SCORE_PARTS};
 use super::types::{Severity, Signal};
 use crate::settings::rules::{Bands, RulesConfig};
@@ -12,13 +12,13 @@ use crate::settings::rules::{Bands, RulesConfig};
 /// Ratios in metrics carry four decimals.
 const RATIO_DP: u32 = 4;
 
-fn ratio(d: Decimal) -> Metric {
-    Metric::Num(round_half_away(d, RATIO_DP))
+fn ratio(d: Decimal) -> MetricValue {
+    MetricValue::Num(round_half_away(d, RATIO_DP))
 }
 
 /// A ratio that may be out of the decimal range (then `null`).
-fn opt_ratio(d: Option<Decimal>) -> Metric {
-    d.map_or(Metric::Null, ratio)
+fn opt_ratio(d: Option<Decimal>) -> MetricValue {
+    d.map_or(MetricValue::Null, ratio)
 }
 
 fn opt_percent(d: Option<Decimal>) -> String {
@@ -63,29 +63,32 @@ pub fn describe(
     facts: &Facts,
     currency: &str,
     rules: &RulesConfig,
-) -> (String, Metrics) {
+) -> (String, AlertMetrics) {
     let money = |d: Decimal| format!("{} {currency}", format_money(d));
-    let mut m = Metrics::default();
+    let mut m = AlertMetrics::default();
     let sentence = match facts {
         Facts::LoanClosed(reason) => {
             m.put(
                 "loan_closed_reason",
-                Metric::Text(reason.as_str().to_owned()),
+                MetricValue::Text(reason.as_str().to_owned()),
             );
             format!("Loan closed ({}).", reason.as_str())
         }
         Facts::NoOpenLoans => {
-            m.put("open_loans", Metric::Int(0));
+            m.put("open_loans", MetricValue::Int(0));
             "The borrower has no open loan left.".to_owned()
         }
         Facts::Dpd { delinquency, paid } => {
-            m.put("paid", Metric::Money(*paid));
+            m.put("paid", MetricValue::Money(*paid));
             match delinquency {
                 Some(d) => {
-                    m.put("dpd", Metric::Int(i64::from(d.dpd)))
-                        .put("arrears", Metric::Money(d.arrears))
-                        .put("installment_no", Metric::Int(i64::from(d.installment_no)))
-                        .put("due_date", Metric::Text(d.due_date.to_string()));
+                    m.put("dpd", MetricValue::Int(i64::from(d.dpd)))
+                        .put("arrears", MetricValue::Money(d.arrears))
+                        .put(
+                            "installment_no",
+                            MetricValue::Int(i64::from(d.installment_no)),
+                        )
+                        .put("due_date", MetricValue::Text(d.due_date.to_string()));
                     format!(
                         "DPD {} (≥ {}): {} overdue since {} (installment {}).",
                         d.dpd,
@@ -96,8 +99,8 @@ pub fn describe(
                     )
                 }
                 None => {
-                    m.put("dpd", Metric::Int(0))
-                        .put("arrears", Metric::Money(Decimal::ZERO));
+                    m.put("dpd", MetricValue::Int(0))
+                        .put("arrears", MetricValue::Money(Decimal::ZERO));
                     format!("Loan is current: {} paid, nothing past due.", money(*paid))
                 }
             }
@@ -106,13 +109,16 @@ pub fn describe(
             consecutive,
             last_reason,
         } => {
-            m.put("consecutive_failures", Metric::Int(i64::from(*consecutive)))
-                .put(
-                    "last_failure_reason",
-                    last_reason
-                        .as_deref()
-                        .map_or(Metric::Null, |r| Metric::Text(r.to_owned())),
-                );
+            m.put(
+                "consecutive_failures",
+                MetricValue::Int(i64::from(*consecutive)),
+            )
+            .put(
+                "last_failure_reason",
+                last_reason
+                    .as_deref()
+                    .map_or(MetricValue::Null, |r| MetricValue::Text(r.to_owned())),
+            );
             match (consecutive, last_reason) {
                 (0, _) => "A payment was received after the failed debits.".to_owned(),
                 (n, Some(r)) => format!(
@@ -127,9 +133,15 @@ pub fn describe(
         }
         Facts::IncomeDrop(Some(d)) => {
             let r = d.ratio();
-            m.put("latest_income", Metric::Money(d.latest))
-                .put("previous_mean", Metric::Money(round_half_away(d.mean(), 2)))
-                .put("previous_observations", Metric::Int(i64::from(d.previous)))
+            m.put("latest_income", MetricValue::Money(d.latest))
+                .put(
+                    "previous_mean",
+                    MetricValue::Money(round_half_away(d.mean(), 2)),
+                )
+                .put(
+                    "previous_observations",
+                    MetricValue::Int(i64::from(d.previous)),
+                )
                 .put("income_drop_ratio", opt_ratio(r));
             if d.previous_sum.is_zero() {
                 format!(
@@ -148,13 +160,13 @@ pub fn describe(
             }
         }
         Facts::IncomeDrop(None) => {
-            m.put("income_drop_ratio", Metric::Null);
+            m.put("income_drop_ratio", MetricValue::Null);
             "Too few income observations to judge a drop.".to_owned()
         }
         Facts::PaymentToIncome(Some(p)) => {
-            m.put("installments", Metric::Money(p.installments))
-                .put("monthly_income", Metric::Money(p.income))
-                .put("pti", p.ratio().map_or(Metric::Null, ratio));
+            m.put("installments", MetricValue::Money(p.installments))
+                .put("monthly_income", MetricValue::Money(p.income))
+                .put("pti", p.ratio().map_or(MetricValue::Null, ratio));
             if p.income.is_zero() {
                 format!(
                     "Installments of {} against a reported monthly income of 0.",
@@ -170,13 +182,13 @@ pub fn describe(
             }
         }
         Facts::PaymentToIncome(None) => {
-            m.put("pti", Metric::Null);
+            m.put("pti", MetricValue::Null);
             "No income observation to compare installments with.".to_owned()
         }
         Facts::Ltv { outstanding, value } => {
             let r = outstanding.checked_div(*value);
-            m.put("outstanding_principal", Metric::Money(*outstanding))
-                .put("collateral_value", Metric::Money(*value))
+            m.put("outstanding_principal", MetricValue::Money(*outstanding))
+                .put("collateral_value", MetricValue::Money(*value))
                 .put("ltv", opt_ratio(r));
             format!(
                 "LTV {} (outstanding principal {} against collateral value {}).",
@@ -193,8 +205,8 @@ pub fn describe(
                 .latest
                 .checked_div(d.peak)
                 .and_then(|x| Decimal::ONE.checked_sub(x));
-            m.put("latest_value", Metric::Money(d.latest))
-                .put("peak_value", Metric::Money(d.peak))
+            m.put("latest_value", MetricValue::Money(d.latest))
+                .put("peak_value", MetricValue::Money(d.peak))
                 .put("drop_ratio", opt_ratio(r));
             format!(
                 "Collateral value {} is {} below the {}-day peak of {}.",
@@ -205,7 +217,7 @@ pub fn describe(
             )
         }
         Facts::CollateralDrop(None) => {
-            m.put("drop_ratio", Metric::Null);
+            m.put("drop_ratio", MetricValue::Null);
             "No earlier valuation in the window to compare with.".to_owned()
         }
         Facts::Stale {
@@ -218,13 +230,13 @@ pub fn describe(
             } else {
                 "collateral valuation"
             };
-            m.put("days_since", Metric::Int(*days)).put(
+            m.put("days_since", MetricValue::Int(*days)).put(
                 if *observed {
                     "last_observed_on"
                 } else {
                     "loan_opened_on"
                 },
-                Metric::Text(since.to_string()),
+                MetricValue::Text(since.to_string()),
             );
             if *observed {
                 format!("Latest {what} is {days} days old (from {since}).")
@@ -233,16 +245,16 @@ pub fn describe(
             }
         }
         Facts::Score { score, parts } => {
-            let mut contributions = Metrics::default();
+            let mut contributions = AlertMetrics::default();
             let mut named = Vec::new();
             for (name, pts) in SCORE_PARTS.iter().zip(parts) {
-                contributions.put(name, Metric::Int(i64::from(*pts)));
+                contributions.put(name, MetricValue::Int(i64::from(*pts)));
                 if *pts > 0 {
                     named.push(format!("{name} {pts}"));
                 }
             }
-            m.put("score", Metric::Int(i64::from(*score)))
-                .put("contributions", Metric::Map(contributions));
+            m.put("score", MetricValue::Int(i64::from(*score)))
+                .put("contributions", MetricValue::Map(contributions));
             let detail = if named.is_empty() {
                 "no risk factor".to_owned()
             } else {

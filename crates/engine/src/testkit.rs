@@ -105,6 +105,8 @@ impl Kit {
                 source: &source,
                 key,
                 full_size,
+                // Read ahead, as the runtime's merge does.
+                occurred_at: crate::decode::peek_occurred_at(payload),
             },
             &mut self.out,
         )

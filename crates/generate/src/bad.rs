@@ -5,7 +5,7 @@
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::borrower::Borrower;
+use super::borrower::BorrowerPlan;
 use super::ctx::Ctx;
 use super::event::{Event, Kind};
 use super::json::{push_borrower_id, push_loan_id, push_u64, render, EventId};
@@ -47,7 +47,7 @@ pub(crate) fn write_bad(
     scratch: &mut Vec<u8>,
     rng: &mut ChaCha8Rng,
     ctx: &Ctx,
-    b: &Borrower,
+    b: &BorrowerPlan,
     ev: &Event,
     n: u64,
 ) {
@@ -70,7 +70,7 @@ fn apply(
     line: &mut Vec<u8>,
     rng: &mut ChaCha8Rng,
     ctx: &Ctx,
-    b: &Borrower,
+    b: &BorrowerPlan,
     ev: &Event,
     n: u64,
 ) -> bool {

@@ -16,7 +16,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::ctx::{add_days, add_months, key, Ctx};
 use super::event::{Event, Kind, PayStatus, Queued};
-use super::loan::{make_loan, Loan};
+use super::loan::{make_loan, LoanPlan};
 
 /// Repayment behaviour of a borrower (drawn once).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,14 +64,16 @@ pub(crate) enum Trigger {
     Income,
 }
 
+/// One synthetic borrower as the generator plans it (its loans, income and what happens
+/// next) — not the engine's `state::Borrower`.
 #[derive(Debug)]
-pub(crate) struct Borrower {
+pub(crate) struct BorrowerPlan {
     pub idx: u32,
     /// 1-based borrower number used in ids.
     pub num: u64,
     pub(super) rng: ChaCha8Rng,
     pub(super) class: Class,
-    pub loans: Vec<Loan>,
+    pub loans: Vec<LoanPlan>,
     pub(super) income_mode: IncomeMode,
     /// Base monthly income, cents.
     pub(super) income_base: f64,
@@ -110,8 +112,8 @@ pub(super) fn whole_yuan(cents: f64) -> i64 {
     ((cents / 100.0).round() as i64) * 100
 }
 
-impl Borrower {
-    pub(crate) fn new(idx: u32, ctx: &Ctx) -> Borrower {
+impl BorrowerPlan {
+    pub(crate) fn new(idx: u32, ctx: &Ctx) -> BorrowerPlan {
         let mut rng = borrower_rng(ctx.seed, idx);
         let u: f64 = rng.gen();
         let class = if u < 0.80 {
@@ -184,7 +186,7 @@ impl Borrower {
         } else {
             clamp_key(ctx, key(income_date))
         };
-        Borrower {
+        BorrowerPlan {
             idx,
             num: u64::from(idx) + 1,
             rng,

@@ -2,10 +2,10 @@
 //!
 //! Every string written here is ASCII and free of characters that need escaping.
 
-use super::borrower::Borrower;
+use super::borrower::BorrowerPlan;
 use super::ctx::{civil, Ctx};
 use super::event::{Event, Kind, PayStatus, ACK_NOTES, FAILURE_REASONS};
-use super::loan::{Loan, CARS};
+use super::loan::{LoanPlan, CARS};
 
 /// Which id an event is written with.
 #[derive(Debug, Clone, Copy)]
@@ -126,7 +126,7 @@ pub(crate) fn push_loan_id(buf: &mut Vec<u8>, ctx: &Ctx, num: u64, seq: u8) {
     push_u64(buf, u64::from(seq));
 }
 
-fn loan_id_field(buf: &mut Vec<u8>, ctx: &Ctx, num: u64, loan: &Loan) {
+fn loan_id_field(buf: &mut Vec<u8>, ctx: &Ctx, num: u64, loan: &LoanPlan) {
     key(buf, "loan_id");
     buf.push(b'"');
     push_loan_id(buf, ctx, num, loan.seq);
@@ -134,7 +134,7 @@ fn loan_id_field(buf: &mut Vec<u8>, ctx: &Ctx, num: u64, loan: &Loan) {
 }
 
 /// Appends one event as a JSON object (no trailing newline).
-pub(crate) fn render(buf: &mut Vec<u8>, ctx: &Ctx, b: &Borrower, ev: &Event, id: EventId) {
+pub(crate) fn render(buf: &mut Vec<u8>, ctx: &Ctx, b: &BorrowerPlan, ev: &Event, id: EventId) {
     buf.extend_from_slice(b"{\"event_id\":\"");
     match id {
         EventId::Good => {

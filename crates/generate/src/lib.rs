@@ -74,7 +74,7 @@ use std::io::Write;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use self::borrower::Borrower;
+use self::borrower::BorrowerPlan;
 use self::ctx::Ctx;
 use self::json::{render, EventId};
 use postloan_engine::event::EventType;
@@ -158,8 +158,8 @@ pub fn generate(
 ) -> Result<GenerateSummary, GenerateError> {
     validate(opts)?;
     let ctx = Ctx::new(opts)?;
-    let mut gens: Vec<Borrower> = (0..opts.borrowers)
-        .map(|i| Borrower::new(i, &ctx))
+    let mut gens: Vec<BorrowerPlan> = (0..opts.borrowers)
+        .map(|i| BorrowerPlan::new(i, &ctx))
         .collect();
     let mut heap = BinaryHeap::with_capacity(gens.len());
     for g in &mut gens {

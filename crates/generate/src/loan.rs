@@ -55,8 +55,9 @@ pub(crate) struct DpdMirror {
     pub open: bool,
 }
 
+/// One synthetic loan as the generator plans it — not the engine's `state::Loan`.
 #[derive(Debug, Clone)]
-pub(crate) struct Loan {
+pub(crate) struct LoanPlan {
     /// 1-based sequence within the borrower (`L<borrower>-<seq>`).
     pub seq: u8,
     pub open_date: NaiveDate,
@@ -111,7 +112,7 @@ pub(crate) struct Loan {
     pub mirror: DpdMirror,
 }
 
-impl Loan {
+impl LoanPlan {
     /// Due date of installment `k` (1-based).
     pub(crate) fn due(&self, k: u32) -> NaiveDate {
         add_months(self.first_due, k.saturating_sub(1))
@@ -232,7 +233,7 @@ pub(super) fn make_loan(
     seq: u8,
     open_date: NaiveDate,
     class: Class,
-) -> Loan {
+) -> LoanPlan {
     const VIN_CHARS: &[u8] = b"ABCDEFGHJKLMNPRSTUVWXYZ0123456789";
     let open_secs = rng.gen_range(9 * 3600..17 * 3600);
     let term = match rng.gen_range(0..100) {
@@ -294,7 +295,7 @@ pub(super) fn make_loan(
         rng.gen_range(10_000.0..90_000.0)
     };
     let last_k = stop.map_or(term, |s| (s + 1).min(term));
-    let mut loan = Loan {
+    let mut loan = LoanPlan {
         seq,
         open_date,
         open_secs,

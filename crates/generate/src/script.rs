@@ -5,13 +5,13 @@ use chrono::{Datelike, NaiveDate};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::borrower::{clamp_key, whole_yuan, Borrower, Class, IncomeMode, Trigger};
+use super::borrower::{clamp_key, whole_yuan, BorrowerPlan, Class, IncomeMode, Trigger};
 use super::ctx::{add_days, add_months, key, Ctx};
 use super::event::{IncomeSource, Kind, PayStatus, ValSource};
-use super::loan::{CloseReason, Loan};
+use super::loan::{CloseReason, LoanPlan};
 
 /// Moves a loan's valuation cursor to its next quarterly revaluation (±7 days).
-pub(super) fn advance_valuation(loan: &mut Loan, rng: &mut ChaCha8Rng, ctx: &Ctx) {
+pub(super) fn advance_valuation(loan: &mut LoanPlan, rng: &mut ChaCha8Rng, ctx: &Ctx) {
     loan.val_j += 1;
     let jitter = rng.gen_range(-7..=7);
     loan.val_date = add_days(add_months(loan.open_date, 3 * loan.val_j), jitter);
@@ -30,7 +30,7 @@ fn previous_month(d: NaiveDate) -> (i32, u32) {
     }
 }
 
-impl Borrower {
+impl BorrowerPlan {
     pub(super) fn plan(&mut self, ctx: &Ctx, trigger: Trigger) {
         match trigger {
             Trigger::Open(li) => self.plan_open(ctx, li),

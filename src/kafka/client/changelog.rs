@@ -11,6 +11,7 @@ use super::{isolation, CALL_TIMEOUT};
 use crate::config::KafkaConfig;
 use crate::kafka::client_config;
 use crate::runtime::client::ChangelogSink;
+use crate::runtime::restore::RestoreError;
 use crate::runtime::RuntimeError;
 
 /// The restore consumer's context: its errors reported at their level (its partition ends
@@ -34,7 +35,7 @@ pub fn read_changelog(
     each: &mut ChangelogSink<'_>,
 ) -> Result<(), RuntimeError> {
     let topic = &k.topics.changelog;
-    let kafka = |e: KafkaError| RuntimeError::Kafka(e.to_string());
+    let kafka = |e: KafkaError| RuntimeError::kafka(e);
     let consumer: BaseConsumer<RestoreContext> = client_config(k)
         .set("group.id", format!("{}-restore", k.group_id))
         .set("enable.auto.commit", "false")
@@ -59,10 +60,13 @@ pub fn read_changelog(
     // end-of-partition event (at the last stable offset) is what ends the read.
     while next < high {
         if std::time::Instant::now() > deadline {
-            return Err(RuntimeError::Restore(format!(
-                "changelog {topic}/{partition}: stopped at offset {next} of {high} after {} s",
-                timeout.as_secs()
-            )));
+            return Err(RuntimeError::Restore(RestoreError::Stalled {
+                topic: topic.to_owned(),
+                partition,
+                next,
+                high,
+                secs: timeout.as_secs(),
+            }));
         }
         match consumer.poll(Duration::from_millis(100)) {
             Some(Ok(m)) => {
@@ -72,7 +76,7 @@ pub fn read_changelog(
                     m.key().unwrap_or_default(),
                     m.payload().unwrap_or_default(),
                 )
-                .map_err(|e| RuntimeError::Restore(format!("{topic}: {e}")))?;
+                .map_err(RuntimeError::Restore)?;
             }
             Some(Err(KafkaError::PartitionEOF(_))) => break,
             Some(Err(e)) => return Err(kafka(e)),

@@ -6,6 +6,7 @@
 //! - `changelog`: reading a changelog partition back for a restore.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
@@ -16,8 +17,8 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use crate::config::{KafkaConfig, ProcessingGuarantee};
 use crate::kafka::client_config;
-use crate::kafka::producer::{self, TrackedProducer};
 use crate::kafka::topics::check_topics;
+use crate::kafka::tracked_producer::{self as producer, TrackedProducer};
 use crate::runtime::client::{
     ChangelogSink, Client, ClientError, Lag, Polled, Position, Rebalance, Sink,
 };
@@ -69,7 +70,7 @@ impl RdClient {
     /// joins the group.
     pub fn connect(k: &KafkaConfig, cut: Cut) -> Result<Self, RuntimeError> {
         let eos = k.processing_guarantee == ProcessingGuarantee::ExactlyOnce;
-        let kafka = |e: KafkaError| RuntimeError::Kafka(e.to_string());
+        let kafka = |e: KafkaError| RuntimeError::kafka(e);
         let consumer: BaseConsumer<GroupContext> = client_config(k)
             .set("group.id", &k.group_id)
             .set("enable.auto.commit", "false")
@@ -122,7 +123,7 @@ impl RdClient {
     /// error code alone says only "Fatal").
     fn producer_error(&self, e: KafkaError) -> ClientError {
         match self.fatal_reason() {
-            Some(reason) => ClientError::Fatal(reason),
+            Some(reason) => ClientError::fatal(reason),
             None => classify(e),
         }
     }
@@ -218,13 +219,13 @@ pub fn transactional_id(k: &KafkaConfig) -> String {
 fn classify(e: KafkaError) -> ClientError {
     if let KafkaError::Transaction(r) = &e {
         return if r.is_fatal() {
-            ClientError::Fatal(e.to_string())
+            ClientError::Fatal(Arc::new(e))
         } else if r.txn_requires_abort() {
-            ClientError::Abortable(e.to_string())
+            ClientError::Abortable(Arc::new(e))
         } else if r.is_retriable() {
-            ClientError::Retriable(e.to_string())
+            ClientError::Retriable(Arc::new(e))
         } else {
-            ClientError::Abortable(e.to_string())
+            ClientError::Abortable(Arc::new(e))
         };
     }
     match e.rdkafka_error_code() {
@@ -238,8 +239,8 @@ fn classify(e: KafkaError) -> ClientError {
             | RDKafkaErrorCode::ProducerFenced
             | RDKafkaErrorCode::InvalidProducerEpoch
             | RDKafkaErrorCode::UnknownTopicOrPartition,
-        ) => ClientError::Fatal(e.to_string()),
-        _ => ClientError::Retriable(e.to_string()),
+        ) => ClientError::Fatal(Arc::new(e)),
+        _ => ClientError::Retriable(Arc::new(e)),
     }
 }
 
@@ -388,7 +389,10 @@ impl Client for RdClient {
         producer::flush(&self.producer, Duration::from_secs(60)).map_err(|e| {
             // A producer that failed for good purges what it holds: its reason, not the first
             // purged message, says what happened.
-            ClientError::Fatal(self.fatal_reason().unwrap_or_else(|| e.to_string()))
+            match self.fatal_reason() {
+                Some(reason) => ClientError::fatal(reason),
+                None => ClientError::Fatal(Arc::new(e)),
+            }
         })
     }
 
@@ -411,7 +415,7 @@ impl Client for RdClient {
         let group = self
             .consumer
             .group_metadata()
-            .ok_or_else(|| ClientError::Abortable("no consumer group metadata yet".to_owned()))?;
+            .ok_or_else(|| ClientError::abortable("no consumer group metadata yet"))?;
         self.producer
             .send_offsets_to_transaction(&tpl, &group, self.txn_timeout())
             .map_err(classify)

@@ -42,13 +42,13 @@ impl<C: Client> Worker<C> {
     /// A send failed: fatal, or (exactly-once) abort the transaction.
     pub(super) fn failed(&mut self, e: ClientError, what: &str) -> Result<Cycle, RuntimeError> {
         match e {
-            ClientError::Fatal(m) => Err(RuntimeError::Kafka(m)),
+            e @ ClientError::Fatal(_) => Err(RuntimeError::Kafka(e)),
             e if self.policy.eos => {
                 tracing::warn!(error = %e, "{what}; aborting the transaction");
                 self.abort()?;
                 Ok(Cycle::Aborted)
             }
-            e => Err(RuntimeError::Delivery(e.to_string())),
+            e => Err(RuntimeError::Delivery(e)),
         }
     }
     pub(super) fn begin(&mut self) -> Result<(), RuntimeError> {
@@ -62,9 +62,7 @@ impl<C: Client> Worker<C> {
     pub(super) fn cycle(&mut self) -> Result<Cycle, RuntimeError> {
         let started = self.clock.now();
         if !self.policy.eos {
-            self.client
-                .flush()
-                .map_err(|e| RuntimeError::Delivery(e.to_string()))?;
+            self.client.flush().map_err(RuntimeError::Delivery)?;
         }
         self.commits.cycles += 1;
         let cycle_id = self.commits.cycle_base.wrapping_add(self.commits.cycles);
@@ -102,9 +100,7 @@ impl<C: Client> Worker<C> {
             }
             self.commits.in_txn = false;
         } else {
-            self.client
-                .flush()
-                .map_err(|e| RuntimeError::Delivery(e.to_string()))?;
+            self.client.flush().map_err(RuntimeError::Delivery)?;
             if !positions.is_empty() {
                 if let Err(e) = self.client.commit_offsets(&positions) {
                     // The changelog already records the position; a failed commit (e.g. during
@@ -139,8 +135,8 @@ impl<C: Client> Worker<C> {
     /// Aborts the open transaction and forgets the work it held.
     pub(super) fn abort(&mut self) -> Result<(), RuntimeError> {
         retry(|| self.client.abort_transaction()).map_err(|e| match e {
-            ClientError::Fatal(m) => RuntimeError::Kafka(m),
-            e => RuntimeError::Kafka(format!("cannot abort the transaction: {e}")),
+            e @ ClientError::Fatal(_) => RuntimeError::Kafka(e),
+            e => RuntimeError::Abort(e),
         })?;
         self.commits.in_txn = false;
         self.commits.uncommitted = Work::default();

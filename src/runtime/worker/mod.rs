@@ -231,7 +231,7 @@ impl<C: Client> Worker<C> {
         while batch < MAX_BATCH {
             let polled = match self.client.poll(wait) {
                 Ok(p) => p,
-                Err(ClientError::Fatal(e)) => return Err(RuntimeError::Kafka(e)),
+                Err(e @ ClientError::Fatal(_)) => return Err(RuntimeError::Kafka(e)),
                 Err(e) => {
                     tracing::warn!(error = %e, "Consumer error; retrying");
                     None

@@ -253,7 +253,7 @@ impl Engine {
                 ),
             ));
         }
-        let event = decode::decode(input.payload)?;
+        let event = decode::decode_with(input.payload, input.occurred_at)?;
         if let Some(key) = input.key {
             if key != event.borrower_id.as_bytes() {
                 return Err(Rejection::new(

@@ -10,7 +10,8 @@
 //! [`MAX_MESSAGES`] messages, applied in order to an engine on the external clock that already
 //! holds a prelude (borrower `B1` with loan `L1`, two repayments, an income and a valuation,
 //! and open `dpd` and `payment_failed` alerts), so fuzzed events meet real state.
-//! [`check_decode`]: arbitrary bytes through the decoder and the rejection record.
+//! [`check_decode`]: arbitrary bytes through the decoder and the rejection record; the
+//! `occurred_at` read ahead (as the runtime's merge does) agrees with the decoder.
 //!
 //! Invariants, beyond "no panic":
 //! - `Rejected(kind)` appends exactly one message, a rejection of that kind whose
@@ -28,7 +29,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Duration, Utc};
-use postloan_engine::decode::{borrower_id_hint, decode};
+use postloan_engine::decode::{borrower_id_hint, decode, decode_with, peek_occurred_at};
 use postloan_engine::output::Output;
 use postloan_engine::portfolio::Portfolio;
 use postloan_engine::settings::{self, LimitsConfig, Problems};
@@ -126,6 +127,8 @@ fn input<'a>(
         source,
         key,
         full_size,
+        // As the runtime does: read ahead by the merge, handed to the decoder.
+        occurred_at: peek_occurred_at(payload),
     }
 }
 
@@ -395,6 +398,21 @@ pub fn check_engine(data: &[u8]) -> Result<(), String> {
 /// propagates.
 pub fn check_decode(data: &[u8]) -> Result<(), String> {
     let hint = borrower_id_hint(data);
+    // The merge's read-ahead of `occurred_at` follows the decoder's rule: handing it over
+    // changes nothing about the outcome.
+    let peeked = peek_occurred_at(data);
+    let alone = format!("{:?}", decode(data));
+    let handed = format!("{:?}", decode_with(data, peeked));
+    if alone != handed {
+        return Err(format!(
+            "decoding with the peeked occurred_at {peeked:?} differs: {handed} vs {alone}"
+        ));
+    }
+    if let (Some(at), Ok(event)) = (peeked, decode(data)) {
+        if at.instant() != event.occurred_at {
+            return Err(format!("peeked {at:?}, decoded {:?}", event.occurred_at));
+        }
+    }
     let rejection = match decode(data) {
         Ok(event) => {
             let chars = |s: &str| s.chars().count();

@@ -324,7 +324,7 @@ fn exactly_once_abort_rewinds_and_publishes_each_message_once() {
             cluster.borrow_mut().fail(
                 call,
                 *n,
-                ClientError::Abortable(format!("injected at {call} #{n}")),
+                ClientError::abortable(format!("injected at {call} #{n}")),
             );
         }
         let clock = TestClock::new();
@@ -353,11 +353,9 @@ fn exactly_once_retries_a_retriable_commit_without_aborting() {
     let config = eos();
     let cluster = cluster_with_book(&config, 3);
     for n in [2, 3, 7] {
-        cluster.borrow_mut().fail(
-            "commit_transaction",
-            n,
-            ClientError::Retriable("timed out".into()),
-        );
+        cluster
+            .borrow_mut()
+            .fail("commit_transaction", n, ClientError::retriable("timed out"));
     }
     let clock = TestClock::new();
     let mut w = worker(&config, &cluster, 0, &clock);
@@ -416,7 +414,7 @@ fn exactly_once_rebalance_moves_partitions_exactly() {
             cluster.borrow_mut().fail(
                 "commit_transaction",
                 next,
-                ClientError::Abortable("generation moved on".into()),
+                ClientError::abortable("generation moved on"),
             );
         }
         cluster
@@ -446,7 +444,8 @@ fn a_fenced_producer_stops_the_worker() {
             old.step().err()
         })
         .expect("the fenced worker kept running");
-    assert!(err.to_string().contains("fenced"), "{err}");
+    let text = format!("{:#}", anyhow::Error::from(err));
+    assert!(text.contains("fenced"), "{text}");
 }
 
 /// At-least-once after crashes: every message of the uninterrupted run is there, and the

@@ -41,7 +41,7 @@ fn the_reported_book_and_notes_survive_aborts_exactly() {
         cluster.borrow_mut().fail(
             "commit_transaction",
             n,
-            ClientError::Abortable(format!("injected #{n}")),
+            ClientError::abortable(format!("injected #{n}")),
         );
     }
     let clock = TestClock::new();

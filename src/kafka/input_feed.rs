@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use rdkafka::producer::BaseRecord;
 
-use super::producer::{self, TrackedProducer};
+use super::tracked_producer::{self as producer, TrackedProducer};
 use super::KafkaAdapterError;
 use crate::config::KafkaConfig;
 use postloan_engine::decode;
