@@ -72,7 +72,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Ok(Err(e)) => {
-            eprintln!("error: {e}");
+            // The error and its chain of causes, on one line.
+            eprintln!("error: {:#}", anyhow::Error::from(e));
             Ok(ExitCode::from(super::EXIT_FATAL))
         }
         Err(join) => Err(anyhow::anyhow!("worker thread failed: {join}")),
