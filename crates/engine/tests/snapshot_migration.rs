@@ -1,0 +1,157 @@
+//! A changelog written by an earlier snapshot format still restores: a bank cannot drop its
+//! state to upgrade. Each committed fixture holds the snapshots of every borrower of a small
+//! book halfway through (`tests/data/snapshots-format-N.txt`, written by that format's build)
+//! and the book itself (`tests/data/book-format-N.jsonl`). Restoring the snapshots and applying
+//! the rest of the book must publish exactly what one uninterrupted run of today's engine
+//! publishes for that second half.
+//!
+//! The fixtures are frozen: never regenerate one for a format that has shipped. A new format
+//! gets a new pair, written by `WRITE_SNAPSHOT_FIXTURE=N cargo test -p postloan-engine --test
+//! snapshot_migration -- --ignored` on the build that introduces it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use postloan_engine::output::Output;
+use postloan_engine::{ClockMode, Engine, Input, Settings};
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+fn engine() -> Engine {
+    Engine::new(Arc::new(Settings::default()), ClockMode::Event)
+}
+
+fn apply(engine: &mut Engine, lines: &[&str], first_line: usize, out: &mut Vec<Output>) {
+    for (i, line) in lines.iter().enumerate() {
+        let source = format!("book/{}", first_line + i + 1);
+        engine.apply(
+            Input {
+                payload: line.as_bytes(),
+                source: &source,
+                key: None,
+                full_size: None,
+                occurred_at: None,
+            },
+            out,
+        );
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+/// The book's lines, and where the snapshots were taken (half of them applied).
+fn book(format: u32) -> (String, usize) {
+    let text = fs::read_to_string(data(&format!("book-format-{format}.jsonl"))).expect("book");
+    let cut = text.lines().count() / 2;
+    (text, cut)
+}
+
+/// The instant every run advances to after the book: past every timer that matters.
+fn end() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2027-06-30T00:00:00Z")
+        .expect("instant")
+        .with_timezone(&Utc)
+}
+
+fn restores(format: u32) {
+    let (text, cut) = book(format);
+    let lines: Vec<&str> = text.lines().collect();
+    let fixture =
+        fs::read_to_string(data(&format!("snapshots-format-{format}.txt"))).expect("fixture");
+    let mut rows = fixture.lines();
+    let clock = rows
+        .next()
+        .and_then(|l| l.strip_prefix("clock\t"))
+        .map(|t| {
+            DateTime::parse_from_rfc3339(t)
+                .expect("clock")
+                .with_timezone(&Utc)
+        });
+    let mut restored = engine();
+    let mut borrowers = 0;
+    for row in rows {
+        let (_, bytes) = row.split_once('\t').expect("id<TAB>hex");
+        restored
+            .restore_borrower(&unhex(bytes))
+            .unwrap_or_else(|e| panic!("format {format} snapshot does not restore: {e}"));
+        borrowers += 1;
+    }
+    assert!(borrowers > 20, "only {borrowers} borrowers in the fixture");
+    restored.finish_restore(clock);
+    let mut after_restore = Vec::new();
+    apply(&mut restored, &lines[cut..], cut, &mut after_restore);
+    restored.advance_to(end(), &mut after_restore);
+
+    let mut whole = engine();
+    let mut first_half = Vec::new();
+    apply(&mut whole, &lines[..cut], 0, &mut first_half);
+    let mut second_half = Vec::new();
+    apply(&mut whole, &lines[cut..], cut, &mut second_half);
+    whole.advance_to(end(), &mut second_half);
+
+    let json = |out: &[Output]| out.iter().map(Output::to_json).collect::<Vec<_>>();
+    assert!(second_half.len() > 100, "the second half publishes little");
+    assert_eq!(json(&after_restore), json(&second_half));
+}
+
+#[test]
+fn snapshots_of_format_2_restore_and_continue_exactly() {
+    restores(2);
+}
+
+/// Writes the fixture pair of the current format (see the module docs).
+#[test]
+#[ignore]
+fn write_fixture() {
+    let Some(format) = std::env::var("WRITE_SNAPSHOT_FIXTURE").ok() else {
+        return;
+    };
+    assert_eq!(
+        format,
+        postloan_engine::snapshot::FORMAT_VERSION.to_string(),
+        "a fixture is written by the build of its own format"
+    );
+    let mut text = Vec::new();
+    postloan_generate::generate(
+        &postloan_generate::GenerateOptions {
+            borrowers: 40,
+            months: 18,
+            seed: 7,
+            start: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).expect("date"),
+            bad_ratio: 0.0,
+            time_zone: chrono_tz::Asia::Shanghai,
+        },
+        &mut text,
+    )
+    .expect("generate");
+    let text = String::from_utf8(text).expect("utf-8");
+    fs::write(data(&format!("book-format-{format}.jsonl")), &text).expect("write book");
+    let lines: Vec<&str> = text.lines().collect();
+    let cut = lines.len() / 2;
+    let mut e = engine();
+    let mut out = Vec::new();
+    apply(&mut e, &lines[..cut], 0, &mut out);
+    let mut snapshots = Vec::new();
+    e.take_dirty(&mut snapshots);
+    let clock = e.clock().expect("a clock").to_rfc3339();
+    let mut fixture = format!("clock\t{clock}\n");
+    for (id, bytes) in snapshots.iter().filter(|(_, b)| !b.is_empty()) {
+        fixture.push_str(&format!("{id}\t{}\n", hex(bytes)));
+    }
+    fs::write(data(&format!("snapshots-format-{format}.txt")), fixture).expect("write fixture");
+}
