@@ -13,16 +13,21 @@ pub struct CheckConfigArgs {
     pub config: Option<PathBuf>,
 }
 
-/// Prints OK or every problem; exit 0 or 2.
+/// Prints OK with the rules_version the file gives, or every problem; exit 0 or 2.
 pub fn run(args: CheckConfigArgs) -> anyhow::Result<ExitCode> {
     match super::load_config(args.config.as_ref()) {
-        Ok(_) => {
+        Ok(config) => {
             let name = args.config.as_ref().map_or_else(
                 || "built-in defaults".to_owned(),
                 |p| p.display().to_string(),
             );
             use std::io::Write;
-            writeln!(std::io::stdout(), "OK: {name}")?;
+            // The version every alert and escalation will carry (docs/config.md).
+            writeln!(
+                std::io::stdout(),
+                "OK: {name} (rules_version {})",
+                config.engine_settings().rules_version
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Err(code) => Ok(code),

@@ -3,6 +3,8 @@
 //! `reconcile` compares what each signal should be ([`Desired`]) with the open alerts and
 //! publishes only the differences; `escalate` sends the levels that have come due.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
@@ -25,12 +27,21 @@ fn opt(s: &Option<std::sync::Arc<str>>) -> Option<String> {
     s.as_deref().map(str::to_owned)
 }
 
+/// When a change happens, and the input that caused it (`None` when a timer did).
+#[derive(Debug, Clone, Copy)]
+pub struct Moment<'a> {
+    /// The instant: the event's effective instant, or a timer's deadline.
+    pub at: DateTime<Utc>,
+    /// The `event_id` of the input being applied.
+    pub cause: Option<&'a str>,
+}
+
 /// Applies every desired state to the borrower's alerts, publishing the changes.
 pub fn reconcile(
     b: &mut Borrower,
     desired: &[Desired],
     figures: &Figures,
-    now: DateTime<Utc>,
+    now: Moment<'_>,
     s: &Settings,
     out: &mut Vec<Output>,
 ) {
@@ -70,7 +81,7 @@ pub fn close_loan(
     loan_id: &str,
     facts: &Facts,
     currency: &str,
-    now: DateTime<Utc>,
+    now: Moment<'_>,
     s: &Settings,
     out: &mut Vec<Output>,
 ) {
@@ -99,10 +110,11 @@ fn transition(
     facts: &Facts,
     currency: &str,
     labels: Labels,
-    now: DateTime<Utc>,
+    moment: Moment<'_>,
     s: &Settings,
     out: &mut Vec<Output>,
 ) {
+    let now = moment.at;
     let idx = match (b.slot_index(loan_id, signal), severity) {
         (Some(i), _) => i,
         (None, Some(_)) => {
@@ -170,6 +182,8 @@ fn transition(
         metrics,
         recommended_action: render::recommended_action(signal, status, open.severity),
         monitor_version: crate::VERSION,
+        rules_version: Arc::clone(&s.rules_version),
+        cause_event_id: moment.cause.map(str::to_owned),
     }));
     if status == AlertStatus::Resolved {
         slot.open = None;
@@ -192,7 +206,8 @@ pub fn next_escalation(a: &OpenAlert, s: &Settings) -> Option<DateTime<Utc>> {
 }
 
 /// Sends every escalation level due at `now`, in slot order.
-pub fn escalate(b: &mut Borrower, now: DateTime<Utc>, s: &Settings, out: &mut Vec<Output>) {
+pub fn escalate(b: &mut Borrower, moment: Moment<'_>, s: &Settings, out: &mut Vec<Output>) {
+    let now = moment.at;
     if !s.escalation.enabled {
         return;
     }
@@ -260,6 +275,9 @@ pub fn escalate(b: &mut Borrower, now: DateTime<Utc>, s: &Settings, out: &mut Ve
                     "{} alert {id} ({}) {why}: level {level}, notify {notify}.",
                     slot.signal, open.severity
                 ),
+                rules_version: Arc::clone(&s.rules_version),
+                // A deadline is a timer's doing; a level sent at once is the input's.
+                cause_event_id: moment.cause.filter(|_| at == now).map(str::to_owned),
             }));
         }
     }

@@ -3,6 +3,8 @@
 //! Field order is fixed (struct order) and numbers are written from their decimal text, so the
 //! same input always gives byte-identical output.
 
+use std::sync::Arc;
+
 use rust_decimal::Decimal;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
@@ -200,6 +202,11 @@ pub struct AlertMessage {
     pub recommended_action: &'static str,
     /// The monitor's version.
     pub monitor_version: &'static str,
+    /// Fingerprint of the rule and escalation settings that produced it
+    /// ([`crate::settings::version`]).
+    pub rules_version: Arc<str>,
+    /// The `event_id` of the input whose application produced it; null when a timer did.
+    pub cause_event_id: Option<String>,
 }
 
 /// `kind: "escalation"` on `risk.escalations`.
@@ -237,6 +244,11 @@ pub struct EscalationMessage {
     pub unacknowledged_hours: MetricValue,
     /// One sentence.
     pub reason: String,
+    /// Fingerprint of the rule and escalation settings that produced it.
+    pub rules_version: Arc<str>,
+    /// The `event_id` of the input whose application produced it; null when a timer (an
+    /// escalation deadline) did.
+    pub cause_event_id: Option<String>,
 }
 
 /// `kind: "rejected"` on `risk.rejected`.

@@ -18,7 +18,7 @@ use rustc_hash::FxHashMap;
 use crate::decode;
 use crate::event::Event;
 use crate::input::{rejected_message_within, Input, Outcome};
-use crate::lifecycle;
+use crate::lifecycle::{self, Moment};
 use crate::output::Output;
 use crate::portfolio::{Note, Portfolio};
 use crate::reject::{ErrorKind, Rejection};
@@ -198,7 +198,14 @@ impl Engine {
             if self.clock.now.is_none_or(|c| c < due) {
                 self.clock.now = Some(due);
             }
-            self.evaluate(i, due, out);
+            self.evaluate(
+                i,
+                Moment {
+                    at: due,
+                    cause: None,
+                },
+                out,
+            );
         }
         if self.clock.now.is_none_or(|c| c < t) {
             self.clock.now = Some(t);
@@ -313,7 +320,8 @@ impl Engine {
     }
 
     /// Re-evaluates borrower `i` at `now`, publishes changes and re-arms its timer.
-    fn evaluate(&mut self, i: usize, now: DateTime<Utc>, out: &mut Vec<Output>) {
+    fn evaluate(&mut self, i: usize, moment: Moment<'_>, out: &mut Vec<Output>) {
+        let now = moment.at;
         self.mark_dirty(i);
         let settings = Arc::clone(&self.settings);
         let today = time::business_date(now, settings.tz);
@@ -330,11 +338,11 @@ impl Engine {
             b,
             &self.scratch.desired,
             &self.scratch.figures,
-            now,
+            moment,
             &settings,
             out,
         );
-        lifecycle::escalate(b, now, &settings, out);
+        lifecycle::escalate(b, moment, &settings, out);
         self.tally.portfolio.recount(
             b,
             |i| self.scratch.figures.dpd(i),

@@ -9,6 +9,7 @@ pub mod escalation;
 pub mod limits;
 mod problems;
 pub mod rules;
+pub mod version;
 
 use chrono::Duration;
 use chrono_tz::Tz;
@@ -61,6 +62,9 @@ pub struct Settings {
     pub limits: LimitsConfig,
     /// How long a borrower with no open loan is kept after its last event.
     pub forget_after: Duration,
+    /// The fingerprint of the rules, escalation policy and time zone stamped on every alert
+    /// and escalation ([`version`]).
+    pub rules_version: std::sync::Arc<str>,
 }
 
 impl Settings {
@@ -83,6 +87,7 @@ impl Settings {
         dpd_boundaries.sort_unstable();
         dpd_boundaries.dedup();
         Settings {
+            rules_version: version::rules_version(&rules, &escalation, tz).into(),
             tz,
             level1_after: hours(escalation.level1_after_hours),
             level2_after: hours(escalation.level2_after_hours),

@@ -96,7 +96,19 @@ impl Engine {
         b.stamp(at.occurred_at);
         let currency = b.loans[li].currency;
         let facts = Facts::LoanClosed(reason);
-        lifecycle::close_loan(b, loan_id, &facts, currency.as_str(), now, &settings, out);
+        let moment = lifecycle::Moment {
+            at: now,
+            cause: Some(at.event_id),
+        };
+        lifecycle::close_loan(
+            b,
+            loan_id,
+            &facts,
+            currency.as_str(),
+            moment,
+            &settings,
+            out,
+        );
         let mut gone = b.loans.remove(li);
         self.tally.portfolio.uncount_loan(&mut gone);
         Ok(i)

@@ -15,12 +15,14 @@ use chrono::{DateTime, Utc};
 
 use super::Engine;
 use crate::event::{Body, Currency, Event};
+use crate::lifecycle::Moment;
 use crate::output::Output;
 use crate::reject::{ErrorKind, Rejection};
 use crate::state::{Borrower, Labels, Loan};
 
 /// What every handler needs besides the event's body.
 struct Arrival<'e> {
+    event_id: &'e str,
     borrower_id: &'e str,
     occurred_at: DateTime<Utc>,
     /// The borrower's index, when it is already held.
@@ -37,6 +39,7 @@ impl Engine {
         out: &mut Vec<Output>,
     ) -> Result<usize, Rejection> {
         let at = Arrival {
+            event_id: &event.event_id,
             borrower_id: &event.borrower_id,
             occurred_at: event.occurred_at,
             known,
@@ -51,7 +54,11 @@ impl Engine {
             Body::CollateralValuation(valuation) => self.on_valuation(&at, valuation)?,
             Body::AlertAck { alert_id } => self.on_alert_ack(&at, alert_id)?,
         };
-        self.evaluate(i, now, out);
+        let moment = Moment {
+            at: now,
+            cause: Some(at.event_id),
+        };
+        self.evaluate(i, moment, out);
         Ok(i)
     }
 
