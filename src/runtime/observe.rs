@@ -96,7 +96,7 @@ const KINDS: usize = ErrorKind::ALL.len();
 const SIGNALS: usize = Signal::ALL.len();
 const SEVERITIES: usize = Severity::ALL.len();
 /// firing, updated, resolved.
-const STATUSES: usize = 3;
+const STATUSES: usize = AlertStatus::ALL.len();
 /// Escalation levels 1 and 2.
 const LEVELS: usize = 2;
 
@@ -136,14 +136,11 @@ fn status_index(s: AlertStatus) -> usize {
         AlertStatus::Firing => 0,
         AlertStatus::Updated => 1,
         AlertStatus::Resolved => 2,
+        AlertStatus::Acknowledged => 3,
     }
 }
 
-const STATUS_ALL: [AlertStatus; STATUSES] = [
-    AlertStatus::Firing,
-    AlertStatus::Updated,
-    AlertStatus::Resolved,
-];
+const STATUS_ALL: [AlertStatus; STATUSES] = AlertStatus::ALL;
 
 impl Work {
     /// Counts one processed input, `now` being the wall clock when it was processed.

@@ -32,6 +32,8 @@ pub const MAX_EVENT_ID_CHARS: usize = 128;
 pub const MAX_BORROWER_ID_CHARS: usize = 64;
 /// Longest other id (loan, payment, alert, portfolio labels), in characters.
 pub const MAX_ID_CHARS: usize = 128;
+/// Longest `alert_ack` note, in characters.
+pub const MAX_NOTE_CHARS: usize = 1024;
 /// Earliest and latest accepted `occurred_at` year: outside, a timestamp is a typo.
 const YEAR_RANGE: std::ops::RangeInclusive<i32> = 1900..=2999;
 
@@ -436,9 +438,22 @@ pub fn decode_with(payload: &[u8], peeked: Option<OccurredAt>) -> Result<Event<'
         }
         EventType::AlertAck => {
             let alert_id = r.id(Field::AlertId, MAX_ID_CHARS * 3)?;
-            r.id(Field::AckedBy, MAX_ID_CHARS)?;
-            r.opt_str(Field::Note)?;
-            Body::AlertAck { alert_id }
+            let acked_by = r.id(Field::AckedBy, MAX_ID_CHARS)?;
+            let note = r.opt_str(Field::Note)?;
+            if let Some(n) = &note {
+                let chars = n.chars().count();
+                if chars > MAX_NOTE_CHARS {
+                    return Err(invalid(
+                        Field::Note,
+                        format_args!("is {chars} characters long; at most {MAX_NOTE_CHARS}"),
+                    ));
+                }
+            }
+            Body::AlertAck {
+                alert_id,
+                acked_by,
+                note,
+            }
         }
     };
     Ok(Event {

@@ -99,6 +99,10 @@ pub enum Body<'a> {
     AlertAck {
         /// The acknowledged alert.
         alert_id: Cow<'a, str>,
+        /// Who acknowledged it.
+        acked_by: Cow<'a, str>,
+        /// Their note, when given (at most 1,024 characters).
+        note: Option<Cow<'a, str>>,
     },
 }
 

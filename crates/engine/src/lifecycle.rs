@@ -8,10 +8,13 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::output::{AlertMessage, AlertStatus, EscalationMessage, MetricValue, Output};
+use super::output::{
+    AckFields, AlertMessage, AlertMetrics, AlertStatus, EscalationMessage, MetricValue, Output,
+};
+use super::portfolio::Note;
 use super::render;
 use super::signals::{Desired, Facts, Figures};
-use super::state::{AlertSlot, Borrower, Labels, OpenAlert};
+use super::state::{Ack, AlertSlot, Borrower, Labels, OpenAlert};
 use super::time::format_instant;
 use super::types::{Severity, Signal};
 use super::Settings;
@@ -138,7 +141,9 @@ fn transition(
                 severity: sev,
                 opened_at: now,
                 messages: 0,
-                acked: false,
+                ack: None,
+                previously_acked_by: None,
+                uncovered_at: None,
                 high_since: (sev >= min).then_some(now),
                 levels_sent: 0,
                 labels,
@@ -147,6 +152,11 @@ fn transition(
         }
         (Some(open), Some(sev)) if open.severity != sev => {
             open.severity = sev;
+            // An acknowledgement covers the alert only up to the severity it was given at.
+            if let Some(ack) = open.ack.take_if(|a| sev > a.severity) {
+                open.previously_acked_by = Some(ack.by);
+                open.uncovered_at = Some(now);
+            }
             if sev < min {
                 open.high_since = None;
             } else if open.high_since.is_none() {
@@ -184,18 +194,105 @@ fn transition(
         monitor_version: crate::VERSION,
         rules_version: Arc::clone(&s.rules_version),
         cause_event_id: moment.cause.map(str::to_owned),
+        ack: None,
     }));
     if status == AlertStatus::Resolved {
         slot.open = None;
     }
 }
 
-/// When the alert's next escalation level comes due, if one can.
-pub fn next_escalation(a: &OpenAlert, s: &Settings) -> Option<DateTime<Utc>> {
-    if !s.escalation.enabled || a.acked {
+/// The instant escalation hours count from: the latest of the instant the alert last reached
+/// the escalation severity and the instant an acknowledgement stopped covering it; `None`
+/// while it is below that severity.
+fn escalation_start(a: &OpenAlert) -> Option<DateTime<Utc>> {
+    let high = a.high_since?;
+    Some(a.uncovered_at.map_or(high, |u| u.max(high)))
+}
+
+/// An acknowledger's name, unless unknown (empty: restored from snapshot format 2).
+fn known(by: &Option<Arc<str>>) -> Option<String> {
+    by.as_deref().filter(|b| !b.is_empty()).map(str::to_owned)
+}
+
+/// Applies an acknowledgement to the open alert of slot `idx`: unless an earlier one still
+/// covers it (a repeat, which changes nothing), it now covers the alert up to its current
+/// severity and an `acknowledged` message is published. Returns the time-to-ack note for the
+/// alert's first acknowledgement.
+pub fn acknowledge(
+    b: &mut Borrower,
+    idx: usize,
+    by: &str,
+    note: Option<&str>,
+    moment: Moment<'_>,
+    s: &Settings,
+    out: &mut Vec<Output>,
+) -> Option<Note> {
+    let slot = &mut b.alerts[idx];
+    let open = slot.open.as_mut()?;
+    if open.ack.is_some() {
         return None;
     }
-    let since = a.high_since?;
+    let first = open.previously_acked_by.is_none();
+    open.ack = Some(Ack {
+        by: Arc::from(by),
+        note: note.map(Arc::from),
+        severity: open.severity,
+    });
+    open.messages += 1;
+    let id = alert_id(&b.id, slot.loan_id.as_deref(), slot.signal, slot.opened);
+    let mut metrics = AlertMetrics::default();
+    metrics.put(
+        "acknowledged_severity",
+        MetricValue::Text(open.severity.as_str().to_owned()),
+    );
+    let reason = match note {
+        Some(n) => format!(
+            "Acknowledged by {by} at {}: covers the alert while it stays at or below {}. Note: {n}",
+            open.severity, open.severity
+        ),
+        None => format!(
+            "Acknowledged by {by} at {}: covers the alert while it stays at or below {}.",
+            open.severity, open.severity
+        ),
+    };
+    out.push(Output::Alert(AlertMessage {
+        kind: "alert",
+        message_id: format!("{id}#{}", open.messages),
+        alert_id: id,
+        status: AlertStatus::Acknowledged,
+        signal: slot.signal,
+        severity: open.severity,
+        borrower_id: b.id.to_string(),
+        loan_id: slot.loan_id.as_deref().map(str::to_owned),
+        manager_id: opt(&open.labels.manager_id),
+        branch_id: opt(&open.labels.branch_id),
+        dealer_id: opt(&open.labels.dealer_id),
+        opened_at: format_instant(open.opened_at, s.tz),
+        event_time: format_instant(moment.at, s.tz),
+        reason,
+        metrics,
+        recommended_action: render::recommended_action(
+            slot.signal,
+            AlertStatus::Acknowledged,
+            open.severity,
+        ),
+        monitor_version: crate::VERSION,
+        rules_version: Arc::clone(&s.rules_version),
+        cause_event_id: moment.cause.map(str::to_owned),
+        ack: Some(AckFields {
+            acked_by: by.to_owned(),
+            note: note.map(str::to_owned),
+        }),
+    }));
+    first.then(|| Note::acked(slot.signal, open.severity, open.opened_at, moment.at))
+}
+
+/// When the alert's next escalation level comes due, if one can.
+pub fn next_escalation(a: &OpenAlert, s: &Settings) -> Option<DateTime<Utc>> {
+    if !s.escalation.enabled || a.ack.is_some() {
+        return None;
+    }
+    let since = escalation_start(a)?;
     if a.levels_sent & (LEVEL1 | LEVEL2) == 0 {
         Some(since + s.level1_after)
     } else if a.levels_sent & LEVEL2 == 0 {
@@ -216,7 +313,7 @@ pub fn escalate(b: &mut Borrower, moment: Moment<'_>, s: &Settings, out: &mut Ve
         let Some(open) = slot.open.as_mut() else {
             continue;
         };
-        if open.acked {
+        if open.ack.is_some() {
             continue;
         }
         let mut due: Vec<(u8, DateTime<Utc>)> = Vec::new();
@@ -224,7 +321,7 @@ pub fn escalate(b: &mut Borrower, moment: Moment<'_>, s: &Settings, out: &mut Ve
             if open.levels_sent & LEVEL2 == 0 {
                 due.push((2, now));
             }
-        } else if let Some(since) = open.high_since {
+        } else if let Some(since) = escalation_start(open) {
             if open.levels_sent & (LEVEL1 | LEVEL2) == 0 && since + s.level1_after <= now {
                 due.push((1, since + s.level1_after));
             }
@@ -278,6 +375,7 @@ pub fn escalate(b: &mut Borrower, moment: Moment<'_>, s: &Settings, out: &mut Ve
                 rules_version: Arc::clone(&s.rules_version),
                 // A deadline is a timer's doing; a level sent at once is the input's.
                 cause_event_id: moment.cause.filter(|_| at == now).map(str::to_owned),
+                previously_acked_by: known(&open.previously_acked_by),
             }));
         }
     }

@@ -139,14 +139,17 @@ pub enum AlertStatus {
     Updated,
     /// It cleared.
     Resolved,
+    /// (v2) An acknowledgement of it was applied: it now covers the alert up to this severity.
+    Acknowledged,
 }
 
 impl AlertStatus {
     /// Every status, in lifecycle order.
-    pub const ALL: [AlertStatus; 3] = [
+    pub const ALL: [AlertStatus; 4] = [
         AlertStatus::Firing,
         AlertStatus::Updated,
         AlertStatus::Resolved,
+        AlertStatus::Acknowledged,
     ];
 
     /// The wire name.
@@ -155,6 +158,7 @@ impl AlertStatus {
             AlertStatus::Firing => "firing",
             AlertStatus::Updated => "updated",
             AlertStatus::Resolved => "resolved",
+            AlertStatus::Acknowledged => "acknowledged",
         }
     }
 }
@@ -207,6 +211,18 @@ pub struct AlertMessage {
     pub rules_version: Arc<str>,
     /// The `event_id` of the input whose application produced it; null when a timer did.
     pub cause_event_id: Option<String>,
+    /// (v2) On `acknowledged` messages only: who acknowledged it and their note.
+    #[serde(flatten)]
+    pub ack: Option<AckFields>,
+}
+
+/// The fields an `acknowledged` message carries.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AckFields {
+    /// `acked_by` of the acknowledgement.
+    pub acked_by: String,
+    /// Its `note`; null when absent.
+    pub note: Option<String>,
 }
 
 /// `kind: "escalation"` on `risk.escalations`.
@@ -249,6 +265,9 @@ pub struct EscalationMessage {
     /// The `event_id` of the input whose application produced it; null when a timer (an
     /// escalation deadline) did.
     pub cause_event_id: Option<String>,
+    /// (v2) The last acknowledger, when an acknowledgement stopped covering the alert (its
+    /// severity rose above the acknowledged one); otherwise null.
+    pub previously_acked_by: Option<String>,
 }
 
 /// `kind: "rejected"` on `risk.rejected`.

@@ -253,7 +253,7 @@ impl Portfolio {
             loan.counted = Some(now);
         }
         for slot in &mut b.alerts {
-            let now = slot.open.as_ref().map(|a| (a.severity, a.acked));
+            let now = slot.open.as_ref().map(|a| (a.severity, a.ack.is_some()));
             if slot.counted != now {
                 if let Some(old) = slot.counted {
                     self.alert(slot.signal, old, false);

@@ -112,6 +112,18 @@ pub struct Loan {
     pub counted: Option<LoanCount>,
 }
 
+/// An acknowledgement of an open alert (contract v2): who, their note, and the severity it
+/// covers the alert up to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ack {
+    /// `acked_by`; empty for an acknowledgement restored from format 2, which did not keep it.
+    pub by: Arc<str>,
+    /// `note`, when given.
+    pub note: Option<Arc<str>>,
+    /// The alert's severity when acknowledged.
+    pub severity: Severity,
+}
+
 /// An alert that is open now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenAlert {
@@ -122,8 +134,16 @@ pub struct OpenAlert {
     pub opened_at: DateTime<Utc>,
     /// Lifecycle messages published so far (the `k` of `message_id`).
     pub messages: u32,
-    /// Collections acknowledged it: no further escalation.
-    pub acked: bool,
+    /// The acknowledgement that covers it: no escalation while its severity stays at or below
+    /// the acknowledged one.
+    pub ack: Option<Ack>,
+    /// Who last acknowledged it, once that acknowledgement stopped covering it (its severity
+    /// rose above the acknowledged one); shown on later escalations.
+    pub previously_acked_by: Option<Arc<str>>,
+    /// Instant an acknowledgement last stopped covering it: escalation counts from the latest
+    /// of this and `high_since`.
+    #[serde(with = "opt_instant")]
+    pub uncovered_at: Option<DateTime<Utc>>,
     /// Instant it last reached the escalation severity, while it stays there.
     #[serde(with = "opt_instant")]
     pub high_since: Option<DateTime<Utc>>,

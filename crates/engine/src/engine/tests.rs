@@ -107,7 +107,7 @@ fn escalation_notices_carry_the_contract_fields() {
 }
 
 #[test]
-fn an_ack_stops_escalation_but_the_alert_stays_open() {
+fn an_ack_covers_the_alert_up_to_its_severity() {
     let mut k = opened();
     k.advance("2026-03-13T00:00:00+08:00"); // L1 sent
     k.take();
@@ -115,11 +115,39 @@ fn an_ack_stops_escalation_but_the_alert_stays_open() {
         k.send(ack("B1", "2026-03-14T00:00:00+08:00", "B1/L1/dpd/1")),
         Outcome::Applied(crate::event::EventType::AlertAck)
     );
+    let acked = k.take();
+    assert_eq!(acked.len(), 1, "{acked:?}");
+    assert_eq!(acked[0]["status"], "acknowledged");
+    assert_eq!(acked[0]["severity"], "high");
+    assert_eq!(acked[0]["acked_by"], "collector-1");
+    assert_eq!(acked[0]["note"], json!(null));
+    // A repeat while the alert is still covered changes nothing and publishes nothing.
+    let mut again = ack("B1", "2026-03-20T00:00:00+08:00", "B1/L1/dpd/1");
+    again["note"] = json!("called again");
+    assert_eq!(
+        k.send(again),
+        Outcome::Applied(crate::event::EventType::AlertAck)
+    );
+    assert!(k.take().is_empty());
     k.advance("2026-06-01T00:00:00+08:00");
-    let lines = k.lines();
-    assert!(matching(lines.clone(), "/dpd/1/L").is_empty(), "{lines:?}");
-    // Still updated to critical at DPD 90, without an escalation.
-    assert!(lines.contains(&"B1/L1/dpd/1#4 updated critical 2026-05-11T00:00:00+08:00".to_owned()));
+    let msgs = k.take();
+    let lines: Vec<String> = msgs.iter().map(line).collect();
+    let l2 = msgs.iter().find(|m| m["kind"] == "escalation");
+    assert_eq!(
+        l2.map(|m| m["previously_acked_by"].clone()),
+        Some(json!("collector-1"))
+    );
+    assert_eq!(l2.map(|m| m["cause_event_id"].clone()), Some(json!(null)));
+    // Covered while high: no level 2 at 72 h. At DPD 90 it turns critical, above the severity
+    // acknowledged: the ack stops covering it and level 2 goes at once.
+    assert_eq!(
+        matching(lines.clone(), "/dpd/1"),
+        [
+            "B1/L1/dpd/1#5 updated critical 2026-05-11T00:00:00+08:00",
+            "B1/L1/dpd/1/L2 critical 2026-05-11T00:00:00+08:00",
+        ],
+        "{lines:?}"
+    );
 }
 
 #[test]

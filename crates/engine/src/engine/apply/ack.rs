@@ -1,26 +1,43 @@
-//! `alert_ack`: collections acknowledged an alert.
+//! `alert_ack`: collections acknowledged an alert (contract v2: the acknowledgement is
+//! published, and covers the alert only up to the severity acknowledged).
 
 use chrono::{DateTime, Utc};
 
 use super::{Arrival, Engine};
-use crate::portfolio::Note;
+use crate::lifecycle::{self, Moment};
+use crate::output::Output;
 use crate::reject::{ErrorKind, Rejection};
 use crate::state::Borrower;
 use crate::types::{Scope, Signal};
 
 impl Engine {
-    /// An acknowledgement of one of the borrower's alerts, by its id. The first ack of an open
-    /// alert is noted for the time-to-ack figures.
+    /// An acknowledgement of one of the borrower's alerts, by its id. Of an open alert not yet
+    /// covered: it covers it and an `acknowledged` message is published; of a resolved alert,
+    /// or a repeat while the alert is still covered: accepted, nothing changes.
     pub(super) fn on_alert_ack(
         &mut self,
         at: &Arrival<'_>,
         alert_id: &str,
+        acked_by: &str,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+        out: &mut Vec<Output>,
     ) -> Result<usize, Rejection> {
         let Some(i) = at.known else {
             return Err(unknown_alert(alert_id));
         };
         let b = &mut self.book.borrowers[i as usize];
-        if let Some(note) = ack(b, alert_id, at.occurred_at)? {
+        let Some(idx) = open_slot(b, alert_id)? else {
+            b.stamp(at.occurred_at);
+            return Ok(i as usize);
+        };
+        let moment = Moment {
+            at: now,
+            cause: Some(at.event_id),
+        };
+        if let Some(note) =
+            lifecycle::acknowledge(b, idx, acked_by, note, moment, &self.settings, out)
+        {
             if let Some(notes) = self.tally.notes.as_mut() {
                 notes.push(note);
             }
@@ -37,9 +54,9 @@ fn unknown_alert(alert_id: &str) -> Rejection {
     )
 }
 
-/// Marks an alert acknowledged at `at`. An ack of a resolved alert is accepted and changes
-/// nothing.
-fn ack(b: &mut Borrower, alert_id: &str, at: DateTime<Utc>) -> Result<Option<Note>, Rejection> {
+/// The slot whose open alert is `alert_id`; `None` when that alert was opened and has been
+/// resolved; `unknown_alert` when no such alert was ever opened.
+fn open_slot(b: &Borrower, alert_id: &str) -> Result<Option<usize>, Rejection> {
     let parsed = alert_id
         .strip_prefix(&*b.id)
         .and_then(|rest| rest.strip_prefix('/'))
@@ -59,18 +76,12 @@ fn ack(b: &mut Borrower, alert_id: &str, at: DateTime<Utc>) -> Result<Option<Not
     let Some((loan, signal, n)) = parsed else {
         return Err(unknown_alert(alert_id));
     };
-    let Some(slot) = b
+    let Some(idx) = b
         .slot_index(loan, signal)
-        .map(|i| &mut b.alerts[i])
-        .filter(|s| n <= s.opened)
+        .filter(|&i| n <= b.alerts[i].opened)
     else {
         return Err(unknown_alert(alert_id));
     };
-    if n == slot.opened {
-        if let Some(open) = slot.open.as_mut().filter(|o| !o.acked) {
-            open.acked = true;
-            return Ok(Some(Note::acked(signal, open.severity, open.opened_at, at)));
-        }
-    }
-    Ok(None)
+    let slot = &b.alerts[idx];
+    Ok((n == slot.opened && slot.open.is_some()).then_some(idx))
 }

@@ -52,7 +52,11 @@ impl Engine {
             Body::Repayment(repayment) => self.on_repayment(&at, repayment)?,
             Body::Income(income) => self.on_income(&at, income)?,
             Body::CollateralValuation(valuation) => self.on_valuation(&at, valuation)?,
-            Body::AlertAck { alert_id } => self.on_alert_ack(&at, alert_id)?,
+            Body::AlertAck {
+                alert_id,
+                acked_by,
+                note,
+            } => self.on_alert_ack(&at, alert_id, acked_by, note.as_deref(), now, out)?,
         };
         let moment = Moment {
             at: now,

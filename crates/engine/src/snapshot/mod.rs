@@ -3,16 +3,20 @@
 //!
 //! The timer entry is not stored: it is derived from the state and re-armed on restore.
 
+mod format2;
+
 use super::state::Borrower;
 
-/// First byte of every snapshot; bump it when the layout changes.
-pub const FORMAT_VERSION: u8 = 2;
+/// First byte of every snapshot; bump it when the layout changes, and keep reading the formats
+/// before it (a bank cannot drop its state to upgrade): each has a frozen copy of its layout
+/// and a migration to today's (`format2.rs`), and a fixture in `tests/data/`.
+pub const FORMAT_VERSION: u8 = 3;
 
 /// Why a snapshot could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
     /// Written by a layout this build does not read.
-    #[error("snapshot format {0} is not supported (this build reads {FORMAT_VERSION})")]
+    #[error("snapshot format {0} is not supported (this build reads 2 to {FORMAT_VERSION})")]
     Version(u8),
     /// Empty or corrupt bytes.
     #[error("corrupt snapshot: {0}")]
@@ -39,6 +43,9 @@ pub fn decode(bytes: &[u8]) -> Result<Borrower, SnapshotError> {
         Some((&FORMAT_VERSION, rest)) => {
             postcard::from_bytes(rest).map_err(|e| SnapshotError::Corrupt(e.to_string()))
         }
+        Some((&2, rest)) => postcard::from_bytes::<format2::Borrower>(rest)
+            .map(Borrower::from)
+            .map_err(|e| SnapshotError::Corrupt(e.to_string())),
         Some((&v, _)) => Err(SnapshotError::Version(v)),
         None => Err(SnapshotError::Corrupt("empty".to_owned())),
     }
