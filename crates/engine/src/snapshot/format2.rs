@@ -13,12 +13,15 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+#[cfg(test)]
+use serde::Serialize;
 
 use crate::serde_forms::{instant, opt_instant};
 use crate::state::{self, Labels, Loan, Observation};
 use crate::types::{Severity, Signal};
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
 pub(super) struct Borrower {
     id: Arc<str>,
     created: u64,
@@ -32,6 +35,7 @@ pub(super) struct Borrower {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
 struct AlertSlot {
     loan_id: Option<Arc<str>>,
     signal: Signal,
@@ -40,6 +44,7 @@ struct AlertSlot {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
 struct OpenAlert {
     severity: Severity,
     #[serde(with = "instant")]
@@ -86,5 +91,84 @@ impl From<Borrower> for state::Borrower {
             })
             .collect();
         b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::decode;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    /// A format-2 borrower with one acknowledged and one unacknowledged open alert, as the
+    /// format-2 build wrote it.
+    fn written_by_format_2() -> Vec<u8> {
+        let open = |severity, acked| OpenAlert {
+            severity,
+            opened_at: at("2026-03-11T00:00:00+08:00"),
+            messages: 3,
+            acked,
+            high_since: Some(at("2026-04-09T00:00:00+08:00")),
+            levels_sent: 1,
+            labels: Labels::default(),
+        };
+        let b = Borrower {
+            id: Arc::from("B1"),
+            created: 7,
+            seq: 12,
+            seen: vec![1, 2, 3],
+            loans: Vec::new(),
+            incomes: Vec::new(),
+            alerts: vec![
+                AlertSlot {
+                    loan_id: Some(Arc::from("L1")),
+                    signal: Signal::Dpd,
+                    opened: 2,
+                    open: Some(open(Severity::High, true)),
+                },
+                AlertSlot {
+                    loan_id: None,
+                    signal: Signal::EarlyWarning,
+                    opened: 1,
+                    open: Some(open(Severity::Critical, false)),
+                },
+            ],
+            last_event_at: Some(at("2026-04-10T09:00:00+08:00")),
+        };
+        let mut bytes = vec![2];
+        bytes.extend(postcard::to_stdvec(&b).unwrap());
+        bytes
+    }
+
+    #[test]
+    fn a_format_2_snapshot_migrates_on_read() {
+        let b = decode(&written_by_format_2()).unwrap();
+        assert_eq!((&*b.id, b.created, b.seq, b.seen.len()), ("B1", 7, 12, 3));
+        assert_eq!(b.last_event_at, Some(at("2026-04-10T09:00:00+08:00")));
+        let acked = b.alerts[0].open.as_ref().unwrap();
+        // The v1 ack covers the alert up to its severity now, acknowledger unknown.
+        assert_eq!(
+            acked.ack,
+            Some(state::Ack {
+                by: Arc::from(""),
+                note: None,
+                severity: Severity::High,
+            })
+        );
+        assert_eq!((acked.messages, acked.levels_sent), (3, 1));
+        assert_eq!(acked.high_since, Some(at("2026-04-09T00:00:00+08:00")));
+        assert_eq!(acked.previously_acked_by, None);
+        assert_eq!(acked.uncovered_at, None);
+        let open = b.alerts[1].open.as_ref().unwrap();
+        assert_eq!(open.ack, None);
+        assert_eq!(b.alerts[1].opened, 1);
+        // Written again, it is today's format.
+        assert_eq!(
+            crate::snapshot::encode(&b)[0],
+            crate::snapshot::FORMAT_VERSION
+        );
     }
 }
