@@ -272,7 +272,8 @@ fn closed_label_sets_start_at_zero() {
     let count = |prefix: &str| text.lines().filter(|l| l.starts_with(prefix)).count();
     assert_eq!(count("postloan_events_total{"), 6 * 2);
     assert_eq!(count("postloan_rejections_total{"), 15);
-    assert_eq!(count("postloan_alerts_total{"), 9 * 5 * 3);
+    // Statuses: firing, updated, resolved, acknowledged.
+    assert_eq!(count("postloan_alerts_total{"), 9 * 5 * 4);
     assert_eq!(count("postloan_escalations_total{"), 2);
     assert_eq!(count("postloan_alert_acks_total{"), 9 * 5);
     assert_eq!(count("postloan_open_alerts{"), 9 * 5 * 2);
