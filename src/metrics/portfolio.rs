@@ -146,7 +146,7 @@ impl PortfolioMetrics {
             open_alerts: gauge_vec(
                 r,
                 "postloan_open_alerts",
-                "Alerts open now, by signal, severity and acknowledgement (status acknowledged or unacknowledged).",
+                "Alerts open now, by signal, severity and acknowledgement (status acknowledged: an ack covers it at its severity now; unacknowledged: none does, including acked alerts that rose above the severity acknowledged).",
                 &["signal", "severity", "status"],
             )?,
             rolls: counter_vec(
