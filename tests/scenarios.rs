@@ -3,22 +3,8 @@
 
 mod common;
 
-use common::{jsonl, line, lines, replay_json};
+use common::{ev, find, jsonl, line, lines, replay_json};
 use serde_json::{json, Value};
-
-fn ev(id: &str, kind: &str, borrower: &str, at: &str, fields: Value) -> Value {
-    let mut v = json!({"event_id": id, "type": kind, "borrower_id": borrower, "occurred_at": at});
-    for (k, x) in fields.as_object().unwrap() {
-        v[k] = x.clone();
-    }
-    v
-}
-
-fn find<'a>(msgs: &'a [Value], message_id: &str) -> &'a Value {
-    msgs.iter()
-        .find(|m| m["message_id"] == message_id)
-        .unwrap_or_else(|| panic!("no message {message_id}"))
-}
 
 /// A missed installment walks through low → medium → high, escalates to the team lead after
 /// 24 h at high, and resolves when the arrears are paid.

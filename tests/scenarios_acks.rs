@@ -3,21 +3,14 @@
 
 mod common;
 
-use common::{jsonl, lines, replay_json};
+use common::{ev, find, jsonl, lines, replay_json};
 use serde_json::{json, Value};
-
-fn ev(id: &str, kind: &str, at: &str, fields: Value) -> Value {
-    let mut v = json!({"event_id": id, "type": kind, "borrower_id": "B200", "occurred_at": at});
-    for (k, x) in fields.as_object().unwrap() {
-        v[k] = x.clone();
-    }
-    v
-}
 
 fn ack(id: &str, at: &str, by: &str, note: Option<&str>) -> Value {
     let mut v = ev(
         id,
         "alert_ack",
+        "B200",
         at,
         json!({"alert_id": "B200/L200/dpd/1", "acked_by": by}),
     );
@@ -25,12 +18,6 @@ fn ack(id: &str, at: &str, by: &str, note: Option<&str>) -> Value {
         v["note"] = json!(n);
     }
     v
-}
-
-fn find<'a>(msgs: &'a [Value], id: &str) -> &'a Value {
-    msgs.iter()
-        .find(|m| m["message_id"] == id)
-        .unwrap_or_else(|| panic!("no message {id}"))
 }
 
 /// Acknowledged at medium, the alert rises to high: the ack no longer covers it, so level 1
@@ -45,6 +32,7 @@ fn an_ack_covers_only_up_to_the_severity_acknowledged() {
         ev(
             "o1",
             "loan_opened",
+            "B200",
             "2026-03-01T09:00:00+08:00",
             json!({
             "loan_id": "L200", "principal": "60000.00", "currency": "CNY", "annual_rate": "0.12",

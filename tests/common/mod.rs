@@ -96,3 +96,21 @@ pub fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// An input event with the common fields and the type's `fields`.
+pub fn ev(id: &str, kind: &str, borrower: &str, at: &str, fields: Value) -> Value {
+    let mut v = serde_json::json!({
+        "event_id": id, "type": kind, "borrower_id": borrower, "occurred_at": at
+    });
+    for (k, x) in fields.as_object().expect("fields are an object") {
+        v[k] = x.clone();
+    }
+    v
+}
+
+/// The published message with this `message_id`.
+pub fn find<'a>(msgs: &'a [Value], message_id: &str) -> &'a Value {
+    msgs.iter()
+        .find(|m| m["message_id"] == message_id)
+        .unwrap_or_else(|| panic!("no message {message_id}"))
+}
