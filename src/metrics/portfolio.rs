@@ -1,6 +1,7 @@
 //! The risk teams' series: the book by DPD bucket, branch, dealer and currency, LTV and score
 //! distributions and open alerts (gauges, set from the worker's summed portfolio after
-//! commits), and counters of 30→60 rolls and acknowledgements (counted with committed work).
+//! commits), and counters of 30→60 rolls, acknowledgements, loan modifications and
+//! suppressions (counted with committed work).
 //!
 //! Branch and dealer ids come from producers, so their label values are capped
 //! (`[http] max_label_values`): the first values seen get series of their own, later ones are
@@ -15,8 +16,8 @@ use rust_decimal::Decimal;
 
 use super::{counter_vec, gauge, gauge_vec, MetricsError};
 use crate::runtime::observe::Work;
-use postloan_engine::portfolio::{DpdBucket, Portfolio, LTV_BANDS, SCORE_BANDS};
-use postloan_engine::types::{Severity, Signal};
+use postloan_engine::portfolio::{DpdBucket, Portfolio, Standing, LTV_BANDS, SCORE_BANDS};
+use postloan_engine::types::{ModificationKind, Severity, Signal, SuppressionReason};
 
 /// Label value of a loan without a branch or dealer.
 pub const UNKNOWN: &str = "unknown";
@@ -99,6 +100,8 @@ pub(super) struct PortfolioMetrics {
     rolls: IntCounterVec,
     acks: IntCounterVec,
     ack_delay: HistogramVec,
+    modifications: IntCounterVec,
+    suppressions: IntCounterVec,
     mutable: Mutex<Mutable>,
 }
 
@@ -146,7 +149,7 @@ impl PortfolioMetrics {
             open_alerts: gauge_vec(
                 r,
                 "postloan_open_alerts",
-                "Alerts open now, by signal, severity and acknowledgement (status acknowledged: an ack covers it at its severity now; unacknowledged: none does, including acked alerts that rose above the severity acknowledged).",
+                "Alerts open now, by signal, severity and standing (status unacknowledged: never acknowledged; acknowledged: an ack covers it at its severity now; risen_after_ack: acknowledged, then its severity rose above the acknowledged one; suppressed: its slot is suppressed, whatever its ack).",
                 &["signal", "severity", "status"],
             )?,
             rolls: counter_vec(
@@ -173,6 +176,18 @@ impl PortfolioMetrics {
                 r.register(Box::new(h.clone()))?;
                 h
             },
+            modifications: counter_vec(
+                r,
+                "postloan_loan_modifications_total",
+                "loan_modified events applied, by kind (deferral, restructure).",
+                &["kind"],
+            )?,
+            suppressions: counter_vec(
+                r,
+                "postloan_suppressions_total",
+                "suppression events applied (granted, replaced or revoked), by reason.",
+                &["reason"],
+            )?,
             mutable: Mutex::new(Mutable {
                 branches: cap(),
                 dealers: cap(),
@@ -207,6 +222,12 @@ impl PortfolioMetrics {
             }
             self.ack_delay.with_label_values(&[s.as_str()]);
         }
+        for kind in ModificationKind::ALL {
+            self.modifications.with_label_values(&[kind.as_str()]);
+        }
+        for reason in SuppressionReason::ALL {
+            self.suppressions.with_label_values(&[reason.as_str()]);
+        }
     }
 
     /// Sets the gauges from the book summed over the owned partitions.
@@ -224,9 +245,9 @@ impl PortfolioMetrics {
         for signal in Signal::ALL {
             for (v, severity) in Severity::ALL.iter().enumerate() {
                 let counts = p.open_alerts[signal.index()][v];
-                for (status, n) in [("unacknowledged", counts[0]), ("acknowledged", counts[1])] {
+                for (standing, n) in Standing::ALL.iter().zip(counts) {
                     self.open_alerts
-                        .with_label_values(&[signal.as_str(), severity.as_str(), status])
+                        .with_label_values(&[signal.as_str(), severity.as_str(), standing.as_str()])
                         .set(n as f64);
                 }
             }
@@ -272,7 +293,7 @@ impl PortfolioMetrics {
         );
     }
 
-    /// Counts the rolls and acknowledgements of committed work.
+    /// Counts the rolls, acknowledgements, modifications and suppressions of committed work.
     pub(super) fn committed(&self, work: &Work) {
         if !work.rolls().is_empty() {
             if let Ok(mut m) = self.mutable.lock() {
@@ -291,6 +312,16 @@ impl PortfolioMetrics {
             self.ack_delay
                 .with_label_values(&[signal.as_str()])
                 .observe(*after_s as f64);
+        }
+        for (kind, n) in work.modifications() {
+            self.modifications
+                .with_label_values(&[kind.as_str()])
+                .inc_by(n);
+        }
+        for (reason, n) in work.suppressions() {
+            self.suppressions
+                .with_label_values(&[reason.as_str()])
+                .inc_by(n);
         }
     }
 }

@@ -49,6 +49,18 @@ fn work_and_book() -> (Work, usize, Portfolio) {
         "2026-05-01T01:00:00Z",
         "B-SECRET-7/L-SECRET-7/dpd/1",
     ));
+    // A holiday from 2099 on moves no installment, but is a modification all the same; the
+    // hardship suppression pauses the stale-income alert (no income since Jan 1 + 120 days).
+    kit.send(
+        serde_json::json!({"event_id": "m-1", "type": "loan_modified",
+        "borrower_id": "B-SECRET-7", "occurred_at": "2026-05-01T02:00:00Z",
+        "loan_id": "L-SECRET-7", "kind": "deferral", "effective_date": "2099-01-01",
+        "months": 2}),
+    );
+    kit.send(serde_json::json!({"event_id": "s-1", "type": "suppression",
+        "borrower_id": "B-SECRET-7", "occurred_at": "2026-05-01T03:00:00Z",
+        "suppression_id": "S-SECRET-7", "signals": ["stale_income"], "until": "2026-06-30",
+        "reason": "hardship", "granted_by": "risk-1"}));
     for o in &kit.out {
         work.output(o, o.to_json().as_bytes());
     }
@@ -133,6 +145,11 @@ fn the_book_appears_by_bucket_branch_dealer_and_currency() {
         "postloan_dpd_rolls_30_to_60_total{branch=\"BR01\",dealer=\"D001\"} 1",
         "postloan_alert_acks_total{severity=\"high\",signal=\"dpd\"} 1",
         "postloan_alert_ack_delay_seconds_count{signal=\"dpd\"} 1",
+        "postloan_open_alerts{severity=\"low\",signal=\"stale_income\",status=\"suppressed\"} 1",
+        "postloan_open_alerts{severity=\"low\",signal=\"stale_income\",status=\"unacknowledged\"} 0",
+        "postloan_loan_modifications_total{kind=\"deferral\"} 1",
+        "postloan_loan_modifications_total{kind=\"restructure\"} 0",
+        "postloan_suppressions_total{reason=\"hardship\"} 1",
     ] {
         assert!(text.contains(line), "missing {line:?} in\n{text}");
     }
@@ -270,13 +287,16 @@ fn readiness_follows_the_assignment() {
 fn closed_label_sets_start_at_zero() {
     let text = Metrics::new(500).unwrap().encode().unwrap();
     let count = |prefix: &str| text.lines().filter(|l| l.starts_with(prefix)).count();
-    assert_eq!(count("postloan_events_total{"), 6 * 2);
+    assert_eq!(count("postloan_events_total{"), 8 * 2);
     assert_eq!(count("postloan_rejections_total{"), 15);
-    // Statuses: firing, updated, resolved, acknowledged.
-    assert_eq!(count("postloan_alerts_total{"), 9 * 5 * 4);
+    // Statuses: firing, updated, resolved, acknowledged, suppressed, reinstated.
+    assert_eq!(count("postloan_alerts_total{"), 9 * 5 * 6);
     assert_eq!(count("postloan_escalations_total{"), 2);
     assert_eq!(count("postloan_alert_acks_total{"), 9 * 5);
-    assert_eq!(count("postloan_open_alerts{"), 9 * 5 * 2);
+    // Standings: unacknowledged, acknowledged, risen_after_ack, suppressed.
+    assert_eq!(count("postloan_open_alerts{"), 9 * 5 * 4);
+    assert_eq!(count("postloan_loan_modifications_total{"), 2);
+    assert_eq!(count("postloan_suppressions_total{"), 6);
     assert_eq!(count("postloan_alert_ack_delay_seconds_count{"), 9);
     for line in [
         "postloan_rejections_total{error_kind=\"unknown_alert\"} 0",

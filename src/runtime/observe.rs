@@ -14,7 +14,7 @@ use postloan_engine::event::EventType;
 use postloan_engine::output::{AlertStatus, Fingerprint, Output};
 use postloan_engine::portfolio::{Note, Portfolio};
 use postloan_engine::reject::ErrorKind;
-use postloan_engine::types::{Severity, Signal};
+use postloan_engine::types::{ModificationKind, Severity, Signal, SuppressionReason};
 
 use postloan_engine::Outcome;
 
@@ -95,8 +95,10 @@ const TYPES: usize = EventType::ALL.len();
 const KINDS: usize = ErrorKind::ALL.len();
 const SIGNALS: usize = Signal::ALL.len();
 const SEVERITIES: usize = Severity::ALL.len();
-/// firing, updated, resolved.
+/// firing, updated, resolved, acknowledged, suppressed, reinstated.
 const STATUSES: usize = AlertStatus::ALL.len();
+const MODIFICATIONS: usize = ModificationKind::ALL.len();
+const REASONS: usize = SuppressionReason::ALL.len();
 /// Escalation levels 1 and 2.
 const LEVELS: usize = 2;
 
@@ -120,6 +122,10 @@ pub struct Work {
     rolls: Vec<Rolled>,
     /// First acknowledgements of open alerts: signal, severity, seconds since it opened.
     acks: Vec<(Signal, Severity, i64)>,
+    /// `loan_modified` events applied, by kind.
+    modifications: [u64; MODIFICATIONS],
+    /// `suppression` events applied, by reason.
+    suppressions: [u64; REASONS],
     /// Late events (applied with an `occurred_at` older than one applied before): input topic
     /// and lateness.
     late: Vec<(Arc<str>, chrono::Duration)>,
@@ -132,12 +138,7 @@ fn position<T: PartialEq>(all: &[T], x: &T) -> usize {
 }
 
 fn status_index(s: AlertStatus) -> usize {
-    match s {
-        AlertStatus::Firing => 0,
-        AlertStatus::Updated => 1,
-        AlertStatus::Resolved => 2,
-        AlertStatus::Acknowledged => 3,
-    }
+    position(&AlertStatus::ALL, &s)
 }
 
 const STATUS_ALL: [AlertStatus; STATUSES] = AlertStatus::ALL;
@@ -165,7 +166,29 @@ impl Work {
                 severity,
                 after_s,
             } => self.acks.push((signal, severity, after_s)),
+            Note::Modified(kind) => {
+                self.modifications[position(&ModificationKind::ALL, &kind)] += 1;
+            }
+            Note::Suppression(reason) => {
+                self.suppressions[position(&SuppressionReason::ALL, &reason)] += 1;
+            }
         }
+    }
+
+    /// `loan_modified` events applied, by kind, non-zero only.
+    pub fn modifications(&self) -> impl Iterator<Item = (ModificationKind, u64)> + '_ {
+        ModificationKind::ALL
+            .into_iter()
+            .zip(self.modifications)
+            .filter(|(_, n)| *n > 0)
+    }
+
+    /// `suppression` events applied, by reason, non-zero only.
+    pub fn suppressions(&self) -> impl Iterator<Item = (SuppressionReason, u64)> + '_ {
+        SuppressionReason::ALL
+            .into_iter()
+            .zip(self.suppressions)
+            .filter(|(_, n)| *n > 0)
     }
 
     /// (branch, dealer) of each loan that rolled from 30–59 to 60+ days past due.

@@ -91,5 +91,40 @@ pub struct LoanCount {
     pub outstanding: Decimal,
 }
 
-/// What an open alert last added: its severity and whether it was acknowledged.
-pub type AlertCount = (Severity, bool);
+/// Where an open alert stands with collections, for counting: the `status` label of
+/// `postloan_open_alerts`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Standing {
+    /// No acknowledgement covers it, none ever did, and it is not suppressed.
+    Unacknowledged,
+    /// An acknowledgement covers it at its severity now.
+    Acknowledged,
+    /// It was acknowledged, then its severity rose above the acknowledged one: it needs
+    /// attention again.
+    RisenAfterAck,
+    /// Its slot is suppressed (whatever its acknowledgement).
+    Suppressed,
+}
+
+impl Standing {
+    /// Every standing, in label order.
+    pub const ALL: [Standing; 4] = [
+        Standing::Unacknowledged,
+        Standing::Acknowledged,
+        Standing::RisenAfterAck,
+        Standing::Suppressed,
+    ];
+
+    /// Its label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Standing::Unacknowledged => "unacknowledged",
+            Standing::Acknowledged => "acknowledged",
+            Standing::RisenAfterAck => "risen_after_ack",
+            Standing::Suppressed => "suppressed",
+        }
+    }
+}
+
+/// What an open alert last added: its severity and standing.
+pub type AlertCount = (Severity, Standing);

@@ -6,6 +6,7 @@
 //! from the raw text (see [`super::money`]), never through `f64`.
 
 mod occurred_at;
+mod v2;
 
 use occurred_at::parse_occurred_at;
 pub use occurred_at::{peek_occurred_at, OccurredAt};
@@ -60,7 +61,10 @@ fields! {
     DealerId => "dealer_id", PaymentId => "payment_id", Amount => "amount", Status => "status",
     FailureReason => "failure_reason", MonthlyIncome => "monthly_income", Source => "source",
     Period => "period", Value => "value", MileageKm => "mileage_km", Reason => "reason",
-    AlertId => "alert_id", AckedBy => "acked_by", Note => "note",
+    AlertId => "alert_id", AckedBy => "acked_by", Note => "note", Kind => "kind",
+    EffectiveDate => "effective_date", Months => "months", ApprovedBy => "approved_by",
+    SuppressionId => "suppression_id", Signals => "signals", Until => "until",
+    GrantedBy => "granted_by",
 }
 
 /// The raw JSON of each known field; `null` counts as absent.
@@ -259,6 +263,33 @@ impl<'a> Reader<'a> {
             .map_err(|_| invalid(f, format_args!("must be an integer, got {}", shown(raw))))
     }
 
+    /// A required integer within `range`.
+    fn int_in(&self, f: Field, range: std::ops::RangeInclusive<u32>) -> Result<u32, Rejection> {
+        match self.integer(f)? {
+            Some(v) if u32::try_from(v).is_ok_and(|v| range.contains(&v)) => Ok(v as u32),
+            Some(v) => Err(invalid(
+                f,
+                format_args!("must be {}–{}, got {v}", range.start(), range.end()),
+            )),
+            None => Err(missing(f)),
+        }
+    }
+
+    /// An optional string of at most `max_chars` characters.
+    fn opt_text(&self, f: Field, max_chars: usize) -> Result<Option<Cow<'a, str>>, Rejection> {
+        let text = self.opt_str(f)?;
+        if let Some(t) = &text {
+            let chars = t.chars().count();
+            if chars > max_chars {
+                return Err(invalid(
+                    f,
+                    format_args!("is {chars} characters long; at most {max_chars}"),
+                ));
+            }
+        }
+        Ok(text)
+    }
+
     fn one_of<T: Copy>(&self, f: Field, choices: &[(&str, T)]) -> Result<T, Rejection> {
         let s = self.str(f)?;
         choices
@@ -439,22 +470,15 @@ pub fn decode_with(payload: &[u8], peeked: Option<OccurredAt>) -> Result<Event<'
         EventType::AlertAck => {
             let alert_id = r.id(Field::AlertId, MAX_ID_CHARS * 3)?;
             let acked_by = r.id(Field::AckedBy, MAX_ID_CHARS)?;
-            let note = r.opt_str(Field::Note)?;
-            if let Some(n) = &note {
-                let chars = n.chars().count();
-                if chars > MAX_NOTE_CHARS {
-                    return Err(invalid(
-                        Field::Note,
-                        format_args!("is {chars} characters long; at most {MAX_NOTE_CHARS}"),
-                    ));
-                }
-            }
+            let note = r.opt_text(Field::Note, MAX_NOTE_CHARS)?;
             Body::AlertAck {
                 alert_id,
                 acked_by,
                 note,
             }
         }
+        EventType::LoanModified => Body::LoanModified(v2::loan_modified(&r)?),
+        EventType::Suppression => Body::Suppression(v2::suppression(&r)?),
     };
     Ok(Event {
         event_id,
@@ -477,23 +501,8 @@ fn loan_opened<'a>(r: &Reader<'a>) -> Result<LoanOpened<'a>, Rejection> {
     let loan_id = loan_id(r)?;
     let principal = r.amount(Field::Principal, true)?;
     let currency = r.currency()?;
-    let annual_rate = r.amount(Field::AnnualRate, false)?;
-    if annual_rate >= Decimal::ONE {
-        return Err(invalid(
-            Field::AnnualRate,
-            format_args!("must be a fraction below 1 (e.g. \"0.0588\"), got {annual_rate}"),
-        ));
-    }
-    let term_months = match r.integer(Field::TermMonths)? {
-        Some(t @ 1..=120) => t as u32,
-        Some(t) => {
-            return Err(invalid(
-                Field::TermMonths,
-                format_args!("must be 1–120, got {t}"),
-            ))
-        }
-        None => return Err(missing(Field::TermMonths)),
-    };
+    let annual_rate = annual_rate(r)?;
+    let term_months = r.int_in(Field::TermMonths, 1..=120)?;
     let first_due_date = r.date(Field::FirstDueDate)?;
     let installment_amount = r.amount(Field::InstallmentAmount, true)?;
     let collateral_value = r.amount(Field::CollateralValue, true)?;
@@ -513,6 +522,18 @@ fn loan_opened<'a>(r: &Reader<'a>) -> Result<LoanOpened<'a>, Rejection> {
         branch_id: r.opt_id(Field::BranchId)?,
         dealer_id: r.opt_id(Field::DealerId)?,
     })
+}
+
+/// `annual_rate`: a fraction, 0 ≤ r < 1.
+fn annual_rate(r: &Reader<'_>) -> Result<Decimal, Rejection> {
+    let rate = r.amount(Field::AnnualRate, false)?;
+    if rate >= Decimal::ONE {
+        return Err(invalid(
+            Field::AnnualRate,
+            format_args!("must be a fraction below 1 (e.g. \"0.0588\"), got {rate}"),
+        ));
+    }
+    Ok(rate)
 }
 
 fn check_vehicle(raw: &RawValue) -> Result<(), Rejection> {

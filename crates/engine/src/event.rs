@@ -6,6 +6,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::types::{SignalSet, SuppressionReason};
+
 /// An ISO 4217 currency code: three ASCII capitals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Currency(pub [u8; 3]);
@@ -46,17 +48,23 @@ pub enum EventType {
     CollateralValuation,
     /// `alert_ack`
     AlertAck,
+    /// `loan_modified` (contract v2)
+    LoanModified,
+    /// `suppression` (contract v2)
+    Suppression,
 }
 
 impl EventType {
     /// Every type, in a stable order for summaries.
-    pub const ALL: [EventType; 6] = [
+    pub const ALL: [EventType; 8] = [
         EventType::LoanOpened,
         EventType::LoanClosed,
         EventType::Repayment,
         EventType::Income,
         EventType::CollateralValuation,
         EventType::AlertAck,
+        EventType::LoanModified,
+        EventType::Suppression,
     ];
 
     /// The wire name.
@@ -68,6 +76,8 @@ impl EventType {
             EventType::Income => "income",
             EventType::CollateralValuation => "collateral_valuation",
             EventType::AlertAck => "alert_ack",
+            EventType::LoanModified => "loan_modified",
+            EventType::Suppression => "suppression",
         }
     }
 
@@ -104,6 +114,10 @@ pub enum Body<'a> {
         /// Their note, when given (at most 1,024 characters).
         note: Option<Cow<'a, str>>,
     },
+    /// The bank changed a loan's terms.
+    LoanModified(LoanModified<'a>),
+    /// Contact must pause for some of the borrower's alerts.
+    Suppression(Suppression<'a>),
 }
 
 impl Body<'_> {
@@ -116,6 +130,8 @@ impl Body<'_> {
             Body::Income(_) => EventType::Income,
             Body::CollateralValuation(_) => EventType::CollateralValuation,
             Body::AlertAck { .. } => EventType::AlertAck,
+            Body::LoanModified(_) => EventType::LoanModified,
+            Body::Suppression(_) => EventType::Suppression,
         }
     }
 }
@@ -218,4 +234,60 @@ pub struct Valuation<'a> {
     pub value: Decimal,
     /// Must match the loan's.
     pub currency: Currency,
+}
+
+/// `loan_modified` fields.
+#[derive(Debug, Clone)]
+pub struct LoanModified<'a> {
+    /// The loan.
+    pub loan_id: Cow<'a, str>,
+    /// The business date the change takes effect.
+    pub effective_date: NaiveDate,
+    /// What changed.
+    pub change: Modification,
+}
+
+/// A deferral or a restructure, with its own fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Modification {
+    /// A payment holiday of `months` (1–24): installments due on or after `effective_date`
+    /// move that many months later.
+    Deferral {
+        /// Months added to each such installment's offset.
+        months: u32,
+    },
+    /// New terms, validated as in `loan_opened`; `first_due_date` is after `effective_date`.
+    Restructure(NewTerms),
+}
+
+/// The terms a restructure sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTerms {
+    /// What is owed now (arrears capitalised), > 0.
+    pub principal: Decimal,
+    /// Annual rate as a fraction, 0 ≤ r < 1.
+    pub annual_rate: Decimal,
+    /// Number of monthly installments, 1–120.
+    pub term_months: u32,
+    /// Due date of the first installment under the new terms.
+    pub first_due_date: NaiveDate,
+    /// Every installment's amount, > 0.
+    pub installment_amount: Decimal,
+}
+
+/// `suppression` fields.
+#[derive(Debug, Clone)]
+pub struct Suppression<'a> {
+    /// Its id: a later suppression with the same id replaces it.
+    pub suppression_id: Cow<'a, str>,
+    /// The loan it is limited to; `None`: the borrower's borrower-scope signals and every loan.
+    pub loan_id: Option<Cow<'a, str>>,
+    /// The signals it pauses.
+    pub signals: SignalSet,
+    /// The last business date it covers.
+    pub until: NaiveDate,
+    /// Why.
+    pub reason: SuppressionReason,
+    /// Who granted it.
+    pub granted_by: Cow<'a, str>,
 }

@@ -10,7 +10,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
 use super::reject::ErrorKind;
-use super::types::{Severity, Signal};
+use super::types::{Severity, Signal, SuppressionReason};
 
 /// Where a message goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -141,15 +141,22 @@ pub enum AlertStatus {
     Resolved,
     /// (v2) An acknowledgement of it was applied: it now covers the alert up to this severity.
     Acknowledged,
+    /// (v2) Its slot became suppressed: until the suppression lapses it publishes only
+    /// `resolved` and `acknowledged`.
+    Suppressed,
+    /// (v2) The suppression lapsed (or was revoked) and its condition still holds.
+    Reinstated,
 }
 
 impl AlertStatus {
     /// Every status, in lifecycle order.
-    pub const ALL: [AlertStatus; 4] = [
+    pub const ALL: [AlertStatus; 6] = [
         AlertStatus::Firing,
         AlertStatus::Updated,
         AlertStatus::Resolved,
         AlertStatus::Acknowledged,
+        AlertStatus::Suppressed,
+        AlertStatus::Reinstated,
     ];
 
     /// The wire name.
@@ -159,6 +166,8 @@ impl AlertStatus {
             AlertStatus::Updated => "updated",
             AlertStatus::Resolved => "resolved",
             AlertStatus::Acknowledged => "acknowledged",
+            AlertStatus::Suppressed => "suppressed",
+            AlertStatus::Reinstated => "reinstated",
         }
     }
 }
@@ -178,7 +187,7 @@ pub struct AlertMessage {
     pub message_id: String,
     /// `{borrower_id}/{loan_id or -}/{signal}/{n}`.
     pub alert_id: String,
-    /// firing / updated / resolved.
+    /// firing / updated / resolved, and (v2) acknowledged / suppressed / reinstated.
     pub status: AlertStatus,
     /// The signal.
     pub signal: Signal,
@@ -214,6 +223,20 @@ pub struct AlertMessage {
     /// (v2) On `acknowledged` messages only: who acknowledged it and their note.
     #[serde(flatten)]
     pub ack: Option<AckFields>,
+    /// (v2) On `suppressed` messages only: the suppression that paused it.
+    #[serde(flatten)]
+    pub suppression: Option<SuppressionFields>,
+}
+
+/// The fields a `suppressed` message carries.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SuppressionFields {
+    /// The covering suppression's `suppression_id`.
+    pub suppression_id: String,
+    /// Its `until`: the last business date it covers (`YYYY-MM-DD`).
+    pub suppressed_until: String,
+    /// Its `reason`.
+    pub suppression_reason: SuppressionReason,
 }
 
 /// The fields an `acknowledged` message carries.

@@ -17,11 +17,13 @@ use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 
 use super::bands::LTV_LOWER;
-pub use super::bands::{score_band, AlertCount, DpdBucket, LoanCount, LTV_BANDS, SCORE_BANDS};
+pub use super::bands::{
+    score_band, AlertCount, DpdBucket, LoanCount, Standing, LTV_BANDS, SCORE_BANDS,
+};
 use super::event::Currency;
 use super::money::ge_product;
-use super::state::{Borrower, Loan};
-use super::types::{Severity, Signal};
+use super::state::{Borrower, Loan, OpenAlert};
+use super::types::{ModificationKind, Severity, Signal, SuppressionReason};
 
 /// Band index of a loan's LTV (outstanding principal / latest valuation), compared exactly.
 pub fn ltv_band(loan: &Loan) -> usize {
@@ -60,6 +62,7 @@ pub struct Exposure {
 
 const SIGNALS: usize = Signal::ALL.len();
 const SEVERITIES: usize = Severity::ALL.len();
+const STANDINGS: usize = Standing::ALL.len();
 
 /// The aggregates of one engine (one partition), or of several merged.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -74,8 +77,8 @@ pub struct Portfolio {
     /// Borrowers with an open loan, by early-warning score band ([`SCORE_BANDS`]).
     pub scores: [u64; SCORE_BANDS.len()],
     /// Open alerts by signal ([`Signal::index`]), severity ([`Severity::ALL`] order) and
-    /// acknowledgement (0: unacknowledged, 1: acknowledged).
-    pub open_alerts: [[[u64; 2]; SEVERITIES]; SIGNALS],
+    /// [`Standing`] (in [`Standing::ALL`] order).
+    pub open_alerts: [[[u64; STANDINGS]; SEVERITIES]; SIGNALS],
 }
 
 /// Something that happened to the portfolio, for counters.
@@ -98,6 +101,10 @@ pub enum Note {
         /// earlier).
         after_s: i64,
     },
+    /// A `loan_modified` was applied.
+    Modified(ModificationKind),
+    /// A `suppression` was applied (granted, replaced or revoked).
+    Suppression(SuppressionReason),
 }
 
 impl Note {
@@ -113,6 +120,19 @@ impl Note {
             severity,
             after_s: (acked_at - opened_at).num_seconds().max(0),
         }
+    }
+}
+
+/// Where an open alert stands with collections.
+pub fn standing(a: &OpenAlert) -> Standing {
+    if a.suppressed.is_some() {
+        Standing::Suppressed
+    } else if a.ack.is_some() {
+        Standing::Acknowledged
+    } else if a.previously_acked_by.is_some() {
+        Standing::RisenAfterAck
+    } else {
+        Standing::Unacknowledged
     }
 }
 
@@ -195,7 +215,7 @@ impl Portfolio {
     }
 
     fn alert(&mut self, signal: Signal, c: AlertCount, add: bool) {
-        let n = &mut self.open_alerts[signal.index()][severity_index(c.0)][usize::from(c.1)];
+        let n = &mut self.open_alerts[signal.index()][severity_index(c.0)][c.1 as usize];
         *n = if add { *n + 1 } else { n.saturating_sub(1) };
     }
 
@@ -253,7 +273,7 @@ impl Portfolio {
             loan.counted = Some(now);
         }
         for slot in &mut b.alerts {
-            let now = slot.open.as_ref().map(|a| (a.severity, a.ack.is_some()));
+            let now = slot.open.as_ref().map(|a| (a.severity, standing(a)));
             if slot.counted != now {
                 if let Some(old) = slot.counted {
                     self.alert(slot.signal, old, false);

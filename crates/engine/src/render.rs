@@ -31,7 +31,8 @@ fn threshold_of<T: std::fmt::Display>(bands: &Bands<T>, sev: Severity) -> String
 
 /// What collections should do about a signal at a severity.
 pub fn recommended_action(signal: Signal, status: AlertStatus, severity: Severity) -> &'static str {
-    if status == AlertStatus::Resolved {
+    // Resolved: nothing to do; suppressed: contact is paused.
+    if matches!(status, AlertStatus::Resolved | AlertStatus::Suppressed) {
         return "none";
     }
     match (signal, severity) {

@@ -28,7 +28,27 @@ pub struct Terms {
     /// Amount of every installment.
     #[serde(with = "dec")]
     pub installment: Decimal,
+    /// Month offsets from deferrals, by the first installment they apply to (ascending, one
+    /// entry per installment at most): installment k's offset o_k is the sum of the `months` of
+    /// every entry with `from` ≤ k. Empty for a loan never deferred.
+    pub deferrals: Vec<Shift>,
 }
+
+/// Part of a loan's deferral offsets: installments `from` and later are due `months` later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shift {
+    /// The first installment (1-based) it moves.
+    pub from: u32,
+    /// Months it adds.
+    pub months: u32,
+}
+
+/// The latest date a due date may move to: past it, date arithmetic would leave chrono's range
+/// and the text form would need five-digit years.
+pub const LAST_DUE_DATE: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(d) => d,
+    None => NaiveDate::MAX,
+};
 
 /// A loan that is behind: the figures behind its DPD.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,13 +64,68 @@ pub struct Delinquency {
 }
 
 impl Terms {
-    /// Due date of installment `k` (1-based): the first due date plus k − 1 calendar months,
-    /// clamped to the month's last day (Jan 31 → Feb 28/29 → Mar 31).
+    /// Fresh terms, never deferred.
+    pub fn new(
+        principal: Decimal,
+        annual_rate: Decimal,
+        term_months: u32,
+        first_due_date: NaiveDate,
+        installment: Decimal,
+    ) -> Self {
+        Terms {
+            principal,
+            annual_rate,
+            term_months,
+            first_due_date,
+            installment,
+            deferrals: Vec::new(),
+        }
+    }
+
+    /// Installment `k`'s deferral offset o_k, in months.
+    pub fn offset(&self, k: u32) -> u32 {
+        self.deferrals
+            .iter()
+            .take_while(|s| s.from <= k)
+            .fold(0, |sum, s| sum.saturating_add(s.months))
+    }
+
+    /// Due date of installment `k` (1-based): the first due date plus k − 1 + o_k calendar
+    /// months, clamped to the month's last day (Jan 31 → Feb 28/29 → Mar 31). Offsets only grow
+    /// with k, so due dates strictly increase.
     pub fn due_date(&self, k: u32) -> NaiveDate {
-        // Adding months only fails past year 262143; due dates are validated far below that.
+        let months = k.saturating_sub(1).saturating_add(self.offset(k));
+        // Adding months only fails past year 262143; deferrals stop at LAST_DUE_DATE.
         self.first_due_date
-            .checked_add_months(Months::new(k.saturating_sub(1)))
+            .checked_add_months(Months::new(months))
             .unwrap_or(NaiveDate::MAX)
+    }
+
+    /// The first installment due on or after `date` as scheduled now, if any.
+    pub fn first_due_on_or_after(&self, date: NaiveDate) -> Option<u32> {
+        // Due dates increase with k: the first one not before `date`.
+        (1..=self.term_months).find(|&k| self.due_date(k) >= date)
+    }
+
+    /// A payment holiday: adds `months` to the offset of every installment due on or after
+    /// `effective` as scheduled just before it (installments due earlier stay due). Returns the
+    /// first installment moved (`None`: none is due that late, nothing changes), or `Err` with
+    /// the last due date it would give when that is past [`LAST_DUE_DATE`] (nothing changes).
+    pub fn defer(&mut self, effective: NaiveDate, months: u32) -> Result<Option<u32>, NaiveDate> {
+        let Some(from) = self.first_due_on_or_after(effective) else {
+            return Ok(None);
+        };
+        let mut after = self.clone();
+        match after.deferrals.binary_search_by_key(&from, |s| s.from) {
+            Ok(i) => after.deferrals[i].months = after.deferrals[i].months.saturating_add(months),
+            Err(i) => after.deferrals.insert(i, Shift { from, months }),
+        }
+        let last = after.due_date(after.term_months);
+        if last > LAST_DUE_DATE {
+            return Err(last);
+        }
+        *self = after;
+        Ok(Some(from))
     }
 
     /// Installments fully covered by `paid + tolerance`: the largest k ≤ term with
@@ -155,13 +230,64 @@ mod tests {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }
     fn terms(first_due: &str, term: u32, installment: &str) -> Terms {
-        Terms {
-            principal: d("100000"),
-            annual_rate: d("0.06"),
-            term_months: term,
-            first_due_date: date(first_due),
-            installment: d(installment),
-        }
+        Terms::new(
+            d("100000"),
+            d("0.06"),
+            term,
+            date(first_due),
+            d(installment),
+        )
+    }
+
+    fn dues(t: &Terms) -> Vec<String> {
+        (1..=t.term_months)
+            .map(|k| t.due_date(k).to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_deferral_moves_the_installments_due_from_its_effective_date() {
+        let mut t = terms("2026-01-10", 4, "1000");
+        // Effective Feb 11: installment 2 (Feb 10) stays, 3 and 4 move 2 months.
+        assert_eq!(t.defer(date("2026-02-11"), 2), Ok(Some(3)));
+        assert_eq!(
+            dues(&t),
+            ["2026-01-10", "2026-02-10", "2026-05-10", "2026-06-10"]
+        );
+        // A due date on the effective date itself moves; deferrals accumulate.
+        assert_eq!(t.defer(date("2026-02-10"), 1), Ok(Some(2)));
+        assert_eq!(
+            dues(&t),
+            ["2026-01-10", "2026-03-10", "2026-06-10", "2026-07-10"]
+        );
+        assert_eq!((t.offset(1), t.offset(2), t.offset(4)), (0, 1, 3));
+        // After the last due date: nothing moves.
+        let before = t.clone();
+        assert_eq!(t.defer(date("2026-07-11"), 3), Ok(None));
+        assert_eq!(t, before);
+    }
+
+    #[test]
+    fn a_deferred_month_end_clamps_from_the_first_due_date() {
+        // Jan 31 + 1 month = Feb 28 (2027 is not a leap year); installment 2 (Feb 28) + 1 month
+        // = first due + 2 months = Mar 31, not Mar 28.
+        let mut t = terms("2027-01-31", 3, "1000");
+        assert_eq!(t.defer(date("2027-01-01"), 1), Ok(Some(1)));
+        assert_eq!(dues(&t), ["2027-02-28", "2027-03-31", "2027-04-30"]);
+    }
+
+    #[test]
+    fn a_deferral_past_year_9999_is_refused_and_changes_nothing() {
+        let mut t = terms("9998-06-30", 12, "1000");
+        let before = t.clone();
+        // Installment 12: 9998-06-30 + (11 + 24) months.
+        assert_eq!(
+            t.defer(date("9998-01-01"), 24),
+            Err(NaiveDate::from_ymd_opt(10001, 5, 30).unwrap())
+        );
+        assert_eq!(t, before);
+        assert_eq!(t.defer(date("9998-01-01"), 6), Ok(Some(1)));
+        assert_eq!(t.due_date(12).to_string(), "9999-11-30");
     }
 
     #[test]
@@ -252,13 +378,7 @@ mod tests {
     #[test]
     fn outstanding_follows_the_annuity_with_rounded_interest() {
         // 12,000 at 12%/year, 1,066.19 a month (standard annuity payment).
-        let t = Terms {
-            principal: d("12000"),
-            annual_rate: d("0.12"),
-            term_months: 12,
-            first_due_date: date("2025-02-01"),
-            installment: d("1066.19"),
-        };
+        let t = Terms::new(d("12000"), d("0.12"), 12, date("2025-02-01"), d("1066.19"));
         assert_eq!(t.outstanding_after(0), d("12000"));
         // Month 1: interest 120.00, principal 946.19.
         assert_eq!(t.outstanding_after(1), d("11053.81"));
@@ -286,13 +406,13 @@ mod tests {
 
     #[test]
     fn extreme_amounts_do_not_overflow() {
-        let t = Terms {
-            principal: Decimal::MAX,
-            annual_rate: d("0.9999"),
-            term_months: 120,
-            first_due_date: date("2025-02-01"),
-            installment: d("0.0000000000000000000000000001"),
-        };
+        let t = Terms::new(
+            Decimal::MAX,
+            d("0.9999"),
+            120,
+            date("2025-02-01"),
+            d("0.0000000000000000000000000001"),
+        );
         assert_eq!(t.covered(Decimal::MAX, d("1")), 120);
         assert!(t
             .delinquency(Decimal::ZERO, 0, date("2035-01-01"))
@@ -309,13 +429,7 @@ mod tests {
 
     #[test]
     fn zero_rate_amortises_straight_and_never_goes_negative() {
-        let t = Terms {
-            principal: d("1000"),
-            annual_rate: Decimal::ZERO,
-            term_months: 3,
-            first_due_date: date("2025-02-01"),
-            installment: d("400"),
-        };
+        let t = Terms::new(d("1000"), Decimal::ZERO, 3, date("2025-02-01"), d("400"));
         assert_eq!(t.outstanding_after(1), d("600"));
         assert_eq!(t.outstanding_after(3), Decimal::ZERO);
     }

@@ -14,7 +14,8 @@ use super::bands::{AlertCount, LoanCount};
 use super::event::Currency;
 use super::schedule::Terms;
 use super::serde_forms::{date, dec, instant, opt_instant};
-use super::types::{Severity, Signal};
+use super::time::start_of_day;
+use super::types::{Severity, Signal, SignalSet, SuppressionReason};
 
 /// Stable 64-bit hash of an id (xxh3: a fixed algorithm, so hashes survive restarts and
 /// upgrades). Two distinct ids of one borrower collide with probability ~n²/2^65.
@@ -107,9 +108,86 @@ pub struct Loan {
     /// Outstanding principal after `covered` installments.
     #[serde(with = "dec")]
     pub outstanding: Decimal,
+    /// Its latest restructure, if it had one.
+    pub restructured: Option<Restructured>,
     /// What it last added to the engine's portfolio (not stored: recounted on restore).
     #[serde(skip)]
     pub counted: Option<LoanCount>,
+}
+
+/// What a loan remembers of its latest restructure: when, and the class floor the
+/// classification's observation period keeps it at (the class it had just before).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Restructured {
+    /// The restructure's `effective_date`.
+    #[serde(with = "date")]
+    pub effective_date: NaiveDate,
+    /// The business date it was applied (of its effective instant): the observation period
+    /// runs 12 months from here.
+    #[serde(with = "date")]
+    pub on: NaiveDate,
+    /// The loan's DPD just before it was applied.
+    pub dpd_before: u32,
+    /// The DPD whose class is the floor: `dpd_before`, or the floor of an earlier restructure
+    /// whose observation period was still running, whichever is worse.
+    pub floor_dpd: u32,
+    /// Whether an earlier restructure's observation period was still running (the loan was
+    /// then at least special mention whatever its DPD).
+    pub floor_watch: bool,
+}
+
+/// Months a restructured loan stays under observation (the contract fixes it).
+pub const OBSERVATION_MONTHS: u32 = 12;
+
+impl Restructured {
+    /// Whether business date `date` is inside its observation period: from the date it was
+    /// applied to the day before the same date `OBSERVATION_MONTHS` later (month-end clamped).
+    pub fn observing(&self, date: NaiveDate) -> bool {
+        let end = self
+            .on
+            .checked_add_months(chrono::Months::new(OBSERVATION_MONTHS))
+            .unwrap_or(NaiveDate::MAX);
+        date >= self.on && date < end
+    }
+}
+
+/// A suppression in force: contact about the alert slots it covers pauses until it lapses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    /// `suppression_id`: a later suppression with the same id replaces it.
+    pub id: Arc<str>,
+    /// The loan it is limited to; `None`: borrower-scope slots and every loan's.
+    pub loan_id: Option<Arc<str>>,
+    /// The signals it covers.
+    pub signals: SignalSet,
+    /// The last business date it covers.
+    #[serde(with = "date")]
+    pub until: NaiveDate,
+    /// Why.
+    pub reason: SuppressionReason,
+    /// Who granted it.
+    pub granted_by: Arc<str>,
+}
+
+impl Suppression {
+    /// Whether it covers the slot (loan or none, signal): it names the signal and has no loan
+    /// or the slot's loan (borrower-scope slots only by one without a loan).
+    pub fn covers(&self, loan_id: Option<&str>, signal: Signal) -> bool {
+        self.signals.contains(signal)
+            && match (&self.loan_id, loan_id) {
+                (None, _) => true,
+                (Some(own), Some(slot)) => &**own == slot,
+                (Some(_), None) => false,
+            }
+    }
+
+    /// The instant it lapses: the local midnight that starts the day after `until`.
+    pub fn lapses_at(&self, tz: chrono_tz::Tz) -> DateTime<Utc> {
+        match self.until.succ_opt() {
+            Some(next) => start_of_day(next, tz),
+            None => DateTime::<Utc>::MAX_UTC,
+        }
+    }
 }
 
 /// An acknowledgement of an open alert (contract v2): who, their note, and the severity it
@@ -144,6 +222,13 @@ pub struct OpenAlert {
     /// of this and `high_since`.
     #[serde(with = "opt_instant")]
     pub uncovered_at: Option<DateTime<Utc>>,
+    /// The suppression that paused it, while its slot is suppressed (its messages then are
+    /// only `resolved` and `acknowledged`).
+    pub suppressed: Option<Arc<str>>,
+    /// Instant a suppression of its slot last lapsed: escalation counts from the latest of this,
+    /// `uncovered_at` and `high_since`.
+    #[serde(with = "opt_instant")]
+    pub unsuppressed_at: Option<DateTime<Utc>>,
     /// Instant it last reached the escalation severity, while it stays there.
     #[serde(with = "opt_instant")]
     pub high_since: Option<DateTime<Utc>>,
@@ -186,6 +271,8 @@ pub struct Borrower {
     pub incomes: Vec<Observation>,
     /// Alert slots, in the order they were first used.
     pub alerts: Vec<AlertSlot>,
+    /// Suppressions in force, in the order they were granted (a replacement keeps its place).
+    pub suppressions: Vec<Suppression>,
     /// The engine's clock when its latest event was applied (how long a borrower without
     /// loans is kept counts from here).
     #[serde(with = "opt_instant")]
@@ -218,6 +305,7 @@ impl Borrower {
             loans: Vec::new(),
             incomes: Vec::new(),
             alerts: Vec::new(),
+            suppressions: Vec::new(),
             last_event_at: None,
             next_wake: None,
             forget_at: None,
@@ -266,6 +354,18 @@ impl Borrower {
     /// Index of an open loan.
     pub fn loan_index(&self, loan_id: &str) -> Option<usize> {
         self.loans.iter().position(|l| &*l.id == loan_id)
+    }
+
+    /// The suppression in force that covers a slot, if any (of several, the one that lapses
+    /// last; the earliest granted among those).
+    pub fn suppression_of(&self, loan_id: Option<&str>, signal: Signal) -> Option<&Suppression> {
+        self.suppressions
+            .iter()
+            .filter(|s| s.covers(loan_id, signal))
+            .fold(None, |best: Option<&Suppression>, s| match best {
+                Some(b) if b.until >= s.until => Some(b),
+                _ => Some(s),
+            })
     }
 
     /// Index of an alert slot.

@@ -143,6 +143,111 @@ impl fmt::Display for Signal {
     }
 }
 
+/// A set of signals (a suppression's `signals`), as one bit per signal.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SignalSet(u16);
+
+impl SignalSet {
+    /// All nine signals (`["*"]` on the wire).
+    pub const ALL: SignalSet = SignalSet((1 << Signal::ALL.len()) - 1);
+
+    /// The set with `signal` added.
+    pub fn with(self, signal: Signal) -> SignalSet {
+        SignalSet(self.0 | 1 << signal.index())
+    }
+
+    /// Whether it holds `signal`.
+    pub fn contains(self, signal: Signal) -> bool {
+        self.0 & (1 << signal.index()) != 0
+    }
+
+    /// Whether it holds no signal.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Its signals in table order.
+    pub fn iter(self) -> impl Iterator<Item = Signal> {
+        Signal::ALL.into_iter().filter(move |s| self.contains(*s))
+    }
+
+    /// Its wire form: `*` for all nine, else the names joined by commas.
+    pub fn describe(self) -> String {
+        if self == SignalSet::ALL {
+            return "*".to_owned();
+        }
+        self.iter()
+            .map(Signal::as_str)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// Why contact with a borrower is paused (a suppression's `reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuppressionReason {
+    /// A hardship programme.
+    Hardship,
+    /// The borrower disputes the debt.
+    Dispute,
+    /// A natural disaster.
+    Disaster,
+    /// A court or regulator ordered a hold.
+    LegalHold,
+    /// The borrower died; the estate is being settled.
+    Deceased,
+    /// Anything else.
+    Other,
+}
+
+impl SuppressionReason {
+    /// Every reason, in wire order.
+    pub const ALL: [SuppressionReason; 6] = [
+        SuppressionReason::Hardship,
+        SuppressionReason::Dispute,
+        SuppressionReason::Disaster,
+        SuppressionReason::LegalHold,
+        SuppressionReason::Deceased,
+        SuppressionReason::Other,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuppressionReason::Hardship => "hardship",
+            SuppressionReason::Dispute => "dispute",
+            SuppressionReason::Disaster => "disaster",
+            SuppressionReason::LegalHold => "legal_hold",
+            SuppressionReason::Deceased => "deceased",
+            SuppressionReason::Other => "other",
+        }
+    }
+}
+
+/// What a `loan_modified` changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ModificationKind {
+    /// A payment holiday: installments due from `effective_date` on move later.
+    Deferral,
+    /// New terms replace the old ones.
+    Restructure,
+}
+
+impl ModificationKind {
+    /// Every kind, in wire order.
+    pub const ALL: [ModificationKind; 2] =
+        [ModificationKind::Deferral, ModificationKind::Restructure];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModificationKind::Deferral => "deferral",
+            ModificationKind::Restructure => "restructure",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,6 +272,11 @@ mod tests {
             assert_eq!(Signal::ALL[s.index()], s);
         }
         assert_eq!(Signal::parse("nope"), None);
+        assert!(Signal::ALL.into_iter().all(|s| SignalSet::ALL.contains(s)));
+        let set = SignalSet::default().with(Signal::Ltv).with(Signal::Dpd);
+        assert_eq!(set.describe(), "dpd,ltv");
+        assert!(!set.contains(Signal::EarlyWarning) && !set.is_empty());
+        assert_eq!(SignalSet::ALL.describe(), "*");
         let loan: Vec<_> = Signal::ALL
             .into_iter()
             .filter(|s| s.scope() == Scope::Loan)

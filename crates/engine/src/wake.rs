@@ -1,5 +1,5 @@
 //! When a borrower next needs the clock: the earliest future instant at which a DPD band, a
-//! staleness deadline or an escalation level can change something. The engine arms one timer
+//! staleness deadline, an escalation level or a suppression's lapse can change something. The engine arms one timer
 //! per borrower at that instant; nothing scans the book at midnight.
 
 use chrono::{DateTime, Duration, Utc};
@@ -10,7 +10,7 @@ use crate::state::Borrower;
 use crate::time::{business_date, start_of_day};
 
 /// The borrower's next timer: the earliest future instant at which a DPD band, a staleness
-/// deadline or an escalation level can change something.
+/// deadline, an escalation level or a suppression's lapse can change something.
 pub fn next_wake(b: &Borrower, now: DateTime<Utc>, s: &Settings) -> Option<DateTime<Utc>> {
     let today = business_date(now, s.tz);
     let mut next: Option<DateTime<Utc>> = None;
@@ -23,7 +23,9 @@ pub fn next_wake(b: &Borrower, now: DateTime<Utc>, s: &Settings) -> Option<DateT
         if let Some(due) = loan.terms.first_uncovered_due(loan.covered) {
             let dpd = (today - due).num_days();
             if let Some(days) = s.dpd_boundaries.iter().find(|d| i64::from(**d) > dpd) {
-                consider(start_of_day(due + Duration::days(i64::from(*days)), s.tz));
+                if let Some(day) = due.checked_add_signed(Duration::days(i64::from(*days))) {
+                    consider(start_of_day(day, s.tz));
+                }
             }
         }
         if s.rules.stale_valuation.enabled {
@@ -46,6 +48,9 @@ pub fn next_wake(b: &Borrower, now: DateTime<Utc>, s: &Settings) -> Option<DateT
                 consider(start_of_day(at, s.tz));
             }
         }
+    }
+    for suppression in &b.suppressions {
+        consider(suppression.lapses_at(s.tz));
     }
     for slot in &b.alerts {
         if let Some(t) = slot

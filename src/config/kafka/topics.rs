@@ -117,11 +117,11 @@ impl Topics {
     pub fn for_event(&self, t: postloan_engine::event::EventType) -> &str {
         use postloan_engine::event::EventType as T;
         match t {
-            T::LoanOpened | T::LoanClosed => &self.lifecycle,
+            T::LoanOpened | T::LoanModified | T::LoanClosed => &self.lifecycle,
             T::Repayment => &self.repayments,
             T::Income => &self.income,
             T::CollateralValuation => &self.valuations,
-            T::AlertAck => &self.acks,
+            T::AlertAck | T::Suppression => &self.acks,
         }
     }
 }

@@ -206,6 +206,8 @@ impl Engine {
                 },
                 out,
             );
+            // A lapsed suppression may have been all that kept a borrower without loans.
+            self.file_dormant(i);
         }
         if self.clock.now.is_none_or(|c| c < t) {
             self.clock.now = Some(t);
@@ -326,6 +328,10 @@ impl Engine {
         let settings = Arc::clone(&self.settings);
         let today = time::business_date(now, settings.tz);
         let b = &mut self.book.borrowers[i];
+        if !b.suppressions.is_empty() {
+            // Lapsed suppressions go first: the slots they covered are reinstated now.
+            b.suppressions.retain(|s| s.lapses_at(settings.tz) > now);
+        }
         self.scratch.desired.clear();
         signals::evaluate(
             b,

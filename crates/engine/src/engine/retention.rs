@@ -17,13 +17,13 @@ impl Engine {
         }
     }
 
-    /// Files borrower `i` among the borrowers that may be forgotten — no open loan and no
-    /// alert ever opened — or takes it out: it is forgotten `forget_after` after its last
+    /// Files borrower `i` among the borrowers that may be forgotten — no open loan, no alert
+    /// ever opened, no suppression in force — or takes it out: it is forgotten `forget_after` after its last
     /// event. A borrower that ever had an alert is kept: its alert numbering must go on, or a
     /// later alert would reuse an old `alert_id` and `message_id`.
     pub(super) fn file_dormant(&mut self, i: usize) {
         let b = &mut self.book.borrowers[i];
-        let next = if b.loans.is_empty() && b.alerts.is_empty() {
+        let next = if b.loans.is_empty() && b.alerts.is_empty() && b.suppressions.is_empty() {
             b.last_event_at.or(self.clock.now).map(|t| {
                 t.checked_add_signed(self.settings.forget_after)
                     .unwrap_or(DateTime::<Utc>::MAX_UTC)

@@ -38,6 +38,11 @@ pub struct LimitsConfig {
     /// one event can cause. Default 64.
     #[serde(default = "default_max_open_loans_per_borrower")]
     pub max_open_loans_per_borrower: usize,
+    /// Suppressions in force per borrower; a new `suppression_id` beyond it is rejected
+    /// (`limit_exceeded`) while a replacement or revocation of one in force is always applied.
+    /// Every evaluation looks through them, so this also bounds its work. Default 64.
+    #[serde(default = "default_max_suppressions_per_borrower")]
+    pub max_suppressions_per_borrower: usize,
     /// Days a borrower with no open loan and no alert history (income seen before any loan,
     /// or every loan closed without ever alerting) is kept after its last applied event; then
     /// it is forgotten (state and remembered event ids) and its changelog entry deleted.
@@ -73,6 +78,10 @@ fn default_max_open_loans_per_borrower() -> usize {
     64
 }
 
+fn default_max_suppressions_per_borrower() -> usize {
+    64
+}
+
 fn default_forget_borrowers_without_loans_after_days() -> u32 {
     730
 }
@@ -89,6 +98,7 @@ impl Default for LimitsConfig {
             max_event_ids_per_borrower: default_max_event_ids_per_borrower(),
             max_history_per_loan: default_max_history_per_loan(),
             max_open_loans_per_borrower: default_max_open_loans_per_borrower(),
+            max_suppressions_per_borrower: default_max_suppressions_per_borrower(),
             forget_borrowers_without_loans_after_days:
                 default_forget_borrowers_without_loans_after_days(),
             max_borrowers_without_loans: default_max_borrowers_without_loans(),
@@ -116,6 +126,10 @@ impl LimitsConfig {
             (
                 "limits.max_open_loans_per_borrower",
                 self.max_open_loans_per_borrower,
+            ),
+            (
+                "limits.max_suppressions_per_borrower",
+                self.max_suppressions_per_borrower,
             ),
             (
                 "limits.max_borrowers_without_loans",

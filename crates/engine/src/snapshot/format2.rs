@@ -1,7 +1,8 @@
 //! Snapshot format 2 (contract v1), frozen: the layout as it was written, and its migration to
-//! today's. Only what changed since is copied here; the rest (loans, observations, labels) is
-//! shared with today's state until it changes too — then it must be copied here first (the
-//! format-2 fixture test fails otherwise).
+//! format 3 (which `format3.rs` migrates to today's). Only what changed in format 3 is copied
+//! here; loans are format 3's, and observations and labels are shared with today's state until
+//! they change too — then they must be copied first (the format-2 fixture test fails
+//! otherwise).
 //!
 //! Migration: a v1 acknowledgement covered its alert for good and kept neither who gave it nor
 //! the severity it was given at. It becomes an acknowledgement covering the alert up to its
@@ -16,8 +17,9 @@ use serde::Deserialize;
 #[cfg(test)]
 use serde::Serialize;
 
+use super::format3::{self, Loan};
 use crate::serde_forms::{instant, opt_instant};
-use crate::state::{self, Labels, Loan, Observation};
+use crate::state::{self, Labels, Observation};
 use crate::types::{Severity, Signal};
 
 #[derive(Deserialize)]
@@ -57,40 +59,47 @@ struct OpenAlert {
     labels: Labels,
 }
 
-impl From<Borrower> for state::Borrower {
+impl From<Borrower> for format3::Borrower {
     fn from(old: Borrower) -> Self {
-        let mut b = state::Borrower::new(old.id, old.created);
-        b.seq = old.seq;
-        b.seen = old.seen;
-        b.loans = old.loans;
-        b.incomes = old.incomes;
-        b.last_event_at = old.last_event_at;
-        b.alerts = old
-            .alerts
-            .into_iter()
-            .map(|slot| state::AlertSlot {
-                loan_id: slot.loan_id,
-                signal: slot.signal,
-                opened: slot.opened,
-                open: slot.open.map(|a| state::OpenAlert {
+        format3::Borrower {
+            id: old.id,
+            created: old.created,
+            seq: old.seq,
+            seen: old.seen,
+            loans: old.loans,
+            incomes: old.incomes,
+            last_event_at: old.last_event_at,
+            alerts: old
+                .alerts
+                .into_iter()
+                .map(format3::AlertSlot::from)
+                .collect(),
+        }
+    }
+}
+
+impl From<AlertSlot> for format3::AlertSlot {
+    fn from(slot: AlertSlot) -> Self {
+        format3::AlertSlot {
+            loan_id: slot.loan_id,
+            signal: slot.signal,
+            opened: slot.opened,
+            open: slot.open.map(|a| format3::OpenAlert {
+                severity: a.severity,
+                opened_at: a.opened_at,
+                messages: a.messages,
+                ack: a.acked.then(|| state::Ack {
+                    by: Arc::from(""),
+                    note: None,
                     severity: a.severity,
-                    opened_at: a.opened_at,
-                    messages: a.messages,
-                    ack: a.acked.then(|| state::Ack {
-                        by: Arc::from(""),
-                        note: None,
-                        severity: a.severity,
-                    }),
-                    previously_acked_by: None,
-                    uncovered_at: None,
-                    high_since: a.high_since,
-                    levels_sent: a.levels_sent,
-                    labels: a.labels,
                 }),
-                counted: None,
-            })
-            .collect();
-        b
+                previously_acked_by: None,
+                uncovered_at: None,
+                high_since: a.high_since,
+                levels_sent: a.levels_sent,
+                labels: a.labels,
+            }),
+        }
     }
 }
 

@@ -4,13 +4,15 @@
 //! The timer entry is not stored: it is derived from the state and re-armed on restore.
 
 mod format2;
+mod format3;
 
 use super::state::Borrower;
 
 /// First byte of every snapshot; bump it when the layout changes, and keep reading the formats
 /// before it (a bank cannot drop its state to upgrade): each has a frozen copy of its layout
-/// and a migration to today's (`format2.rs`), and a fixture in `tests/data/`.
-pub const FORMAT_VERSION: u8 = 3;
+/// and a migration to the next (`format2.rs` → `format3.rs` → today's), and a fixture in
+/// `tests/data/`.
+pub const FORMAT_VERSION: u8 = 4;
 
 /// Why a snapshot could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -43,8 +45,11 @@ pub fn decode(bytes: &[u8]) -> Result<Borrower, SnapshotError> {
         Some((&FORMAT_VERSION, rest)) => {
             postcard::from_bytes(rest).map_err(|e| SnapshotError::Corrupt(e.to_string()))
         }
-        Some((&2, rest)) => postcard::from_bytes::<format2::Borrower>(rest)
+        Some((&3, rest)) => postcard::from_bytes::<format3::Borrower>(rest)
             .map(Borrower::from)
+            .map_err(|e| SnapshotError::Corrupt(e.to_string())),
+        Some((&2, rest)) => postcard::from_bytes::<format2::Borrower>(rest)
+            .map(|old| Borrower::from(format3::Borrower::from(old)))
             .map_err(|e| SnapshotError::Corrupt(e.to_string())),
         Some((&v, _)) => Err(SnapshotError::Version(v)),
         None => Err(SnapshotError::Corrupt("empty".to_owned())),

@@ -61,6 +61,7 @@ pub fn tight_limits() -> LimitsConfig {
         max_event_ids_per_borrower: 6,
         max_history_per_loan: 2,
         max_open_loans_per_borrower: 2,
+        max_suppressions_per_borrower: 2,
         forget_borrowers_without_loans_after_days: 20,
         max_borrowers_without_loans: 2,
     }

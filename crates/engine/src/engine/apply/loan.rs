@@ -54,13 +54,13 @@ impl Engine {
         b.loans.push(Loan {
             id: Arc::from(&*lo.loan_id),
             currency: lo.currency,
-            terms: Terms {
-                principal: lo.principal,
-                annual_rate: lo.annual_rate,
-                term_months: lo.term_months,
-                first_due_date: lo.first_due_date,
-                installment: lo.installment_amount,
-            },
+            terms: Terms::new(
+                lo.principal,
+                lo.annual_rate,
+                lo.term_months,
+                lo.first_due_date,
+                lo.installment_amount,
+            ),
             opened_date,
             labels,
             paid: Decimal::ZERO,
@@ -75,6 +75,7 @@ impl Engine {
             }],
             covered: 0,
             outstanding: lo.principal,
+            restructured: None,
             counted: None,
         });
         Ok(i)

@@ -1,13 +1,16 @@
 //! Applying one decoded event to the book: a dispatcher that only routes, and one handler per
 //! event type (`loan.rs`: `loan_opened`, `loan_closed`; `repayment.rs`; `observation.rs`:
-//! `income`, `collateral_valuation`; `ack.rs`: `alert_ack`). A handler checks everything
+//! `income`, `collateral_valuation`; `ack.rs`: `alert_ack`; `modify.rs`: `loan_modified`;
+//! `suppress.rs`: `suppression`). A handler checks everything
 //! before it changes anything — a rejected event leaves no trace in state — and returns the
 //! index of the borrower it touched; the dispatcher then re-evaluates that borrower.
 
 mod ack;
 mod loan;
+mod modify;
 mod observation;
 mod repayment;
+mod suppress;
 
 use std::sync::Arc;
 
@@ -57,6 +60,8 @@ impl Engine {
                 acked_by,
                 note,
             } => self.on_alert_ack(&at, alert_id, acked_by, note.as_deref(), now, out)?,
+            Body::LoanModified(m) => self.on_loan_modified(&at, m, now)?,
+            Body::Suppression(g) => self.on_suppression(&at, g, now)?,
         };
         let moment = Moment {
             at: now,
