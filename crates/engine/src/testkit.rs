@@ -217,3 +217,53 @@ pub fn close(borrower: &str, loan: &str, occurred_at: &str, reason: &str) -> Val
         "loan_id": loan, "reason": reason
     })
 }
+
+/// A payment holiday of `months` from `effective_date`.
+pub fn deferral(
+    borrower: &str,
+    loan: &str,
+    occurred_at: &str,
+    effective_date: &str,
+    months: u32,
+) -> Value {
+    json!({
+        "type": "loan_modified", "borrower_id": borrower, "occurred_at": occurred_at,
+        "loan_id": loan, "kind": "deferral", "effective_date": effective_date, "months": months
+    })
+}
+
+/// A restructure to 24 installments of 2,000 from `first_due`, principal 45,000 at 5 %.
+pub fn restructure(
+    borrower: &str,
+    loan: &str,
+    occurred_at: &str,
+    effective_date: &str,
+    first_due: &str,
+) -> Value {
+    json!({
+        "type": "loan_modified", "borrower_id": borrower, "occurred_at": occurred_at,
+        "loan_id": loan, "kind": "restructure", "effective_date": effective_date,
+        "principal": "45000.00", "annual_rate": "0.05", "term_months": 24,
+        "first_due_date": first_due, "installment_amount": "2000.00"
+    })
+}
+
+/// A hardship suppression `id` of `signals` through `until`; `loan` None = borrower-wide.
+pub fn suppress(
+    borrower: &str,
+    occurred_at: &str,
+    id: &str,
+    loan: Option<&str>,
+    signals: Value,
+    until: &str,
+) -> Value {
+    let mut v = json!({
+        "type": "suppression", "borrower_id": borrower, "occurred_at": occurred_at,
+        "suppression_id": id, "signals": signals, "until": until, "reason": "hardship",
+        "granted_by": "risk-1"
+    });
+    if let Some(l) = loan {
+        v["loan_id"] = json!(l);
+    }
+    v
+}

@@ -23,6 +23,17 @@ fn base(kind: &str) -> Value {
             "source": "appraisal", "mileage_km": 12000}),
         "loan_closed" => json!({"loan_id": "L1", "reason": "paid_off"}),
         "alert_ack" => json!({"alert_id": "B1/L1/dpd/1", "acked_by": "c7", "note": "called"}),
+        "loan_modified" => json!({"loan_id": "L1", "kind": "deferral",
+            "effective_date": "2026-01-10", "months": 3, "reason": "payment holiday",
+            "approved_by": "ops-1"}),
+        // Not a type: `loan_modified` of kind restructure.
+        "restructure" => json!({"type": "loan_modified", "loan_id": "L1", "kind": "restructure",
+            "effective_date": "2026-01-10", "principal": "90000.00", "annual_rate": "0.05",
+            "term_months": 48, "first_due_date": "2026-02-10", "installment_amount": "2072.66",
+            "reason": "arrears capitalised", "approved_by": "committee"}),
+        "suppression" => json!({"suppression_id": "S1", "loan_id": "L1",
+            "signals": ["dpd", "payment_failed"], "until": "2026-03-31", "reason": "hardship",
+            "granted_by": "risk-1"}),
         _ => json!({}),
     };
     let mut v = common;
@@ -38,13 +49,16 @@ fn kind_of(v: &Value) -> Result<(), (ErrorKind, String)> {
         .map_err(|r| (r.kind, r.message))
 }
 
-const TYPES: [&str; 6] = [
+const TYPES: [&str; 9] = [
     "loan_opened",
     "repayment",
     "income",
     "collateral_valuation",
     "loan_closed",
     "alert_ack",
+    "loan_modified",
+    "restructure",
+    "suppression",
 ];
 
 #[test]
@@ -81,6 +95,27 @@ fn every_required_field_is_required_and_null_counts_as_missing() {
         ),
         ("loan_closed", &["loan_id", "reason"]),
         ("alert_ack", &["alert_id", "acked_by"]),
+        (
+            "loan_modified",
+            &["loan_id", "kind", "effective_date", "months"],
+        ),
+        (
+            "restructure",
+            &[
+                "loan_id",
+                "kind",
+                "effective_date",
+                "principal",
+                "annual_rate",
+                "term_months",
+                "first_due_date",
+                "installment_amount",
+            ],
+        ),
+        (
+            "suppression",
+            &["suppression_id", "signals", "until", "reason", "granted_by"],
+        ),
     ];
     for (t, fields) in required {
         for f in fields
@@ -113,6 +148,11 @@ fn optional_fields_may_be_absent() {
         ("income", "period"),
         ("collateral_valuation", "mileage_km"),
         ("alert_ack", "note"),
+        ("loan_modified", "reason"),
+        ("loan_modified", "approved_by"),
+        ("restructure", "reason"),
+        ("restructure", "approved_by"),
+        ("suppression", "loan_id"),
     ] {
         let mut v = base(t);
         v.as_object_mut().unwrap().remove(f);
@@ -174,10 +214,44 @@ fn invalid_values_name_their_field() {
         ("loan_closed", "reason", json!("lost")),
         ("alert_ack", "acked_by", json!("")),
         ("alert_ack", "note", json!(5)),
+        ("loan_modified", "kind", json!("holiday")),
+        ("loan_modified", "effective_date", json!("2026-01-32")),
+        ("loan_modified", "months", json!(0)),
+        ("loan_modified", "months", json!(25)),
+        ("loan_modified", "months", json!(-1)),
+        ("loan_modified", "months", json!(2.5)),
+        ("loan_modified", "months", json!("3")),
+        ("loan_modified", "reason", json!("r".repeat(257))),
+        ("loan_modified", "approved_by", json!("")),
+        ("loan_modified", "loan_id", json!("-")),
+        ("restructure", "principal", json!("0")),
+        ("restructure", "annual_rate", json!("1.0")),
+        ("restructure", "term_months", json!(121)),
+        ("restructure", "installment_amount", json!("-5")),
+        // Not after effective_date (2026-01-10): the same day, and before it.
+        ("restructure", "first_due_date", json!("2026-01-10")),
+        ("restructure", "first_due_date", json!("2025-12-10")),
+        ("suppression", "signals", json!([])),
+        ("suppression", "signals", json!(["dpd", "nope"])),
+        ("suppression", "signals", json!(["*", "dpd"])),
+        ("suppression", "signals", json!("dpd")),
+        ("suppression", "signals", json!([1])),
+        ("suppression", "until", json!("2026-04-31")),
+        ("suppression", "until", json!("soon")),
+        ("suppression", "reason", json!("vacation")),
+        ("suppression", "suppression_id", json!("s".repeat(129))),
+        ("suppression", "granted_by", json!("")),
+        ("suppression", "loan_id", json!(7)),
     ];
     for (t, f, bad) in cases {
         let mut v = base(t);
         v[f] = bad.clone();
+        if t == "restructure" && f == "first_due_date" {
+            // The message names both fields.
+            let (kind, msg) = kind_of(&v).unwrap_err();
+            assert_eq!(kind, ErrorKind::InvalidValue, "{bad}: {msg}");
+            assert!(msg.contains("`first_due_date`") && msg.contains("`effective_date`"));
+        }
         let (kind, msg) = kind_of(&v).unwrap_err();
         assert_eq!(kind, ErrorKind::InvalidValue, "{t}.{f} = {bad}: {msg}");
         assert!(msg.contains(&format!("`{f}`")), "{t}.{f}: {msg}");
@@ -320,4 +394,60 @@ fn wrong_types_in_every_field_are_rejected_naming_the_field() {
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
+fn v2_events_decode_into_their_bodies() {
+    use crate::event::Modification;
+    use crate::types::{Signal, SignalSet, SuppressionReason};
+    let text = base("loan_modified").to_string();
+    let Body::LoanModified(m) = decode(text.as_bytes()).unwrap().body else {
+        panic!("not a loan_modified")
+    };
+    assert_eq!(m.change, Modification::Deferral { months: 3 });
+    assert_eq!(m.effective_date.to_string(), "2026-01-10");
+    let text = base("restructure").to_string();
+    let Body::LoanModified(m) = decode(text.as_bytes()).unwrap().body else {
+        panic!("not a loan_modified")
+    };
+    let Modification::Restructure(t) = m.change else {
+        panic!("not a restructure")
+    };
+    assert_eq!(
+        (
+            t.principal.to_string(),
+            t.term_months,
+            t.first_due_date.to_string()
+        ),
+        ("90000.00".to_owned(), 48, "2026-02-10".to_owned())
+    );
+    let mut v = base("suppression");
+    let text = v.to_string();
+    let Body::Suppression(s) = decode(text.as_bytes()).unwrap().body else {
+        panic!("not a suppression")
+    };
+    assert_eq!(
+        s.signals,
+        SignalSet::default()
+            .with(Signal::Dpd)
+            .with(Signal::PaymentFailed)
+    );
+    assert_eq!(s.reason, SuppressionReason::Hardship);
+    assert_eq!(s.loan_id.as_deref(), Some("L1"));
+    // Every reason is accepted; ["*"] is all nine signals; a repeated name is harmless.
+    for reason in SuppressionReason::ALL {
+        v["reason"] = json!(reason.as_str());
+        v["signals"] = json!(["*"]);
+        let text = v.to_string();
+        let Body::Suppression(s) = decode(text.as_bytes()).unwrap().body else {
+            panic!("not a suppression")
+        };
+        assert_eq!((s.reason, s.signals), (reason, SignalSet::ALL));
+    }
+    v["signals"] = json!(["ltv", "ltv"]);
+    let text = v.to_string();
+    let Body::Suppression(s) = decode(text.as_bytes()).unwrap().body else {
+        panic!("not a suppression")
+    };
+    assert_eq!(s.signals, SignalSet::default().with(Signal::Ltv));
 }

@@ -1,6 +1,7 @@
 //! Engine behaviour: lifecycle, escalation, acks, duplicates, the clock, rejections.
 
 mod limits;
+mod v2;
 
 use serde_json::json;
 
