@@ -110,6 +110,52 @@ fn a_suppressed_alert_is_silent_and_reinstated_at_the_lapse() {
     );
 }
 
+/// Suppressed while high: a payment takes it down to medium and the next missed installment back
+/// to high, all silent; reinstated at the lapse, and escalated 24 h and 72 h after the lapse,
+/// not after it first reached high.
+#[test]
+fn a_suppression_of_an_open_high_alert() {
+    let events = [
+        opened("B506", "L506"),
+        suppression(
+            "s1",
+            "B506",
+            "2026-03-02T10:00:00+08:00",
+            "HS-6",
+            Some("L506"),
+            json!(["dpd"]),
+            "2026-04-10",
+            "hardship",
+        ),
+        // Installment 1 paid on Mar 10: DPD counts from installment 2 (Jan 31 + 1 month = Feb
+        // 28), 10 on Mar 10 (medium), 30 on Mar 30 (high).
+        ev(
+            "p1",
+            "repayment",
+            "B506",
+            "2026-03-10T10:00:00+08:00",
+            json!({"loan_id": "L506", "payment_id": "P1", "amount": "5330.93",
+                "currency": "CNY", "status": "received"}),
+        ),
+    ];
+    let msgs = replay_json(&jsonl(&events), Some("2026-04-20T00:00:00+08:00"));
+    assert_eq!(
+        slot(&msgs, "B506/L506/dpd/"),
+        [
+            "B506/L506/dpd/1#1 firing low 2026-02-01T00:00:00+08:00",
+            "B506/L506/dpd/1#2 updated medium 2026-02-07T00:00:00+08:00",
+            "B506/L506/dpd/1#3 updated high 2026-03-02T00:00:00+08:00",
+            // Level 1 would have been due on Mar 3 00:00.
+            "B506/L506/dpd/1#4 suppressed high 2026-03-02T10:00:00+08:00",
+            // Apr 11 − Feb 28 = 42 days: high.
+            "B506/L506/dpd/1#5 reinstated high 2026-04-11T00:00:00+08:00",
+            "B506/L506/dpd/1/L1 high 2026-04-12T00:00:00+08:00",
+            "B506/L506/dpd/1/L2 high 2026-04-14T00:00:00+08:00",
+        ]
+    );
+    assert_eq!(find(&msgs, "B506/L506/dpd/1#5")["metrics"]["dpd"], 42);
+}
+
 /// A condition that starts while its slot is suppressed opens no alert; if it still holds at
 /// the lapse, the alert fires then.
 #[test]
