@@ -22,6 +22,21 @@ pub fn with(field: &str, value: &str) -> Vec<u8> {
     v.to_string().replace("\"__RAW__\"", value).into_bytes()
 }
 
+/// A contract-v2 event of borrower `H1` (`loan_modified` deferral, or a borrower-wide
+/// `suppression`) with `field` set to `value` (raw JSON text).
+pub fn v2_with(kind: &str, field: &str, value: &str) -> Vec<u8> {
+    let mut v = match kind {
+        "suppression" => json!({"event_id": "h-2", "type": "suppression", "borrower_id": "H1",
+            "occurred_at": "2026-01-01T00:00:00Z", "suppression_id": "S1", "signals": ["*"],
+            "until": "2026-03-31", "reason": "hardship", "granted_by": "r1"}),
+        _ => json!({"event_id": "h-2", "type": "loan_modified", "borrower_id": "H1",
+            "occurred_at": "2026-01-01T00:00:00Z", "loan_id": "L1", "kind": "deferral",
+            "effective_date": "2026-01-01", "months": 2}),
+    };
+    v[field] = json!("__RAW__");
+    v.to_string().replace("\"__RAW__\"", value).into_bytes()
+}
+
 /// Every case.
 pub fn corpus() -> Vec<Case> {
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
@@ -64,6 +79,18 @@ pub fn corpus() -> Vec<Case> {
         ("type null", with("type", "null"), "missing_field", "`type`"),
         ("unknown type", with("type", "\"income2\""), "unknown_type", "income2"),
         ("array payload", b"[1,2,3]".to_vec(), "malformed_json", "JSON object"),
+        // Contract v2 events.
+        ("months beyond u32", v2_with("loan_modified", "months", "4294967298"), "invalid_value", "`months` must be 1–24"),
+        ("months 1e400", v2_with("loan_modified", "months", "1e400"), "invalid_value", "`months` must be an integer"),
+        ("kind as array", v2_with("loan_modified", "kind", "[\"deferral\"]"), "invalid_value", "`kind` must be a string"),
+        ("effective_date year 10000", v2_with("loan_modified", "effective_date", "\"+10000-01-01\""), "invalid_value", "`effective_date` must be a date"),
+        ("deferral of an unknown loan", v2_with("loan_modified", "months", "3"), "unknown_loan", "no open loan \"L1\""),
+        ("signals nested", v2_with("suppression", "signals", "[[\"dpd\"]]"), "invalid_value", "`signals` must be an array of signal names"),
+        ("signals object", v2_with("suppression", "signals", "{\"dpd\":true}"), "invalid_value", "`signals`"),
+        ("10,000 unknown signals", v2_with("suppression", "signals", &format!("[{}]", vec!["\"nope\""; 10_000].join(","))), "invalid_value", "names no signal: \"nope\""),
+        ("until as number", v2_with("suppression", "until", "20260331"), "invalid_value", "`until` must be a string"),
+        ("reason unknown", v2_with("suppression", "reason", "\"vacation\""), "invalid_value", "`reason` must be one of hardship"),
+        ("suppression of an unknown loan", v2_with("suppression", "loan_id", "\"L1\""), "unknown_loan", "no open loan \"L1\""),
         ("bare string", b"\"income\"".to_vec(), "malformed_json", "JSON object"),
     ]
 }
