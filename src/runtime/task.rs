@@ -112,6 +112,8 @@ pub struct Task {
     written_offsets: [Option<i64>; INPUTS],
     max_idle_ms: u64,
     source: String,
+    /// Restored behind the wall clock: the first step moves the clock before applying records.
+    catch_up: bool,
 }
 
 impl Task {
@@ -135,7 +137,18 @@ impl Task {
             written_offsets: [None; INPUTS],
             max_idle_ms,
             source: String::new(),
+            catch_up: false,
         }
+    }
+
+    /// Marks a task restored behind the wall clock: [`Task::take_catch_up`] says so once.
+    pub fn catch_up_first(&mut self) {
+        self.catch_up = true;
+    }
+
+    /// Whether the clock must be caught up before anything is applied (once).
+    pub fn take_catch_up(&mut self) -> bool {
+        std::mem::take(&mut self.catch_up)
     }
 
     /// The partition number.

@@ -42,10 +42,16 @@ impl<C: Client> Worker<C> {
         let started = self.clock.now();
         let (mut engine, meta, restored) =
             restore(&mut self.client, &self.policy.settings, self.policy.mode, p)?;
+        // On the wall clock, the state is restored at the time it was written and caught up
+        // by the task's first step: what fell due while no one owned the partition (a DPD
+        // band, a deadline, a lapse) fires then, at the instant it fell due. Restored at the
+        // wall clock, timers would be armed only after it, and those changes would wait for
+        // the borrower's next event or band.
         let start_clock = match self.policy.clock_source {
-            ClockSource::Wall => Some(started.utc),
+            ClockSource::Wall => meta.clock.or(Some(started.utc)),
             ClockSource::Event => meta.clock,
         };
+        let catch_up = self.policy.clock_source == ClockSource::Wall && meta.clock.is_some();
         engine.finish_restore(start_clock);
         // Resume exactly where the restored state stands, whatever offsets the group holds:
         // state and input position must agree.
@@ -74,6 +80,9 @@ impl<C: Client> Worker<C> {
             self.policy.max_task_idle_ms,
         );
         task.resume_from(meta.next_offsets);
+        if catch_up {
+            task.catch_up_first();
+        }
         Ok(task)
     }
     /// Pauses fetching an input partition whose buffer is full and resumes it once half of it

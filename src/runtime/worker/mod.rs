@@ -273,6 +273,10 @@ impl<C: Client> Worker<C> {
                 .is_none_or(|t| now.mono_ms.saturating_sub(t) >= self.policy.tick_every_ms);
         for (p, task) in self.owned.tasks.iter_mut() {
             let (client, p) = (&mut self.client, *p);
+            if task.take_catch_up() {
+                // Timers that fell due while the partition had no owner, before any record.
+                task.advance_to(now.utc, &mut self.buf.out);
+            }
             task.process(
                 now.mono_ms,
                 &mut |input| client.lag(input, p),

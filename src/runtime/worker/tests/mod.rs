@@ -504,5 +504,75 @@ fn wall_clock_fires_deadlines_without_traffic() {
     assert_eq!(stats.applied.load(std::sync::atomic::Ordering::Relaxed), 1);
 }
 
+/// Wall-clock mode, restarted after an outage: what fell due while nobody owned the partition
+/// is published at the instants it fell due, before anything else, as an uninterrupted run
+/// would have — not at the borrower's next DPD band weeks later.
+#[test]
+fn a_restart_after_an_outage_catches_up_at_the_instants_things_fell_due() {
+    let mut config = eos();
+    config.clock.mode = ClockSource::Wall;
+    config.clock.tick_interval_ms = 1000;
+    let cluster = Cluster::new(1, 0);
+    let mut opened =
+        postloan_engine::testkit::loan("b-1", "l-1", "2026-01-01T00:00:00Z", "2026-02-01");
+    opened["event_id"] = "e-1".into();
+    cluster
+        .borrow_mut()
+        .produce(0, 0, b"b-1", opened.to_string().as_bytes());
+    let clock = TestClock::new();
+    {
+        let mut w = worker(&config, &cluster, 0, &clock);
+        cluster.borrow_mut().rebalance(&[(0, vec![0])]);
+        // DPD 1 on Feb 2 (Shanghai): low; committed, then the worker is gone.
+        for t in [
+            "2026-02-02T12:00:00Z",
+            "2026-02-02T12:00:01Z",
+            "2026-02-02T12:00:30Z",
+        ] {
+            clock.set_utc(t);
+            w.step().unwrap();
+        }
+        w.shutdown().unwrap();
+    }
+    let before = published(&cluster).len();
+    assert!(before > 0, "the first run fired nothing");
+    // Back six weeks later: DPD 42.
+    let mut w = worker(&config, &cluster, 0, &clock);
+    cluster.borrow_mut().rebalance(&[(0, vec![0])]);
+    for t in [
+        "2026-03-15T12:00:00Z",
+        "2026-03-15T12:00:01Z",
+        "2026-03-15T12:00:30Z",
+    ] {
+        clock.set_utc(t);
+        w.step().unwrap();
+    }
+    w.shutdown().unwrap();
+    let after: Vec<String> = published(&cluster)[before..]
+        .iter()
+        .map(|(_, m)| {
+            let v: Value = serde_json::from_str(m).unwrap_or(Value::Null);
+            format!(
+                "{} {} {}",
+                v["message_id"].as_str().unwrap_or(""),
+                v["severity"].as_str().unwrap_or(""),
+                v["event_time"].as_str().unwrap_or("")
+            )
+        })
+        .filter(|l| l.starts_with("b-1/l-1/dpd/"))
+        .collect();
+    // Due Feb 1: DPD 7 on Feb 8 (medium), 30 on Mar 3 (high), level 1 24 h and level 2 72 h
+    // after it.
+    assert_eq!(
+        after,
+        [
+            "b-1/l-1/dpd/1#2 medium 2026-02-08T00:00:00+08:00",
+            "b-1/l-1/dpd/1#3 high 2026-03-03T00:00:00+08:00",
+            "b-1/l-1/dpd/1/L1 high 2026-03-04T00:00:00+08:00",
+            "b-1/l-1/dpd/1/L2 high 2026-03-06T00:00:00+08:00",
+        ]
+    );
+}
+
 mod backpressure;
 mod reports;
