@@ -33,7 +33,10 @@ fn example(name: &str, until: &str, quoted: &[&str]) -> postloan_monitor::replay
     )
     .unwrap();
     let got = String::from_utf8(out).unwrap();
-    assert_eq!(got, expected, "docs/examples/{name}.out.jsonl is out of date");
+    assert_eq!(
+        got, expected,
+        "docs/examples/{name}.out.jsonl is out of date"
+    );
     let doc = std::fs::read_to_string(format!("{root}/docs/contract.md")).unwrap();
     for id in quoted {
         assert!(doc.contains(id), "docs/contract.md no longer shows {id}");
