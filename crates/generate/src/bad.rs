@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::borrower::BorrowerPlan;
 use super::ctx::Ctx;
-use super::event::{Event, Kind};
+use super::event::{Change, Event, Kind};
 use super::json::{push_borrower_id, push_loan_id, push_u64, render, EventId};
 
 /// The kinds of damage, in the order they are drawn.
@@ -21,9 +21,12 @@ pub(crate) enum BadKind {
     BadDate,
     SchemaVersion,
     UnknownLoan,
+    /// A v2 field out of its range (`months`, `term_months`, `first_due_date`, `signals`,
+    /// `reason`, `until`).
+    BadValue,
 }
 
-const ALL: [BadKind; 8] = [
+const ALL: [BadKind; 9] = [
     BadKind::Truncated,
     BadKind::NotJson,
     BadKind::MissingField,
@@ -32,6 +35,7 @@ const ALL: [BadKind; 8] = [
     BadKind::BadDate,
     BadKind::SchemaVersion,
     BadKind::UnknownLoan,
+    BadKind::BadValue,
 ];
 
 const UNKNOWN_TYPES: [&str; 4] = [
@@ -112,6 +116,26 @@ fn apply(
                 Kind::Valuation { .. } => &["loan_id", "value", "source"],
                 Kind::Closed { .. } => &["loan_id", "reason"],
                 Kind::Ack { .. } | Kind::AckCandidate { .. } => &["alert_id", "acked_by"],
+                Kind::Modified {
+                    change: Change::Deferral { .. },
+                    ..
+                } => &["loan_id", "kind", "effective_date", "months"],
+                Kind::Modified {
+                    change: Change::Restructure,
+                    ..
+                } => &[
+                    "loan_id",
+                    "kind",
+                    "effective_date",
+                    "principal",
+                    "annual_rate",
+                    "term_months",
+                    "first_due_date",
+                    "installment_amount",
+                ],
+                Kind::Suppression { .. } => {
+                    &["suppression_id", "signals", "until", "reason", "granted_by"]
+                }
             };
             let i = rng.gen_range(0..COMMON.len() + specific.len());
             let name = COMMON
@@ -126,6 +150,10 @@ fn apply(
                 Kind::Repayment { .. } => "amount",
                 Kind::Income { .. } => "monthly_income",
                 Kind::Valuation { .. } => "value",
+                Kind::Modified {
+                    change: Change::Restructure,
+                    ..
+                } => "principal",
                 _ => return false,
             };
             // "-0.00" would not be negative: only non-zero amounts are negated.
@@ -190,9 +218,14 @@ fn apply(
             true
         }
         BadKind::UnknownLoan => {
+            // A borrower-wide suppression has no loan_id: the replacement then fails.
             if !matches!(
                 ev.kind,
-                Kind::Repayment { .. } | Kind::Valuation { .. } | Kind::Closed { .. }
+                Kind::Repayment { .. }
+                    | Kind::Valuation { .. }
+                    | Kind::Closed { .. }
+                    | Kind::Modified { .. }
+                    | Kind::Suppression { .. }
             ) {
                 return false;
             }
@@ -201,6 +234,44 @@ fn apply(
             push_loan_id(&mut id, ctx, b.num, 9);
             replace_string_value(line, "loan_id", &id)
         }
+        BadKind::BadValue => bad_value(line, rng, ev),
+    }
+}
+
+/// A v2 event with one field out of its contract range.
+fn bad_value(line: &mut Vec<u8>, rng: &mut ChaCha8Rng, ev: &Event) -> bool {
+    match ev.kind {
+        Kind::Modified {
+            change: Change::Deferral { .. },
+            ..
+        } => {
+            let months: &[u8] = if rng.gen_bool(0.5) { b"0" } else { b"25" };
+            replace_value(line, "months", months)
+        }
+        Kind::Modified {
+            change: Change::Restructure,
+            ..
+        } => {
+            if rng.gen_bool(0.5) {
+                let term: &[u8] = if rng.gen_bool(0.5) { b"0" } else { b"121" };
+                return replace_value(line, "term_months", term);
+            }
+            // First due date on the effective date: must be after it.
+            let Some(v) = value_start(line, "effective_date") else {
+                return false;
+            };
+            let Some(date) = line.get(v..v + 12).map(<[u8]>::to_vec) else {
+                return false;
+            };
+            replace_value(line, "first_due_date", &date)
+        }
+        Kind::Suppression { .. } => match rng.gen_range(0..4) {
+            0 => replace_value(line, "signals", br#"["dpd","sms_reminder"]"#),
+            1 => replace_value(line, "signals", b"[]"),
+            2 => replace_string_value(line, "reason", b"vacation"),
+            _ => replace_string_value(line, "until", b"2025-02-30"),
+        },
+        _ => false,
     }
 }
 
@@ -226,22 +297,41 @@ fn replace_string_value(line: &mut Vec<u8>, name: &str, new: &[u8]) -> bool {
     true
 }
 
-/// Removes `"name":value` (a string or a scalar) and its separating comma.
+/// End (exclusive) of the value starting at `v`: a string, a flat array or a scalar.
+fn value_end(line: &[u8], v: usize) -> Option<usize> {
+    match line.get(v) {
+        Some(b'"') => line[v + 1..]
+            .iter()
+            .position(|c| *c == b'"')
+            .map(|p| v + 1 + p + 1),
+        Some(b'[') => line[v..].iter().position(|c| *c == b']').map(|p| v + p + 1),
+        _ => line[v..]
+            .iter()
+            .position(|c| *c == b',' || *c == b'}')
+            .map(|p| v + p),
+    }
+}
+
+/// Replaces the whole value of `name` (string quotes included) with `new`.
+fn replace_value(line: &mut Vec<u8>, name: &str, new: &[u8]) -> bool {
+    let Some(v) = value_start(line, name) else {
+        return false;
+    };
+    let Some(end) = value_end(line, v) else {
+        return false;
+    };
+    line.splice(v..end, new.iter().copied());
+    true
+}
+
+/// Removes `"name":value` (a string, a flat array or a scalar) and its separating comma.
 fn remove_field(line: &mut Vec<u8>, name: &str) -> bool {
     let Some(v) = value_start(line, name) else {
         return false;
     };
     let start = v - name.len() - 3;
-    let end = if line.get(v) == Some(&b'"') {
-        match line[v + 1..].iter().position(|c| *c == b'"') {
-            Some(p) => v + 1 + p + 1,
-            None => return false,
-        }
-    } else {
-        match line[v..].iter().position(|c| *c == b',' || *c == b'}') {
-            Some(p) => v + p,
-            None => return false,
-        }
+    let Some(end) = value_end(line, v) else {
+        return false;
     };
     if start > 0 && line[start - 1] == b',' {
         line.drain(start - 1..end);
@@ -271,5 +361,12 @@ mod tests {
         assert!(replace_string_value(&mut l, "type", b"nope"));
         assert_eq!(l, br#"{"type":"nope","amount":"5.00"}"#);
         assert!(!remove_field(&mut l, "missing"));
+        let mut l =
+            br#"{"signals":["dpd","payment_failed"],"until":"2025-01-02","months":3}"#.to_vec();
+        assert!(replace_value(&mut l, "months", b"25"));
+        assert!(remove_field(&mut l, "signals"));
+        assert_eq!(l, br#"{"until":"2025-01-02","months":25}"#);
+        assert!(replace_value(&mut l, "until", b"\"2025-01-01\""));
+        assert_eq!(l, br#"{"until":"2025-01-01","months":25}"#);
     }
 }

@@ -11,12 +11,18 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use chrono::{Datelike, NaiveDate};
+use postloan_engine::types::SuppressionReason;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::ctx::{add_days, add_months, key, Ctx};
-use super::event::{Event, Kind, PayStatus, Queued};
+use super::ctx::{add_days, add_months, key, local_date, Ctx};
+use super::event::{Change, Event, Kind, PayStatus, Queued};
 use super::loan::{make_loan, LoanPlan};
+use super::mirror::{quiet_from, SuppInForce};
+use super::modify::{deferral_at, P_JOB_LOSS_DEFERRAL};
+use super::suppress::{
+    SuppPlan, P_DISASTER, P_JOB_LOSS_HARDSHIP, P_LATE_DISPUTE, P_LATE_HARDSHIP, P_PARTIAL_DISPUTE,
+};
 
 /// Repayment behaviour of a borrower (drawn once).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +68,7 @@ pub(crate) enum Trigger {
     Valuation(usize),
     Accident(usize),
     Income,
+    Suppression,
 }
 
 /// One synthetic borrower as the generator plans it (its loans, income and what happens
@@ -80,6 +87,15 @@ pub(crate) struct BorrowerPlan {
     pub(super) job_loss: Option<JobLoss>,
     pub(super) income_date: NaiveDate,
     pub(super) income_key: i64,
+    /// A borrower-wide suppression planned ahead (after a job loss, or a disaster).
+    pub(super) supp_plan: Option<SuppPlan>,
+    pub(super) supp_key: i64,
+    /// A suppression due at the first installment 8 or more days behind (late/partial payers).
+    pub(super) late_supp: Option<SuppressionReason>,
+    /// Suppressions numbered so far (`S-<N>-<no>`).
+    pub(super) supp_no: u16,
+    /// Suppressions in force as written so far (release-time state for the DPD mirrors).
+    supp: Vec<SuppInForce>,
     pending: BinaryHeap<Reverse<Queued>>,
     plan_seq: u32,
     emitted: u32,
@@ -132,6 +148,21 @@ impl BorrowerPlan {
         .max(1);
         let open1 = add_days(ctx.start, rng.gen_range(0..half));
         let mut loans = vec![make_loan(&mut rng, ctx, 1, open1, class)];
+        let late_supp = {
+            let u: f64 = rng.gen();
+            let (hardship, dispute) = match class {
+                Class::Late => (P_LATE_HARDSHIP, P_LATE_DISPUTE),
+                Class::Partial => (P_LATE_HARDSHIP, P_PARTIAL_DISPUTE),
+                _ => (0.0, 0.0),
+            };
+            if u < hardship {
+                Some(SuppressionReason::Hardship)
+            } else if u < hardship + dispute {
+                Some(SuppressionReason::Dispute)
+            } else {
+                None
+            }
+        };
         if class != Class::Default && rng.gen_bool(0.05) {
             let open2 = add_days(open1, rng.gen_range(60..=300));
             loans.push(make_loan(&mut rng, ctx, 2, open2, class));
@@ -169,6 +200,29 @@ impl BorrowerPlan {
                 struggles: class == Class::OnTime && rng.gen_bool(0.5),
             }
         });
+        if let Some(j) = job_loss.filter(|_| class != Class::Default) {
+            // A payment holiday at the first installment due 10–40 days after the job loss.
+            let first = &mut loans[0];
+            if first.defer[0].is_none() && rng.gen_bool(P_JOB_LOSS_DEFERRAL) {
+                let from = add_days(j.from, rng.gen_range(10..=40));
+                let k = (1..first.term).find(|&k| first.due(k) >= from);
+                if let Some(k) = k.filter(|k| *k >= 2) {
+                    first.defer = [Some(deferral_at(&mut rng, k, 0.5)), None];
+                }
+            }
+        }
+        let supp_plan = match job_loss {
+            Some(j) if rng.gen_bool(P_JOB_LOSS_HARDSHIP) => Some(SuppPlan {
+                date: add_days(j.from, rng.gen_range(10..=45)),
+                reason: SuppressionReason::Hardship,
+            }),
+            _ if rng.gen_bool(P_DISASTER) => Some(SuppPlan {
+                date: add_days(open1, rng.gen_range(30..=400)),
+                reason: SuppressionReason::Disaster,
+            }),
+            _ => None,
+        };
+        let supp_key = supp_plan.map_or(i64::MAX, |p| clamp_key(ctx, key(p.date)));
         let month1 = open1.with_day(1).unwrap_or(open1);
         let income_date = match income_mode {
             IncomeMode::Payroll { payday } => {
@@ -197,6 +251,11 @@ impl BorrowerPlan {
             job_loss,
             income_date,
             income_key,
+            supp_plan,
+            supp_key,
+            late_supp,
+            supp_no: 0,
+            supp: Vec::new(),
             pending: BinaryHeap::new(),
             plan_seq: 0,
             emitted: 0,
@@ -208,6 +267,9 @@ impl BorrowerPlan {
     /// Smallest unplanned trigger key and its trigger.
     pub(super) fn next_trigger(&self) -> (i64, Trigger) {
         let mut best = (self.income_key, Trigger::Income);
+        if self.supp_key < best.0 {
+            best = (self.supp_key, Trigger::Suppression);
+        }
         for (i, l) in self.loans.iter().enumerate() {
             for (k, t) in [
                 (l.open_key, Trigger::Open(i)),
@@ -245,10 +307,21 @@ impl BorrowerPlan {
         }
     }
 
-    /// Applies release-time state (open loans, DPD mirror) and drops events that no longer
-    /// apply (e.g. a valuation after the loan closed, an ack whose alert is not open).
+    /// Applies release-time state (open loans, suppressions, DPD mirrors) and drops events that
+    /// no longer apply (e.g. a valuation after the loan closed, an ack whose alert is not open,
+    /// a revocation of a suppression that was never written).
     fn admit(&mut self, ctx: &Ctx, mut ev: Event) -> Option<Event> {
         let li = usize::from(ev.loan);
+        let t = ev.t;
+        if matches!(
+            ev.kind,
+            Kind::Repayment { .. }
+                | Kind::AckCandidate { .. }
+                | Kind::Modified { .. }
+                | Kind::Suppression { .. }
+        ) {
+            self.advance_mirrors(ctx, t);
+        }
         match ev.kind {
             Kind::Income { .. } => {
                 if self.open_loans == 0 {
@@ -265,12 +338,12 @@ impl BorrowerPlan {
             }
             Kind::Repayment { amount, status, .. } => {
                 let loan = self.loans.get_mut(li).filter(|l| l.live)?;
-                let delta = match status {
+                loan.mirror.paid += match status {
                     PayStatus::Received => amount,
                     PayStatus::Reversed => -amount,
                     PayStatus::Failed(_) => 0,
                 };
-                loan.mirror_payment(ctx, ev.t, delta);
+                self.settle(ctx, t, li);
             }
             Kind::Valuation { .. } => {
                 self.loans.get(li).filter(|l| l.live)?;
@@ -280,23 +353,97 @@ impl BorrowerPlan {
                 loan.live = false;
                 self.open_loans = self.open_loans.saturating_sub(1);
             }
-            Kind::AckCandidate { collector, note } => {
+            Kind::AckCandidate {
+                collector,
+                note,
+                repeat,
+            } => {
                 let loan = self.loans.get_mut(li).filter(|l| l.live)?;
-                loan.mirror_advance(ctx, ev.t);
-                if !loan.mirror.open {
+                let episode = loan.mirror.episodes;
+                if !loan.mirror.open || (repeat && loan.acked_episode != Some(episode)) {
                     return None;
                 }
+                loan.acked_episode = Some(episode);
                 ev.kind = Kind::Ack {
-                    episode: loan.mirror.episodes,
+                    episode,
                     collector,
                     note,
                 };
             }
             Kind::Ack { .. } => {}
+            Kind::Modified {
+                effective, change, ..
+            } => {
+                let loan = self.loans.get_mut(li).filter(|l| l.live)?;
+                match change {
+                    Change::Deferral { months } => loan.mirror.defer(effective, months),
+                    Change::Restructure => loan.mirror.restructure(loan.restructure.as_ref()?),
+                }
+                self.settle(ctx, t, li);
+            }
+            Kind::Suppression {
+                no,
+                loan_scoped,
+                signals,
+                until,
+                follow_up,
+                ..
+            } => {
+                let known = self.supp.iter().position(|s| s.no == no);
+                let loan_open = self.loans.get(li).is_some_and(|l| l.live);
+                if (follow_up && known.is_none())
+                    || (loan_scoped && !loan_open)
+                    || (!follow_up && self.open_loans == 0)
+                {
+                    return None;
+                }
+                if until < local_date(t, ev.off) {
+                    // Revoked: it lapses at once.
+                    if let Some(p) = known {
+                        self.supp.remove(p);
+                    }
+                } else {
+                    let s = SuppInForce {
+                        no,
+                        loan: loan_scoped.then_some(ev.loan),
+                        dpd: signals.covers_dpd(),
+                        lapse: ctx.midnight(add_days(until, 1)),
+                    };
+                    match known {
+                        Some(p) => self.supp[p] = s,
+                        None => self.supp.push(s),
+                    }
+                }
+                for i in 0..self.loans.len() {
+                    if self.loans[i].live {
+                        self.settle(ctx, t, i);
+                    }
+                }
+            }
         }
         self.emitted += 1;
         ev.eid = self.emitted;
         Some(ev)
+    }
+
+    /// Brings every open loan's DPD mirror to instant `t` (the timers before it), then forgets
+    /// the suppressions that have lapsed by then.
+    fn advance_mirrors(&mut self, ctx: &Ctx, t: i64) {
+        for (i, loan) in self.loans.iter_mut().enumerate() {
+            if loan.live {
+                let quiet = quiet_from(&self.supp, u8::try_from(i).unwrap_or(u8::MAX));
+                loan.mirror.advance(ctx, t, quiet);
+            }
+        }
+        self.supp.retain(|s| s.lapse > t);
+    }
+
+    /// Re-evaluates loan `li`'s DPD mirror at `t` after an event changed it.
+    fn settle(&mut self, ctx: &Ctx, t: i64, li: usize) {
+        let quiet = quiet_from(&self.supp, u8::try_from(li).unwrap_or(u8::MAX));
+        if let Some(loan) = self.loans.get_mut(li) {
+            loan.mirror.settle(ctx, t, quiet > t);
+        }
     }
 
     /// Queues an event at local `date` + `secs`; returns false (and queues nothing) when that

@@ -20,6 +20,15 @@ pub(crate) fn days(d: NaiveDate) -> i64 {
     i64::from(d.num_days_from_ce()) - EPOCH_DAYS_FROM_CE
 }
 
+/// The local date of UTC instant `t` at offset `off` (seconds east of UTC).
+pub(crate) fn local_date(t: i64, off: i32) -> NaiveDate {
+    let d = (t + i64::from(off)).div_euclid(86_400) + EPOCH_DAYS_FROM_CE;
+    i32::try_from(d)
+        .ok()
+        .and_then(NaiveDate::from_num_days_from_ce_opt)
+        .unwrap_or(NaiveDate::MAX)
+}
+
 /// `d` plus `m` calendar months, day clamped to the month's end (chrono semantics).
 pub(crate) fn add_months(d: NaiveDate, m: u32) -> NaiveDate {
     d.checked_add_months(Months::new(m))
@@ -176,6 +185,16 @@ pub(crate) fn civil(days: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_date_reads_the_offset() {
+        // 2025-03-09T19:45:00-05:30 is 2025-03-10T01:15:00Z.
+        let t = 1_741_569_300;
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap_or(NaiveDate::MIN);
+        assert_eq!(local_date(t, -(5 * 3600 + 30 * 60)), d(2025, 3, 9));
+        assert_eq!(local_date(t, 8 * 3600), d(2025, 3, 10));
+        assert_eq!(local_date(t, 0), d(2025, 3, 10));
+    }
 
     #[test]
     fn civil_matches_chrono() {

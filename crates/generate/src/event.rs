@@ -2,7 +2,9 @@
 
 use std::cmp::Ordering;
 
+use chrono::NaiveDate;
 use postloan_engine::event::{CloseReason, EventType};
+use postloan_engine::types::SuppressionReason;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PayStatus {
@@ -54,12 +56,82 @@ impl ValSource {
     }
 }
 
-pub(crate) const ACK_NOTES: [&str; 4] = [
+pub(crate) const ACK_NOTES: [&str; 8] = [
     "called borrower, promised to pay this week",
     "left voicemail, will retry tomorrow",
     "borrower reports job loss, restructure review requested",
     "field visit scheduled",
+    "spoke to guarantor, payment expected after payday",
+    "borrower disputes the late fee; escalated to complaints desk",
+    "SMS reminder sent twice, no answer; next call in 48h",
+    "hardship application form sent by email",
 ];
+
+/// `reason` of a deferral (payment holiday).
+pub(crate) const DEFERRAL_REASONS: [&str; 4] = [
+    "payment holiday: temporary loss of income",
+    "payment holiday: medical leave",
+    "payment holiday: business downturn",
+    "payment holiday: family emergency",
+];
+
+/// `reason` of a restructure.
+pub(crate) const RESTRUCTURE_REASONS: [&str; 3] = [
+    "restructure: arrears capitalised, term extended",
+    "restructure after hardship review",
+    "restructure agreed in collections settlement",
+];
+
+/// The signals a suppression names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SuppSignals {
+    /// `["*"]`: all nine.
+    All,
+    /// `["dpd","payment_failed"]`.
+    DpdAndFailed,
+    /// `["dpd"]`.
+    Dpd,
+}
+
+impl SuppSignals {
+    /// The JSON array.
+    pub(crate) fn json(self) -> &'static str {
+        match self {
+            SuppSignals::All => r#"["*"]"#,
+            SuppSignals::DpdAndFailed => r#"["dpd","payment_failed"]"#,
+            SuppSignals::Dpd => r#"["dpd"]"#,
+        }
+    }
+
+    /// Whether it names the `dpd` signal (every variant does; kept explicit for the mirror).
+    pub(crate) fn covers_dpd(self) -> bool {
+        matches!(
+            self,
+            SuppSignals::All | SuppSignals::DpdAndFailed | SuppSignals::Dpd
+        )
+    }
+}
+
+/// The terms a restructure sets (money in cents, rate in units of 0.0001).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NewTerms {
+    pub principal: i64,
+    pub rate_bp: u32,
+    pub term: u32,
+    pub first_due: NaiveDate,
+    pub inst: i64,
+}
+
+/// What a `loan_modified` changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Change {
+    Deferral {
+        months: u8,
+    },
+    /// To the loan's `restructure` terms (a loan is restructured at most once; keeping the
+    /// terms there keeps every queued event small).
+    Restructure,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Kind {
@@ -84,15 +156,36 @@ pub(crate) enum Kind {
         reason: CloseReason,
     },
     /// Planned acknowledgement of the loan's open DPD alert; becomes [`Kind::Ack`] when the
-    /// mirror confirms the alert is open at that instant, otherwise it is dropped.
+    /// mirror confirms the alert is open at that instant, otherwise it is dropped. A `repeat`
+    /// is written only if the alert is still the one the loan's previous ack addressed.
     AckCandidate {
         collector: u8,
-        note: u8,
+        note: Option<u8>,
+        repeat: bool,
     },
     Ack {
         episode: u32,
         collector: u8,
-        note: u8,
+        note: Option<u8>,
+    },
+    /// `loan_modified`, effective on `effective`; `reason` indexes the kind's reason table.
+    Modified {
+        effective: NaiveDate,
+        change: Change,
+        reason: u8,
+        approver: u8,
+    },
+    /// `suppression` number `no` of the borrower (`S-<N>-<no>`); with `loan_scoped` it names
+    /// the event's loan. A `follow_up` (revocation or extension) repeats an earlier id and is
+    /// written only while that one is in force.
+    Suppression {
+        no: u16,
+        loan_scoped: bool,
+        signals: SuppSignals,
+        until: NaiveDate,
+        reason: SuppressionReason,
+        granter: u8,
+        follow_up: bool,
     },
 }
 
@@ -106,6 +199,8 @@ impl Kind {
             Kind::Valuation { .. } => EventType::CollateralValuation,
             Kind::Closed { .. } => EventType::LoanClosed,
             Kind::AckCandidate { .. } | Kind::Ack { .. } => EventType::AlertAck,
+            Kind::Modified { .. } => EventType::LoanModified,
+            Kind::Suppression { .. } => EventType::Suppression,
         }
     }
 }

@@ -4,8 +4,12 @@
 
 use super::borrower::BorrowerPlan;
 use super::ctx::{civil, Ctx};
-use super::event::{Event, Kind, PayStatus, ACK_NOTES, FAILURE_REASONS};
+use super::event::{
+    Change, Event, Kind, PayStatus, ACK_NOTES, DEFERRAL_REASONS, FAILURE_REASONS,
+    RESTRUCTURE_REASONS,
+};
 use super::loan::{LoanPlan, CARS};
+use super::suppress::granter_role;
 
 /// Which id an event is written with.
 #[derive(Debug, Clone, Copy)]
@@ -107,6 +111,30 @@ fn str_field(buf: &mut Vec<u8>, name: &str, value: &str) {
     buf.push(b'"');
 }
 
+fn date_field(buf: &mut Vec<u8>, name: &str, d: chrono::NaiveDate) {
+    key(buf, name);
+    buf.push(b'"');
+    push_date(buf, d);
+    buf.push(b'"');
+}
+
+/// `"annual_rate":"0.0588"` from units of 0.0001 (< 1).
+fn rate_field(buf: &mut Vec<u8>, rate_bp: u32) {
+    key(buf, "annual_rate");
+    buf.extend_from_slice(b"\"0.");
+    push_padded(buf, u64::from(rate_bp), 4);
+    buf.push(b'"');
+}
+
+/// `"name":"<prefix><n, two digits>"`, e.g. `"acked_by":"collector-07"`.
+fn numbered_field(buf: &mut Vec<u8>, name: &str, prefix: &str, n: u8) {
+    key(buf, name);
+    buf.push(b'"');
+    buf.extend_from_slice(prefix.as_bytes());
+    push_padded(buf, u64::from(n), 2);
+    buf.push(b'"');
+}
+
 fn money_field(buf: &mut Vec<u8>, name: &str, cents: i64) {
     key(buf, name);
     buf.push(b'"');
@@ -164,16 +192,10 @@ pub(crate) fn render(buf: &mut Vec<u8>, ctx: &Ctx, b: &BorrowerPlan, ev: &Event,
             loan_id_field(buf, ctx, b.num, l);
             money_field(buf, "principal", l.principal);
             str_field(buf, "currency", "CNY");
-            key(buf, "annual_rate");
-            buf.extend_from_slice(b"\"0.");
-            push_padded(buf, u64::from(l.rate_bp), 4);
-            buf.push(b'"');
+            rate_field(buf, l.rate_bp);
             key(buf, "term_months");
             push_u64(buf, u64::from(l.term));
-            key(buf, "first_due_date");
-            buf.push(b'"');
-            push_date(buf, l.first_due);
-            buf.push(b'"');
+            date_field(buf, "first_due_date", l.terms.first_due_date);
             money_field(buf, "installment_amount", l.inst);
             money_field(buf, "collateral_value", l.collateral);
             let (make, model) = CARS
@@ -285,15 +307,78 @@ pub(crate) fn render(buf: &mut Vec<u8>, ctx: &Ctx, b: &BorrowerPlan, ev: &Event,
             buf.extend_from_slice(b"/dpd/");
             push_u64(buf, u64::from(episode));
             buf.push(b'"');
-            key(buf, "acked_by");
-            buf.extend_from_slice(b"\"collector-");
-            push_padded(buf, u64::from(collector), 2);
+            numbered_field(buf, "acked_by", "collector-", collector);
+            if let Some(note) = note {
+                let note = ACK_NOTES
+                    .get(usize::from(note))
+                    .copied()
+                    .unwrap_or(ACK_NOTES[0]);
+                str_field(buf, "note", note);
+            }
+        }
+        (
+            Kind::Modified {
+                effective,
+                change,
+                reason,
+                approver,
+            },
+            Some(l),
+        ) => {
+            loan_id_field(buf, ctx, b.num, l);
+            let reasons: &[&str] = match change {
+                Change::Deferral { months } => {
+                    str_field(buf, "kind", "deferral");
+                    date_field(buf, "effective_date", effective);
+                    key(buf, "months");
+                    push_u64(buf, u64::from(months));
+                    &DEFERRAL_REASONS
+                }
+                Change::Restructure => {
+                    str_field(buf, "kind", "restructure");
+                    date_field(buf, "effective_date", effective);
+                    // Always planned with the event (the terms live on the loan).
+                    if let Some(n) = l.restructure {
+                        money_field(buf, "principal", n.principal);
+                        rate_field(buf, n.rate_bp);
+                        key(buf, "term_months");
+                        push_u64(buf, u64::from(n.term));
+                        date_field(buf, "first_due_date", n.first_due);
+                        money_field(buf, "installment_amount", n.inst);
+                    }
+                    &RESTRUCTURE_REASONS
+                }
+            };
+            let reason = reasons.get(usize::from(reason)).copied().unwrap_or("");
+            str_field(buf, "reason", reason);
+            numbered_field(buf, "approved_by", "credit-officer-", approver);
+        }
+        (
+            Kind::Suppression {
+                no,
+                loan_scoped,
+                signals,
+                until,
+                reason,
+                granter,
+                ..
+            },
+            Some(l),
+        ) => {
+            key(buf, "suppression_id");
+            buf.extend_from_slice(b"\"S-");
+            push_padded(buf, b.num, ctx.id_width);
+            buf.push(b'-');
+            push_u64(buf, u64::from(no));
             buf.push(b'"');
-            let note = ACK_NOTES
-                .get(usize::from(note))
-                .copied()
-                .unwrap_or(ACK_NOTES[0]);
-            str_field(buf, "note", note);
+            if loan_scoped {
+                loan_id_field(buf, ctx, b.num, l);
+            }
+            key(buf, "signals");
+            buf.extend_from_slice(signals.json().as_bytes());
+            date_field(buf, "until", until);
+            str_field(buf, "reason", reason.as_str());
+            numbered_field(buf, "granted_by", granter_role(reason), granter);
         }
         // Unreachable by construction (every loan-scoped event names an existing loan and
         // candidates are resolved before release); nothing more to write.

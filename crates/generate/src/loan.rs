@@ -1,5 +1,5 @@
-//! One loan of a synthetic borrower: terms, schedule maths, script cursors and the mirror of
-//! the engine's days-past-due alert episodes (used to address `alert_ack`s).
+//! One loan of a synthetic borrower: terms, schedule maths, script cursors, and the mirror of
+//! the engine's days-past-due alert (`mirror.rs`, used to address `alert_ack`s).
 
 use chrono::{Datelike, NaiveDate};
 use rand::Rng;
@@ -7,12 +7,14 @@ use rand_chacha::ChaCha8Rng;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, MathematicalOps, RoundingStrategy};
 
+use postloan_engine::schedule::Terms;
+
 use super::borrower::{clamp_key, Class};
 use super::ctx::{add_days, add_months, key, Ctx};
+use super::event::NewTerms;
+use super::mirror::{engine_terms, DpdMirror};
+use super::modify::{draw_deferrals, DeferPlan};
 use super::script::advance_valuation;
-
-/// The engine's default `arrears_tolerance` (1.00) in cents.
-pub(crate) const ARREARS_TOLERANCE: i64 = 100;
 
 /// Vehicle catalogue (make, model); ASCII only.
 pub(crate) const CARS: &[(&str, &str)] = &[
@@ -44,17 +46,6 @@ pub(crate) const CARS: &[(&str, &str)] = &[
 
 pub(crate) use postloan_engine::event::CloseReason;
 
-/// Mirror of the engine's DPD alert for one loan, fed with the loan's repayments in time order.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct DpdMirror {
-    /// Cumulative received − reversed, in cents.
-    pub paid: i64,
-    /// DPD alerts opened so far (the `n` of the next alert id is `episodes + 1`).
-    pub episodes: u32,
-    /// Whether DPD ≥ 1 right now.
-    pub open: bool,
-}
-
 /// One synthetic loan as the generator plans it — not the engine's `state::Loan`.
 #[derive(Debug, Clone)]
 pub(crate) struct LoanPlan {
@@ -62,12 +53,16 @@ pub(crate) struct LoanPlan {
     pub seq: u8,
     pub open_date: NaiveDate,
     pub open_secs: u32,
+    // --- the terms in force for planning: the opening terms until a restructure replaces
+    // them (`loan_opened` is always written before a restructure is planned) ---
     pub principal: i64,
     /// Annual rate in units of 0.0001.
     pub rate_bp: u32,
     pub term: u32,
-    pub first_due: NaiveDate,
     pub inst: i64,
+    /// The schedule as planned now (the engine's type: deferral offsets, month-end clamping);
+    /// `first_due_date` is the opening one until a restructure.
+    pub terms: Terms,
     pub collateral: i64,
     pub vin: [u8; 17],
     pub car: u8,
@@ -81,6 +76,10 @@ pub(crate) struct LoanPlan {
     pub stop: Option<u32>,
     /// Prepay everything right after installment `.0` and close for reason `.1`.
     pub early_exit: Option<(u32, CloseReason)>,
+    /// Payment holidays still to plan, the next first (by installment).
+    pub defer: [Option<DeferPlan>; 2],
+    /// The terms of the loan's restructure, once planned (at most one per loan).
+    pub restructure: Option<NewTerms>,
     /// Accident: appraisal date and permanent value factor.
     pub accident: Option<(NaiveDate, f64)>,
     pub km_per_day: f64,
@@ -110,46 +109,24 @@ pub(crate) struct LoanPlan {
     /// `loan_opened` emitted and `loan_closed` not yet.
     pub live: bool,
     pub mirror: DpdMirror,
+    /// The DPD alert (episode) the loan's latest written ack addressed.
+    pub acked_episode: Option<u32>,
 }
 
 impl LoanPlan {
-    /// Due date of installment `k` (1-based).
+    /// Due date of installment `k` (1-based) in the schedule as planned now.
     pub(crate) fn due(&self, k: u32) -> NaiveDate {
-        add_months(self.first_due, k.saturating_sub(1))
+        self.terms.due_date(k)
     }
 
-    /// UTC instant from which installment `k` counts as past due (local midnight after its due date).
-    fn past_due_from(&self, ctx: &Ctx, k: u32) -> i64 {
-        ctx.midnight(add_days(self.due(k), 1))
-    }
-
-    /// Instant from which the first installment not covered by the mirror's `paid` is past due.
-    fn uncovered_from(&self, ctx: &Ctx) -> i64 {
-        if self.inst <= 0 {
-            return i64::MAX;
-        }
-        let covered = (self.mirror.paid + ARREARS_TOLERANCE).max(0) / self.inst;
-        match u32::try_from(covered + 1) {
-            Ok(k) if k <= self.term => self.past_due_from(ctx, k),
-            _ => i64::MAX,
-        }
-    }
-
-    /// Brings the DPD mirror to instant `t` (day-boundary timers fire at or before `t`).
-    pub(crate) fn mirror_advance(&mut self, ctx: &Ctx, t: i64) {
-        if !self.mirror.open && self.uncovered_from(ctx) <= t {
-            self.mirror.open = true;
-            self.mirror.episodes += 1;
-        }
-    }
-
-    /// Applies a repayment of `delta` cents (negative for a reversal) at instant `t`.
-    pub(crate) fn mirror_payment(&mut self, ctx: &Ctx, t: i64, delta: i64) {
-        self.mirror_advance(ctx, t);
-        self.mirror.paid += delta;
-        if self.mirror.open && self.uncovered_from(ctx) > t {
-            self.mirror.open = false;
-        }
+    /// Planning key of installment `k`'s trigger: 3 days before its due date, 15 when a payment
+    /// holiday is to be requested ahead of it.
+    pub(crate) fn inst_key_for(&self, ctx: &Ctx, k: u32) -> i64 {
+        let lead = match self.defer[0] {
+            Some(d) if d.k == k && !d.retro => 15,
+            _ => 3,
+        };
+        clamp_key(ctx, key(add_days(self.due(k), -lead)))
     }
 
     /// Outstanding principal after `n` installments (engine method: monthly interest on the
@@ -267,6 +244,11 @@ pub(super) fn make_loan(
     let manager = (branch - 1) * 2 + rng.gen_range(1..=2);
     let dealer = (branch - 1) * 3 + rng.gen_range(1..=3);
     let stop = (class == Class::Default && seq == 1).then(|| rng.gen_range(2..=10u32).min(term));
+    let defer = if class == Class::Default {
+        [None, None]
+    } else {
+        draw_deferrals(rng, term)
+    };
     let early_exit = if class == Class::Default {
         None
     } else {
@@ -302,8 +284,8 @@ pub(super) fn make_loan(
         principal,
         rate_bp,
         term,
-        first_due,
         inst,
+        terms: engine_terms(principal, rate_bp, term, first_due, inst),
         collateral,
         vin,
         car,
@@ -313,6 +295,8 @@ pub(super) fn make_loan(
         manager,
         stop,
         early_exit,
+        defer,
+        restructure: None,
         accident,
         km_per_day,
         odo0,
@@ -330,9 +314,13 @@ pub(super) fn make_loan(
         ended: false,
         close_date: None,
         live: false,
-        mirror: DpdMirror::default(),
+        mirror: DpdMirror::new(
+            engine_terms(principal, rate_bp, term, first_due, inst),
+            inst,
+        ),
+        acked_episode: None,
     };
-    loan.inst_key = clamp_key(ctx, key(add_days(loan.due(1), -3)));
+    loan.inst_key = loan.inst_key_for(ctx, 1);
     if revalue {
         advance_valuation(&mut loan, rng, ctx);
     }

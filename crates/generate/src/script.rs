@@ -2,13 +2,24 @@
 //! an installment's due date, at a valuation, at an income observation.
 
 use chrono::{Datelike, NaiveDate};
+use postloan_engine::types::SuppressionReason;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::borrower::{clamp_key, whole_yuan, BorrowerPlan, Class, IncomeMode, Trigger};
-use super::ctx::{add_days, add_months, key, Ctx};
-use super::event::{IncomeSource, Kind, PayStatus, ValSource};
+use super::ctx::{add_days, add_months, days, key, Ctx};
+use super::event::{IncomeSource, Kind, PayStatus, SuppSignals, ValSource, ACK_NOTES};
 use super::loan::{CloseReason, LoanPlan};
+use super::modify::P_RESTRUCTURE;
+use super::suppress::{P_DEFAULT_HARDSHIP, P_DEFAULT_LEGAL_HOLD};
+
+/// Share of installments paid 9 or more days late (late and partial payers, and on-time payers
+/// struggling after a job loss) whose DPD alert is acknowledged at medium (DPD 7–29).
+pub(crate) const P_MEDIUM_ACK: f64 = 0.2;
+/// Share of acknowledgements followed by a repeat ack of the same alert some days later.
+pub(crate) const P_REPEAT_ACK: f64 = 0.2;
+/// Share of acknowledgements that carry a `note`.
+pub(crate) const P_ACK_NOTE: f64 = 0.7;
 
 /// Moves a loan's valuation cursor to its next quarterly revaluation (±7 days).
 pub(super) fn advance_valuation(loan: &mut LoanPlan, rng: &mut ChaCha8Rng, ctx: &Ctx) {
@@ -38,6 +49,7 @@ impl BorrowerPlan {
             Trigger::Valuation(li) => self.plan_valuation(ctx, li),
             Trigger::Accident(li) => self.plan_accident(ctx, li),
             Trigger::Income => self.plan_income(ctx),
+            Trigger::Suppression => self.plan_suppression(ctx),
         }
     }
 
@@ -176,7 +188,7 @@ impl BorrowerPlan {
     }
 
     /// Queues a repayment event and books its effect on the planned balance.
-    fn pay(
+    pub(super) fn pay(
         &mut self,
         ctx: &Ctx,
         li: usize,
@@ -223,14 +235,50 @@ impl BorrowerPlan {
         self.push(ctx, li, date, secs, Kind::Closed { reason });
     }
 
+    /// An acknowledgement of loan `li`'s DPD alert on `date` (written only if the alert is open
+    /// then), and with [`P_REPEAT_ACK`] a repeat of it 1–40 days later, before `until`.
+    pub(super) fn plan_ack(&mut self, ctx: &Ctx, li: usize, date: NaiveDate, until: NaiveDate) {
+        let collector = self.rng.gen_range(1..=12u8);
+        let note = |rng: &mut ChaCha8Rng| {
+            rng.gen_bool(P_ACK_NOTE)
+                .then(|| rng.gen_range(0..ACK_NOTES.len()) as u8)
+        };
+        let first = Kind::AckCandidate {
+            collector,
+            note: note(&mut self.rng),
+            repeat: false,
+        };
+        let secs = self.business_secs();
+        self.push(ctx, li, date, secs, first);
+        let room = days(until) - days(date) - 1;
+        if room >= 1 && self.rng.gen_bool(P_REPEAT_ACK) {
+            let again = add_days(date, self.rng.gen_range(1..=room.min(40)));
+            let repeat = Kind::AckCandidate {
+                collector: if self.rng.gen_bool(0.5) {
+                    collector
+                } else {
+                    self.rng.gen_range(1..=12u8)
+                },
+                note: note(&mut self.rng),
+                repeat: true,
+            };
+            let secs = self.business_secs();
+            self.push(ctx, li, again, secs, repeat);
+        }
+    }
+
     fn plan_installment(&mut self, ctx: &Ctx, li: usize) {
         let loan = &mut self.loans[li];
         let k = loan.next_k;
+        if let Some(d) = loan.defer[0].filter(|d| d.k == k && !loan.ended) {
+            self.plan_deferral(ctx, li, k, d);
+            return;
+        }
         loan.next_k += 1;
         loan.inst_key = if loan.next_k > loan.last_k || loan.ended {
             i64::MAX
         } else {
-            clamp_key(ctx, key(add_days(loan.due(loan.next_k), -3)))
+            loan.inst_key_for(ctx, loan.next_k)
         };
         let due = loan.due(k);
         let (inst, term, planned) = (loan.inst, i64::from(loan.term), loan.planned_paid);
@@ -246,10 +294,12 @@ impl BorrowerPlan {
         let is_final = kk == term;
         let arrears = ((kk - 1) * inst - planned).max(0);
         let mut amount = inst + arrears;
+        let mut partial = false;
         if is_final {
             amount = term * inst - planned;
         } else if self.class == Class::Partial && arrears <= 2 * inst && self.rng.gen_bool(0.35) {
             amount = whole_yuan(inst as f64 * self.rng.gen_range(0.4..0.9));
+            partial = true;
         }
 
         let struggling = self
@@ -267,6 +317,12 @@ impl BorrowerPlan {
             Some(d) => add_days(due, d),
             None => add_days(due, -self.rng.gen_range(0..=3)),
         };
+        // Days the installment stays (partly) unpaid: a partial payment is caught up at the
+        // next installment, about four weeks later.
+        let behind = late_days.or(partial.then_some(25)).filter(|b| *b >= 8);
+        if let Some(b) = behind {
+            self.plan_behind(ctx, li, due, b, struggling);
+        }
         if self.class == Class::Bounce && late_days.is_none() && self.rng.gen_bool(0.3) {
             let attempt = amount.max(inst);
             let mut fdate = add_days(due, -self.rng.gen_range(0..=2));
@@ -305,8 +361,32 @@ impl BorrowerPlan {
         }
     }
 
-    /// An installment the borrower never pays (default): a bounced debit or two, one ack of the
-    /// DPD alert, and 4–6 months later repossession (after an auction valuation) or charge-off.
+    /// Installment due on `due` stays unpaid for `behind` (≥ 8) days: the borrower's pending
+    /// late-payer suppression is granted 2 to behind − 1 days after the due date (hardship: half
+    /// borrower-wide `["*"]`, half the loan's `["dpd","payment_failed"]`, 30–120 days; dispute:
+    /// the loan's `["dpd"]`, 14–60 days), and with [`P_MEDIUM_ACK`] (late and partial payers,
+    /// struggling on-time payers; behind ≥ 9) the DPD alert is acknowledged at DPD 7–29.
+    fn plan_behind(&mut self, ctx: &Ctx, li: usize, due: NaiveDate, behind: i64, struggling: bool) {
+        if let Some(reason) = self.late_supp.take() {
+            let date = add_days(due, self.rng.gen_range(2..behind));
+            if reason == SuppressionReason::Hardship {
+                self.grant_hardship(ctx, li, date, 0.5);
+            } else {
+                let days = self.rng.gen_range(14..=60);
+                self.grant(ctx, li, date, reason, Some(SuppSignals::Dpd), days);
+            }
+        }
+        let acks = matches!(self.class, Class::Late | Class::Partial) || struggling;
+        if acks && behind >= 9 && self.rng.gen_bool(P_MEDIUM_ACK) {
+            let date = add_days(due, self.rng.gen_range(7..=(behind - 1).min(29)));
+            self.plan_ack(ctx, li, date, add_days(due, behind));
+        }
+    }
+
+    /// An installment the borrower never pays (default): a bounced debit or two, an ack of the
+    /// DPD alert (60 %), a hardship suppression or a legal hold; then a restructure at 60–120
+    /// DPD ([`P_RESTRUCTURE`], once per loan), or 4–6 months later repossession (after an
+    /// auction valuation) or charge-off.
     fn plan_missed(&mut self, ctx: &Ctx, li: usize, k: u32, due: NaiveDate, stop: u32) {
         let inst = self.loans[li].inst;
         if k == stop {
@@ -315,11 +395,23 @@ impl BorrowerPlan {
                 self.pay(ctx, li, due, PayStatus::Failed(reason), inst, None);
             }
             if self.rng.gen_bool(0.6) {
-                let collector = self.rng.gen_range(1..=12u8);
-                let note = self.rng.gen_range(0..4u8);
-                let secs = self.business_secs();
-                let kind = Kind::AckCandidate { collector, note };
-                self.push(ctx, li, add_days(due, 3), secs, kind);
+                self.plan_ack(ctx, li, add_days(due, 3), add_days(due, 60));
+            }
+            if self.loans[li].restructure.is_none() {
+                let u: f64 = self.rng.gen();
+                if u < P_DEFAULT_HARDSHIP {
+                    let date = add_days(due, self.rng.gen_range(5..=40));
+                    self.grant_hardship(ctx, li, date, 0.7);
+                } else if u < P_DEFAULT_HARDSHIP + P_DEFAULT_LEGAL_HOLD {
+                    let date = add_days(due, self.rng.gen_range(30..=90));
+                    let days = self.rng.gen_range(60..=180);
+                    let reason = SuppressionReason::LegalHold;
+                    self.grant(ctx, li, date, reason, Some(SuppSignals::All), days);
+                }
+                if self.rng.gen_bool(P_RESTRUCTURE) {
+                    self.plan_restructure(ctx, li, k, due);
+                    return;
+                }
             }
             let cdate = add_days(due, self.rng.gen_range(120..=180));
             let reason = if self.rng.gen_bool(0.6) {
@@ -344,7 +436,7 @@ impl BorrowerPlan {
             // The bank still tries to debit the next installment once.
             let loan = &mut self.loans[li];
             if k < loan.last_k {
-                loan.inst_key = clamp_key(ctx, key(add_days(loan.due(k + 1), -3)));
+                loan.inst_key = loan.inst_key_for(ctx, k + 1);
             }
         } else if k == stop + 1 && self.rng.gen_bool(0.4) {
             let reason = self.rng.gen_range(0..3u8);

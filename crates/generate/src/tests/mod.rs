@@ -10,6 +10,8 @@ use serde_json::Value;
 use super::*;
 
 mod realism;
+mod realism_v2;
+mod replay;
 
 pub(super) fn opts(borrowers: u32, months: u32, seed: u64, bad_ratio: f64) -> GenerateOptions {
     GenerateOptions {
@@ -58,6 +60,31 @@ const MONEY_FIELDS: [&str; 6] = [
     "monthly_income",
     "value",
 ];
+
+const SIGNALS: [&str; 9] = [
+    "dpd",
+    "payment_failed",
+    "income_drop",
+    "payment_to_income",
+    "ltv",
+    "collateral_drop",
+    "stale_income",
+    "stale_valuation",
+    "early_warning",
+];
+
+const SUPPRESSION_REASONS: [&str; 6] = [
+    "hardship",
+    "dispute",
+    "disaster",
+    "legal_hold",
+    "deceased",
+    "other",
+];
+
+pub(super) fn date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| format!("date {s}: {e}"))
+}
 
 /// Contract-level validity of one line, given the loans opened so far (valid lines only).
 fn check_line(line: &str, loans: &mut HashSet<String>) -> Result<Value, String> {
@@ -115,12 +142,74 @@ fn check_line(line: &str, loans: &mut HashSet<String>) -> Result<Value, String> 
         "alert_ack" => {
             s("alert_id")?;
             s("acked_by")?;
+            if o.get("note")
+                .is_some_and(|n| n.as_str().is_none_or(|n| n.len() > 1024))
+            {
+                return Err("note".into());
+            }
+        }
+        "loan_modified" => {
+            let effective = date(s("effective_date")?)?;
+            let int = |k: &str, lo: u64, hi: u64| {
+                o.get(k)
+                    .and_then(Value::as_u64)
+                    .filter(|n| (lo..=hi).contains(n))
+                    .ok_or(format!("bad {k}"))
+            };
+            match s("kind")? {
+                "deferral" => {
+                    int("months", 1, 24)?;
+                }
+                "restructure" => {
+                    if pos_money("principal")? == Decimal::ZERO
+                        || pos_money("installment_amount")? == Decimal::ZERO
+                    {
+                        return Err("zero amount".into());
+                    }
+                    s("annual_rate")?;
+                    int("term_months", 1, 120)?;
+                    if date(s("first_due_date")?)? <= effective {
+                        return Err("first_due_date not after effective_date".into());
+                    }
+                }
+                k => return Err(format!("kind {k}")),
+            }
+            if o.get("reason")
+                .is_some_and(|r| r.as_str().is_none_or(|r| r.len() > 256))
+            {
+                return Err("reason".into());
+            }
+        }
+        "suppression" => {
+            s("suppression_id")?;
+            s("granted_by")?;
+            date(s("until")?)?;
+            if !SUPPRESSION_REASONS.contains(&s("reason")?) {
+                return Err("reason".into());
+            }
+            let names: Vec<&str> = o
+                .get("signals")
+                .and_then(Value::as_array)
+                .ok_or("signals")?
+                .iter()
+                .map(|n| n.as_str().ok_or("signal name"))
+                .collect::<Result<_, _>>()?;
+            let known = names == ["*"] || names.iter().all(|n| SIGNALS.contains(n));
+            if names.is_empty() || !known {
+                return Err(format!("signals {names:?}"));
+            }
         }
         t => return Err(format!("unknown type {t}")),
     }
-    if ["repayment", "collateral_valuation", "loan_closed"].contains(&s("type")?)
-        && !loans.contains(s("loan_id")?)
-    {
+    let scoped = [
+        "repayment",
+        "collateral_valuation",
+        "loan_closed",
+        "loan_modified",
+    ]
+    .contains(&s("type")?)
+        || o.contains_key("loan_id") && s("type")? == "suppression";
+    if scoped && !loans.contains(s("loan_id")?) {
         return Err("unknown loan".into());
     }
     Ok(v)

@@ -1,0 +1,138 @@
+//! Suppressions (contract v2): contact paused for a hardship programme, a dispute, a legal hold
+//! or a natural disaster, some revoked early and some extended.
+//!
+//! They go mostly to borrowers who are, or are about to be, in arrears: after a job loss, at a
+//! defaulted loan's first missed installment, at a late installment of a late or partial
+//! payer. Each is planned together with its revocation or extension (same `suppression_id`).
+
+use chrono::NaiveDate;
+use postloan_engine::types::SuppressionReason;
+use rand::Rng;
+
+use super::borrower::BorrowerPlan;
+use super::ctx::{add_days, Ctx};
+use super::event::{Kind, SuppSignals};
+
+/// Share of borrowers who lose their job that get a hardship suppression after it.
+pub(crate) const P_JOB_LOSS_HARDSHIP: f64 = 0.25;
+/// Shares of defaulting loans that get a hardship suppression, or (instead) a legal hold.
+pub(crate) const P_DEFAULT_HARDSHIP: f64 = 0.25;
+pub(crate) const P_DEFAULT_LEGAL_HOLD: f64 = 0.05;
+/// Shares of late payers that get a hardship suppression or a dispute at their first
+/// installment 8 or more days behind (partial payers: [`P_PARTIAL_DISPUTE`]).
+pub(crate) const P_LATE_HARDSHIP: f64 = 0.02;
+pub(crate) const P_LATE_DISPUTE: f64 = 0.035;
+pub(crate) const P_PARTIAL_DISPUTE: f64 = 0.03;
+/// Share of borrowers hit by a natural disaster.
+pub(crate) const P_DISASTER: f64 = 0.001;
+/// Share of suppressions revoked early, and extended.
+pub(crate) const P_REVOKE: f64 = 0.22;
+pub(crate) const P_EXTEND: f64 = 0.15;
+
+/// A borrower-wide suppression planned ahead (its own trigger).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SuppPlan {
+    pub date: NaiveDate,
+    pub reason: SuppressionReason,
+}
+
+/// Prefix of `granted_by` for a reason.
+pub(crate) fn granter_role(reason: SuppressionReason) -> &'static str {
+    match reason {
+        SuppressionReason::Hardship => "hardship-desk-",
+        SuppressionReason::Dispute => "complaints-desk-",
+        SuppressionReason::LegalHold => "legal-",
+        SuppressionReason::Disaster => "risk-ops-",
+        SuppressionReason::Deceased | SuppressionReason::Other => "collections-lead-",
+    }
+}
+
+impl BorrowerPlan {
+    /// The planned borrower-level suppression: a hardship one after a job loss (80 %
+    /// borrower-wide `["*"]`, 20 % first loan `["dpd","payment_failed"]`, 30–120 days) or a
+    /// disaster (borrower-wide `["*"]`, 30–90 days).
+    pub(super) fn plan_suppression(&mut self, ctx: &Ctx) {
+        self.supp_key = i64::MAX;
+        let Some(p) = self.supp_plan.take() else {
+            return;
+        };
+        if p.reason == SuppressionReason::Disaster {
+            let days = self.rng.gen_range(30..=90);
+            self.grant(ctx, 0, p.date, p.reason, None, days);
+        } else {
+            self.grant_hardship(ctx, 0, p.date, 0.8);
+        }
+    }
+
+    /// A hardship suppression of 30–120 days: borrower-wide `["*"]` with `p_wide`, otherwise
+    /// loan `li`'s `["dpd","payment_failed"]`.
+    pub(super) fn grant_hardship(&mut self, ctx: &Ctx, li: usize, date: NaiveDate, p_wide: f64) {
+        let days = self.rng.gen_range(30..=120);
+        let scope = if self.rng.gen_bool(p_wide) {
+            None
+        } else {
+            Some(SuppSignals::DpdAndFailed)
+        };
+        self.grant(ctx, li, date, SuppressionReason::Hardship, scope, days);
+    }
+
+    /// Grants suppression `S-<N>-<no>` on `date` for `days` days (`until` = date + days − 1):
+    /// borrower-wide `["*"]` when `scope` is `None`, else loan `li` with those signals. With
+    /// [`P_REVOKE`] it is revoked 2 to days − 2 days later (same id, `until` the day before),
+    /// with [`P_EXTEND`] extended 0–6 days before it lapses by 14–60 days.
+    pub(super) fn grant(
+        &mut self,
+        ctx: &Ctx,
+        li: usize,
+        date: NaiveDate,
+        reason: SuppressionReason,
+        scope: Option<SuppSignals>,
+        days: i64,
+    ) {
+        self.supp_no = self.supp_no.saturating_add(1);
+        let until = add_days(date, days - 1);
+        let kind = Kind::Suppression {
+            no: self.supp_no,
+            loan_scoped: scope.is_some(),
+            signals: scope.unwrap_or(SuppSignals::All),
+            until,
+            reason,
+            granter: self.rng.gen_range(1..=12u8),
+            follow_up: false,
+        };
+        let secs = self.business_secs();
+        if !self.push(ctx, li, date, secs, kind) {
+            return;
+        }
+        let r: f64 = self.rng.gen();
+        let (on, until) = if r < P_REVOKE {
+            let on = add_days(date, self.rng.gen_range(2..=days - 2));
+            (on, add_days(on, -1))
+        } else if r < P_REVOKE + P_EXTEND {
+            let on = add_days(until, -self.rng.gen_range(0..=6));
+            (on, add_days(until, self.rng.gen_range(14..=60)))
+        } else {
+            return;
+        };
+        let Kind::Suppression {
+            no,
+            loan_scoped,
+            signals,
+            ..
+        } = kind
+        else {
+            return;
+        };
+        let follow = Kind::Suppression {
+            no,
+            loan_scoped,
+            signals,
+            until,
+            reason,
+            granter: self.rng.gen_range(1..=12u8),
+            follow_up: true,
+        };
+        let secs = self.business_secs();
+        self.push(ctx, li, on, secs, follow);
+    }
+}
