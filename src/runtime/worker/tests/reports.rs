@@ -60,7 +60,10 @@ fn the_reported_book_and_notes_survive_aborts_exactly() {
         .iter()
         .filter(|n| matches!(n, Note::Rolled { .. }))
         .count() as u64;
-    let acks = notes.len() as u64 - rolls;
+    let acks = notes
+        .iter()
+        .filter(|n| matches!(n, Note::Acked { .. }))
+        .count() as u64;
     assert!(
         rolls > 0 && acks > 0,
         "the book has rolls ({rolls}) and acks ({acks})"
