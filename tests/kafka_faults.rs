@@ -353,7 +353,7 @@ fn commits_failing_during_a_rebalance_lose_nothing() {
 /// non-zero result naming the error, having committed nothing it had not delivered; restarted
 /// once the cause is fixed, it republishes from its last commit and nothing is lost.
 fn non_retriable_produce_error(name: &'static str, error: RDKafkaRespErr, says: &str) {
-    let b = bench(name, ProcessingGuarantee::AtLeastOnce, 80);
+    let b = bench(name, ProcessingGuarantee::AtLeastOnce, 120);
     let first = e2e::start_monitor(&b.kafka);
     let first_stats = Arc::clone(&first.stats);
     b.wait_first_commits(&first_stats);
@@ -409,7 +409,7 @@ fn invalid_record_stops_the_monitor_and_a_restart_loses_nothing() {
 /// delivered. Restarted once the topic is back, it republishes from its last commit.
 #[test]
 fn an_output_topic_that_goes_missing_stops_the_monitor_and_a_restart_loses_nothing() {
-    let mut b = bench("missing-alos", ProcessingGuarantee::AtLeastOnce, 80);
+    let mut b = bench("missing-alos", ProcessingGuarantee::AtLeastOnce, 120);
     // Give up on a message after 5 s instead of librdkafka's 300 s default.
     b.kafka
         .properties

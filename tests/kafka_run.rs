@@ -1,5 +1,6 @@
 //! The monitor on the embedded broker: what it publishes equals what `replay` produces for the
-//! same events in the same (merge) order, under either processing guarantee. (The embedded
+//! same events in the same (merge) order, under either processing guarantee, on a generated
+//! contract-v2 book (deferrals, restructures, suppressions, acknowledgements). (The embedded
 //! broker runs the transactional calls but does not honour them, so exactly-once is checked
 //! here for its happy path; its abort and fencing control flow is tested against the
 //! in-memory cluster in `src/runtime/worker/tests/`.)
@@ -30,7 +31,19 @@ fn exactly_once_run_equals_replay_per_borrower() {
 fn run_equals_replay(name: &str, guarantee: ProcessingGuarantee) -> Arc<WorkerStats> {
     let topics = e2e::topics(name);
     let broker = EmbeddedBroker::start(1, e2e::PARTITIONS, &topics).unwrap();
-    let lines = e2e::book(60, 8, 11);
+    // 300 borrowers over 14 months: enough for every v2 event and status (checked below).
+    let lines = e2e::book(300, 14, 11);
+    for needle in [
+        "\"kind\":\"deferral\"",
+        "\"kind\":\"restructure\"",
+        "\"type\":\"suppression\"",
+        "\"type\":\"alert_ack\"",
+    ] {
+        assert!(
+            lines.iter().any(|l| l.contains(needle)),
+            "the book has no {needle}"
+        );
+    }
     let kafka = e2e::kafka_for(broker.bootstrap_servers(), name, &topics, guarantee);
     let input = e2e::interleaved(&lines, &topics, 5).join("\n");
     produce(
@@ -66,6 +79,13 @@ fn run_equals_replay(name: &str, guarantee: ProcessingGuarantee) -> Arc<WorkerSt
         "an uninterrupted run publishes each message once"
     );
     let compared = e2e::assert_same(&got, &want);
+    for status in ["acknowledged", "suppressed", "reinstated"] {
+        let needle = format!("\"status\":\"{status}\"");
+        assert!(
+            want.values().flatten().any(|m| m.contains(&needle)),
+            "no {status} message compared"
+        );
+    }
     assert!(
         compared > 20,
         "the book should produce plenty of messages, got {compared}"
