@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{ev, find, jsonl, lines, replay_json};
+use common::{ev, find, jsonl, replay_json, slot};
 use serde_json::{json, Value};
 
 /// `loan_opened` of 12 × 5,330.93 (60,000 at 12 %), collateral 80,000 (LTV 0.75: no LTV alert).
@@ -40,14 +40,6 @@ fn paid(id: &str, borrower: &str, loan: &str, at: &str, payment: &str, amount: &
         json!({"loan_id": loan, "payment_id": payment, "amount": amount, "currency": "CNY",
             "status": "received"}),
     )
-}
-
-/// The lines of one slot's messages (alerts and escalations).
-fn slot(msgs: &[Value], prefix: &str) -> Vec<String> {
-    lines(msgs)
-        .into_iter()
-        .filter(|l| l.starts_with(prefix))
-        .collect()
 }
 
 /// A deferral whose effective date lies before a missed installment moves it too: its DPD falls

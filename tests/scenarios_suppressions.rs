@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{ev, find, jsonl, lines, replay_json};
+use common::{ev, find, jsonl, replay_json, slot};
 use serde_json::{json, Value};
 
 fn opened(borrower: &str, loan: &str) -> Value {
@@ -47,13 +47,6 @@ fn suppression(
         v["loan_id"] = json!(l);
     }
     v
-}
-
-fn slot(msgs: &[Value], prefix: &str) -> Vec<String> {
-    lines(msgs)
-        .into_iter()
-        .filter(|l| l.starts_with(prefix))
-        .collect()
 }
 
 /// Suppressed at medium, the alert turns high silently; at the lapse it is reinstated at its

@@ -108,6 +108,15 @@ pub fn ev(id: &str, kind: &str, borrower: &str, at: &str, fields: Value) -> Valu
     v
 }
 
+/// The compact lines (see [`lines`]) of the messages whose id starts with `prefix`: one alert
+/// slot's lifecycle and escalations, e.g. `B1/L1/dpd/`.
+pub fn slot(msgs: &[Value], prefix: &str) -> Vec<String> {
+    lines(msgs)
+        .into_iter()
+        .filter(|l| l.starts_with(prefix))
+        .collect()
+}
+
 /// The published message with this `message_id`.
 pub fn find<'a>(msgs: &'a [Value], message_id: &str) -> &'a Value {
     msgs.iter()

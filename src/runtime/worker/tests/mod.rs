@@ -466,10 +466,9 @@ fn at_least_once_crash_republishes_with_the_same_message_ids() {
     assert!(total_dups > 0);
 }
 
-/// Wall-clock mode: with no traffic at all, moving time alone fires the DPD alert, and the
-/// message is committed like any other.
-#[test]
-fn wall_clock_fires_deadlines_without_traffic() {
+/// Exactly-once on the wall clock (a tick a second), and a cluster holding one `loan_opened`
+/// (borrower b-1, loan l-1, first installment due 2026-02-01).
+fn one_loan_on_the_wall_clock() -> (Config, Shared) {
     let mut config = eos();
     config.clock.mode = ClockSource::Wall;
     config.clock.tick_interval_ms = 1000;
@@ -480,6 +479,14 @@ fn wall_clock_fires_deadlines_without_traffic() {
     cluster
         .borrow_mut()
         .produce(0, 0, b"b-1", opened.to_string().as_bytes());
+    (config, cluster)
+}
+
+/// Wall-clock mode: with no traffic at all, moving time alone fires the DPD alert, and the
+/// message is committed like any other.
+#[test]
+fn wall_clock_fires_deadlines_without_traffic() {
+    let (config, cluster) = one_loan_on_the_wall_clock();
     let clock = TestClock::new();
     let (mut w, stats) = worker_with_stats(&config, &cluster, 0, &clock);
     cluster.borrow_mut().rebalance(&[(0, vec![0])]);
@@ -509,16 +516,7 @@ fn wall_clock_fires_deadlines_without_traffic() {
 /// would have — not at the borrower's next DPD band weeks later.
 #[test]
 fn a_restart_after_an_outage_catches_up_at_the_instants_things_fell_due() {
-    let mut config = eos();
-    config.clock.mode = ClockSource::Wall;
-    config.clock.tick_interval_ms = 1000;
-    let cluster = Cluster::new(1, 0);
-    let mut opened =
-        postloan_engine::testkit::loan("b-1", "l-1", "2026-01-01T00:00:00Z", "2026-02-01");
-    opened["event_id"] = "e-1".into();
-    cluster
-        .borrow_mut()
-        .produce(0, 0, b"b-1", opened.to_string().as_bytes());
+    let (config, cluster) = one_loan_on_the_wall_clock();
     let clock = TestClock::new();
     {
         let mut w = worker(&config, &cluster, 0, &clock);
