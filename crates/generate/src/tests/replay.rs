@@ -105,15 +105,7 @@ impl Tracker {
         for o in out.drain(..) {
             match o {
                 Output::Alert(m) => {
-                    let status = match m.status {
-                        AlertStatus::Firing => "firing",
-                        AlertStatus::Updated => "updated",
-                        AlertStatus::Resolved => "resolved",
-                        AlertStatus::Acknowledged => "acknowledged",
-                        AlertStatus::Suppressed => "suppressed",
-                        AlertStatus::Reinstated => "reinstated",
-                    };
-                    *r.statuses.entry(status.to_string()).or_default() += 1;
+                    *r.statuses.entry(m.status.as_str().to_string()).or_default() += 1;
                     match m.status {
                         AlertStatus::Resolved => {
                             open.remove(&m.alert_id);
