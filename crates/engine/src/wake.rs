@@ -1,6 +1,6 @@
 //! When a borrower next needs the clock: the earliest future instant at which a DPD band, a
-//! staleness deadline, an escalation level or a suppression's lapse can change something. The engine arms one timer
-//! per borrower at that instant; nothing scans the book at midnight.
+//! staleness deadline, an escalation level or a suppression's lapse can change something. The
+//! engine arms one timer per borrower at that instant; nothing scans the book at midnight.
 
 use chrono::{DateTime, Duration, Utc};
 
