@@ -36,6 +36,7 @@ pub mod http;
 pub mod kafka;
 pub mod metrics;
 pub mod replay;
+pub mod report;
 pub mod runtime;
 pub mod shutdown;
 
