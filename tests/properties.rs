@@ -22,9 +22,23 @@ fn settings() -> Arc<Settings> {
 
 /// Settings that forget borrowers without loans soon (and keep few of them), so restores and
 /// recounts meet deletions and the index moves they cause.
+/// Short class bands too, so that the generated histories cross every class boundary (the
+/// classification changes figures, never messages).
 fn forgetful() -> Arc<Settings> {
     let config = Config::from_toml(
-        "[limits]\nforget_borrowers_without_loans_after_days = 20\nmax_borrowers_without_loans = 2",
+        r#"
+[limits]
+forget_borrowers_without_loans_after_days = 20
+max_borrowers_without_loans = 2
+[classification]
+bands = [
+  { class = "normal", from_dpd = 0 },
+  { class = "special_mention", from_dpd = 1 },
+  { class = "substandard", from_dpd = 11 },
+  { class = "doubtful", from_dpd = 41 },
+  { class = "loss", from_dpd = 75 },
+]
+"#,
     )
     .unwrap();
     Arc::new(config.engine_settings())

@@ -18,7 +18,9 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 pub use kafka::{KafkaConfig, ProcessingGuarantee, Secret, Topics};
-pub use postloan_engine::settings::{EscalationConfig, LimitsConfig, RulesConfig};
+pub use postloan_engine::settings::{
+    ClassificationConfig, EscalationConfig, LimitsConfig, RulesConfig,
+};
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -42,6 +44,9 @@ pub struct Config {
     /// Caps on message sizes and on what the engine remembers.
     #[serde(default)]
     pub limits: LimitsConfig,
+    /// The five-category loan classification behind the NPL figures (metrics and `report`).
+    #[serde(default)]
+    pub classification: ClassificationConfig,
 }
 
 /// `[http]`
@@ -52,8 +57,8 @@ pub struct HttpConfig {
     /// (loopback: expose it deliberately, e.g. "0.0.0.0:9464" in a container).
     #[serde(default = "default_listen")]
     pub listen: String,
-    /// Distinct `branch` values, and separately `dealer` values, the portfolio metrics carry;
-    /// loans of further branches or dealers are counted under `other`. Keeps the number of
+    /// Distinct `branch` values, and separately `dealer` and `manager` values, the portfolio
+    /// metrics carry; loans of further branches, dealers or managers are counted under `other`. Keeps the number of
     /// series bounded whatever the producers send. Default 500.
     #[serde(default = "default_max_label_values")]
     pub max_label_values: usize,
@@ -247,6 +252,7 @@ impl Config {
             p.push("clock.tick_interval_ms", "must be at least 1");
         }
         postloan_engine::settings::validate(&self.rules, &self.escalation, &self.limits, p);
+        self.classification.validate(p);
         self.kafka.validate(p);
         if self.http.addr().is_none() {
             p.push(
@@ -264,7 +270,7 @@ impl Config {
 }
 
 impl Config {
-    /// The engine's settings: its three sections and the business time zone.
+    /// The engine's settings: its four sections and the business time zone.
     pub fn engine_settings(&self) -> postloan_engine::Settings {
         postloan_engine::Settings::new(
             self.rules.clone(),
@@ -272,6 +278,7 @@ impl Config {
             self.limits.clone(),
             self.clock.tz(),
         )
+        .with_classification(&self.classification)
     }
 }
 

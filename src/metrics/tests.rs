@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use super::*;
 use crate::runtime::task::Processed;
 use postloan_engine::event::Currency;
-use postloan_engine::portfolio::{BookKey, DpdBucket, Exposure};
+use postloan_engine::portfolio::{BookKey, Class, DpdBucket, Exposure};
 use postloan_engine::testkit::{self, Kit};
 
 /// Work with applied, duplicate and rejected inputs, alerts, escalations, a 30→60 roll and an
@@ -61,6 +61,21 @@ fn work_and_book() -> (Work, usize, Portfolio) {
         "borrower_id": "B-SECRET-7", "occurred_at": "2026-05-01T03:00:00Z",
         "suppression_id": "S-SECRET-7", "signals": ["stale_income"], "until": "2026-06-30",
         "reason": "hardship", "granted_by": "risk-1"}));
+    // A second loan, opened and charged off before anything fell due.
+    let mut second = testkit::loan(
+        "B-SECRET-7",
+        "L-SECRET-8",
+        "2026-04-01T00:00:00Z",
+        "2026-06-01",
+    );
+    second["event_id"] = "lo-2".into();
+    kit.send(second);
+    kit.send(testkit::close(
+        "B-SECRET-7",
+        "L-SECRET-8",
+        "2026-05-01T04:00:00Z",
+        "charged_off",
+    ));
     for o in &kit.out {
         work.output(o, o.to_json().as_bytes());
     }
@@ -140,19 +155,30 @@ fn the_book_appears_by_bucket_branch_dealer_and_currency() {
         "postloan_outstanding_principal{branch=\"BR01\",bucket=\"60-89\",currency=\"CNY\"} 100000",
         "postloan_loans_by_ltv{bucket=\"0.6-0.8\"} 1",
         "postloan_loans_by_ltv{bucket=\"1.2+\"} 0",
-        "postloan_open_alerts{severity=\"high\",signal=\"dpd\",status=\"acknowledged\"} 1",
-        "postloan_open_alerts{severity=\"high\",signal=\"dpd\",status=\"unacknowledged\"} 0",
-        "postloan_dpd_rolls_30_to_60_total{branch=\"BR01\",dealer=\"D001\"} 1",
+        "postloan_open_alerts{branch=\"BR01\",severity=\"high\",signal=\"dpd\",status=\"acknowledged\"} 1",
+        "postloan_dpd_rolls_30_to_60_total{branch=\"BR01\"} 1",
+        "postloan_dealer_dpd_rolls_30_to_60_total{dealer=\"D001\"} 1",
+        "postloan_dpd_flows_total{from=\"current\",to=\"1-29\"} 1",
+        "postloan_dpd_flows_total{from=\"1-29\",to=\"30-59\"} 1",
+        "postloan_dpd_flows_total{from=\"30-59\",to=\"60-89\"} 1",
+        "postloan_dpd_flows_total{from=\"60-89\",to=\"90+\"} 0",
+        "postloan_loans_by_class{branch=\"BR01\",classification=\"special_mention\",currency=\"CNY\"} 1",
+        "postloan_outstanding_principal_by_class{branch=\"BR01\",classification=\"special_mention\",currency=\"CNY\"} 100000",
+        "postloan_manager_loans_by_class{classification=\"special_mention\",currency=\"CNY\",manager=\"M01\"} 1",
+        "postloan_manager_outstanding_principal_by_class{classification=\"special_mention\",currency=\"CNY\",manager=\"M01\"} 100000",
+        "postloan_loans_closed_total{currency=\"CNY\",reason=\"charged_off\"} 1",
+        "postloan_closed_principal_total{currency=\"CNY\",reason=\"charged_off\"} 100000",
         "postloan_alert_acks_total{severity=\"high\",signal=\"dpd\"} 1",
         "postloan_alert_ack_delay_seconds_count{signal=\"dpd\"} 1",
-        "postloan_open_alerts{severity=\"low\",signal=\"stale_income\",status=\"suppressed\"} 1",
-        "postloan_open_alerts{severity=\"low\",signal=\"stale_income\",status=\"unacknowledged\"} 0",
+        "postloan_open_alerts{branch=\"BR01\",severity=\"low\",signal=\"stale_income\",status=\"suppressed\"} 1",
         "postloan_loan_modifications_total{kind=\"deferral\"} 1",
         "postloan_loan_modifications_total{kind=\"restructure\"} 0",
         "postloan_suppressions_total{reason=\"hardship\"} 1",
     ] {
         assert!(text.contains(line), "missing {line:?} in\n{text}");
     }
+    // Open alerts by branch exist while counted: one DPD and one stale-income alert.
+    assert_eq!(text.matches("postloan_open_alerts{").count(), 2, "{text}");
     // Every score band and LTV band is present, zeros included, so panels never go blank.
     assert_eq!(text.matches("postloan_borrowers_by_score{").count(), 4);
     assert_eq!(text.matches("postloan_loans_by_ltv{").count(), 5);
@@ -164,6 +190,7 @@ fn book(branches: &[(&str, u64)]) -> Portfolio {
         p.book.insert(
             BookKey {
                 bucket: DpdBucket::Dpd30To59,
+                class: Class::SpecialMention,
                 branch: (!branch.is_empty()).then(|| Arc::from(*branch)),
                 dealer: None,
                 currency: Currency(*b"CNY"),
@@ -293,8 +320,8 @@ fn closed_label_sets_start_at_zero() {
     assert_eq!(count("postloan_alerts_total{"), 9 * 5 * 6);
     assert_eq!(count("postloan_escalations_total{"), 2);
     assert_eq!(count("postloan_alert_acks_total{"), 9 * 5);
-    // Standings: unacknowledged, acknowledged, risen_after_ack, suppressed.
-    assert_eq!(count("postloan_open_alerts{"), 9 * 5 * 4);
+    // Every ordered pair of distinct DPD buckets.
+    assert_eq!(count("postloan_dpd_flows_total{"), 5 * 4);
     assert_eq!(count("postloan_loan_modifications_total{"), 2);
     assert_eq!(count("postloan_suppressions_total{"), 6);
     assert_eq!(count("postloan_alert_ack_delay_seconds_count{"), 9);
@@ -308,6 +335,8 @@ fn closed_label_sets_start_at_zero() {
     // Nothing with an open-ended label set is invented before it is seen.
     assert_eq!(count("postloan_loans{"), 0);
     assert_eq!(count("postloan_dpd_rolls_30_to_60_total{"), 0);
+    assert_eq!(count("postloan_open_alerts{"), 0);
+    assert_eq!(count("postloan_loans_closed_total{"), 0);
 }
 
 /// Late events count by input topic, from 0 for every watched topic, and only as committed.

@@ -10,11 +10,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use postloan_engine::event::EventType;
+use postloan_engine::event::{CloseReason, Currency, EventType};
 use postloan_engine::output::{AlertStatus, Fingerprint, Output};
-use postloan_engine::portfolio::{Note, Portfolio};
+use postloan_engine::portfolio::{DpdBucket, Note, Portfolio};
 use postloan_engine::reject::ErrorKind;
 use postloan_engine::types::{ModificationKind, Severity, Signal, SuppressionReason};
+use rust_decimal::Decimal;
 
 use postloan_engine::Outcome;
 
@@ -97,6 +98,7 @@ const SIGNALS: usize = Signal::ALL.len();
 const SEVERITIES: usize = Severity::ALL.len();
 /// firing, updated, resolved, acknowledged, suppressed, reinstated.
 const STATUSES: usize = AlertStatus::ALL.len();
+const BUCKETS: usize = DpdBucket::ALL.len();
 const MODIFICATIONS: usize = ModificationKind::ALL.len();
 const REASONS: usize = SuppressionReason::ALL.len();
 /// Escalation levels 1 and 2.
@@ -120,6 +122,10 @@ pub struct Work {
     latest_event: Option<DateTime<Utc>>,
     /// Loans that rolled from 30–59 to 60+ days past due: (branch, dealer) of each.
     rolls: Vec<Rolled>,
+    /// Loans that moved between DPD buckets: [from][to] in [`DpdBucket::ALL`] order.
+    flows: [[u64; BUCKETS]; BUCKETS],
+    /// Loans that closed: why, their currency and outstanding principal then.
+    closed: Vec<(CloseReason, Currency, Decimal)>,
     /// First acknowledgements of open alerts: signal, severity, seconds since it opened.
     acks: Vec<(Signal, Severity, i64)>,
     /// `loan_modified` events applied, by kind.
@@ -161,6 +167,10 @@ impl Work {
     pub fn note(&mut self, n: Note) {
         match n {
             Note::Rolled { branch, dealer } => self.rolls.push((branch, dealer)),
+            Note::Flowed { from, to } => {
+                self.flows[position(&DpdBucket::ALL, &from)][position(&DpdBucket::ALL, &to)] += 1;
+            }
+            Note::Closed(c) => self.closed.push((c.reason, c.currency, c.outstanding)),
             Note::Acked {
                 signal,
                 severity,
@@ -189,6 +199,25 @@ impl Work {
             .into_iter()
             .zip(self.suppressions)
             .filter(|(_, n)| *n > 0)
+    }
+
+    /// Loans that moved between DPD buckets, (from, to, how many), non-zero only.
+    pub fn flows(&self) -> impl Iterator<Item = (DpdBucket, DpdBucket, u64)> + '_ {
+        DpdBucket::ALL
+            .into_iter()
+            .enumerate()
+            .flat_map(move |(i, from)| {
+                DpdBucket::ALL
+                    .into_iter()
+                    .zip(self.flows[i])
+                    .filter(|(_, n)| *n > 0)
+                    .map(move |(to, n)| (from, to, n))
+            })
+    }
+
+    /// Loans that closed: why, their currency and outstanding principal then.
+    pub fn closed(&self) -> &[(CloseReason, Currency, Decimal)] {
+        &self.closed
     }
 
     /// (branch, dealer) of each loan that rolled from 30–59 to 60+ days past due.

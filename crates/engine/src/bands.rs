@@ -1,6 +1,8 @@
-//! The buckets and bands the book is counted in (DPD buckets, LTV and score bands), and the
-//! record of what one loan or open alert last added to the portfolio — kept on the borrower's
+//! The buckets and bands the book is counted in (DPD buckets, the five-category classification,
+//! LTV and score bands), and the record of what one loan or open alert last added to the portfolio — kept on the borrower's
 //! state so that the next evaluation can replace it.
+
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
@@ -85,6 +87,8 @@ pub fn score_band(score: u32) -> usize {
 pub struct LoanCount {
     /// Its DPD bucket.
     pub bucket: DpdBucket,
+    /// Its class.
+    pub class: Class,
     /// Its LTV band (index into [`LTV_BANDS`]).
     pub ltv_band: u8,
     /// Its outstanding principal.
@@ -126,5 +130,64 @@ impl Standing {
     }
 }
 
-/// What an open alert last added: its severity and standing.
-pub type AlertCount = (Severity, Standing);
+/// What an open alert last added: its severity, standing and branch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertCount {
+    /// Its severity.
+    pub severity: Severity,
+    /// Where it stands with collections.
+    pub standing: Standing,
+    /// The branch its messages carry.
+    pub branch: Option<Arc<str>>,
+}
+
+/// The bank's five-category loan classification (五级分类), best first: the order is the
+/// order of risk, so `max` of two classes is the worse one.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Class {
+    /// 正常: performing.
+    Normal,
+    /// 关注: special mention — past due, or restructured and under observation.
+    SpecialMention,
+    /// 次级: substandard (non-performing).
+    Substandard,
+    /// 可疑: doubtful (non-performing).
+    Doubtful,
+    /// 损失: loss (non-performing).
+    Loss,
+}
+
+impl Class {
+    /// Every class, best first.
+    pub const ALL: [Class; 5] = [
+        Class::Normal,
+        Class::SpecialMention,
+        Class::Substandard,
+        Class::Doubtful,
+        Class::Loss,
+    ];
+
+    /// Its label value (and configuration name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Class::Normal => "normal",
+            Class::SpecialMention => "special_mention",
+            Class::Substandard => "substandard",
+            Class::Doubtful => "doubtful",
+            Class::Loss => "loss",
+        }
+    }
+
+    /// Whether it counts as non-performing (substandard, doubtful, loss).
+    pub fn is_non_performing(self) -> bool {
+        self >= Class::Substandard
+    }
+
+    /// Its position in [`Class::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}

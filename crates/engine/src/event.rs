@@ -164,7 +164,7 @@ pub struct LoanOpened<'a> {
 }
 
 /// Why a loan closed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum CloseReason {
     /// Fully repaid.
     PaidOff,
@@ -177,6 +177,20 @@ pub enum CloseReason {
 }
 
 impl CloseReason {
+    /// Every reason, in the contract's order.
+    pub const ALL: [CloseReason; 4] = [
+        CloseReason::PaidOff,
+        CloseReason::ChargedOff,
+        CloseReason::Repossessed,
+        CloseReason::Refinanced,
+    ];
+
+    /// Whether the loan left the book as a loss (charged off or repossessed): such a closing
+    /// must never look like a cure.
+    pub fn is_loss(self) -> bool {
+        matches!(self, CloseReason::ChargedOff | CloseReason::Repossessed)
+    }
+
     /// The wire name.
     pub fn as_str(self) -> &'static str {
         match self {

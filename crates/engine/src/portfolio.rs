@@ -1,5 +1,6 @@
 //! The portfolio as risk teams see it: open loans and outstanding principal by DPD bucket,
-//! branch, dealer and currency; LTV and early-warning score distributions; open alerts.
+//! class, branch, dealer and currency, and by class and account manager; LTV and early-warning
+//! score distributions; open alerts by branch.
 //!
 //! Kept incrementally: every loan, alert slot and borrower remembers what it last added here
 //! (fields the changelog does not store), and each evaluation replaces that contribution by the
@@ -7,21 +8,22 @@
 //! the aggregates (buckets × branches × dealers), not the size of the book. Amounts are summed
 //! exactly, as decimals; rounding to a float happens only at exposition.
 //!
-//! Things that *happen* (a loan rolling from 30–59 into 60+ days past due, an alert being
+//! Things that *happen* (a loan moving between DPD buckets, a loan closing, an alert being
 //! acknowledged) are [`Note`]s: counted by whoever records them, when their work is committed.
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 
 use super::bands::LTV_LOWER;
 pub use super::bands::{
-    score_band, AlertCount, DpdBucket, LoanCount, Standing, LTV_BANDS, SCORE_BANDS,
+    score_band, AlertCount, Class, DpdBucket, LoanCount, Standing, LTV_BANDS, SCORE_BANDS,
 };
-use super::event::Currency;
+use super::event::{CloseReason, Currency};
 use super::money::ge_product;
+use super::settings::Classification;
 use super::state::{Borrower, Loan, OpenAlert};
 use super::types::{ModificationKind, Severity, Signal, SuppressionReason};
 
@@ -43,10 +45,23 @@ pub fn ltv_band(loan: &Loan) -> usize {
 pub struct BookKey {
     /// DPD bucket.
     pub bucket: DpdBucket,
+    /// Class.
+    pub class: Class,
     /// Branch, when the loan named one.
     pub branch: Option<Arc<str>>,
     /// Dealer, when the loan named one.
     pub dealer: Option<Arc<str>>,
+    /// Currency of the amounts.
+    pub currency: Currency,
+}
+
+/// Where a loan sits in its account manager's book.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ManagerKey {
+    /// Class.
+    pub class: Class,
+    /// Account manager, when the loan named one.
+    pub manager: Option<Arc<str>>,
     /// Currency of the amounts.
     pub currency: Currency,
 }
@@ -64,26 +79,41 @@ const SIGNALS: usize = Signal::ALL.len();
 const SEVERITIES: usize = Severity::ALL.len();
 const STANDINGS: usize = Standing::ALL.len();
 
+/// Open alerts by signal ([`Signal::index`]), severity ([`Severity::ALL`] order) and
+/// [`Standing`] ([`Standing::ALL`] order).
+pub type AlertGrid = [[[u64; STANDINGS]; SEVERITIES]; SIGNALS];
+
 /// The aggregates of one engine (one partition), or of several merged.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Portfolio {
     /// Borrowers with state (including those whose loans have all closed).
     pub borrowers: u64,
-    /// Open loans and outstanding principal by bucket, branch, dealer and currency; a key
-    /// leaves when its last loan does.
+    /// Open loans and outstanding principal by bucket, class, branch, dealer and currency; a
+    /// key leaves when its last loan does.
     pub book: FxHashMap<BookKey, Exposure>,
+    /// The same by class, account manager and currency.
+    pub managers: FxHashMap<ManagerKey, Exposure>,
     /// Open loans by LTV band ([`LTV_BANDS`]).
     pub ltv: [u64; LTV_BANDS.len()],
     /// Borrowers with an open loan, by early-warning score band ([`SCORE_BANDS`]).
     pub scores: [u64; SCORE_BANDS.len()],
-    /// Open alerts by signal ([`Signal::index`]), severity ([`Severity::ALL`] order) and
-    /// [`Standing`] (in [`Standing::ALL`] order).
-    pub open_alerts: [[[u64; STANDINGS]; SEVERITIES]; SIGNALS],
+    /// Open alerts by the branch their messages carry; a branch leaves when its last open
+    /// alert closes.
+    pub open_alerts: FxHashMap<Option<Arc<str>>, AlertGrid>,
 }
 
 /// Something that happened to the portfolio, for counters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Note {
+    /// A loan moved from one DPD bucket to another (a new loan enters none: it starts current).
+    Flowed {
+        /// The bucket it left.
+        from: DpdBucket,
+        /// The bucket it entered.
+        to: DpdBucket,
+    },
+    /// A loan closed: it left the book.
+    Closed(Box<Closed>),
     /// A loan moved from 30–59 days past due to 60 or more: the roll rate risk teams watch.
     Rolled {
         /// Its branch.
@@ -123,6 +153,25 @@ impl Note {
     }
 }
 
+/// A loan that closed, as the book last counted it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Closed {
+    /// Its borrower.
+    pub borrower_id: Arc<str>,
+    /// The loan.
+    pub loan_id: Arc<str>,
+    /// Why it closed.
+    pub reason: CloseReason,
+    /// Its currency.
+    pub currency: Currency,
+    /// Its outstanding principal when it closed (for a charge-off: what is written off).
+    pub outstanding: Decimal,
+    /// The business date it opened (its vintage).
+    pub opened_date: NaiveDate,
+    /// Its bucket and class as last counted, when it was.
+    pub counted: Option<LoanCount>,
+}
+
 /// Where an open alert stands with collections.
 pub fn standing(a: &OpenAlert) -> Standing {
     if a.suppressed.is_some() {
@@ -136,12 +185,53 @@ pub fn standing(a: &OpenAlert) -> Standing {
     }
 }
 
-fn book_key(loan: &Loan, bucket: DpdBucket) -> BookKey {
+fn book_key(loan: &Loan, c: &LoanCount) -> BookKey {
     BookKey {
-        bucket,
+        bucket: c.bucket,
+        class: c.class,
         branch: loan.labels.branch_id.clone(),
         dealer: loan.labels.dealer_id.clone(),
         currency: loan.currency,
+    }
+}
+
+fn manager_key(loan: &Loan, class: Class) -> ManagerKey {
+    ManagerKey {
+        class,
+        manager: loan.labels.manager_id.clone(),
+        currency: loan.currency,
+    }
+}
+
+/// Adds (`add`) or takes out one loan of `outstanding` at `key`, dropping a key left empty.
+fn tally<K: Eq + std::hash::Hash>(
+    map: &mut FxHashMap<K, Exposure>,
+    key: K,
+    outstanding: Decimal,
+    add: bool,
+) {
+    if add {
+        let e = map.entry(key).or_default();
+        e.loans += 1;
+        e.outstanding = e.outstanding.saturating_add(outstanding);
+    } else if let Some(e) = map.get_mut(&key) {
+        e.loans = e.loans.saturating_sub(1);
+        e.outstanding = e.outstanding.saturating_sub(outstanding);
+        if e.loans == 0 {
+            map.remove(&key);
+        }
+    }
+}
+
+/// Moves one loan's principal at `key` from `old` to `new` (its count unchanged).
+fn reprice<K: Eq + std::hash::Hash>(
+    map: &mut FxHashMap<K, Exposure>,
+    key: &K,
+    old: Decimal,
+    new: Decimal,
+) {
+    if let Some(e) = map.get_mut(key) {
+        e.outstanding = e.outstanding.saturating_sub(old).saturating_add(new);
     }
 }
 
@@ -168,55 +258,87 @@ impl Portfolio {
             mine.loans += e.loans;
             mine.outstanding = mine.outstanding.saturating_add(e.outstanding);
         }
+        for (k, e) in &other.managers {
+            let mine = self.managers.entry(k.clone()).or_default();
+            mine.loans += e.loans;
+            mine.outstanding = mine.outstanding.saturating_add(e.outstanding);
+        }
         for (a, b) in self.ltv.iter_mut().zip(other.ltv) {
             *a += b;
         }
         for (a, b) in self.scores.iter_mut().zip(other.scores) {
             *a += b;
         }
-        for (a, b) in self
-            .open_alerts
-            .iter_mut()
-            .flatten()
-            .flatten()
-            .zip(other.open_alerts.iter().flatten().flatten())
-        {
-            *a += b;
+        for (branch, grid) in &other.open_alerts {
+            let mine = self.open_alerts.entry(branch.clone()).or_default();
+            for (a, b) in mine
+                .iter_mut()
+                .flatten()
+                .flatten()
+                .zip(grid.iter().flatten().flatten())
+            {
+                *a += b;
+            }
         }
+    }
+
+    /// Open alerts of every branch together.
+    pub fn open_alerts_total(&self) -> AlertGrid {
+        let mut total = AlertGrid::default();
+        for grid in self.open_alerts.values() {
+            for (a, b) in total
+                .iter_mut()
+                .flatten()
+                .flatten()
+                .zip(grid.iter().flatten().flatten())
+            {
+                *a += b;
+            }
+        }
+        total
     }
 
     /// Empties it, keeping its allocations.
     pub fn clear(&mut self) {
         self.borrowers = 0;
         self.book.clear();
+        self.managers.clear();
         self.ltv = Default::default();
         self.scores = Default::default();
-        self.open_alerts = Default::default();
+        self.open_alerts.clear();
     }
 
     fn loan(&mut self, loan: &Loan, c: &LoanCount, add: bool) {
-        let key = book_key(loan, c.bucket);
         let band = &mut self.ltv[usize::from(c.ltv_band)];
-        if add {
-            *band += 1;
-            let e = self.book.entry(key).or_default();
-            e.loans += 1;
-            e.outstanding = e.outstanding.saturating_add(c.outstanding);
+        *band = if add {
+            *band + 1
         } else {
-            *band = band.saturating_sub(1);
-            if let Some(e) = self.book.get_mut(&key) {
-                e.loans = e.loans.saturating_sub(1);
-                e.outstanding = e.outstanding.saturating_sub(c.outstanding);
-                if e.loans == 0 {
-                    self.book.remove(&key);
-                }
-            }
-        }
+            band.saturating_sub(1)
+        };
+        tally(&mut self.book, book_key(loan, c), c.outstanding, add);
+        tally(
+            &mut self.managers,
+            manager_key(loan, c.class),
+            c.outstanding,
+            add,
+        );
     }
 
-    fn alert(&mut self, signal: Signal, c: AlertCount, add: bool) {
-        let n = &mut self.open_alerts[signal.index()][severity_index(c.0)][c.1 as usize];
-        *n = if add { *n + 1 } else { n.saturating_sub(1) };
+    fn alert(&mut self, signal: Signal, c: &AlertCount, add: bool) {
+        let grid = match self.open_alerts.get_mut(&c.branch) {
+            Some(grid) => grid,
+            None if add => self.open_alerts.entry(c.branch.clone()).or_default(),
+            None => return,
+        };
+        let n = &mut grid[signal.index()][severity_index(c.severity)][c.standing as usize];
+        if add {
+            *n += 1;
+        } else {
+            *n = n.saturating_sub(1);
+            if *n == 0 && grid.iter().flatten().flatten().all(|n| *n == 0) {
+                self.open_alerts.remove(&c.branch);
+            }
+        }
     }
 
     fn score(&mut self, band: u8, add: bool) {
@@ -225,43 +347,56 @@ impl Portfolio {
     }
 
     /// Replaces borrower `b`'s contribution by what it is now, from the figures of its
-    /// evaluation just done: `dpd(i)` of its `i`-th loan and its early-warning `score`. A loan
-    /// leaving 30–59 for 60+ is noted in `notes`.
+    /// evaluation on business date `today` just done: `dpd(i)` of its `i`-th loan and its
+    /// early-warning `score`. A loan changing bucket is noted in `notes`.
     pub(super) fn recount(
         &mut self,
         b: &mut Borrower,
+        today: NaiveDate,
+        classes: &Classification,
         dpd: impl Fn(usize) -> u32,
         score: u32,
         notes: Option<&mut Vec<Note>>,
     ) {
         let mut notes = notes;
         for (i, loan) in b.loans.iter_mut().enumerate() {
+            let days = dpd(i);
             let now = LoanCount {
-                bucket: DpdBucket::of(dpd(i)),
+                bucket: DpdBucket::of(days),
+                class: loan.class(days, today, classes),
                 ltv_band: ltv_band(loan) as u8,
                 outstanding: loan.outstanding,
             };
             if loan.counted == Some(now) {
                 continue;
             }
-            if let Some(old) = loan
-                .counted
-                .filter(|o| (o.bucket, o.ltv_band) == (now.bucket, now.ltv_band))
-            {
-                // The common case (a payment moved the principal): one lookup, not two.
-                if let Some(e) = self.book.get_mut(&book_key(loan, old.bucket)) {
-                    e.outstanding = e
-                        .outstanding
-                        .saturating_sub(old.outstanding)
-                        .saturating_add(now.outstanding);
-                }
+            if let Some(old) = loan.counted.filter(|o| {
+                (o.bucket, o.class, o.ltv_band) == (now.bucket, now.class, now.ltv_band)
+            }) {
+                // The common case (a payment moved the principal): one lookup per map.
+                reprice(
+                    &mut self.book,
+                    &book_key(loan, &old),
+                    old.outstanding,
+                    now.outstanding,
+                );
+                reprice(
+                    &mut self.managers,
+                    &manager_key(loan, old.class),
+                    old.outstanding,
+                    now.outstanding,
+                );
                 loan.counted = Some(now);
                 continue;
             }
             if let Some(old) = loan.counted {
                 self.loan(loan, &old, false);
-                if old.bucket == DpdBucket::Dpd30To59 && now.bucket >= DpdBucket::Dpd60To89 {
-                    if let Some(notes) = notes.as_deref_mut() {
+                if let Some(notes) = notes.as_deref_mut().filter(|_| old.bucket != now.bucket) {
+                    notes.push(Note::Flowed {
+                        from: old.bucket,
+                        to: now.bucket,
+                    });
+                    if old.bucket == DpdBucket::Dpd30To59 && now.bucket >= DpdBucket::Dpd60To89 {
                         notes.push(Note::Rolled {
                             branch: loan.labels.branch_id.clone(),
                             dealer: loan.labels.dealer_id.clone(),
@@ -273,12 +408,16 @@ impl Portfolio {
             loan.counted = Some(now);
         }
         for slot in &mut b.alerts {
-            let now = slot.open.as_ref().map(|a| (a.severity, standing(a)));
+            let now = slot.open.as_ref().map(|a| AlertCount {
+                severity: a.severity,
+                standing: standing(a),
+                branch: a.labels.branch_id.clone(),
+            });
             if slot.counted != now {
-                if let Some(old) = slot.counted {
-                    self.alert(slot.signal, old, false);
+                if let Some(old) = slot.counted.take() {
+                    self.alert(slot.signal, &old, false);
                 }
-                if let Some(now) = now {
+                if let Some(now) = &now {
                     self.alert(slot.signal, now, true);
                 }
                 slot.counted = now;
@@ -310,7 +449,7 @@ impl Portfolio {
         }
         for slot in &mut b.alerts {
             if let Some(old) = slot.counted.take() {
-                self.alert(slot.signal, old, false);
+                self.alert(slot.signal, &old, false);
             }
         }
         if let Some(old) = b.counted_score.take() {
@@ -319,5 +458,7 @@ impl Portfolio {
     }
 }
 
+#[cfg(test)]
+mod class_tests;
 #[cfg(test)]
 mod tests;

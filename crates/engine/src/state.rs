@@ -10,10 +10,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::bands::{AlertCount, LoanCount};
+use super::bands::{AlertCount, Class, LoanCount};
 use super::event::Currency;
 use super::schedule::Terms;
 use super::serde_forms::{date, dec, instant, opt_instant};
+use super::settings::Classification;
 use super::time::start_of_day;
 use super::types::{Severity, Signal, SignalSet, SuppressionReason};
 
@@ -143,11 +144,25 @@ impl Restructured {
     /// Whether business date `date` is inside its observation period: from the date it was
     /// applied to the day before the same date `OBSERVATION_MONTHS` later (month-end clamped).
     pub fn observing(&self, date: NaiveDate) -> bool {
-        let end = self
-            .on
+        date >= self.on && date < self.observed_until()
+    }
+
+    /// The first business date after its observation period.
+    pub fn observed_until(&self) -> NaiveDate {
+        self.on
             .checked_add_months(chrono::Months::new(OBSERVATION_MONTHS))
-            .unwrap_or(NaiveDate::MAX);
-        date >= self.on && date < end
+            .unwrap_or(NaiveDate::MAX)
+    }
+}
+
+impl Loan {
+    /// Its class on business date `today` when `dpd` days past due: by DPD, held during a
+    /// restructure's observation period (see [`Classification::of_observed`]).
+    pub fn class(&self, dpd: u32, today: NaiveDate, c: &Classification) -> Class {
+        match &self.restructured {
+            Some(r) if r.observing(today) => c.of_observed(dpd, r.floor_dpd, r.floor_watch),
+            _ => c.of_dpd(dpd),
+        }
     }
 }
 

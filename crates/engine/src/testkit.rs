@@ -8,7 +8,9 @@ use serde_json::{json, Value};
 
 use super::output::Output;
 use super::{ClockMode, Engine, Input, Outcome, Settings};
-use crate::settings::{self, EscalationConfig, LimitsConfig, Problems, RulesConfig};
+use crate::settings::{
+    self, ClassificationConfig, EscalationConfig, LimitsConfig, Problems, RulesConfig,
+};
 
 /// The engine's sections of a configuration file, as the application embeds them.
 #[derive(Default, serde::Deserialize)]
@@ -20,14 +22,17 @@ struct Sections {
     escalation: EscalationConfig,
     #[serde(default)]
     limits: LimitsConfig,
+    #[serde(default)]
+    classification: ClassificationConfig,
 }
 
-/// Settings from `[rules]`, `[escalation]` and `[limits]` TOML; panics with every problem when
+/// Settings from `[rules]`, `[escalation]`, `[limits]` and `[classification]` TOML; panics with every problem when
 /// they do not validate.
 pub fn settings_from_toml(toml: &str) -> Settings {
     let s: Sections = toml::from_str(toml).unwrap();
     let mut problems = Problems::default();
     settings::validate(&s.rules, &s.escalation, &s.limits, &mut problems);
+    s.classification.validate(&mut problems);
     assert!(problems.0.is_empty(), "invalid settings:\n{problems}");
     Settings::new(
         s.rules,
@@ -35,6 +40,7 @@ pub fn settings_from_toml(toml: &str) -> Settings {
         s.limits,
         chrono_tz::Tz::Asia__Shanghai,
     )
+    .with_classification(&s.classification)
 }
 
 /// An engine plus the messages it published.

@@ -1,5 +1,6 @@
-//! When a borrower next needs the clock: the earliest future instant at which a DPD band, a
-//! staleness deadline, an escalation level or a suppression's lapse can change something. The
+//! When a borrower next needs the clock: the earliest future instant at which a DPD band (of a
+//! signal, bucket or class), a staleness deadline, an escalation level, a suppression's lapse
+//! or the end of a restructure's observation period can change something. The
 //! engine arms one timer per borrower at that instant; nothing scans the book at midnight.
 
 use chrono::{DateTime, Duration, Utc};
@@ -27,6 +28,10 @@ pub fn next_wake(b: &Borrower, now: DateTime<Utc>, s: &Settings) -> Option<DateT
                     consider(start_of_day(day, s.tz));
                 }
             }
+        }
+        if let Some(r) = loan.restructured.filter(|r| r.observing(today)) {
+            // The class's hold ends: the loan may be classed better from that midnight.
+            consider(start_of_day(r.observed_until(), s.tz));
         }
         if s.rules.stale_valuation.enabled {
             let since = loan.valuations.last().map_or(loan.opened_date, |v| v.date);

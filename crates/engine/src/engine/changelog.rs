@@ -129,8 +129,13 @@ impl Engine {
             &mut self.scratch.desired,
         );
         let figures = &self.scratch.figures;
-        self.tally
-            .portfolio
-            .recount(b, |i| figures.dpd(i), figures.score(), None);
+        self.tally.portfolio.recount(
+            b,
+            today,
+            &self.settings.classification,
+            |i| figures.dpd(i),
+            figures.score(),
+            None,
+        );
     }
 }

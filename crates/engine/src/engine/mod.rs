@@ -42,6 +42,11 @@ pub enum ClockMode {
     },
 }
 
+/// An input [`Engine::apply_before`] did not apply: it would have moved the clock to the stop
+/// or past it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held;
+
 /// The engine for one partition of the book (or the whole book in replay).
 #[derive(Debug)]
 pub struct Engine {
@@ -217,18 +222,67 @@ impl Engine {
 
     /// Applies one input message at the engine's clock, appending what to publish.
     pub fn apply(&mut self, input: Input<'_>, out: &mut Vec<Output>) -> Outcome {
-        let event = match self.admit(&input) {
-            Ok(event) => event,
-            Err(rejection) => return self.reject(&input, rejection, out),
+        match self.screen(&input, out) {
+            Ok((event, hash)) => self.apply_admitted(&input, event, hash, out),
+            Err(outcome) => outcome,
+        }
+    }
+
+    /// Applies one input like [`Engine::apply`], unless (with the event clock) it would move
+    /// the clock to `stop` or past it: then the clock moves to just before `stop`, firing every
+    /// timer due before it, and the input is [`Held`], not applied. The caller reads the book
+    /// as it stood at the end of the instant before `stop` (a month-end, say) and offers the
+    /// input again with a later stop; what is published is exactly what `apply` alone would
+    /// publish, since the held input then moves the clock on from there.
+    pub fn apply_before(
+        &mut self,
+        input: Input<'_>,
+        stop: DateTime<Utc>,
+        out: &mut Vec<Output>,
+    ) -> Result<Outcome, Held> {
+        let (event, hash) = match self.screen(&input, out) {
+            Ok(admitted) => admitted,
+            Err(outcome) => return Ok(outcome),
         };
-        let event_type = event.body.event_type();
+        if self.clock.mode == ClockMode::Event
+            && event.occurred_at >= stop
+            && self.clock.now.is_none_or(|c| c < stop)
+        {
+            self.advance_to(stop - Duration::nanoseconds(1), out);
+            return Err(Held);
+        }
+        Ok(self.apply_admitted(&input, event, hash, out))
+    }
+
+    /// The event of an input and its id's hash, or what became of an input that is not one
+    /// (rejected before it touched the clock) or was applied before (a duplicate).
+    fn screen<'a>(
+        &mut self,
+        input: &Input<'a>,
+        out: &mut Vec<Output>,
+    ) -> Result<(Event<'a>, u64), Outcome> {
+        let event = match self.admit(input) {
+            Ok(event) => event,
+            Err(rejection) => return Err(self.reject(input, rejection, out)),
+        };
         let hash = state::id_hash(&event.event_id);
         let known = self.book.index.get(&*event.borrower_id).copied();
         if known.is_some_and(|i| self.book.borrowers[i as usize].has_seen(hash)) {
-            return Outcome::Duplicate(event_type);
+            return Err(Outcome::Duplicate(event.body.event_type()));
         }
+        Ok((event, hash))
+    }
+
+    fn apply_admitted(
+        &mut self,
+        input: &Input<'_>,
+        event: Event<'_>,
+        hash: u64,
+        out: &mut Vec<Output>,
+    ) -> Outcome {
+        let event_type = event.body.event_type();
         if let Err(rejection) = self.take_time(event.occurred_at, out) {
-            return self.reject(&input, rejection, out);
+            return self.reject(input, rejection, out);
         }
         let now = self
             .clock
@@ -245,8 +299,14 @@ impl Engine {
                 self.cap_dormant();
                 Outcome::Applied(event_type)
             }
-            Err(rejection) => self.reject(&input, rejection, out),
+            Err(rejection) => self.reject(input, rejection, out),
         }
+    }
+
+    /// The borrowers in the book, in no particular order: for reports that read the state
+    /// itself (every open loan's `counted` bucket and class are current as of the clock).
+    pub fn borrowers(&self) -> impl Iterator<Item = &Borrower> {
+        self.book.borrowers.iter()
     }
 
     /// The event in a message, or why it cannot be one: too large, not decodable, or keyed by
@@ -351,6 +411,8 @@ impl Engine {
         lifecycle::escalate(b, moment, &settings, out);
         self.tally.portfolio.recount(
             b,
+            today,
+            &settings.classification,
             |i| self.scratch.figures.dpd(i),
             self.scratch.figures.score(),
             self.tally.notes.as_mut(),

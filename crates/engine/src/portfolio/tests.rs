@@ -8,9 +8,10 @@ use super::*;
 use crate::event::Currency;
 use crate::testkit::{self, Kit};
 
-fn key(bucket: DpdBucket) -> BookKey {
+fn key(bucket: DpdBucket, class: Class) -> BookKey {
     BookKey {
         bucket,
+        class,
         branch: Some(Arc::from("BR01")),
         dealer: Some(Arc::from("D001")),
         currency: Currency(*b"CNY"),
@@ -26,7 +27,7 @@ fn only_loan(p: &Portfolio) -> (DpdBucket, Decimal) {
     assert_eq!(p.book.len(), 1, "{:?}", p.book);
     let (k, e) = p.book.iter().next().unwrap();
     assert_eq!(e.loans, 1);
-    assert_eq!(*k, key(k.bucket));
+    assert_eq!(*k, key(k.bucket, k.class));
     (k.bucket, e.outstanding)
 }
 
@@ -36,7 +37,7 @@ fn open_loan(h: &mut Kit, opened_at: &str, first_due: &str) {
 }
 
 fn open(p: &Portfolio, signal: Signal, severity: Severity, acked: bool) -> u64 {
-    p.open_alerts[signal.index()][severity_index(severity)][usize::from(acked)]
+    p.open_alerts_total()[signal.index()][severity_index(severity)][usize::from(acked)]
 }
 
 #[test]
@@ -75,16 +76,35 @@ fn buckets_follow_the_business_day_boundaries() {
     // 60 DPD on 2026-04-11: the loan rolls, once.
     let mut notes = Vec::new();
     h.engine.take_notes(&mut notes);
-    assert!(notes.is_empty(), "{notes:?}");
+    assert_eq!(
+        notes,
+        [
+            Note::Flowed {
+                from: DpdBucket::Current,
+                to: DpdBucket::Dpd1To29
+            },
+            Note::Flowed {
+                from: DpdBucket::Dpd1To29,
+                to: DpdBucket::Dpd30To59
+            },
+        ]
+    );
+    notes.clear();
     h.advance("2026-04-10T16:00:00Z");
     h.advance("2026-04-10T20:00:00Z");
     h.engine.take_notes(&mut notes);
     assert_eq!(
         notes,
-        [Note::Rolled {
-            branch: Some(Arc::from("BR01")),
-            dealer: Some(Arc::from("D001")),
-        }]
+        [
+            Note::Flowed {
+                from: DpdBucket::Dpd30To59,
+                to: DpdBucket::Dpd60To89
+            },
+            Note::Rolled {
+                branch: Some(Arc::from("BR01")),
+                dealer: Some(Arc::from("D001")),
+            }
+        ]
     );
     assert_eq!(only_loan(h.engine.portfolio()).0, DpdBucket::Dpd60To89);
 
@@ -101,8 +121,16 @@ fn buckets_follow_the_business_day_boundaries() {
     ));
     let p = h.engine.portfolio();
     assert_eq!(only_loan(p), (DpdBucket::Dpd30To59, dec("97500.00")));
+    notes.clear();
     h.engine.take_notes(&mut notes);
-    assert_eq!(notes.len(), 1, "no new roll: {notes:?}");
+    assert_eq!(
+        notes,
+        [Note::Flowed {
+            from: DpdBucket::Dpd60To89,
+            to: DpdBucket::Dpd30To59
+        }],
+        "a flow back, no new roll"
+    );
 
     // Collections acknowledges the DPD alert (opened 2026-02-10T16:00Z as low; high since
     // the 30-day boundary): 60 days and 8 hours later.
@@ -153,7 +181,13 @@ fn a_jump_straight_past_60_is_not_a_roll_from_30() {
     // 90 DPD from local 2026-04-10: 60-89 → 90+ is not a 30 → 60 roll either.
     h.advance("2026-04-10T00:00:00Z");
     h.engine.take_notes(&mut notes);
-    assert!(notes.is_empty());
+    assert_eq!(
+        notes,
+        [Note::Flowed {
+            from: DpdBucket::Dpd60To89,
+            to: DpdBucket::Dpd90Plus
+        }]
+    );
     assert_eq!(only_loan(h.engine.portfolio()).0, DpdBucket::Dpd90Plus);
 }
 
@@ -251,7 +285,7 @@ fn partitions_merge_by_key_and_sum_exactly() {
     total.merge(b.engine.portfolio());
     assert_eq!(total.borrowers, 2);
     assert_eq!(
-        total.book[&key(DpdBucket::Current)],
+        total.book[&key(DpdBucket::Current, Class::Normal)],
         Exposure {
             loans: 2,
             outstanding: dec("197500.00"),
@@ -284,7 +318,11 @@ dpd_points = [{ at = 1, points = 10 }]
     assert_eq!(only_loan(h.engine.portfolio()).0, DpdBucket::Dpd60To89);
     let mut notes = Vec::new();
     h.engine.take_notes(&mut notes);
-    assert_eq!(notes.len(), 1, "{notes:?}");
+    let rolls = notes
+        .iter()
+        .filter(|n| matches!(n, Note::Rolled { .. }))
+        .count();
+    assert_eq!((notes.len(), rolls), (4, 1), "3 flows, 1 roll: {notes:?}");
     assert!(
         h.lines().iter().all(|l| l.contains("/dpd/")),
         "only DPD alerts"

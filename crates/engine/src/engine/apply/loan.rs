@@ -9,6 +9,7 @@ use super::{Arrival, Engine};
 use crate::event::{CloseReason, LoanOpened};
 use crate::lifecycle;
 use crate::output::Output;
+use crate::portfolio::{Closed, Note};
 use crate::reject::{ErrorKind, Rejection};
 use crate::schedule::Terms;
 use crate::signals::Facts;
@@ -111,7 +112,19 @@ impl Engine {
             out,
         );
         let mut gone = b.loans.remove(li);
+        let counted = gone.counted;
         self.tally.portfolio.uncount_loan(&mut gone);
+        if let Some(notes) = self.tally.notes.as_mut() {
+            notes.push(Note::Closed(Box::new(Closed {
+                borrower_id: Arc::clone(&b.id),
+                loan_id: gone.id,
+                reason,
+                currency,
+                outstanding: gone.outstanding,
+                opened_date: gone.opened_date,
+                counted,
+            })));
+        }
         Ok(i)
     }
 }
