@@ -384,3 +384,28 @@ fn console_detector_catches_errors_and_refused_loads() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The shared check fails where it should: a chart with no data is not a clean report.
+#[test]
+fn the_shared_check_rejects_an_empty_chart() {
+    let dir = scratch("empty-chart");
+    let mut page = sample_page();
+    page.sections[0].chart = Some(Chart::Lines {
+        x_labels: months(3),
+        series: vec![Series {
+            name: "nothing".to_owned(),
+            values: vec![None; 3],
+        }],
+        y: Axis::Percent,
+    });
+    let path = dir.join("report.html");
+    std::fs::write(&path, render_page(&page).expect("renders")).expect("write report");
+    let failure = std::panic::catch_unwind(|| assert_renders_cleanly(&path))
+        .expect_err("a chart without data must fail the check");
+    let message = failure
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(message.contains("chart without data"), "{message}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
