@@ -470,3 +470,16 @@ fn shapes_that_do_not_fit_are_errors() {
         );
     }
 }
+
+#[test]
+fn an_empty_page_is_still_a_document() {
+    let html = render_page(&Page::default()).expect("renders");
+    assert!(html.starts_with("<!DOCTYPE html>") && html.ends_with("</html>\n"));
+    assert!(!html.contains("<nav") && !html.contains("<figure") && !html.contains("<footer"));
+    let dir = std::env::temp_dir().join(format!("plm-html-empty-{}", std::process::id()));
+    assert_eq!(
+        write_csvs(&dir, &Page::default()).expect("writes"),
+        Vec::<std::path::PathBuf>::new()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
