@@ -174,7 +174,7 @@ pub fn replay(
 /// `cut.max_bytes`: a longer line is kept to its first `cut.keep_bytes` and its whole length
 /// returned, so a 10 GB line costs no more memory than a short one. Returns the bytes consumed
 /// (0 at the end of input) and, for a cut line, its length.
-fn read_line(
+pub(crate) fn read_line(
     input: &mut dyn BufRead,
     line: &mut Vec<u8>,
     cut: Cut,

@@ -62,6 +62,7 @@ fn three_dashboards_with_the_agreed_uids_and_variables() {
         let expected: &[&str] = match d["uid"].as_str().unwrap() {
             "postloan-portfolio" => &["datasource", "branch", "dealer"],
             "postloan-pipeline" => &["datasource", "instance"],
+            "postloan-collections" => &["datasource", "branch"],
             _ => &["datasource"],
         };
         assert_eq!(vars, expected, "{file}");

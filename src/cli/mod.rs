@@ -6,6 +6,7 @@ mod demo;
 mod generate;
 mod produce;
 mod replay;
+mod report;
 mod run;
 mod summary;
 
@@ -43,6 +44,10 @@ pub enum Command {
     /// Run the engine over a JSONL event file with the event clock and write every message the
     /// live monitor would publish.
     Replay(replay::ReplayArgs),
+    /// Replay a JSONL book and write the monthly risk report: one self-contained HTML page of
+    /// the month-end classification, NPL ratio by balance, flow rates, vintages, rankings and
+    /// alerts (and, with --csv, the same tables as CSV files).
+    Report(report::ReportArgs),
     /// Write a deterministic synthetic auto-loan book as JSONL, sorted by occurred_at.
     Generate(generate::GenerateArgs),
     /// Validate a configuration file and print OK or every problem.
@@ -66,6 +71,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo(a) => demo::run(a),
         Command::Replay(a) => replay::run(a),
+        Command::Report(a) => report::run(a),
         Command::Run(a) => run::run(a),
         Command::Generate(a) => generate::run(a),
         Command::CheckConfig(a) => check_config::run(a),

@@ -56,7 +56,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         )),
         None => Box::new(BufWriter::with_capacity(1 << 20, std::io::stdout().lock())),
     };
-    let bar = progress_bar(size);
+    let bar = progress_bar(size, "replay");
     let until = args.until.map(|t| t.with_timezone(&Utc));
     let summary = replay(
         settings,
@@ -71,20 +71,23 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn progress_bar(size: Option<u64>) -> ProgressBar {
+/// A progress bar over the input's bytes on a terminal (hidden otherwise), named `what`.
+pub(super) fn progress_bar(size: Option<u64>, what: &str) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     match size {
         Some(total) => ProgressBar::new(total).with_style(
             ProgressStyle::with_template(
-                "{spinner} replay [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                &format!(
+                    "{{spinner}} {what} [{{bar:40}}] {{bytes}}/{{total_bytes}} {{bytes_per_sec}} eta {{eta}}"
+                ),
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
         ),
         None => ProgressBar::new_spinner().with_style(
-            ProgressStyle::with_template("{spinner} replay {bytes} {bytes_per_sec}")
+            ProgressStyle::with_template(&format!("{{spinner}} {what} {{bytes}} {{bytes_per_sec}}"))
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         ),
     }
