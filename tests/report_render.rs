@@ -409,3 +409,81 @@ fn the_shared_check_rejects_an_empty_chart() {
     assert!(message.contains("chart without data"), "{message}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The real thing: `postloan-monitor report` on a generated book (2,000 borrowers, 24 months,
+/// some malformed lines) through the command line, with `--csv`, opened in Chromium.
+#[test]
+fn the_report_of_a_generated_book_renders_cleanly_in_chromium() {
+    let dir = scratch("generated");
+    let book = dir.join("book.jsonl");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&book).expect("create book"));
+    postloan_generate::generate(
+        &postloan_generate::GenerateOptions {
+            borrowers: 2_000,
+            months: 24,
+            seed: 7,
+            start: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).expect("date"),
+            bad_ratio: 0.002,
+            time_zone: chrono_tz::Tz::Asia__Shanghai,
+        },
+        &mut file,
+    )
+    .expect("generate");
+    std::io::Write::flush(&mut file).expect("flush");
+    drop(file);
+    let html = dir.join("report.html");
+    let csv = dir.join("csv");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_postloan-monitor"))
+        .args(["report", "--input"])
+        .arg(&book)
+        .arg("--output")
+        .arg(&html)
+        .arg("--csv")
+        .arg(&csv)
+        .args(["--until", "2027-01-01T00:00:00+08:00"])
+        .output()
+        .expect("run report");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("report: 24 month-ends"),
+        "the summary names the month-ends: {stderr}"
+    );
+    let loaded = assert_renders_cleanly(&html);
+    // Every section of the report made it, each chart over its table.
+    let ids = [
+        "npl",
+        "classes",
+        "closings",
+        "flow-matrix",
+        "roll-rates",
+        "flows",
+        "bucket-moves",
+        "vintages",
+        "branch-npl",
+        "dealer-npl",
+        "manager-npl",
+        "alerts",
+        "escalations",
+        "rejections",
+        "bad-lines",
+    ];
+    for id in ids {
+        assert!(
+            loaded.dom.contains(&format!("<section id=\"{id}\"")),
+            "section {id} missing"
+        );
+        assert!(csv.join(format!("{id}.csv")).is_file(), "{id}.csv missing");
+    }
+    assert_eq!(blocks(&loaded.dom, "figure").len(), 11, "charts");
+    // The malformed lines are counted and listed with their line numbers.
+    let bad = std::fs::read_to_string(csv.join("bad-lines.csv")).expect("bad lines");
+    assert!(bad.lines().count() > 10, "{bad}");
+    assert!(
+        bad.lines()
+            .nth(1)
+            .is_some_and(|l| l.contains("book.jsonl/")),
+        "{bad}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -6,9 +6,11 @@
 //! partition by partition as the monitor read it ([`reference_fingerprint`]), must publish
 //! exactly the same messages (count and multiset, per topic), or the demo exits non-zero. With
 //! `--keep-running` it stays up after the book, serving its metrics until Ctrl-C, so that a
-//! Prometheus and Grafana can be pointed at it.
+//! Prometheus and Grafana can be pointed at it. Last, it writes the book's monthly risk report
+//! (`demo-report.html`, as `report` would) and prints its path.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -56,6 +58,10 @@ pub struct DemoArgs {
     /// Keep running (and serving metrics) after the book is processed, until Ctrl-C.
     #[arg(long)]
     pub keep_running: bool,
+    /// Where to write the monthly risk report of the book (`report`'s HTML page), through the
+    /// end of its last month.
+    #[arg(long, value_name = "PATH", default_value = "demo-report.html")]
+    pub report: PathBuf,
 }
 
 /// Runs the demo; Ctrl-C stops it early with a summary.
@@ -133,7 +139,40 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     if interrupted {
         return Ok(ExitCode::SUCCESS);
     }
-    verdict(&mut o, &config, &book, partitions, &stats, fed_first)
+    let code = verdict(&mut o, &config, &book, partitions, &stats, fed_first)?;
+    write_report(&mut o, &config, &book, &args)?;
+    Ok(code)
+}
+
+/// The monthly risk report of the book, closed at the end of its last month.
+fn write_report(
+    o: &mut impl Write,
+    config: &Config,
+    book: &[u8],
+    args: &DemoArgs,
+) -> anyhow::Result<()> {
+    let tz = config.clock.tz();
+    let end = NaiveDate::from_ymd_opt(2025, 1, 1)
+        .and_then(|d| d.checked_add_months(chrono::Months::new(args.book.months)))
+        .context("end of the book")?;
+    let until = postloan_engine::time::start_of_day(end, tz);
+    let (figures, _, html) = crate::report::report(
+        Arc::new(config.engine_settings()),
+        &mut &book[..],
+        "demo book",
+        Some(until),
+        &mut |_| {},
+    )?;
+    std::fs::write(&args.report, html)
+        .with_context(|| format!("cannot write {}", args.report.display()))?;
+    let path = std::fs::canonicalize(&args.report).unwrap_or_else(|_| args.report.clone());
+    writeln!(
+        o,
+        "\nMonthly risk report ({} month-ends): {}",
+        figures.months.len(),
+        path.display()
+    )?;
+    Ok(())
 }
 
 /// The demo's configuration: the defaults, on the event clock, committing often.
