@@ -86,6 +86,65 @@ fn replay_writes_the_output_file_and_until_fires_timers() {
 }
 
 #[test]
+fn report_writes_the_page_and_csvs_and_exits_2_on_a_bad_config() {
+    let dir = temp_dir("report");
+    let input = dir.join("events.jsonl");
+    std::fs::write(
+        &input,
+        concat!(
+            r#"{"event_id":"e1","type":"loan_opened","borrower_id":"B1","occurred_at":"2026-01-05T10:00:00+08:00","loan_id":"L1","principal":"1000","currency":"CNY","annual_rate":"0","term_months":10,"first_due_date":"2026-02-10","installment_amount":"100","collateral_value":"2000"}"#,
+            "\nnot json\n"
+        ),
+    )
+    .unwrap();
+    let html = dir.join("report.html");
+    let out = bin()
+        .args(["report", "--input"])
+        .arg(&input)
+        .arg("--output")
+        .arg(&html)
+        .arg("--csv")
+        .arg(dir.join("csv"))
+        .args(["--until", "2026-06-01T00:00:00+08:00"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("report: 5 month-ends"), "{stderr}");
+    assert!(
+        stderr.contains("malformed_json"),
+        "the summary counts the bad line: {stderr}"
+    );
+    // January to May: 1 DPD from Feb 11, 109 on May 31 (substandard, 1,000 of 1,000 NPL).
+    let npl = std::fs::read_to_string(dir.join("csv/npl.csv")).unwrap();
+    assert!(
+        npl.contains("2026-05,CNY,1,1000,1,1000,1.000000,1000,1.000000,1000,1.000000"),
+        "{npl}"
+    );
+    let bad = std::fs::read_to_string(dir.join("csv/bad-lines.csv")).unwrap();
+    assert!(bad.contains("events.jsonl/2,malformed_json,"), "{bad}");
+    assert!(std::fs::read_to_string(&html)
+        .unwrap()
+        .starts_with("<!DOCTYPE html>"));
+
+    let config = dir.join("bad.toml");
+    std::fs::write(&config, "[classification]\nbands = []\n").unwrap();
+    let out = bin()
+        .args(["report", "--input"])
+        .arg(&input)
+        .arg("--config")
+        .arg(&config)
+        .arg("--output")
+        .arg(dir.join("never.html"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("classification.bands"));
+    assert!(!dir.join("never.html").exists());
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
 fn check_config_prints_ok_or_every_problem() {
     let ok = bin()
         .args([
@@ -173,6 +232,8 @@ fn a_closed_pipe_ends_output_quietly() {
 /// The main job checks itself: the demo's published messages equal replay's, and it says so.
 #[test]
 fn demo_matches_replay_and_says_so() {
+    let dir = temp_dir("demo");
+    let report = dir.join("demo-report.html");
     let out = bin()
         .args([
             "demo",
@@ -184,11 +245,28 @@ fn demo_matches_replay_and_says_so() {
             "1",
         ])
         .args(["--listen", "127.0.0.1:0"])
+        .arg("--report")
+        .arg(&report)
         .env("RUST_LOG", "warn")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "exit {:?}\n{stdout}", out.status);
+    // The book's monthly report, through its 12th month, and where it is.
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        html.contains("Month-ends 2025-01 to 2025-12 (12 months)"),
+        "{html:.2000}"
+    );
+    let canonical = std::fs::canonicalize(&report).unwrap();
+    assert!(
+        stdout.contains(&format!(
+            "Monthly risk report (12 month-ends): {}",
+            canonical.display()
+        )),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(dir).ok();
     let verdict = stdout
         .lines()
         .find(|l| l.starts_with("Output "))

@@ -386,3 +386,45 @@ fn pass_through_properties_refuse_owned_and_secret_keys_and_are_checked_by_librd
     assert!(kafka::is_secret_property("ssl.certificate.pem"));
     assert!(!kafka::is_secret_property("ssl.keystore.location"));
 }
+
+#[test]
+fn classification_bands_are_checked_with_the_rest() {
+    let text = r#"
+[clock]
+time_zone = "Mars/Olympus"
+
+[classification]
+bands = [
+  { class = "normal", from_dpd = 0 },
+  { class = "substandard", from_dpd = 91 },
+  { class = "special_mention", from_dpd = 1 },
+  { class = "doubtful", from_dpd = 271 },
+  { class = "loss", from_dpd = 271 },
+]
+"#;
+    let Err(ConfigError::Invalid { problems }) = Config::from_toml(text) else {
+        panic!("should fail");
+    };
+    let all = problems.to_string();
+    for needle in [
+        "clock.time_zone",
+        "classification.bands: must list normal, special_mention, substandard, doubtful, loss once each in that order, got [normal, substandard, special_mention, doubtful, loss]",
+        "classification.bands[2].from_dpd: must be above the previous band's (91), got 1",
+        "classification.bands[4].from_dpd: must be above the previous band's (271), got 271",
+    ] {
+        assert!(all.contains(needle), "missing {needle:?} in\n{all}");
+    }
+    // An unknown class name is a structure problem, reported with its path.
+    let Err(ConfigError::Invalid { problems }) =
+        Config::from_toml("[classification]\nbands = [{ class = \"watch\", from_dpd = 0 }]")
+    else {
+        panic!("should fail");
+    };
+    assert!(
+        problems.to_string().contains("classification.bands"),
+        "{problems}"
+    );
+    // The defaults put the classes where the contract does.
+    let s = Config::default().engine_settings();
+    assert_eq!(s.classification.starts(), [0, 1, 91, 271, 361]);
+}

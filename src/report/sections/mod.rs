@@ -66,7 +66,7 @@ fn facts(f: &Figures) -> Vec<(String, String)> {
         .filter(|((_, _, st), _)| *st == postloan_engine::output::AlertStatus::Firing)
         .map(|(_, n)| n)
         .sum();
-    vec![
+    let mut v = vec![
         ("Input".to_owned(), f.input.clone()),
         ("Last month-end".to_owned(), last),
         ("Clock at the end".to_owned(), clock),
@@ -95,7 +95,27 @@ fn facts(f: &Figures) -> Vec<(String, String)> {
             "Made by".to_owned(),
             format!("postloan-monitor {}", crate::VERSION),
         ),
-    ]
+    ];
+    // The headline a manager reads first: the last month-end's NPL ratio, per currency.
+    if let Some(m) = f.months.last() {
+        for (cur, b) in &m.books {
+            let pct = |r| super::html::Cell::Ratio(r).display();
+            v.insert(
+                2,
+                (
+                    format!("{} at {}", cur.as_str(), m.label()),
+                    format!(
+                        "NPL {} · 30+ {} · 90+ {} of {} outstanding",
+                        pct(b.npl_ratio()),
+                        pct(super::figures::ratio(b.dpd30(), b.total())),
+                        pct(super::figures::ratio(b.dpd90(), b.total())),
+                        super::html::Cell::Money(b.total()).display()
+                    ),
+                ),
+            );
+        }
+    }
+    v
 }
 
 fn classes(f: &Figures) -> String {
