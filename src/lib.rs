@@ -16,6 +16,9 @@
 //!   HTTP), environment overrides, validation with every problem reported at once.
 //! - [`replay`] — the file adapter: runs the engine over a JSONL file with the event clock
 //!   (`postloan-monitor replay`).
+//! - [`report`] — the monthly risk report (`postloan-monitor report`): the replay read at
+//!   every month-end, and one self-contained HTML page (plus CSVs) of classification, NPL,
+//!   flows, vintages and rankings; [`report::html`] renders it and knows nothing of loans.
 //! - [`runtime`] — the streaming runtime: tasks, merge order, changelog restore, the worker and
 //!   its commit cycles, generic over a Kafka client trait (no rdkafka inside).
 //! - [`kafka`] — rdkafka adapters: the runtime's client, `run`'s loop, producing, the embedded

@@ -4,7 +4,8 @@
 //! - advancing the clock in many small steps equals one big step;
 //! - no line, however malformed, makes replay panic or fail;
 //! - restoring from changelog snapshots at any point continues exactly as if never stopped;
-//! - the portfolio kept incrementally always equals one counted from scratch.
+//! - the portfolio kept incrementally always equals one counted from scratch;
+//! - stopping before any instants (the report's month-ends) publishes exactly what replay does.
 
 mod common;
 
@@ -373,5 +374,45 @@ proptest! {
             let fresh = recounted(&mut engine, &mut changelog);
             prop_assert_eq!(engine.portfolio(), fresh.portfolio(), "at {}", t);
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// `report` stops the replay just before every month-end cut (`Engine::apply_before`):
+    /// wherever the stops fall, what is published is replay's, message for message, and at
+    /// each stop the clock stands before it.
+    #[test]
+    fn stopping_before_any_instants_publishes_what_replay_publishes(evs in events(), stops in prop::collection::vec(0i64..(800 * 24 * 60), 0..10)) {
+        let payloads: Vec<String> = evs.iter().map(Value::to_string).collect();
+        let reference = run_with(settings(), &payloads, end());
+        let base = DateTime::parse_from_rfc3339(&instant(0)).unwrap().with_timezone(&Utc);
+        let mut stops: Vec<DateTime<Utc>> = stops.iter().map(|m| base + Duration::minutes(*m)).collect();
+        stops.sort_unstable();
+        stops.dedup();
+        let mut engine = Engine::new(settings(), ClockMode::Event);
+        let mut msgs = Vec::new();
+        let mut next = 0;
+        for (i, p) in payloads.iter().enumerate() {
+            let source = format!("f/{i}");
+            let input = Input { payload: p.as_bytes(), source: &source, key: None, full_size: None, occurred_at: None };
+            loop {
+                let Some(stop) = stops.get(next) else {
+                    engine.apply(input, &mut msgs);
+                    break;
+                };
+                match engine.apply_before(input, *stop, &mut msgs) {
+                    Ok(_) => break,
+                    Err(_) => {
+                        prop_assert!(engine.clock().is_some_and(|c| c < *stop));
+                        next += 1;
+                    }
+                }
+            }
+        }
+        engine.advance_to(end(), &mut msgs);
+        let out: Vec<String> = msgs.iter().map(|m| m.to_json()).collect();
+        prop_assert_eq!(reference, out);
     }
 }
