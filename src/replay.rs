@@ -113,47 +113,21 @@ pub fn replay(
     let mut engine = Engine::new(settings, ClockMode::Event);
     engine.discard_changes();
     let mut summary = Summary::default();
-    let mut line = Vec::with_capacity(1024);
     let mut messages = Vec::new();
     let mut json = Vec::with_capacity(64 * 1024);
-    let mut source = String::with_capacity(name.len() + 12);
-    let mut consumed: u64 = 0;
-    let cut = Cut::from_limits(&engine.settings().limits);
-    loop {
-        let (n, full_size) =
-            read_line(input, &mut line, cut).map_err(|source| ReplayError::Read {
-                name: name.to_owned(),
-                source,
-            })?;
-        if n == 0 {
-            break;
-        }
-        consumed += n as u64;
-        summary.lines += 1;
-        let body = line.as_slice();
-        if full_size.is_none() && body.iter().all(u8::is_ascii_whitespace) {
-            summary.blank_lines += 1;
-            continue;
-        }
-        source.clear();
-        use std::fmt::Write as _;
-        // Writing into a String cannot fail.
-        let _ = write!(source, "{name}/{}", summary.lines);
-        let outcome = engine.apply(
-            Input {
-                payload: body,
-                source: &source,
-                key: None,
-                full_size,
-                // Replay has no merge: the decoder reads the timestamp itself.
-                occurred_at: None,
-            },
-            &mut messages,
-        );
+    let mut lines = Lines::new(input, name, Cut::from_limits(&engine.settings().limits));
+    while let Some(input) = lines
+        .next(&mut summary)
+        .map_err(|source| ReplayError::Read {
+            name: name.to_owned(),
+            source,
+        })?
+    {
+        let outcome = engine.apply(input, &mut messages);
         summary.count_outcome(outcome);
         flush(&mut messages, &mut json, &mut summary, out)?;
         if summary.lines % 4096 == 0 {
-            on_progress(consumed);
+            on_progress(lines.consumed());
         }
     }
     if let Some(t) = until {
@@ -162,7 +136,7 @@ pub fn replay(
     }
     out.write_all(&json).map_err(ReplayError::Write)?;
     out.flush().map_err(ReplayError::Write)?;
-    on_progress(consumed);
+    on_progress(lines.consumed());
     summary.borrowers = engine.borrower_count() as u64;
     summary.open_loans = engine.open_loan_count() as u64;
     summary.clock = engine.clock();
@@ -170,11 +144,70 @@ pub fn replay(
     Ok(summary)
 }
 
+/// The input's lines as replay reads them: blank lines counted and skipped, every other line
+/// one [`Input`] named `name/line`, an overlong line cut (see [`read_line`]).
+pub(crate) struct Lines<'a> {
+    input: &'a mut dyn BufRead,
+    name: &'a str,
+    cut: Cut,
+    line: Vec<u8>,
+    source: String,
+    consumed: u64,
+}
+
+impl<'a> Lines<'a> {
+    /// Lines of `input`, named `name` in rejection sources.
+    pub(crate) fn new(input: &'a mut dyn BufRead, name: &'a str, cut: Cut) -> Self {
+        Lines {
+            input,
+            name,
+            cut,
+            line: Vec::with_capacity(1024),
+            source: String::with_capacity(name.len() + 12),
+            consumed: 0,
+        }
+    }
+
+    /// The next non-blank line as an input, counting lines (and blank ones) in `summary`;
+    /// `None` at the end of the input.
+    pub(crate) fn next(&mut self, summary: &mut Summary) -> std::io::Result<Option<Input<'_>>> {
+        loop {
+            let (n, full_size) = read_line(self.input, &mut self.line, self.cut)?;
+            if n == 0 {
+                return Ok(None);
+            }
+            self.consumed += n as u64;
+            summary.lines += 1;
+            if full_size.is_none() && self.line.iter().all(u8::is_ascii_whitespace) {
+                summary.blank_lines += 1;
+                continue;
+            }
+            self.source.clear();
+            use std::fmt::Write as _;
+            // Writing into a String cannot fail.
+            let _ = write!(self.source, "{}/{}", self.name, summary.lines);
+            return Ok(Some(Input {
+                payload: &self.line,
+                source: &self.source,
+                key: None,
+                full_size,
+                // Replay has no merge: the decoder reads the timestamp itself.
+                occurred_at: None,
+            }));
+        }
+    }
+
+    /// Bytes read so far.
+    pub(crate) fn consumed(&self) -> u64 {
+        self.consumed
+    }
+}
+
 /// Reads one line into `line` without its `\n` or `\r\n`, keeping it whole only while it fits
 /// `cut.max_bytes`: a longer line is kept to its first `cut.keep_bytes` and its whole length
 /// returned, so a 10 GB line costs no more memory than a short one. Returns the bytes consumed
 /// (0 at the end of input) and, for a cut line, its length.
-pub(crate) fn read_line(
+fn read_line(
     input: &mut dyn BufRead,
     line: &mut Vec<u8>,
     cut: Cut,

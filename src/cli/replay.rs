@@ -38,17 +38,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     };
     let settings = Arc::new(config.engine_settings());
     let tz = settings.tz;
-    let (mut input, size): (Box<dyn BufRead>, Option<u64>) = if args.input == "-" {
-        (
-            Box::new(BufReader::with_capacity(1 << 20, std::io::stdin().lock())),
-            None,
-        )
-    } else {
-        let f =
-            File::open(&args.input).with_context(|| format!("cannot open input {}", args.input))?;
-        let size = f.metadata().ok().map(|m| m.len());
-        (Box::new(BufReader::with_capacity(1 << 20, f)), size)
-    };
+    let (mut input, size) = open_input(&args.input)?;
     let mut out: Box<dyn Write> = match &args.output {
         Some(p) => Box::new(BufWriter::with_capacity(
             1 << 20,
@@ -69,6 +59,19 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     eprint!("{}", super::summary::render(&summary, tz));
     Ok(ExitCode::SUCCESS)
+}
+
+/// The events to read: a file (and its size, for the progress bar) or, for `-`, stdin.
+pub(super) fn open_input(name: &str) -> anyhow::Result<(Box<dyn BufRead>, Option<u64>)> {
+    if name == "-" {
+        return Ok((
+            Box::new(BufReader::with_capacity(1 << 20, std::io::stdin().lock())),
+            None,
+        ));
+    }
+    let f = File::open(name).with_context(|| format!("cannot open input {name}"))?;
+    let size = f.metadata().ok().map(|m| m.len());
+    Ok((Box::new(BufReader::with_capacity(1 << 20, f)), size))
 }
 
 /// A progress bar over the input's bytes on a terminal (hidden otherwise), named `what`.

@@ -1,7 +1,5 @@
 //! `postloan-monitor report`
 
-use std::fs::File;
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -41,17 +39,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     };
     let settings = Arc::new(config.engine_settings());
     let tz = settings.tz;
-    let (mut input, size): (Box<dyn BufRead>, Option<u64>) = if args.input == "-" {
-        (
-            Box::new(BufReader::with_capacity(1 << 20, std::io::stdin().lock())),
-            None,
-        )
-    } else {
-        let f =
-            File::open(&args.input).with_context(|| format!("cannot open input {}", args.input))?;
-        let size = f.metadata().ok().map(|m| m.len());
-        (Box::new(BufReader::with_capacity(1 << 20, f)), size)
-    };
+    let (mut input, size) = super::replay::open_input(&args.input)?;
     let bar = super::replay::progress_bar(size, "report");
     let until = args.until.map(|t| t.with_timezone(&Utc));
     let (figures, page, text) = report(settings, &mut input, &args.input, until, &mut |bytes| {

@@ -22,12 +22,12 @@ use super::figures::{
     VintageCell, MAX_BAD_LINES,
 };
 use super::ReportError;
-use crate::replay::{read_line, Summary};
+use crate::replay::{Lines, Summary};
 use postloan_engine::cut::Cut;
 use postloan_engine::output::{AlertStatus, Output};
 use postloan_engine::portfolio::{DpdBucket, Note};
 use postloan_engine::time::{business_date, start_of_day};
-use postloan_engine::{ClockMode, Engine, Input, Settings};
+use postloan_engine::{ClockMode, Engine, Settings};
 
 /// What happened since the last month-end.
 #[derive(Debug, Default)]
@@ -238,39 +238,17 @@ pub fn collect(
         bad_lines: Vec::new(),
         notes: Vec::new(),
     };
-    let cut = Cut::from_limits(&settings.limits);
-    let mut line = Vec::with_capacity(1024);
     let mut out = Vec::new();
-    let mut source = String::with_capacity(name.len() + 12);
-    let mut consumed = 0u64;
+    let mut lines = Lines::new(input, name, Cut::from_limits(&settings.limits));
     // The month the clock is in and the cut that ends it, once there is a clock.
     let mut next: Option<(NaiveDate, DateTime<Utc>)> = None;
-    loop {
-        let (n, full_size) =
-            read_line(input, &mut line, cut).map_err(|source| ReportError::Read {
-                name: name.to_owned(),
-                source,
-            })?;
-        if n == 0 {
-            break;
-        }
-        consumed += n as u64;
-        c.summary.lines += 1;
-        if full_size.is_none() && line.iter().all(u8::is_ascii_whitespace) {
-            c.summary.blank_lines += 1;
-            continue;
-        }
-        source.clear();
-        use std::fmt::Write as _;
-        // Writing into a String cannot fail.
-        let _ = write!(source, "{name}/{}", c.summary.lines);
-        let input = Input {
-            payload: &line,
-            source: &source,
-            key: None,
-            full_size,
-            occurred_at: None,
-        };
+    while let Some(input) = lines
+        .next(&mut c.summary)
+        .map_err(|source| ReportError::Read {
+            name: name.to_owned(),
+            source,
+        })?
+    {
         let outcome = loop {
             let Some((first, stop)) = next else {
                 break engine.apply(input, &mut out);
@@ -287,7 +265,7 @@ pub fn collect(
             next = engine.clock().map(|t| c.cut_after(t));
         }
         if c.summary.lines % 4096 == 0 {
-            on_progress(consumed);
+            on_progress(lines.consumed());
         }
     }
     if let Some(t) = until {
@@ -299,7 +277,7 @@ pub fn collect(
         c.messages(&mut out);
         c.notes(&mut engine);
     }
-    on_progress(consumed);
+    on_progress(lines.consumed());
     let mut summary = c.summary;
     summary.borrowers = engine.borrower_count() as u64;
     summary.open_loans = engine.open_loan_count() as u64;
