@@ -504,3 +504,92 @@ fn the_metrics_show_the_same_month_ends() {
         has(&sep, line);
     }
 }
+
+/// A book whose clock passes no month-end (or an empty one) still makes a page and its CSVs:
+/// every section, no rows, and the header says why.
+#[test]
+fn a_book_without_a_month_end_still_makes_a_page() {
+    let settings = Arc::new(Config::default().engine_settings());
+    for text in [
+        String::new(),
+        common::jsonl(&[opened(
+            "X",
+            "2025-01-10T10:00:00",
+            1_000,
+            100,
+            "2025-02-10",
+            "BR1",
+            "M1",
+        )]),
+    ] {
+        let (figures, page, html) = report::report(
+            Arc::clone(&settings),
+            &mut text.as_bytes(),
+            "book.jsonl",
+            None,
+            &mut |_| {},
+        )
+        .unwrap();
+        assert!(figures.months.is_empty());
+        assert!(
+            html.contains("the clock passed no month-end"),
+            "{html:.3000}"
+        );
+        let dir = tempdir();
+        let written = html::write_csvs(&dir, &page).unwrap();
+        assert_eq!(written.len(), page.sections.len());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+/// NPL is per currency, never summed: a non-performing USD loan beside a performing CNY one.
+#[test]
+fn npl_is_computed_per_currency() {
+    let mut usd = opened(
+        "Y",
+        "2025-01-10T10:00:00",
+        10_000,
+        1_000,
+        "2025-02-10",
+        "BR1",
+        "M1",
+    );
+    usd["currency"] = "USD".into();
+    let cny = opened(
+        "X",
+        "2025-01-10T10:00:00",
+        1_000_000,
+        50_000,
+        "2027-06-01",
+        "BR1",
+        "M1",
+    );
+    let text = common::jsonl(&[cny, usd]);
+    let settings = Arc::new(Config::default().engine_settings());
+    let until = DateTime::parse_from_rfc3339("2025-06-01T00:00:00+08:00")
+        .unwrap()
+        .with_timezone(&Utc);
+    let (_, page, _) = report::report(
+        settings,
+        &mut text.as_bytes(),
+        "book.jsonl",
+        Some(until),
+        &mut |_| {},
+    )
+    .unwrap();
+    let dir = tempdir();
+    html::write_csvs(&dir, &page).unwrap();
+    let npl = std::fs::read_to_string(dir.join("npl.csv")).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    // 2025-05-31: Y at 110 DPD is substandard, all of USD's book; X keeps CNY at 0.
+    assert!(
+        npl.contains("2025-05,CNY,1,1000000.00,0,0,0.000000,0,0.000000,0,0.000000\n"),
+        "{npl}"
+    );
+    assert!(
+        npl.contains(
+            "2025-05,USD,1,10000.00,1,10000.00,1.000000,10000.00,1.000000,10000.00,1.000000\n"
+        ),
+        "{npl}"
+    );
+}

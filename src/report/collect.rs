@@ -24,27 +24,25 @@ use super::figures::{
 use super::ReportError;
 use crate::replay::{Lines, Summary};
 use postloan_engine::cut::Cut;
+use postloan_engine::event::{CloseReason, Currency};
 use postloan_engine::output::{AlertStatus, Output};
 use postloan_engine::portfolio::{DpdBucket, Note};
 use postloan_engine::time::{business_date, start_of_day};
+use postloan_engine::types::Signal;
 use postloan_engine::{ClockMode, Engine, Settings};
 
 /// What happened since the last month-end.
 #[derive(Debug, Default)]
 struct Period {
     moves: [[u64; 5]; 5],
-    closings: BTreeMap<
-        (
-            postloan_engine::event::Currency,
-            postloan_engine::event::CloseReason,
-        ),
-        Closings,
-    >,
+    closings: BTreeMap<(Currency, CloseReason), Closings>,
     /// Closings by where the loan was at the previous month-end.
     closed_flows: BTreeMap<(From, To), u64>,
-    alerts: [u64; 9],
-    escalations: [[u64; 2]; 9],
+    alerts: [u64; SIGNALS],
+    escalations: [[u64; 2]; SIGNALS],
 }
+
+const SIGNALS: usize = Signal::ALL.len();
 
 struct Collector {
     tz: Tz,
@@ -55,7 +53,7 @@ struct Collector {
     /// Closings so far by cohort month: (closed, of which charged off or repossessed).
     cohort_closed: BTreeMap<NaiveDate, (u64, u64)>,
     vintages: BTreeMap<(NaiveDate, NaiveDate), VintageCell>,
-    labels: BTreeMap<(Label, Arc<str>, postloan_engine::event::Currency), LabelBook>,
+    labels: BTreeMap<(Label, Arc<str>, Currency), LabelBook>,
     summary: Summary,
     bad_lines: Vec<BadLine>,
     notes: Vec<Note>,

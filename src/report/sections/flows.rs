@@ -59,7 +59,8 @@ fn matrix(f: &Figures) -> Section {
             last.map_or_else(|| "—".to_owned(), Month::label)
         ),
         description: "Loans by DPD bucket at the previous month-end (rows; new = opened during the month) and where they are at this month-end: a bucket, or closed and how (columns). Each cell of the chart is the share of its row.".to_owned(),
-        chart: Some(Chart::Heatmap {
+        // No month-end yet, no matrix.
+        chart: last.map(|_| Chart::Heatmap {
             rows: rows.iter().map(|r| r.as_str().to_owned()).collect(),
             columns: cols.iter().map(|c| c.as_str().to_owned()).collect(),
             values,
