@@ -39,9 +39,6 @@ struct Bench {
     name: &'static str,
 }
 
-/// How long a monitor that aborted a transaction must stay idle before its output is judged.
-const IDLE_AFTER_ABORT: Duration = Duration::from_secs(20);
-
 fn bench(name: &'static str, guarantee: ProcessingGuarantee, borrowers: u32) -> Bench {
     let _ = tracing_subscriber::fmt()
         .with_env_filter("info")
@@ -85,33 +82,9 @@ impl Bench {
         });
     }
 
-    /// Waits until every input is counted as applied — or, once a transaction was aborted,
-    /// until the monitor has been idle for [`IDLE_AFTER_ABORT`]. The mock cluster does not
-    /// honour transactions: an aborted transaction's changelog records stay visible, so a task
-    /// restored after the abort can stand past inputs whose work was never committed (and so
-    /// never counted), and the count stops short of the book for good. The comparison with
-    /// replay that follows is the judge either way: a monitor stuck with work undone fails it.
     fn wait_all_applied(&self, stats: &WorkerStats, within: Duration) {
         let n = self.lines.len() as u64;
-        let mut last = (stats.inputs(), std::time::Instant::now());
-        wait_for("every input applied", within, || {
-            let now = stats.inputs();
-            if now >= n {
-                return true;
-            }
-            if now != last.0 {
-                last = (now, std::time::Instant::now());
-            }
-            let idle = last.1.elapsed() >= IDLE_AFTER_ABORT;
-            if idle && stats.aborts.load(Ordering::Relaxed) > 0 {
-                eprintln!(
-                    "{}: {now} of {n} inputs counted, idle since an abort; comparing with replay",
-                    self.name
-                );
-                return true;
-            }
-            false
-        });
+        wait_for("every input applied", within, || stats.inputs() >= n);
     }
 
     /// The check after the fault; prints and returns the figures.
