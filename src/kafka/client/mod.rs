@@ -50,6 +50,8 @@ pub struct RdClient {
     reset: HashMap<(usize, i32), Reset>,
     /// What is kept of each message (a huge one only as far as its rejection shows).
     cut: Cut,
+    /// The open transaction was aborted and the producer is still to be renewed.
+    renew: bool,
 }
 
 /// Where an input partition stands since its fetch state was last reset.
@@ -110,7 +112,26 @@ impl RdClient {
             positions: HashMap::new(),
             reset: HashMap::new(),
             cut,
+            renew: false,
         })
+    }
+
+    /// Replaces the transactional producer after an abort by a new one with the same
+    /// transactional id (its `init_transactions` bumps the epoch and fences the old one).
+    /// After a broker outage an aborted producer could block a later
+    /// `send_offsets_to_transaction` for minutes beyond its timeout on the embedded broker
+    /// (RELIABILITY.md); a fresh producer starts from a clean transactional state.
+    fn renew_producer(&mut self) -> Result<(), ClientError> {
+        let id = transactional_id(&self.k);
+        let fresh = producer::create_transactional(&self.k, &id).map_err(classify)?;
+        fresh
+            .init_transactions(Duration::from_millis(
+                self.k.transaction_timeout_ms.max(30_000),
+            ))
+            .map_err(classify)?;
+        self.producer = fresh;
+        tracing::info!(transactional_id = %id, "Transactional producer renewed after an abort");
+        Ok(())
     }
 
     /// Leaves the consumer group, so partitions move at once instead of after the session
@@ -428,10 +449,17 @@ impl Client for RdClient {
     }
 
     fn abort_transaction(&mut self) -> Result<(), ClientError> {
-        producer::discard(&self.producer, self.txn_timeout());
-        self.producer
-            .abort_transaction(self.txn_timeout())
-            .map_err(classify)
+        // A retry after the abort itself went through only renews the producer.
+        if !self.renew {
+            producer::discard(&self.producer, self.txn_timeout());
+            self.producer
+                .abort_transaction(self.txn_timeout())
+                .map_err(classify)?;
+            self.renew = true;
+        }
+        self.renew_producer()?;
+        self.renew = false;
+        Ok(())
     }
 
     fn lag_behind(&mut self, positions: &[Position]) -> Vec<Position> {
