@@ -25,6 +25,8 @@
 //!   broker.
 //! - [`metrics`] — Prometheus metrics, fed by the worker's observer events; [`http`] serves them
 //!   with health and readiness.
+//! - [`backtest`] — (in progress) two configurations over the same events, their alert
+//!   episodes matched.
 //! - [`cli`] — the command line; `main.rs` only parses arguments and calls into it.
 //!
 //! The wire contract is documented in `docs/contract.md`; where a new signal, event, metric or
@@ -33,6 +35,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod backtest;
 pub mod cli;
 pub mod config;
 pub mod http;

@@ -166,7 +166,7 @@ pub struct Month {
     /// Month-end to month-end: loans by where they were at the previous month-end and where
     /// they are now (or how they closed).
     pub flows: BTreeMap<(From, To), u64>,
-    /// Bucket moves as they happened during the month, [from][to] — what
+    /// Bucket moves as they happened during the month, `[from][to]` — what
     /// `postloan_dpd_flows_total` counts.
     pub moves: [[u64; 5]; 5],
     /// Loans closed during the month, by currency and reason.

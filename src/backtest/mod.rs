@@ -1,0 +1,6 @@
+//! Backtesting a rule change (`postloan-monitor backtest`, issue 17, in progress): the same
+//! events through two configurations, their alert episodes matched and compared.
+//!
+//! Parts: `episodes` — an alert from firing to resolved, and how two runs' episodes match.
+
+pub mod episodes;
