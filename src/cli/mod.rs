@@ -39,7 +39,7 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Run the monitor as a service: consume the input topics in a consumer group and publish
     /// alerts, escalations and rejections (at_least_once or exactly_once, from
-    /// [kafka] processing_guarantee).
+    /// `[kafka] processing_guarantee`).
     Run(run::RunArgs),
     /// Run the engine over a JSONL event file with the event clock and write every message the
     /// live monitor would publish.

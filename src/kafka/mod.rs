@@ -4,7 +4,7 @@
 //! - [`tracked_producer`]: the one producer setup (delivery tracking, back-pressure,
 //!   transactions).
 //! - [`input_feed`]: publishing event files to the input topics (`produce`, the demo).
-//! - [`reference`]: what the monitor must publish for a book fed to known partitions (the
+//! - [`reference`](mod@reference): what the monitor must publish for a book fed to known partitions (the
 //!   demo's self-check).
 //! - [`demo`]: the embedded broker's side of `demo` (partitions, feeding the book, reading back).
 //! - [`client`]: the runtime's [`crate::runtime::client::Client`] over rdkafka.

@@ -5,7 +5,7 @@
 //!
 //! The worker reports through [`Observer`]; [`Metrics`] is one observer, so the runtime never
 //! touches this library. Pipeline series live here, the risk teams' portfolio series in
-//! [`portfolio`].
+//! `portfolio`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
