@@ -177,3 +177,59 @@ fn matching_is_a_mirror_image_when_the_runs_swap() {
     assert_eq!(ab, ba);
     assert_eq!(ab, ["A-only A2", "pair A1 B1"]);
 }
+
+/// One run's episodes of one slot: alternating open and closed stretches from sorted cut
+/// points (a slot never has two open alerts at once), the last possibly still open.
+fn run_of(prefix: &'static str) -> impl proptest::strategy::Strategy<Value = Vec<Episode>> {
+    use proptest::prelude::*;
+    (
+        prop::collection::btree_set(0i64..200, 0..12),
+        any::<bool>(),
+        prop::collection::vec(0usize..5, 12),
+    )
+        .prop_map(move |(cuts, open_end, peaks)| {
+            let cuts: Vec<i64> = cuts.into_iter().collect();
+            let base = at("2026-01-01T00:00:00Z");
+            let mut out = Vec::new();
+            for (k, pair) in cuts.chunks(2).enumerate() {
+                let close = match pair {
+                    [_, c] => Some(base + chrono::Duration::hours(*c)),
+                    _ if open_end => None,
+                    _ => continue,
+                };
+                out.push(Episode {
+                    alert_id: format!("{prefix}{k}"),
+                    slot: slot("l-1", Signal::Dpd),
+                    opened_at: base + chrono::Duration::hours(pair[0]),
+                    closed_at: close,
+                    peak: Severity::ALL[peaks[k % peaks.len()]],
+                    escalation: 0,
+                });
+            }
+            out
+        })
+}
+
+proptest::proptest! {
+    /// Backtests of (A, B) and (B, A) are mirror images: the same pairs, A's removals are the
+    /// other way's additions.
+    #[test]
+    fn matching_mirrors_for_any_two_runs(a in run_of("A"), b in run_of("B")) {
+        let (a, b) = (episodes(&a), episodes(&b));
+        let from_a = |c: &Change<'_>| match c {
+            Change::Added(y) => format!("B-only {}", y.alert_id),
+            Change::Removed(x) => format!("A-only {}", x.alert_id),
+            Change::Changed(x, y) | Change::Same(x, y) => format!("pair {} {}", x.alert_id, y.alert_id),
+        };
+        let from_b = |c: &Change<'_>| match c {
+            Change::Added(x) => format!("A-only {}", x.alert_id),
+            Change::Removed(y) => format!("B-only {}", y.alert_id),
+            Change::Changed(y, x) | Change::Same(y, x) => format!("pair {} {}", x.alert_id, y.alert_id),
+        };
+        let mut ab: Vec<String> = matched(&a, &b).iter().map(from_a).collect();
+        let mut ba: Vec<String> = matched(&b, &a).iter().map(from_b).collect();
+        ab.sort();
+        ba.sort();
+        proptest::prop_assert_eq!(ab, ba);
+    }
+}
