@@ -283,7 +283,7 @@ pub fn collect(
     summary.elapsed = started.elapsed();
     Ok(Figures {
         input: name.to_owned(),
-        zone: settings.tz.name().to_owned(),
+        zone: settings.tz,
         rules_version: Arc::clone(&settings.rules_version),
         class_starts: settings.classification.starts(),
         months: c.months,

@@ -276,7 +276,7 @@ pub struct Figures {
     /// The input's name.
     pub input: String,
     /// Business time zone.
-    pub zone: String,
+    pub zone: chrono_tz::Tz,
     /// Fingerprint of the rules in force.
     pub rules_version: Arc<str>,
     /// The classification's DPD starts, best class first.

@@ -159,7 +159,14 @@ fn matching_is_a_mirror_image_when_the_runs_swap() {
         Medium,
         0,
     )]);
-    // Each change named from A's side: "A-only", "B-only", or the pair (A's, B's).
+    let (ab, ba) = both_ways(&a, &b);
+    assert_eq!(ab, ba);
+    assert_eq!(ab, ["A-only A2", "pair A1 B1"]);
+}
+
+/// The changes of matching (A, B) and of matching (B, A), each named from A's side ("A-only",
+/// "B-only", or "pair" of A's and B's) and sorted: mirror images are then equal lists.
+fn both_ways(a: &Episodes, b: &Episodes) -> (Vec<String>, Vec<String>) {
     let from_a = |c: &Change<'_>| match c {
         Change::Added(y) => format!("B-only {}", y.alert_id),
         Change::Removed(x) => format!("A-only {}", x.alert_id),
@@ -170,12 +177,11 @@ fn matching_is_a_mirror_image_when_the_runs_swap() {
         Change::Removed(y) => format!("B-only {}", y.alert_id),
         Change::Changed(y, x) | Change::Same(y, x) => format!("pair {} {}", x.alert_id, y.alert_id),
     };
-    let mut ab: Vec<String> = matched(&a, &b).iter().map(from_a).collect();
-    let mut ba: Vec<String> = matched(&b, &a).iter().map(from_b).collect();
+    let mut ab: Vec<String> = matched(a, b).iter().map(from_a).collect();
+    let mut ba: Vec<String> = matched(b, a).iter().map(from_b).collect();
     ab.sort();
     ba.sort();
-    assert_eq!(ab, ba);
-    assert_eq!(ab, ["A-only A2", "pair A1 B1"]);
+    (ab, ba)
 }
 
 /// One run's episodes of one slot: alternating open and closed stretches from sorted cut
@@ -216,20 +222,7 @@ proptest::proptest! {
     #[test]
     fn matching_mirrors_for_any_two_runs(a in run_of("A"), b in run_of("B")) {
         let (a, b) = (episodes(&a), episodes(&b));
-        let from_a = |c: &Change<'_>| match c {
-            Change::Added(y) => format!("B-only {}", y.alert_id),
-            Change::Removed(x) => format!("A-only {}", x.alert_id),
-            Change::Changed(x, y) | Change::Same(x, y) => format!("pair {} {}", x.alert_id, y.alert_id),
-        };
-        let from_b = |c: &Change<'_>| match c {
-            Change::Added(x) => format!("A-only {}", x.alert_id),
-            Change::Removed(y) => format!("B-only {}", y.alert_id),
-            Change::Changed(y, x) | Change::Same(y, x) => format!("pair {} {}", x.alert_id, y.alert_id),
-        };
-        let mut ab: Vec<String> = matched(&a, &b).iter().map(from_a).collect();
-        let mut ba: Vec<String> = matched(&b, &a).iter().map(from_b).collect();
-        ab.sort();
-        ba.sort();
+        let (ab, ba) = both_ways(&a, &b);
         proptest::prop_assert_eq!(ab, ba);
     }
 }

@@ -53,7 +53,7 @@ fn facts(f: &Figures) -> Vec<(String, String)> {
     let s = &f.summary;
     let clock = s
         .clock
-        .map(|t| postloan_engine::time::format_instant(t, tz(f)))
+        .map(|t| postloan_engine::time::format_instant(t, f.zone))
         .unwrap_or_else(|| "—".to_owned());
     let last = f
         .months
@@ -70,7 +70,7 @@ fn facts(f: &Figures) -> Vec<(String, String)> {
         ("Input".to_owned(), f.input.clone()),
         ("Last month-end".to_owned(), last),
         ("Clock at the end".to_owned(), clock),
-        ("Business time zone".to_owned(), f.zone.clone()),
+        ("Business time zone".to_owned(), f.zone.name().to_owned()),
         (
             "Events".to_owned(),
             format!(
@@ -143,10 +143,6 @@ fn notes(f: &Figures) -> Vec<String> {
         "Loans closed charged_off or repossessed leave the book and are counted in the closings and in the vintages as bad, so a write-off never looks like a cure.".to_owned(),
         "Ratios are shown rounded to 0.01 %; the CSV files keep 6 decimals, and amounts exactly.".to_owned(),
     ]
-}
-
-fn tz(f: &Figures) -> chrono_tz::Tz {
-    f.zone.parse().unwrap_or(chrono_tz::Tz::UTC)
 }
 
 /// The currency with the most outstanding principal at the last month-end.
