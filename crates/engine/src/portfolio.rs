@@ -153,7 +153,7 @@ impl Note {
     }
 }
 
-/// A loan that closed, as the book last counted it.
+/// A loan that closed: who, why, and what it took off the book.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Closed {
     /// Its borrower.
@@ -168,8 +168,6 @@ pub struct Closed {
     pub outstanding: Decimal,
     /// The business date it opened (its vintage).
     pub opened_date: NaiveDate,
-    /// Its bucket and class as last counted, when it was.
-    pub counted: Option<LoanCount>,
 }
 
 /// Where an open alert stands with collections.

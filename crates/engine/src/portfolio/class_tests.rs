@@ -155,6 +155,9 @@ fn a_closing_is_noted_with_what_it_takes_off_the_book() {
         "2026-02-10",
     ));
     h.advance("2026-06-01T00:00:00Z");
+    // DPD 111 on 2026-06-01: 90+, substandard, until it closes.
+    let (bucket, class, _) = only(h.engine.portfolio());
+    assert_eq!((bucket, class), (DpdBucket::Dpd90Plus, Class::Substandard));
     let mut notes = Vec::new();
     h.engine.take_notes(&mut notes);
     notes.clear();
@@ -185,12 +188,6 @@ fn a_closing_is_noted_with_what_it_takes_off_the_book() {
             Decimal::new(10_000_000, 2),
             "2026-01-01".to_owned(),
         )
-    );
-    let counted = c.counted.unwrap();
-    // DPD 111 on 2026-06-01: 90+, substandard.
-    assert_eq!(
-        (counted.bucket, counted.class),
-        (DpdBucket::Dpd90Plus, Class::Substandard)
     );
     let p = h.engine.portfolio();
     assert!(p.book.is_empty() && p.managers.is_empty(), "{p:?}");

@@ -112,7 +112,6 @@ impl Engine {
             out,
         );
         let mut gone = b.loans.remove(li);
-        let counted = gone.counted;
         self.tally.portfolio.uncount_loan(&mut gone);
         if let Some(notes) = self.tally.notes.as_mut() {
             notes.push(Note::Closed(Box::new(Closed {
@@ -122,7 +121,6 @@ impl Engine {
                 currency,
                 outstanding: gone.outstanding,
                 opened_date: gone.opened_date,
-                counted,
             })));
         }
         Ok(i)
