@@ -182,6 +182,8 @@ impl Work {
             Note::Suppression(reason) => {
                 self.suppressions[position(&SuppressionReason::ALL, &reason)] += 1;
             }
+            // A live run sets no watch (backtests only).
+            Note::PastDue { .. } => {}
         }
     }
 

@@ -135,6 +135,19 @@ pub enum Note {
     Modified(ModificationKind),
     /// A `suppression` was applied (granted, replaced or revoked).
     Suppression(SuppressionReason),
+    /// An evaluation found a loan at or above [`crate::Settings::watch_dpd`] days past due
+    /// (only when that is set; every such evaluation, so the first per loan is when it got
+    /// there).
+    PastDue {
+        /// Its borrower.
+        borrower_id: Arc<str>,
+        /// The loan.
+        loan_id: Arc<str>,
+        /// Its days past due.
+        dpd: u32,
+        /// The instant of the evaluation.
+        at: DateTime<Utc>,
+    },
 }
 
 impl Note {
@@ -458,5 +471,7 @@ impl Portfolio {
 
 #[cfg(test)]
 mod class_tests;
+#[cfg(test)]
+mod past_due_tests;
 #[cfg(test)]
 mod tests;

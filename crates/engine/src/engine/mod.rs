@@ -417,6 +417,19 @@ impl Engine {
             self.scratch.figures.score(),
             self.tally.notes.as_mut(),
         );
+        if let (Some(watch), Some(notes)) = (settings.watch_dpd, self.tally.notes.as_mut()) {
+            for (li, loan) in b.loans.iter().enumerate() {
+                let dpd = self.scratch.figures.dpd(li);
+                if dpd >= watch {
+                    notes.push(Note::PastDue {
+                        borrower_id: Arc::clone(&b.id),
+                        loan_id: Arc::clone(&loan.id),
+                        dpd,
+                        at: now,
+                    });
+                }
+            }
+        }
         self.rearm(i, now);
     }
 

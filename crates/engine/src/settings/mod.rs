@@ -64,6 +64,10 @@ pub struct Settings {
     /// The five-category classification's DPD bands. Not part of `rules_version`: it changes
     /// figures, never a published message.
     pub classification: Classification,
+    /// A DPD at which the engine notes every evaluation of a loan standing at or above it
+    /// ([`crate::portfolio::Note::PastDue`]; a backtest's outcome). `None` in a live run. Not
+    /// part of `rules_version`: it adds a timer boundary and notes, never a message.
+    pub watch_dpd: Option<u32>,
     /// Caps on message sizes and on what is remembered.
     pub limits: LimitsConfig,
     /// How long a borrower with no open loan is kept after its last event.
@@ -81,16 +85,16 @@ impl Settings {
         limits: LimitsConfig,
         tz: Tz,
     ) -> Self {
-        let mut dpd_boundaries = Settings::rule_boundaries(&rules);
-        dpd_boundaries.extend(Classification::default().starts());
-        Settings::finish_boundaries(&mut dpd_boundaries);
+        let classification = Classification::default();
+        let dpd_boundaries = Settings::boundaries(&rules, &classification, None);
         Settings {
             rules_version: version::rules_version(&rules, &escalation, tz).into(),
             tz,
             level1_after: hours(escalation.level1_after_hours),
             level2_after: hours(escalation.level2_after_hours),
             dpd_boundaries,
-            classification: Classification::default(),
+            classification,
+            watch_dpd: None,
             forget_after: Duration::days(i64::from(
                 limits.forget_borrowers_without_loans_after_days,
             )),
@@ -105,28 +109,36 @@ impl Settings {
     /// The same settings with the classification of `c` (validated).
     pub fn with_classification(mut self, c: &ClassificationConfig) -> Self {
         self.classification = Classification::new(c);
-        let mut b = Settings::rule_boundaries(&self.rules);
-        b.extend(self.classification.starts());
-        Settings::finish_boundaries(&mut b);
-        self.dpd_boundaries = b;
+        self.dpd_boundaries =
+            Settings::boundaries(&self.rules, &self.classification, self.watch_dpd);
         self
     }
 
-    fn rule_boundaries(rules: &RulesConfig) -> Vec<u32> {
-        rules
+    /// The same settings, noting every evaluation of a loan at or above `dpd` days past due
+    /// (see [`Settings::watch_dpd`]). The day count becomes a timer boundary, so the first
+    /// note of a loan that reaches it without an event is at the local midnight it does.
+    pub fn watching_dpd(mut self, dpd: u32) -> Self {
+        self.watch_dpd = Some(dpd);
+        self.dpd_boundaries =
+            Settings::boundaries(&self.rules, &self.classification, self.watch_dpd);
+        self
+    }
+
+    fn boundaries(rules: &RulesConfig, classes: &Classification, watch: Option<u32>) -> Vec<u32> {
+        let mut b: Vec<u32> = rules
             .dpd
             .severity
             .values()
             .copied()
             .chain(rules.early_warning.dpd_points.iter().map(|s| s.at))
             .chain(DpdBucket::BOUNDARIES)
-            .collect()
-    }
-
-    fn finish_boundaries(b: &mut Vec<u32>) {
+            .chain(classes.starts())
+            .chain(watch)
+            .collect();
         b.retain(|d| *d > 0);
         b.sort_unstable();
         b.dedup();
+        b
     }
 }
 
