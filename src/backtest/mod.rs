@@ -2,7 +2,9 @@
 //! events through two configurations, their alert episodes matched and compared.
 //!
 //! Parts: `episodes` — an alert from firing to resolved, and how two runs' episodes match;
-//! `workload` — alerts needing a collector's contact per business date.
+//! `outcome` — loans' first defaults and the episodes' scores against them; `workload` —
+//! alerts needing a collector's contact per business date.
 
 pub mod episodes;
+pub mod outcome;
 pub mod workload;

@@ -134,6 +134,11 @@ impl Episodes {
         out
     }
 
+    /// Every episode, in alert id order.
+    pub fn iter(&self) -> impl Iterator<Item = &Episode> {
+        self.by_id.values()
+    }
+
     /// How many.
     pub fn len(&self) -> usize {
         self.by_id.len()
@@ -142,6 +147,14 @@ impl Episodes {
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
+    }
+}
+
+impl FromIterator<Episode> for Episodes {
+    fn from_iter<I: IntoIterator<Item = Episode>>(iter: I) -> Self {
+        Episodes {
+            by_id: iter.into_iter().map(|e| (e.alert_id.clone(), e)).collect(),
+        }
     }
 }
 
