@@ -1,5 +1,6 @@
 //! The command line: argument parsing and the commands. `main.rs` calls [`main`].
 
+mod backtest;
 mod broker;
 mod check_config;
 mod demo;
@@ -19,6 +20,8 @@ use crate::config::Config;
 
 /// Exit code for an invalid configuration or invalid arguments.
 pub const EXIT_CONFIG: u8 = 2;
+/// Exit code of `backtest` when a `--fail-if` condition holds.
+pub const EXIT_GATE: u8 = 3;
 /// Exit code for any other fatal error.
 pub const EXIT_FATAL: u8 = 1;
 
@@ -48,6 +51,10 @@ pub enum Command {
     /// the month-end classification, NPL ratio by balance, flow rates, vintages, rankings and
     /// alerts (and, with --csv, the same tables as CSV files).
     Report(report::ReportArgs),
+    /// Backtest a rule change: run a baseline and a candidate configuration over the same
+    /// JSONL book, match their alert episodes, score both against the loans' outcomes
+    /// (precision, recall, lead time), compare workload; exit 3 when a --fail-if holds.
+    Backtest(backtest::BacktestArgs),
     /// Write a deterministic synthetic auto-loan book as JSONL, sorted by occurred_at.
     Generate(generate::GenerateArgs),
     /// Validate a configuration file and print OK or every problem.
@@ -72,6 +79,7 @@ pub fn main() -> ExitCode {
         Command::Demo(a) => demo::run(a),
         Command::Replay(a) => replay::run(a),
         Command::Report(a) => report::run(a),
+        Command::Backtest(a) => backtest::run(a),
         Command::Run(a) => run::run(a),
         Command::Generate(a) => generate::run(a),
         Command::CheckConfig(a) => check_config::run(a),

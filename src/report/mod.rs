@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 
 pub use collect::collect;
 pub use figures::Figures;
-pub use sections::page;
+pub use sections::{page, rejected_input};
 
 use postloan_engine::Settings;
 

@@ -45,11 +45,15 @@ pub struct Episode {
 }
 
 impl Episode {
-    /// Whether the two episodes' open intervals overlap (an open end is infinite; an interval
-    /// is closed at its start and open at its end, so an episode that resolves at the instant
-    /// another fires does not overlap it).
+    /// Whether the two episodes' open intervals overlap. An interval is closed at its start
+    /// and open at its end (an open end is infinite), so an episode that resolves at the
+    /// instant another fires does not overlap it; an episode that resolves at the instant it
+    /// fires holds that one instant.
     pub fn overlaps(&self, other: &Episode) -> bool {
-        let ends_after = |e: &Episode, t: DateTime<Utc>| e.closed_at.is_none_or(|c| c > t);
+        let ends_after = |e: &Episode, t: DateTime<Utc>| {
+            e.closed_at
+                .is_none_or(|c| c > t || (c == e.opened_at && c == t))
+        };
         ends_after(self, other.opened_at) && ends_after(other, self.opened_at)
     }
 }
@@ -74,7 +78,7 @@ pub struct Episodes {
     by_id: BTreeMap<String, Episode>,
 }
 
-fn instant(alert_id: &str, value: &str) -> Result<DateTime<Utc>, EpisodeError> {
+pub(crate) fn instant(alert_id: &str, value: &str) -> Result<DateTime<Utc>, EpisodeError> {
     DateTime::parse_from_rfc3339(value)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| EpisodeError::Instant {

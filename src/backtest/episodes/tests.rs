@@ -64,6 +64,41 @@ fn an_episode_runs_from_firing_to_resolved_with_its_peak_and_escalation() {
 }
 
 #[test]
+fn an_episode_resolved_at_the_instant_it_fired_holds_that_instant() {
+    use Severity::Low;
+    let t = "2026-01-05T00:00:00Z";
+    let point = ep("P", "l-1", t, Some(t), Low, 0);
+    // Its twin in the other run, an interval around or starting at it: overlap.
+    for other in [
+        ep("Q", "l-1", t, Some(t), Low, 0),
+        ep(
+            "Q",
+            "l-1",
+            "2026-01-01T00:00:00Z",
+            Some("2026-01-09T00:00:00Z"),
+            Low,
+            0,
+        ),
+        ep("Q", "l-1", t, None, Low, 0),
+    ] {
+        assert!(
+            point.overlaps(&other) && other.overlaps(&point),
+            "{other:?}"
+        );
+    }
+    // Intervals that end at it or start after it: no overlap.
+    for other in [
+        ep("Q", "l-1", "2026-01-01T00:00:00Z", Some(t), Low, 0),
+        ep("Q", "l-1", "2026-01-05T00:00:01Z", None, Low, 0),
+    ] {
+        assert!(
+            !point.overlaps(&other) && !other.overlaps(&point),
+            "{other:?}"
+        );
+    }
+}
+
+#[test]
 fn episodes_match_by_slot_and_overlap_one_to_one() {
     use Severity::*;
     let a = episodes(&[

@@ -16,8 +16,8 @@ impl Cell {
         match self {
             Cell::Text(text) => text.clone(),
             Cell::Count(n) => group_digits(&n.to_string()),
-            Cell::Money(amount) => fixed(*amount, 2),
-            Cell::Ratio(None) => MISSING.to_owned(),
+            Cell::Money(amount) | Cell::Figure(Some(amount)) => fixed(*amount, 2),
+            Cell::Ratio(None) | Cell::Figure(None) => MISSING.to_owned(),
             Cell::Ratio(Some(fraction)) => match fraction.checked_mul(Decimal::ONE_HUNDRED) {
                 Some(percent) => format!("{} %", fixed(percent, 2)),
                 // Only a fraction near Decimal::MAX gets here; show it unscaled rather than
@@ -34,7 +34,12 @@ impl Cell {
             Cell::Text(text) => text.clone(),
             Cell::Count(n) => n.to_string(),
             Cell::Money(amount) => amount.to_string(),
-            Cell::Ratio(None) | Cell::Empty => String::new(),
+            Cell::Ratio(None) | Cell::Figure(None) | Cell::Empty => String::new(),
+            Cell::Figure(Some(value)) => {
+                let mut rounded = value.round_dp_with_strategy(6, AWAY);
+                rounded.normalize_assign();
+                unsigned_zero(rounded).to_string()
+            }
             Cell::Ratio(Some(fraction)) => {
                 let mut rounded = fraction.round_dp_with_strategy(6, AWAY);
                 rounded.rescale(6);

@@ -89,6 +89,10 @@ pub enum Cell {
     /// from zero); CSV the fraction with 6 decimals, half away from zero (`0.041700`).
     /// `None` (undefined, e.g. a zero denominator): HTML `—`, CSV empty.
     Ratio(Option<Decimal>),
+    /// A figure that is neither an amount nor a fraction (a rate per 1,000 loans, days):
+    /// HTML grouped with 2 decimals, CSV rounded to 6 decimals (half away from zero).
+    /// `None` (undefined): HTML `—`, CSV empty.
+    Figure(Option<Decimal>),
     /// Nothing: empty in both.
     Empty,
 }

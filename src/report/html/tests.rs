@@ -82,6 +82,17 @@ fn money_has_thousands_separators_two_decimals_and_rounds_half_away_from_zero() 
 }
 
 #[test]
+fn figures_show_two_decimals_grouped_and_csv_rounds_to_six() {
+    let f = |s: &str| Cell::Figure(Some(dec(s)));
+    assert_eq!(f("1234.5").display(), "1,234.50");
+    assert_eq!(f("12.3456785").csv(), "12.345679");
+    assert_eq!(f("89").csv(), "89");
+    assert_eq!(f("-0.0000001").csv(), "0");
+    assert_eq!(Cell::Figure(None).display(), "—");
+    assert_eq!(Cell::Figure(None).csv(), "");
+}
+
+#[test]
 fn ratios_show_percent_with_two_decimals_and_csv_keeps_six() {
     let r = |s: &str| Cell::Ratio(Some(dec(s)));
     assert_eq!(r("0.0417").display(), "4.17 %");

@@ -2,7 +2,8 @@
 //! alerts and escalations per month by signal; the input's bad lines.
 
 use super::{main_currency, num, text, txt};
-use crate::report::figures::{ratio, Figures, Label, LabelBook};
+use crate::replay::Summary;
+use crate::report::figures::{ratio, BadLine, Figures, Label, LabelBook};
 use crate::report::html::{Axis, Cell, Chart, Section, Series, Table};
 use postloan_engine::types::Signal;
 
@@ -20,8 +21,7 @@ pub(super) fn sections(f: &Figures) -> Vec<Section> {
     let mut v: Vec<Section> = Label::ALL.iter().map(|l| ranking(f, *l)).collect();
     v.push(alerts(f));
     v.push(escalations(f));
-    v.push(rejections(f));
-    v.push(bad_lines(f));
+    v.extend(rejected_input(&f.summary, &f.bad_lines));
     v
 }
 
@@ -175,9 +175,14 @@ fn escalations(f: &Figures) -> Section {
     }
 }
 
-fn rejections(f: &Figures) -> Section {
-    let rows = f
-        .summary
+/// The input's rejected lines: counted by error kind, and the first ones listed (a backtest
+/// shows them too).
+pub fn rejected_input(summary: &Summary, bad_lines: &[BadLine]) -> [Section; 2] {
+    [rejections(summary), listed(summary, bad_lines)]
+}
+
+fn rejections(summary: &Summary) -> Section {
+    let rows = summary
         .rejected
         .iter()
         .map(|(kind, n)| vec![text(kind.as_str()), Cell::Count(*n)])
@@ -194,9 +199,9 @@ fn rejections(f: &Figures) -> Section {
     }
 }
 
-fn bad_lines(f: &Figures) -> Section {
-    let total: u64 = f.summary.rejected.values().sum();
-    let shown = f.bad_lines.len().min(BAD_LINES_SHOWN);
+fn listed(summary: &Summary, bad_lines: &[BadLine]) -> Section {
+    let total: u64 = summary.rejected.values().sum();
+    let shown = bad_lines.len().min(BAD_LINES_SHOWN);
     Section {
         id: "bad-lines".to_owned(),
         title: "Rejected lines".to_owned(),
@@ -206,8 +211,7 @@ fn bad_lines(f: &Figures) -> Section {
         chart: None,
         table: Table {
             columns: vec![txt("line"), txt("error_kind"), txt("error")],
-            rows: f
-                .bad_lines
+            rows: bad_lines
                 .iter()
                 .take(BAD_LINES_SHOWN)
                 .map(|b| vec![text(b.source.clone()), text(b.error_kind), text(b.error.clone())])

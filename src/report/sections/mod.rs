@@ -21,6 +21,8 @@ use super::html::{Cell, Column, Page};
 use postloan_engine::event::Currency;
 use postloan_engine::portfolio::Class;
 
+pub use activity::rejected_input;
+
 /// The page of a report.
 pub fn page(f: &Figures) -> Page {
     let mut sections = Vec::new();
