@@ -145,6 +145,143 @@ fn report_writes_the_page_and_csvs_and_exits_2_on_a_bad_config() {
 }
 
 #[test]
+fn backtest_exits_0_writes_its_files_and_3_when_a_fail_if_holds() {
+    let dir = temp_dir("backtest");
+    let root = env!("CARGO_MANIFEST_DIR");
+    let a = dir.join("a.toml");
+    let b = dir.join("b.toml");
+    std::fs::copy(format!("{root}/config/monitor.toml"), &a).unwrap();
+    let moved = std::fs::read_to_string(&a)
+        .unwrap()
+        .replace("low = 1, medium = 7,", "low = 3, medium = 7,");
+    assert_ne!(moved, std::fs::read_to_string(&a).unwrap());
+    std::fs::write(&b, moved).unwrap();
+    let backtest = |extra: &[&str]| {
+        bin()
+            .args([
+                "backtest",
+                "--input",
+                &format!("{root}/docs/examples/v2.jsonl"),
+            ])
+            .arg("--baseline")
+            .arg(&a)
+            .arg("--candidate")
+            .arg(&b)
+            .args(["--until", "2026-06-08T00:00:00+08:00"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let diff = dir.join("diff.jsonl");
+    let html = dir.join("diff.html");
+    let out = backtest(&[
+        "--output",
+        diff.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+        "--fail-if",
+        "recall_drop_pct>0",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("5 loans, 4 defaults"), "{stdout}");
+    assert!(
+        stdout.contains("fail-if recall_drop_pct>0: 0.00 → ok"),
+        "{stdout}"
+    );
+    // Five changed and one removed DPD episode (tests/backtest.rs computes them by hand).
+    assert_eq!(std::fs::read_to_string(&diff).unwrap().lines().count(), 6);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    for section in [
+        "Collections workload per week",
+        "Episodes added, removed or changed",
+    ] {
+        assert!(page.contains(section), "{section}");
+    }
+    assert!(
+        page.contains("<td>removed</td>"),
+        "R1's second DPD episode is listed"
+    );
+
+    let out = backtest(&[
+        "--fail-if",
+        "lead_time_drop_days>1",
+        "--fail-if",
+        "episodes_added>0",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    assert!(
+        stdout.contains("fail-if lead_time_drop_days>1: 2.00 → FAILED"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("fail-if episodes_added>0: 0.00 → ok"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn backtest_lists_every_problem_of_both_configs_and_the_arguments_then_exits_2() {
+    let dir = temp_dir("backtest-bad");
+    let a = dir.join("a.toml");
+    let b = dir.join("b.toml");
+    std::fs::write(
+        &a,
+        "[rules.dpd]\nseverity = { low = 9, medium = 7 }\nspeling = 1\n",
+    )
+    .unwrap();
+    std::fs::write(&b, "[classification]\nbands = []\n").unwrap();
+    let out = bin()
+        .args(["backtest", "--input", "-"])
+        .arg("--baseline")
+        .arg(&a)
+        .arg("--candidate")
+        .arg(&b)
+        .args([
+            "--fail-if",
+            "alerts_increase_pct>10",
+            "--contact-severity",
+            "urgent",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let a_name = a.display().to_string();
+    let b_name = b.display().to_string();
+    // Each file's problems under its own name, every one of them.
+    let a_line = stderr
+        .lines()
+        .position(|l| l.contains(&a_name))
+        .expect(&stderr);
+    let b_line = stderr
+        .lines()
+        .position(|l| l.contains(&b_name))
+        .expect(&stderr);
+    assert!(a_line < b_line, "{stderr}");
+    for needle in [
+        "rules.dpd.speling",
+        "rules.dpd.severity",
+        "classification.bands",
+        "unknown metric \"alerts_increase_pct\"",
+        "--contact-severity \"urgent\"",
+        "--input: a file is needed",
+    ] {
+        assert!(stderr.contains(needle), "{needle} in {stderr}");
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
 fn check_config_prints_ok_or_every_problem() {
     let ok = bin()
         .args([
