@@ -487,3 +487,81 @@ fn the_report_of_a_generated_book_renders_cleanly_in_chromium() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_backtest_page_of_a_generated_book_renders_cleanly_in_chromium() {
+    let dir = scratch("backtest");
+    let book = dir.join("book.jsonl");
+    let mut text = Vec::new();
+    postloan_generate::generate(
+        &postloan_generate::GenerateOptions {
+            borrowers: 1_000,
+            months: 18,
+            seed: 11,
+            start: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).expect("date"),
+            bad_ratio: 0.002,
+            time_zone: chrono_tz::Tz::Asia__Shanghai,
+        },
+        &mut text,
+    )
+    .expect("generate");
+    std::fs::write(&book, text).expect("write book");
+    let root = env!("CARGO_MANIFEST_DIR");
+    let baseline = format!("{root}/config/monitor.toml");
+    let candidate = dir.join("candidate.toml");
+    let moved = std::fs::read_to_string(&baseline)
+        .expect("config")
+        .replace("low = 1, medium = 7,", "low = 1, medium = 10,")
+        .replace(
+            r#"{ medium = "0.5", high = "0.8" }"#,
+            r#"{ medium = "0.5", high = "0.7" }"#,
+        );
+    std::fs::write(&candidate, moved).expect("write candidate");
+    let html = dir.join("backtest.html");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_postloan-monitor"))
+        .args(["backtest", "--input"])
+        .arg(&book)
+        .args(["--baseline", &baseline, "--candidate"])
+        .arg(&candidate)
+        .arg("--html")
+        .arg(&html)
+        .arg("--csv")
+        .arg(dir.join("csv"))
+        .args(["--until", "2026-07-01T00:00:00+08:00"])
+        .output()
+        .expect("run backtest");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let loaded = assert_renders_cleanly(&html);
+    for id in [
+        "volume",
+        "quality",
+        "workload",
+        "lead-times",
+        "changes",
+        "rejections",
+        "bad-lines",
+    ] {
+        assert!(
+            loaded.dom.contains(&format!("<section id=\"{id}\"")),
+            "section {id} missing"
+        );
+        assert!(
+            dir.join(format!("csv/{id}.csv")).is_file(),
+            "{id}.csv missing"
+        );
+    }
+    // Workload per week and lead times, each with A and B.
+    let figures = blocks(&loaded.dom, "figure");
+    assert_eq!(figures.len(), 2, "charts");
+    for f in &figures {
+        assert!(
+            f.contains("A (baseline)") && f.contains("B (candidate)"),
+            "{f:.300}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -97,7 +97,7 @@ fn volume(c: &Comparison) -> Section {
         title: "Episodes and escalations by signal".to_owned(),
         description: format!(
             "A = baseline, B = candidate, over {} loans. An episode is one alert from firing to resolved (or the end); episodes match when their (borrower, loan, signal) is equal and their open intervals overlap. Changed = matched with a different first-fire time, peak severity or escalation level. The change % is empty when A has none.",
-            c.loans
+            Cell::Count(c.loans).display()
         ),
         chart: None,
         table: Table { columns, rows },
