@@ -25,8 +25,9 @@
 //!   broker.
 //! - [`metrics`] — Prometheus metrics, fed by the worker's observer events; [`http`] serves them
 //!   with health and readiness.
-//! - [`backtest`] — (in progress) two configurations over the same events, their alert
-//!   episodes matched.
+//! - [`backtest`] — a rule change before it ships (`postloan-monitor backtest`): two
+//!   configurations over the same events in parallel, their alert episodes matched, scored
+//!   against the loans' defaults, workload compared; `--fail-if` gates a review pipeline.
 //! - [`cli`] — the command line; `main.rs` only parses arguments and calls into it.
 //!
 //! The wire contract is documented in `docs/contract.md`; where a new signal, event, metric or

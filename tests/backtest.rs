@@ -333,3 +333,58 @@ proptest! {
         prop_assert_eq!(sorted(diff_lines(&ab).iter().map(mirrored).collect()), sorted(diff_lines(&ba)));
     }
 }
+
+/// The README's worked example is what the command prints on the demo's book (all but the
+/// run time).
+#[test]
+fn the_readme_worked_example_is_real_output() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("\nbacktest: ")
+        .expect("the example's output in README.md")
+        + 1;
+    let shown: Vec<&str> = readme[start..]
+        .lines()
+        .take_while(|l| !l.starts_with("```"))
+        .collect();
+    let dir = std::env::temp_dir().join(format!("postloan-backtest-readme-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // The demo's book: `generate --borrowers 10000 --months 24 --bad-ratio 0.002` (seed 1).
+    std::fs::write(dir.join("demo-book.jsonl"), generated(10_000, 24, 1, 0.002)).unwrap();
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/config/monitor.toml");
+    let candidate = std::fs::read_to_string(config)
+        .unwrap()
+        .replace(r#"high = "0.8" }"#, r#"high = "0.7" }"#);
+    std::fs::write(dir.join("candidate.toml"), candidate).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_postloan-monitor"))
+        .current_dir(&dir)
+        .args([
+            "backtest",
+            "--input",
+            "demo-book.jsonl",
+            "--baseline",
+            config,
+        ])
+        .args([
+            "--candidate",
+            "candidate.toml",
+            "--until",
+            "2027-01-01T00:00:00+08:00",
+        ])
+        .args(["--output", "diff.jsonl", "--html", "backtest.html"])
+        .args(["--fail-if", "escalations_increase_pct>5, recall_drop_pct>2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let printed: Vec<&str> = stdout.lines().collect();
+    // The first line ends with the run time.
+    let without_time = |l: &str| {
+        l.rsplit_once(", ")
+            .map_or(l.to_owned(), |(head, _)| head.to_owned())
+    };
+    assert_eq!(without_time(printed[0]), without_time(shown[0]));
+    assert_eq!(printed[1..], shown[1..]);
+    std::fs::remove_dir_all(dir).ok();
+}
