@@ -58,7 +58,7 @@ pub struct BacktestArgs {
     pub fail_if: Vec<String>,
 }
 
-fn load(path: &PathBuf, problems: &mut Vec<String>) -> Option<Config> {
+fn load(path: &std::path::Path, problems: &mut Vec<String>) -> Option<Config> {
     match Config::load(Some(path), std::iter::empty()) {
         Ok(c) => Some(c),
         Err(e) => {

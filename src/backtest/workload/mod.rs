@@ -35,7 +35,7 @@ impl Alert {
         self.open
             && !self.suppressed
             && self.severity >= min
-            && !self.acked.is_some_and(|s| self.severity <= s)
+            && self.acked.is_none_or(|s| self.severity > s)
     }
 }
 
