@@ -97,22 +97,17 @@ pub fn backtest(
 ) -> Result<Backtest, BacktestError> {
     let started = Instant::now();
     let progress = [AtomicU64::new(0), AtomicU64::new(0)];
-    let watch = |s: &Arc<Settings>| Arc::new((**s).clone().watching_dpd(opts.outcome_dpd));
+    // The outcome is a timer boundary and notes in both engines; neither changes a message.
+    let run = |s: &Arc<Settings>, progress| side::Run {
+        settings: Arc::new((**s).clone().watching_dpd(opts.outcome_dpd)),
+        name,
+        until: opts.until,
+        contact_severity: opts.contact_severity,
+        progress,
+    };
     let runs = [
-        side::Run {
-            settings: watch(&opts.baseline),
-            name,
-            until: opts.until,
-            contact_severity: opts.contact_severity,
-            progress: &progress[0],
-        },
-        side::Run {
-            settings: watch(&opts.candidate),
-            name,
-            until: opts.until,
-            contact_severity: opts.contact_severity,
-            progress: &progress[1],
-        },
+        run(&opts.baseline, &progress[0]),
+        run(&opts.candidate, &progress[1]),
     ];
     let open = || {
         std::fs::File::open(path)

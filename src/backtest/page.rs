@@ -148,13 +148,54 @@ fn quality(c: &Comparison) -> Section {
     }
 }
 
+/// A line chart of A and B over `x`, and the table of the same values (one row per x).
+fn a_vs_b(
+    x: Vec<String>,
+    [a, b]: [Vec<Option<f64>>; 2],
+    y: Axis,
+    columns: [&str; 3],
+    cell: fn(Option<f64>) -> Cell,
+) -> (Chart, Table) {
+    let rows = x
+        .iter()
+        .zip(a.iter().zip(&b))
+        .map(|(x, (a, b))| vec![text(x.clone()), cell(*a), cell(*b)])
+        .collect();
+    let [first, ca, cb] = columns;
+    let table = Table {
+        columns: vec![
+            Column::text(first),
+            Column::numeric(ca),
+            Column::numeric(cb),
+        ],
+        rows,
+    };
+    let series = |name: &str, values| Series {
+        name: name.to_owned(),
+        values,
+    };
+    let chart = Chart::Lines {
+        x_labels: x,
+        series: vec![series("A (baseline)", a), series("B (candidate)", b)],
+        y,
+    };
+    (chart, table)
+}
+
 fn workload(bt: &Backtest) -> Section {
     let (a, b) = (
         bt.baseline.workload.weekly_means(),
         bt.candidate.workload.weekly_means(),
     );
     let weeks: Vec<String> = a.iter().map(|(m, _)| m.to_string()).collect();
-    let value = |v: &[(chrono::NaiveDate, f64)], i: usize| v.get(i).map(|(_, x)| *x);
+    let values = |v: &[(chrono::NaiveDate, f64)]| v.iter().map(|(_, x)| Some(*x)).collect();
+    let (chart, table) = a_vs_b(
+        weeks,
+        [values(&a), values(&b)],
+        Axis::Count,
+        ["week of", "alerts per day A", "alerts per day B"],
+        figure,
+    );
     let c = &bt.comparison;
     Section {
         id: "workload".to_owned(),
@@ -163,32 +204,8 @@ fn workload(bt: &Backtest) -> Section {
             "Alerts needing a collector's contact per business date (open, not suppressed, not covered by an acknowledgement, at or above the contact severity), averaged per week starting Monday. Per day: median {} (A) vs {} (B), 95th percentile {} vs {}.",
             c.baseline.workload_p50, c.candidate.workload_p50, c.baseline.workload_p95, c.candidate.workload_p95
         ),
-        chart: Some(Chart::Lines {
-            x_labels: weeks.clone(),
-            series: vec![
-                Series {
-                    name: "A (baseline)".to_owned(),
-                    values: (0..weeks.len()).map(|i| value(&a, i)).collect(),
-                },
-                Series {
-                    name: "B (candidate)".to_owned(),
-                    values: (0..weeks.len()).map(|i| value(&b, i)).collect(),
-                },
-            ],
-            y: Axis::Count,
-        }),
-        table: Table {
-            columns: vec![
-                Column::text("week of"),
-                Column::numeric("alerts per day A"),
-                Column::numeric("alerts per day B"),
-            ],
-            rows: weeks
-                .iter()
-                .enumerate()
-                .map(|(i, w)| vec![text(w.clone()), figure(value(&a, i)), figure(value(&b, i))])
-                .collect(),
-        },
+        chart: Some(chart),
+        table,
     }
 }
 
@@ -203,37 +220,20 @@ fn lead_times(c: &Comparison) -> Section {
     let horizon = c.horizon.num_days().max(1);
     let step = (horizon / 12).max(1);
     let marks: Vec<i64> = (0..=horizon).step_by(step as usize).collect();
-    let (a, b) = (&c.baseline.total, &c.candidate.total);
-    let series = |name: &str, f: &Figures| Series {
-        name: name.to_owned(),
-        values: marks.iter().map(|d| flagged_ahead(f, *d as f64)).collect(),
-    };
+    let values = |f: &Figures| marks.iter().map(|d| flagged_ahead(f, *d as f64)).collect();
+    let (chart, table) = a_vs_b(
+        marks.iter().map(|d| format!("≥ {d} d")).collect(),
+        [values(&c.baseline.total), values(&c.candidate.total)],
+        Axis::Percent,
+        ["days ahead", "defaults flagged A", "defaults flagged B"],
+        ratio,
+    );
     Section {
         id: "lead-times".to_owned(),
         title: "How far ahead defaults were flagged".to_owned(),
         description: "The share of all defaults with an episode (any signal) opened at least this many days before them, within the horizon. At 0 days it is the recall.".to_owned(),
-        chart: Some(Chart::Lines {
-            x_labels: marks.iter().map(|d| format!("≥ {d} d")).collect(),
-            series: vec![series("A (baseline)", a), series("B (candidate)", b)],
-            y: Axis::Percent,
-        }),
-        table: Table {
-            columns: vec![
-                Column::numeric("days ahead"),
-                Column::numeric("defaults flagged A"),
-                Column::numeric("defaults flagged B"),
-            ],
-            rows: marks
-                .iter()
-                .map(|d| {
-                    vec![
-                        Cell::Count(*d as u64),
-                        ratio(flagged_ahead(a, *d as f64)),
-                        ratio(flagged_ahead(b, *d as f64)),
-                    ]
-                })
-                .collect(),
-        },
+        chart: Some(chart),
+        table,
     }
 }
 
