@@ -65,7 +65,7 @@ pub struct Settings {
     /// figures, never a published message.
     pub classification: Classification,
     /// A DPD at which the engine notes every evaluation of a loan standing at or above it
-    /// ([`crate::portfolio::Note::PastDue`]; a backtest's outcome). `None` in a live run. Not
+    /// (`portfolio::Note::PastDue`; a backtest's outcome). `None` in a live run. Not
     /// part of `rules_version`: it adds a timer boundary and notes, never a message.
     pub watch_dpd: Option<u32>,
     /// Caps on message sizes and on what is remembered.
