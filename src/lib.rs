@@ -42,6 +42,7 @@ pub mod config;
 pub mod http;
 pub mod kafka;
 pub mod metrics;
+pub mod notify;
 pub mod replay;
 pub mod report;
 pub mod runtime;

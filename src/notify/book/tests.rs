@@ -1,0 +1,323 @@
+//! Notices open and end as the monitor ordered its messages, whatever order the two topics
+//! are read in; redeliveries change nothing; old resolved alerts are forgotten.
+
+use super::*;
+use crate::notify::wire;
+use postloan_engine::output::Output;
+use postloan_engine::testkit::{self, at, Kit};
+use proptest::prelude::*;
+
+fn alert(id: &str, k: u32, status: Status, t: &str, cause: Option<&str>) -> AlertMsg {
+    AlertMsg {
+        alert_id: id.to_owned(),
+        borrower_id: "b-1".to_owned(),
+        k,
+        status,
+        at: at(t),
+        cause: cause.map(str::to_owned),
+    }
+}
+
+fn escalation(id: &str, level: u8, t: &str, cause: Option<&str>) -> EscalationMsg {
+    EscalationMsg {
+        escalation_id: format!("{id}/L{level}"),
+        alert_id: id.to_owned(),
+        level,
+        notify: if level == 1 { "team_lead" } else { "risk_head" }.to_owned(),
+        borrower_id: "b-1".to_owned(),
+        loan_id: Some("l-1".to_owned()),
+        manager_id: None,
+        branch_id: Some("BR01".to_owned()),
+        signal: "dpd".to_owned(),
+        severity: "high".to_owned(),
+        alert_opened_at: "2026-01-01T00:00:00+08:00".to_owned(),
+        at: at(t),
+        unacknowledged_hours: serde_json::json!(24),
+        reason: "test".to_owned(),
+        cause: cause.map(str::to_owned),
+        previously_acked_by: None,
+    }
+}
+
+/// (escalation id, how it ended) of every notice.
+fn ends(book: &Book) -> Vec<(String, Option<End>)> {
+    book.notices()
+        .map(|n| (n.escalation.escalation_id.clone(), n.ended.clone()))
+        .collect()
+}
+
+const A: &str = "b-1/l-1/dpd/1";
+
+#[test]
+fn an_ack_after_the_escalation_ends_it_in_either_arrival_order() {
+    let t_esc = "2026-03-03T00:00:00Z";
+    let t_ack = "2026-03-03T02:00:00Z";
+    let end = Some(End {
+        at: at(t_ack),
+        status: Status::Acknowledged,
+    });
+    for escalation_first in [true, false] {
+        let mut book = Book::default();
+        let e = escalation(A, 1, t_esc, None);
+        let ack = alert(A, 3, Status::Acknowledged, t_ack, Some("ack-1"));
+        if escalation_first {
+            book.escalation(e);
+            assert_eq!(book.pending().len(), 1);
+            assert_eq!(book.pending()[0].1, Told::Firing);
+            book.alert(ack);
+        } else {
+            book.alert(ack);
+            book.escalation(e);
+        }
+        assert_eq!(ends(&book), vec![(format!("{A}/L1"), end.clone())]);
+        // Whatever Alertmanager was told, it has to hear that the notice ended.
+        assert_eq!(book.pending()[0].1, Told::Ended);
+        book.told("b-1", A, 1, Told::Ended);
+        assert!(book.pending().is_empty());
+    }
+}
+
+#[test]
+fn at_one_instant_timers_come_first_and_an_escalations_own_evaluation_precedes_it() {
+    let t = "2026-03-03T00:00:00Z";
+    // A timer escalation at T, then an ack event at T: the ack is after it and ends it.
+    let mut book = Book::default();
+    book.alert(alert(A, 2, Status::Updated, t, None));
+    book.escalation(escalation(A, 1, t, None));
+    book.alert(alert(A, 3, Status::Acknowledged, t, Some("ack-1")));
+    assert!(ends(&book)[0].1.is_some());
+
+    // An ack (event X) at T, then an event Y at T makes the alert critical above the ack:
+    // level 2 at once, caused by Y, after the ack. It stays open; a second ack (Z) ends it.
+    let mut book = Book::default();
+    book.alert(alert(A, 5, Status::Acknowledged, t, Some("x")));
+    book.alert(alert(A, 6, Status::Updated, t, Some("y")));
+    book.escalation(escalation(A, 2, t, Some("y")));
+    assert_eq!(ends(&book)[0].1, None);
+    book.alert(alert(A, 7, Status::Acknowledged, t, Some("z")));
+    assert_eq!(
+        ends(&book)[0].1,
+        Some(End {
+            at: at(t),
+            status: Status::Acknowledged
+        })
+    );
+
+    // A message of the escalation's own evaluation (same cause) or of a timer at its instant
+    // is before it.
+    let mut book = Book::default();
+    book.alert(alert(A, 4, Status::Suppressed, t, None));
+    book.alert(alert(A, 5, Status::Reinstated, t, Some("y")));
+    book.escalation(escalation(A, 2, t, Some("y")));
+    assert_eq!(ends(&book)[0].1, None);
+}
+
+#[test]
+fn a_reinstated_alert_does_not_reopen_an_ended_notice_and_redeliveries_change_nothing() {
+    let mut book = Book::default();
+    book.escalation(escalation(A, 1, "2026-03-03T00:00:00Z", None));
+    book.alert(alert(
+        A,
+        3,
+        Status::Suppressed,
+        "2026-03-04T00:00:00Z",
+        Some("s"),
+    ));
+    book.alert(alert(
+        A,
+        4,
+        Status::Reinstated,
+        "2026-03-09T00:00:00Z",
+        None,
+    ));
+    let ended = ends(&book);
+    assert_eq!(
+        ended[0].1.as_ref().map(|e| e.status),
+        Some(Status::Suppressed)
+    );
+    // The same records again (a restart before the commit).
+    book.escalation(escalation(A, 1, "2026-03-03T00:00:00Z", None));
+    book.alert(alert(
+        A,
+        3,
+        Status::Suppressed,
+        "2026-03-04T00:00:00Z",
+        Some("s"),
+    ));
+    assert_eq!(ends(&book), ended);
+    assert_eq!(book.notices().count(), 1);
+}
+
+#[test]
+fn resolved_alerts_are_forgotten_after_the_grace_once_delivered() {
+    let mut book = Book::default();
+    book.escalation(escalation(A, 1, "2026-03-03T00:00:00Z", None));
+    book.alert(alert(
+        A,
+        4,
+        Status::Resolved,
+        "2026-03-05T00:00:00Z",
+        Some("p"),
+    ));
+    let _ = book.take_touched();
+    // Not delivered yet: kept however old.
+    book.alert(alert(
+        "b-1/l-1/ltv/1",
+        1,
+        Status::Firing,
+        "2026-03-20T00:00:00Z",
+        Some("v"),
+    ));
+    book.prune(Duration::days(1));
+    assert_eq!(book.notices().count(), 1);
+    book.told("b-1", A, 1, Told::Ended);
+    // Delivered, but within the grace of the latest instant seen: kept.
+    book.prune(Duration::days(30));
+    assert_eq!(book.notices().count(), 1);
+    book.prune(Duration::days(1));
+    assert_eq!(book.notices().count(), 0);
+    // The borrower still has its open ltv alert: its record is rewritten, not tombstoned.
+    let touched = book.take_touched();
+    assert_eq!(touched.len(), 1);
+    assert!(touched[0].1.is_some_and(|r| r.alerts.len() == 1));
+    book.alert(alert(
+        "b-1/l-1/ltv/1",
+        2,
+        Status::Resolved,
+        "2026-03-21T00:00:00Z",
+        Some("w"),
+    ));
+    book.alert(AlertMsg {
+        borrower_id: "b-2".to_owned(),
+        ..alert(
+            "b-2/-/x/1",
+            1,
+            Status::Firing,
+            "2026-05-01T00:00:00Z",
+            Some("y"),
+        )
+    });
+    let _ = book.take_touched();
+    book.prune(Duration::days(1));
+    // b-1 has nothing left: a tombstone.
+    let touched = book.take_touched();
+    assert_eq!(touched.len(), 1);
+    assert_eq!(touched[0].0, "b-1");
+    assert!(touched[0].1.is_none(), "{touched:?}");
+}
+
+/// The engine's messages for a book where escalations meet acks, suppressions and
+/// resolutions, as (topic is escalations, payload).
+fn published() -> Vec<(bool, Vec<u8>)> {
+    let mut h = Kit::new();
+    for (b, due) in [
+        ("b-1", "2026-02-10"),
+        ("b-2", "2026-02-12"),
+        ("b-3", "2026-02-15"),
+    ] {
+        h.send(testkit::loan(
+            b,
+            &format!("{b}-l"),
+            "2026-01-01T00:00:00Z",
+            due,
+        ));
+    }
+    h.advance("2026-03-14T01:00:00Z");
+    h.send(testkit::ack(
+        "b-1",
+        "2026-03-14T02:00:00Z",
+        "b-1/b-1-l/dpd/1",
+    ));
+    h.send(testkit::suppress(
+        "b-2",
+        "2026-03-15T02:00:00Z",
+        "s-1",
+        None,
+        serde_json::json!(["*"]),
+        "2026-03-20",
+    ));
+    h.advance("2026-04-20T00:00:00Z");
+    h.send(testkit::pay(
+        "b-3",
+        "b-3-l",
+        "2026-04-21T00:00:00Z",
+        "p-1",
+        "30000.00",
+        "received",
+    ));
+    h.advance("2026-06-01T00:00:00Z");
+    h.out
+        .iter()
+        .filter(|m| !matches!(m, Output::Rejected(_)))
+        .map(|m| (matches!(m, Output::Escalation(_)), m.to_json().into_bytes()))
+        .collect()
+}
+
+fn book_of(order: &[(bool, Vec<u8>)]) -> Book {
+    let mut book = Book::default();
+    for (is_escalation, payload) in order {
+        if *is_escalation {
+            book.escalation(wire::escalation(payload).unwrap());
+        } else {
+            book.alert(wire::alert(payload).unwrap());
+        }
+    }
+    book
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// However the two topics interleave (each in its own order), the notices end exactly as
+    /// when the messages are read in the order the monitor published them.
+    #[test]
+    fn any_interleaving_of_the_topics_gives_the_published_orders_notices(
+        mut positions in prop::collection::vec(0.0f64..=1.0, 64)
+    ) {
+        let messages = published();
+        let reference = book_of(&messages);
+        let (escalations, alerts): (Vec<_>, Vec<_>) =
+            messages.iter().cloned().partition(|(e, _)| *e);
+        // Escalation i is read just before alert message ⌊positions[i] × alerts⌋: each topic
+        // in its own order, the two interleaved anyhow.
+        positions.truncate(escalations.len());
+        prop_assume!(positions.len() == escalations.len());
+        positions.sort_by(f64::total_cmp);
+        let mut order = Vec::new();
+        let mut e = escalations.into_iter().zip(positions).peekable();
+        for (i, a) in alerts.iter().enumerate() {
+            while let Some((msg, _)) = e.next_if(|(_, p)| (p * alerts.len() as f64) as usize <= i) {
+                order.push(msg);
+            }
+            order.push(a.clone());
+        }
+        order.extend(e.map(|(msg, _)| msg));
+        prop_assert_eq!(ends(&book_of(&order)), ends(&reference));
+    }
+}
+
+#[test]
+fn the_published_order_ends_notices_by_ack_suppression_and_resolution() {
+    let book = book_of(&published());
+    let by_status: Vec<(String, Option<Status>)> = ends(&book)
+        .into_iter()
+        .map(|(id, end)| (id, end.map(|e| e.status)))
+        .collect();
+    // b-1: level 1 on 03-12 (DPD 30 from 03-11 local), acked on 03-14: ended; the ack covers
+    // it at high, so no level 2 follows. b-2: level 1, then suppressed on 03-15; after the
+    // lapse (03-21) the count restarts: level 2 after 72 h, open at the end. b-3: levels 1
+    // and 2, resolved by the payment.
+    assert!(
+        by_status.contains(&("b-1/b-1-l/dpd/1/L1".to_owned(), Some(Status::Acknowledged))),
+        "{by_status:?}"
+    );
+    assert!(
+        by_status.contains(&("b-2/b-2-l/dpd/1/L1".to_owned(), Some(Status::Suppressed))),
+        "{by_status:?}"
+    );
+    assert!(
+        by_status.contains(&("b-3/b-3-l/dpd/1/L2".to_owned(), Some(Status::Resolved))),
+        "{by_status:?}"
+    );
+    assert!(book.open().count() >= 1, "{by_status:?}");
+}

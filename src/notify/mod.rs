@@ -1,0 +1,9 @@
+//! `postloan-monitor notify`: escalation notices delivered to Alertmanager (issue 18, in
+//! progress).
+//!
+//! Parts:
+//! - `wire` — the alert and escalation messages, as `notify` reads them;
+//! - `book` — the notices and what opens and ends them, without I/O.
+
+pub mod book;
+pub mod wire;
