@@ -7,6 +7,7 @@
 
 mod env;
 pub mod kafka;
+pub mod notify;
 
 // The engine's own sections: their types, defaults and checks live with the engine.
 pub use postloan_engine::settings::{escalation, limits, rules};
@@ -18,6 +19,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 pub use kafka::{KafkaConfig, ProcessingGuarantee, Secret, Topics};
+pub use notify::NotifyConfig;
 pub use postloan_engine::settings::{
     ClassificationConfig, EscalationConfig, LimitsConfig, RulesConfig,
 };
@@ -47,6 +49,9 @@ pub struct Config {
     /// The five-category loan classification behind the NPL figures (metrics and `report`).
     #[serde(default)]
     pub classification: ClassificationConfig,
+    /// Escalation notices to Alertmanager (used by `notify`).
+    #[serde(default)]
+    pub notify: NotifyConfig,
 }
 
 /// `[http]`
@@ -266,6 +271,7 @@ impl Config {
         if self.http.max_label_values == 0 {
             p.push("http.max_label_values", "must be at least 1");
         }
+        self.notify.validate(p);
     }
 }
 

@@ -3,7 +3,9 @@
 //!
 //! Parts:
 //! - `wire` — the alert and escalation messages, as `notify` reads them;
-//! - `book` — the notices and what opens and ends them, without I/O.
+//! - `book` — the notices and what opens and ends them, without I/O;
+//! - `payload` — notices as Alertmanager API v2 alerts.
 
 pub mod book;
+pub mod payload;
 pub mod wire;
