@@ -4,8 +4,10 @@
 //! Parts:
 //! - `wire` — the alert and escalation messages, as `notify` reads them;
 //! - `book` — the notices and what opens and ends them, without I/O;
-//! - `payload` — notices as Alertmanager API v2 alerts.
+//! - `payload` — notices as Alertmanager API v2 alerts;
+//! - [`worker`] — the loop, generic over Kafka, Alertmanager and the clock.
 
 pub mod book;
 pub mod payload;
 pub mod wire;
+pub mod worker;

@@ -232,6 +232,16 @@ impl Book {
             .flat_map(|a| a.notices.values())
     }
 
+    /// The notice of `level` for `alert` of `borrower`.
+    pub fn notice(&self, borrower: &str, alert: &str, level: u8) -> Option<&Notice> {
+        self.borrowers
+            .get(borrower)?
+            .alerts
+            .get(alert)?
+            .notices
+            .get(&level)
+    }
+
     /// Open notices (what Alertmanager should show firing).
     pub fn open(&self) -> impl Iterator<Item = &Notice> {
         self.notices().filter(|n| n.ended.is_none())
