@@ -10,7 +10,7 @@ use axum::routing::get;
 use axum::Router;
 use tokio_util::sync::CancellationToken;
 
-use crate::metrics::Metrics;
+use crate::metrics::Scrape;
 
 /// Why the endpoint could not serve.
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +39,7 @@ pub async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, HttpError
 /// Serves until `cancel` fires.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    metrics: Arc<Metrics>,
+    metrics: Arc<dyn Scrape>,
     cancel: CancellationToken,
 ) -> Result<(), HttpError> {
     let app = Router::new()
@@ -53,7 +53,7 @@ pub async fn serve(
         .map_err(HttpError::Serve)
 }
 
-async fn metrics_page(axum::extract::State(m): axum::extract::State<Arc<Metrics>>) -> Response {
+async fn metrics_page(axum::extract::State(m): axum::extract::State<Arc<dyn Scrape>>) -> Response {
     match m.encode() {
         Ok(text) => (
             [(
@@ -70,7 +70,7 @@ async fn metrics_page(axum::extract::State(m): axum::extract::State<Arc<Metrics>
     }
 }
 
-async fn ready(axum::extract::State(m): axum::extract::State<Arc<Metrics>>) -> Response {
+async fn ready(axum::extract::State(m): axum::extract::State<Arc<dyn Scrape>>) -> Response {
     if m.is_ready() {
         (StatusCode::OK, "ready\n").into_response()
     } else {

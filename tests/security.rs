@@ -284,7 +284,7 @@ fn the_endpoint_serves_metrics_and_health_and_nothing_else() {
     let port = listener.local_addr().unwrap().port();
     let server = runtime.spawn(postloan_monitor::http::serve(
         listener,
-        Arc::clone(&metrics),
+        Arc::clone(&metrics) as Arc<dyn postloan_monitor::metrics::Scrape>,
         cancel.clone(),
     ));
     let serving = std::thread::spawn(move || runtime.block_on(server));

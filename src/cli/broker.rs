@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::config::Topics;
+use crate::config::{NotifyConfig, Topics};
 use crate::kafka::broker::EmbeddedBroker;
 
 /// Arguments of `broker`.
@@ -23,6 +23,8 @@ pub struct BrokerArgs {
 pub fn run(args: BrokerArgs) -> anyhow::Result<ExitCode> {
     // The mock cluster is not Send: it lives on this thread, which only waits for the signal.
     let broker = EmbeddedBroker::start(args.brokers, args.partitions, &Topics::default())?;
+    // `notify`'s state topic, so that it runs on this broker as it would on a real one.
+    broker.create_topic(&NotifyConfig::default().state_topic, args.partitions)?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "bootstrap={}", broker.bootstrap_servers())?;
     stdout.flush()?;

@@ -402,7 +402,7 @@ fn serve_metrics(
             eprintln!("Metrics at http://{addr}/metrics (readiness: /readyz).");
             runtime.spawn(crate::http::serve(
                 listener,
-                Arc::clone(metrics),
+                Arc::clone(metrics) as Arc<dyn crate::metrics::Scrape>,
                 cancel.clone(),
             ));
         }

@@ -5,6 +5,7 @@ mod broker;
 mod check_config;
 mod demo;
 mod generate;
+mod notify;
 mod produce;
 mod replay;
 mod report;
@@ -55,6 +56,10 @@ pub enum Command {
     /// JSONL book, match their alert episodes, score both against the loans' outcomes
     /// (precision, recall, lead time), compare workload; exit 3 when a --fail-if holds.
     Backtest(backtest::BacktestArgs),
+    /// Deliver escalation notices to Alertmanager: read risk.escalations and risk.alerts
+    /// (read_committed) in a consumer group and keep Alertmanager's view equal to the open
+    /// escalations, ending each when its alert is resolved, acknowledged or suppressed.
+    Notify(notify::NotifyArgs),
     /// Write a deterministic synthetic auto-loan book as JSONL, sorted by occurred_at.
     Generate(generate::GenerateArgs),
     /// Validate a configuration file and print OK or every problem.
@@ -81,6 +86,7 @@ pub fn main() -> ExitCode {
         Command::Report(a) => report::run(a),
         Command::Backtest(a) => backtest::run(a),
         Command::Run(a) => run::run(a),
+        Command::Notify(a) => notify::run(a),
         Command::Generate(a) => generate::run(a),
         Command::CheckConfig(a) => check_config::run(a),
         Command::Broker(a) => broker::run(a),

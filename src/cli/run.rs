@@ -41,7 +41,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         crate::shutdown::cancel_on_signals(cancel.clone());
         let http = tokio::spawn(crate::http::serve(
             listener,
-            Arc::clone(&metrics),
+            Arc::clone(&metrics) as Arc<dyn crate::metrics::Scrape>,
             cancel.clone(),
         ));
         let token = cancel.clone();

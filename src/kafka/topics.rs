@@ -46,7 +46,7 @@ pub fn check_topics<X: rdkafka::consumer::ConsumerContext>(
         if !k.create_topics {
             return Err(RuntimeError::MissingTopic(missing[0].to_owned()));
         }
-        create_topics(k, &missing, partitions)?;
+        create_topics(k, &missing, partitions, &[&k.topics.changelog])?;
     } else if count(&k.topics.changelog) != first {
         return Err(RuntimeError::CoPartitioning(format!(
             "changelog {} has {} partitions, the inputs {partitions}",
@@ -59,7 +59,12 @@ pub fn check_topics<X: rdkafka::consumer::ConsumerContext>(
 
 /// Not verifiable on the embedded broker: librdkafka's mock cluster has no CreateTopics handler
 /// (see `rdkafka_mock_handlers.c`), so this path is exercised only against real brokers.
-fn create_topics(k: &KafkaConfig, names: &[&str], partitions: usize) -> Result<(), RuntimeError> {
+pub(crate) fn create_topics(
+    k: &KafkaConfig,
+    names: &[&str],
+    partitions: usize,
+    compacted: &[&str],
+) -> Result<(), RuntimeError> {
     let admin: AdminClient<DefaultClientContext> =
         client_config(k).create().map_err(RuntimeError::kafka)?;
     let partitions = i32::try_from(partitions).unwrap_or(i32::MAX);
@@ -67,7 +72,7 @@ fn create_topics(k: &KafkaConfig, names: &[&str], partitions: usize) -> Result<(
         .iter()
         .map(|name| {
             let t = NewTopic::new(name, partitions, TopicReplication::Fixed(-1));
-            if *name == k.topics.changelog {
+            if compacted.contains(name) {
                 t.set("cleanup.policy", "compact")
             } else {
                 t

@@ -14,7 +14,10 @@ use prometheus::{
     Opts, Registry, TextEncoder,
 };
 
+mod notify;
 mod portfolio;
+
+pub use notify::NotifyMetrics;
 
 pub use portfolio::{OTHER, UNKNOWN};
 
@@ -28,6 +31,24 @@ use postloan_engine::types::{Severity, Signal};
 
 /// Failures building the metrics (a programming error: a name or label set refused).
 pub type MetricsError = prometheus::Error;
+
+/// What the HTTP endpoint serves: a registry's exposition and a readiness flag (the monitor's
+/// [`Metrics`] and `notify`'s [`NotifyMetrics`]).
+pub trait Scrape: Send + Sync {
+    /// The exposition, in the Prometheus text format.
+    fn encode(&self) -> Result<String, MetricsError>;
+    /// Whether the process is ready (`/readyz`).
+    fn is_ready(&self) -> bool;
+}
+
+impl Scrape for Metrics {
+    fn encode(&self) -> Result<String, MetricsError> {
+        Metrics::encode(self)
+    }
+    fn is_ready(&self) -> bool {
+        Metrics::is_ready(self)
+    }
+}
 
 /// Every metric the monitor exports.
 pub struct Metrics {

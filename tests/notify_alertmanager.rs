@@ -1,0 +1,507 @@
+//! `notify` against a real Alertmanager (Debian `prometheus-alertmanager`) running the shipped
+//! routing tree, its receivers swapped for webhooks to a receiver in the test: a book through
+//! `run` and `notify` on the embedded broker, then Alertmanager killed for 30 s, then `notify`
+//! killed (SIGKILL) and restarted. Each time, what Alertmanager holds at the end must be
+//! exactly the open escalations (those the monitor's messages leave open), every notice must
+//! reach the receiver the tree names, and no open notice may ever be shown resolved.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use common::alertmanager::{test_config, Alertmanager, Delivery, Receiver};
+use common::e2e;
+use common::kafka::read_all;
+use postloan_monitor::config::{Config, KafkaConfig, ProcessingGuarantee, Topics};
+use postloan_monitor::kafka::broker::EmbeddedBroker;
+use postloan_monitor::kafka::input_feed::produce;
+use postloan_monitor::notify::book::Book;
+use postloan_monitor::notify::wire::{self, Status};
+use postloan_monitor::notify::worker::{NotifyError, NotifyObserver, Topic};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{ClientConfig, TopicPartitionList};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("plm-notify-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// The notices the monitor's messages on `topics` give: escalation id → (labels that route
+/// it, open at the end).
+#[derive(Debug, Clone, PartialEq)]
+struct Expected {
+    level: u8,
+    branch: Option<String>,
+    alert_id: String,
+    open: bool,
+}
+
+fn expected(bootstrap: &str, topics: &Topics) -> BTreeMap<String, Expected> {
+    // The book's result does not depend on the order the two topics are read in
+    // (src/notify/book/tests.rs), so escalations first, then alerts.
+    let mut book = Book::default();
+    for (_, _, _, payload) in read_all(bootstrap, &topics.escalations) {
+        book.escalation(wire::escalation(payload.as_bytes()).expect("escalation"));
+    }
+    for (_, _, _, payload) in read_all(bootstrap, &topics.alerts) {
+        book.alert(wire::alert(payload.as_bytes()).expect("alert"));
+    }
+    book.notices()
+        .map(|n| {
+            let e = &n.escalation;
+            (
+                e.escalation_id.clone(),
+                Expected {
+                    level: e.level,
+                    branch: e.branch_id.clone(),
+                    alert_id: e.alert_id.clone(),
+                    open: n.ended.is_none(),
+                },
+            )
+        })
+        .collect()
+}
+
+/// The receiver the shipped tree names (config/alertmanager/README.md).
+fn receiver_for(level: &str, branch: Option<&str>) -> &'static str {
+    match (level, branch) {
+        ("2", _) => "risk-head",
+        (_, Some("SH01")) => "team-lead-SH01",
+        (_, Some("BR01")) => "team-lead-BR01",
+        _ => "team-lead-default",
+    }
+}
+
+/// A notice Alertmanager inhibits: level 1 while level 2 of the same alert is open.
+fn inhibited(id: &str, want: &BTreeMap<String, Expected>) -> bool {
+    let e = &want[id];
+    e.level == 1
+        && want
+            .values()
+            .any(|o| o.level == 2 && o.open && o.alert_id == e.alert_id)
+}
+
+/// What notify reports, for the test to know when it is done and what failed.
+#[derive(Default)]
+struct Seen {
+    pending: AtomicUsize,
+    failures: Mutex<BTreeMap<String, u64>>,
+}
+
+impl NotifyObserver for Seen {
+    fn notice_sent(&self, _: u8) {}
+    fn notice_ended(&self, _: Status) {}
+    fn delivery_failed(&self, reason: &str) {
+        if let Ok(mut f) = self.failures.lock() {
+            *f.entry(reason.to_owned()).or_default() += 1;
+        }
+    }
+    fn delivered(&self, _: DateTime<Utc>) {}
+    fn queue(&self, pending: usize, _: usize) {
+        self.pending.store(pending, Ordering::SeqCst);
+    }
+    fn bad_record(&self, _: Topic) {
+        panic!("the monitor wrote a record notify cannot read");
+    }
+    fn ready(&self, _: bool) {}
+}
+
+fn notify_config(kafka: &KafkaConfig, name: &str, am: &str) -> Config {
+    let mut c = Config {
+        kafka: kafka.clone(),
+        ..Config::default()
+    };
+    c.notify.alertmanager_urls = vec![am.to_owned()];
+    c.notify.group_id = format!("{name}-notify");
+    c.notify.state_topic = format!("{name}.notify-state");
+    c.notify.resend_interval_ms = 2_000;
+    c.notify.firing_lease_ms = 120_000;
+    c.notify.retry_initial_backoff_ms = 200;
+    c.notify.retry_max_backoff_ms = 2_000;
+    c.notify.listen = "127.0.0.1:0".to_owned();
+    c
+}
+
+/// `notify` on a thread of the test process.
+struct Notify {
+    cancel: tokio_util::sync::CancellationToken,
+    thread: std::thread::JoinHandle<Result<(), NotifyError>>,
+    seen: Arc<Seen>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Notify {
+    fn start(config: Config) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let handle = runtime.handle().clone();
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let seen = Arc::new(Seen::default());
+        let thread = {
+            let (cancel, seen) = (cancel.clone(), Arc::clone(&seen));
+            std::thread::spawn(move || {
+                postloan_monitor::notify::service::run(&config, cancel, seen, handle)
+            })
+        };
+        Notify {
+            cancel,
+            thread,
+            seen,
+            _runtime: runtime,
+        }
+    }
+
+    fn stop(self) -> Arc<Seen> {
+        self.cancel.cancel();
+        self.thread
+            .join()
+            .expect("notify thread")
+            .expect("notify stops cleanly");
+        self.seen
+    }
+}
+
+/// Whether `group` has committed every record of `topics`.
+fn committed_to_end(bootstrap: &str, group: &str, topics: &[&str]) -> bool {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", group)
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    for t in topics {
+        for p in 0..e2e::PARTITIONS {
+            tpl.add_partition(t, p);
+        }
+    }
+    let Ok(committed) = consumer.committed_offsets(tpl, Duration::from_secs(10)) else {
+        return false;
+    };
+    committed.elements().iter().all(|e| {
+        let (_, high) = consumer
+            .fetch_watermarks(e.topic(), e.partition(), Duration::from_secs(10))
+            .unwrap_or((0, i64::MAX));
+        match e.offset() {
+            rdkafka::Offset::Offset(o) => o >= high,
+            _ => high == 0,
+        }
+    })
+}
+
+fn wait_for(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// (escalation id, status) → how many deliveries carried it, per receiver.
+fn carried(deliveries: &[Delivery]) -> BTreeMap<(String, String, String), usize> {
+    let mut out = BTreeMap::new();
+    for d in deliveries {
+        for (labels, status) in &d.alerts {
+            let id = labels.get("escalation_id").cloned().unwrap_or_default();
+            *out.entry((d.receiver.clone(), id, status.clone()))
+                .or_default() += 1;
+        }
+    }
+    out
+}
+
+/// The checks every scenario ends with: Alertmanager holds exactly the open notices (level 1
+/// inhibited where level 2 of its alert is open), every delivery went where the tree says,
+/// every open notice Alertmanager does not inhibit reached its receiver, and no open notice
+/// was ever delivered resolved. Returns the deliveries.
+fn assert_delivered(
+    am: &Alertmanager,
+    receiver: &Receiver,
+    want: &BTreeMap<String, Expected>,
+) -> Vec<Delivery> {
+    let open: BTreeSet<String> = want
+        .iter()
+        .filter(|(_, e)| e.open)
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert!(!open.is_empty(), "the book leaves no escalation open");
+    wait_for(
+        "Alertmanager to hold exactly the open notices",
+        Duration::from_secs(60),
+        || am.escalations().keys().cloned().collect::<BTreeSet<_>>() == open,
+    );
+    for (id, (state, is_inhibited)) in am.escalations() {
+        assert_eq!(is_inhibited, inhibited(&id, want), "{id}: {state}");
+    }
+    let reaches: BTreeSet<(String, String)> = open
+        .iter()
+        .filter(|id| !inhibited(id, want))
+        .map(|id| {
+            let e = &want[id];
+            (
+                receiver_for(&e.level.to_string(), e.branch.as_deref()).to_owned(),
+                id.clone(),
+            )
+        })
+        .collect();
+    wait_for(
+        "every open notice at its receiver",
+        Duration::from_secs(60),
+        || {
+            let got: BTreeSet<(String, String)> = carried(&receiver.deliveries())
+                .into_keys()
+                .filter(|(_, _, status)| status == "firing")
+                .map(|(r, id, _)| (r, id))
+                .collect();
+            reaches.is_subset(&got)
+        },
+    );
+    let deliveries = receiver.deliveries();
+    for d in &deliveries {
+        for (labels, status) in &d.alerts {
+            let id = &labels["escalation_id"];
+            let level = labels.get("level").map_or("", String::as_str);
+            let branch = labels.get("branch_id").map(String::as_str);
+            assert_eq!(
+                d.receiver,
+                receiver_for(level, branch),
+                "{id} went to {}",
+                d.receiver
+            );
+            assert!(
+                !(status == "resolved" && want[id].open),
+                "{id} is open but was delivered resolved"
+            );
+        }
+    }
+    deliveries
+}
+
+fn book_on_broker(
+    name: &str,
+    borrowers: u32,
+    seed: u64,
+) -> (EmbeddedBroker, Topics, KafkaConfig, usize) {
+    let topics = e2e::topics(name);
+    let broker = EmbeddedBroker::start(1, e2e::PARTITIONS, &topics).expect("broker");
+    broker
+        .create_topic(&format!("{name}.notify-state"), e2e::PARTITIONS)
+        .expect("state topic");
+    let lines = e2e::book(borrowers, 24, seed);
+    let kafka = e2e::kafka_for(
+        broker.bootstrap_servers(),
+        name,
+        &topics,
+        ProcessingGuarantee::AtLeastOnce,
+    );
+    let input = e2e::interleaved(&lines, &topics, seed).join("\n");
+    produce(
+        &kafka,
+        &mut input.as_bytes(),
+        "book",
+        Duration::from_secs(60),
+    )
+    .expect("produce");
+    (broker, topics, kafka, lines.len())
+}
+
+fn run_monitor(kafka: &KafkaConfig, inputs: usize) {
+    let monitor = e2e::start_monitor(kafka);
+    wait_for(
+        "the monitor to read the book",
+        Duration::from_secs(300),
+        || monitor.stats.inputs() >= inputs as u64,
+    );
+    monitor.stop();
+}
+
+fn settle(kafka: &KafkaConfig, topics: &Topics, group: &str, seen: &Seen) {
+    wait_for(
+        "notify to commit everything and deliver it",
+        Duration::from_secs(120),
+        || {
+            committed_to_end(
+                &kafka.bootstrap_servers,
+                group,
+                &[&topics.alerts, &topics.escalations],
+            ) && seen.pending.load(Ordering::SeqCst) == 0
+        },
+    );
+}
+
+#[test]
+fn a_book_through_run_and_notify_reaches_the_receivers_the_tree_names() {
+    let name = "notify-e2e";
+    let dir = scratch(name);
+    let (_broker, topics, kafka, inputs) = book_on_broker(name, 2_000, 21);
+    let receiver = Receiver::start();
+    let (config, _) = test_config(receiver.port);
+    let am = Alertmanager::start(&config, &dir);
+    // The escalations as the monitor commits them, with the instant each became readable.
+    let started = Instant::now();
+    let notify = Notify::start(notify_config(&kafka, name, &am.url()));
+    run_monitor(&kafka, inputs);
+    let committed_by = started.elapsed();
+    let want = expected(&kafka.bootstrap_servers, &topics);
+    settle(&kafka, &topics, &format!("{name}-notify"), &notify.seen);
+    let deliveries = assert_delivered(&am, &receiver, &want);
+    let seen = notify.stop();
+    assert!(seen.failures.lock().expect("failures").is_empty());
+
+    // Every notice that was delivered firing and has ended was delivered resolved too.
+    let carried = carried(&deliveries);
+    for ((r, id, status), _) in &carried {
+        if status == "firing" && !want[id].open {
+            assert!(
+                carried.contains_key(&(r.clone(), id.clone(), "resolved".to_owned())),
+                "{id} ended but {r} was not told"
+            );
+        }
+    }
+    let levels: BTreeMap<u8, usize> = want.values().fold(BTreeMap::new(), |mut m, e| {
+        *m.entry(e.level).or_default() += 1;
+        m
+    });
+    let repeats: usize = carried.values().map(|n| n - 1).sum();
+    let first_to_last = deliveries
+        .last()
+        .map(|d| d.at.duration_since(started))
+        .unwrap_or_default();
+    // The figures RELIABILITY.md quotes.
+    eprintln!(
+        "notify e2e: {} notices (by level {levels:?}), {} open at the end; {} webhook deliveries carrying {} alert entries, {repeats} of them repeats of an entry already carried; book committed by the monitor after {:.1} s, last webhook at {:.1} s",
+        want.len(),
+        want.values().filter(|e| e.open).count(),
+        deliveries.len(),
+        carried.values().sum::<usize>(),
+        committed_by.as_secs_f64(),
+        first_to_last.as_secs_f64(),
+    );
+}
+
+#[test]
+fn alertmanager_down_for_30_seconds_loses_nothing() {
+    let name = "notify-am-down";
+    let dir = scratch(name);
+    let (_broker, topics, kafka, inputs) = book_on_broker(name, 1_000, 22);
+    let receiver = Receiver::start();
+    let (config, _) = test_config(receiver.port);
+    let mut am = Alertmanager::start(&config, &dir);
+    let notify = Notify::start(notify_config(&kafka, name, &am.url()));
+    // Let the first notices through, then take Alertmanager away while the monitor works.
+    wait_for("the first delivery", Duration::from_secs(120), || {
+        !receiver.deliveries().is_empty()
+    });
+    am.kill();
+    let monitor = e2e::start_monitor(&kafka);
+    std::thread::sleep(Duration::from_secs(30));
+    am.restart();
+    wait_for(
+        "the monitor to read the book",
+        Duration::from_secs(300),
+        || monitor.stats.inputs() >= inputs as u64,
+    );
+    monitor.stop();
+    let want = expected(&kafka.bootstrap_servers, &topics);
+    settle(&kafka, &topics, &format!("{name}-notify"), &notify.seen);
+    assert_delivered(&am, &receiver, &want);
+    let seen = notify.stop();
+    let failures = seen.failures.lock().expect("failures").clone();
+    assert!(
+        failures.get("unreachable").is_some_and(|n| *n > 0),
+        "{failures:?}"
+    );
+}
+
+#[test]
+fn notify_killed_and_restarted_loses_nothing_and_resolves_nothing_wrongly() {
+    let name = "notify-killed";
+    let dir = scratch(name);
+    let (_broker, topics, kafka, inputs) = book_on_broker(name, 1_000, 23);
+    let receiver = Receiver::start();
+    let (config, _) = test_config(receiver.port);
+    let am = Alertmanager::start(&config, &dir);
+    let config_file = dir.join("notify.toml");
+    // As an operator would write it: the connection and topic names, then [notify].
+    let c = notify_config(&kafka, name, &am.url());
+    let n = &c.notify;
+    let toml = format!(
+        r#"[kafka]
+bootstrap_servers = "{}"
+properties = {{ "fetch.wait.max.ms" = "10" }}
+
+[kafka.topics]
+alerts = "{}"
+escalations = "{}"
+
+[notify]
+alertmanager_urls = ["{}"]
+group_id = "{}"
+state_topic = "{}"
+resend_interval_ms = {}
+firing_lease_ms = {}
+retry_initial_backoff_ms = {}
+retry_max_backoff_ms = {}
+listen = "127.0.0.1:0"
+"#,
+        kafka.bootstrap_servers,
+        topics.alerts,
+        topics.escalations,
+        am.url(),
+        n.group_id,
+        n.state_topic,
+        n.resend_interval_ms,
+        n.firing_lease_ms,
+        n.retry_initial_backoff_ms,
+        n.retry_max_backoff_ms,
+    );
+    std::fs::write(&config_file, toml).expect("write config");
+    let spawn = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_postloan-monitor"))
+            .args(["notify", "--config"])
+            .arg(&config_file)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("notify")
+    };
+    let mut first = spawn();
+    let monitor = e2e::start_monitor(&kafka);
+    wait_for("some deliveries", Duration::from_secs(120), || {
+        receiver.deliveries().len() >= 3
+    });
+    first.kill().expect("SIGKILL notify");
+    first.wait().expect("reap");
+    std::thread::sleep(Duration::from_secs(2));
+    let mut second = spawn();
+    wait_for(
+        "the monitor to read the book",
+        Duration::from_secs(300),
+        || monitor.stats.inputs() >= inputs as u64,
+    );
+    monitor.stop();
+    let want = expected(&kafka.bootstrap_servers, &topics);
+    wait_for(
+        "notify to commit everything",
+        Duration::from_secs(120),
+        || {
+            committed_to_end(
+                &kafka.bootstrap_servers,
+                &format!("{name}-notify"),
+                &[&topics.alerts, &topics.escalations],
+            )
+        },
+    );
+    assert_delivered(&am, &receiver, &want);
+    second.kill().expect("stop notify");
+    second.wait().expect("reap");
+}
