@@ -428,3 +428,43 @@ bands = [
     let s = Config::default().engine_settings();
     assert_eq!(s.classification.starts(), [0, 1, 91, 271, 361]);
 }
+
+#[test]
+fn every_notify_problem_is_reported_at_once() {
+    let text = r#"
+[notify]
+alertmanager_urls = ["ftp://am:9093", "http://", "http://am-2:9093"]
+request_timeout_ms = 0
+resend_interval_ms = 60000
+firing_lease_ms = 60000
+retry_initial_backoff_ms = 1000
+retry_max_backoff_ms = 500
+basic_auth_password = "s3cret"
+bearer_token = "t0ken"
+link_template = "https://cases.example/{borrower_id}/{account}"
+listen = "everywhere"
+"#;
+    let Err(ConfigError::Invalid { problems }) = Config::from_toml(text) else {
+        panic!("should fail");
+    };
+    let all = problems.to_string();
+    for needle in [
+        "\"ftp://am:9093\" is not an http:// or https:// URL",
+        "\"http://\" is not an http:// or https:// URL",
+        "notify.request_timeout_ms",
+        "notify.firing_lease_ms",
+        "notify.retry_max_backoff_ms",
+        "notify.basic_auth_password: is set without basic_auth_username",
+        "unknown placeholder {account}",
+        "notify.listen",
+    ] {
+        assert!(all.contains(needle), "{needle} missing from:\n{all}");
+    }
+    assert!(!all.contains("am-2"), "a good URL is not reported:\n{all}");
+    // Secrets are never echoed back.
+    assert!(!all.contains("s3cret") && !all.contains("t0ken"), "{all}");
+    let ok = Config::from_toml(
+        "[notify]\nbasic_auth_username = \"notify\"\nbasic_auth_password = \"x\"\nlink_template = \"https://c/{alert_id}\"\n",
+    );
+    assert!(ok.is_ok(), "{:?}", ok.err().map(|e| e.to_string()));
+}
