@@ -3,7 +3,8 @@
 //! dashboards and the rules runs through its HTTP API:
 //! - every dashboard panel query and template variable returns data, with only metrics the
 //!   monitor exports;
-//! - every rule is loaded and evaluates without error; recording rules return data; an alert,
+//! - every rule is loaded and evaluates without error (`notify`'s rules against its metrics,
+//!   served by the test); recording rules return data; an alert,
 //!   which returns data only while it fires, is run with its threshold comparisons made `bool`
 //!   (`x > bool 0.05`), which returns a sample for every series the condition looks at — so an
 //!   alert watching a misspelt metric or label fails here even while it is quiet.
@@ -93,12 +94,37 @@ fn start_demo(port: u16) -> (Guard, Arc<Mutex<String>>) {
     (Guard(child), log)
 }
 
-/// Prometheus with the shipped configuration, pointed at `target`, scraping and evaluating
-/// every second.
-fn start_prometheus(dir: &Path, port: u16, target: &str) -> Guard {
+/// `notify`'s metrics (all zero: no notify runs) served on a free port, as `notify` serves
+/// them; returns the port and the exposition.
+fn serve_notify_metrics() -> (u16, String, tokio::runtime::Runtime) {
+    use postloan_monitor::metrics::{NotifyMetrics, Scrape};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let metrics = Arc::new(NotifyMetrics::new().unwrap());
+    let exposition = metrics.encode().unwrap();
+    let listener = runtime
+        .block_on(postloan_monitor::http::bind("127.0.0.1:0".parse().unwrap()))
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    runtime.spawn(postloan_monitor::http::serve(
+        listener,
+        metrics as Arc<dyn Scrape>,
+        tokio_util::sync::CancellationToken::new(),
+    ));
+    (port, exposition, runtime)
+}
+
+/// Prometheus with the shipped configuration, pointed at `target` (the monitor) and
+/// `notify_target`, scraping and evaluating every second, sending its alerts nowhere.
+fn start_prometheus(dir: &Path, port: u16, target: &str, notify_target: &str) -> Guard {
     let shipped = std::fs::read_to_string(repo().join("config/prometheus/prometheus.yml")).unwrap();
     for needle in [
         "127.0.0.1:9464",
+        "127.0.0.1:9465",
+        "127.0.0.1:9093",
         "scrape_interval: 15s",
         "evaluation_interval: 15s",
     ] {
@@ -109,6 +135,9 @@ fn start_prometheus(dir: &Path, port: u16, target: &str) -> Guard {
     }
     let config = shipped
         .replace("127.0.0.1:9464", target)
+        .replace("127.0.0.1:9465", notify_target)
+        // An Alertmanager on this machine's default port must not get the test's alerts.
+        .replace("127.0.0.1:9093", &format!("127.0.0.1:{}", free_port()))
         .replace("scrape_interval: 15s", "scrape_interval: 1s")
         .replace("evaluation_interval: 15s", "evaluation_interval: 1s");
     std::fs::write(dir.join("prometheus.yml"), config).unwrap();
@@ -285,8 +314,14 @@ fn every_dashboard_and_rule_expression_returns_data_from_a_real_prometheus() {
     let dir = scratch_dir();
     let monitor_port = free_port();
     let (mut demo, log) = start_demo(monitor_port);
+    let (notify_port, notify_exposition, _notify) = serve_notify_metrics();
     let prometheus_port = free_port();
-    let _prometheus = start_prometheus(&dir, prometheus_port, &format!("127.0.0.1:{monitor_port}"));
+    let _prometheus = start_prometheus(
+        &dir,
+        prometheus_port,
+        &format!("127.0.0.1:{monitor_port}"),
+        &format!("127.0.0.1:{notify_port}"),
+    );
 
     wait_for("the demo to process its book", 300, || {
         let log = log.lock().ok()?;
@@ -299,7 +334,9 @@ fn every_dashboard_and_rule_expression_returns_data_from_a_real_prometheus() {
         get(prometheus_port, "/-/ready").filter(|(s, _)| *s == 200)
     });
     let (_, exposition) = get(monitor_port, "/metrics").expect("the monitor serves /metrics");
-    let exported = exported(&exposition);
+    // What the monitor and `notify` export (the rules watch both).
+    let mut exported = exported(&exposition);
+    exported.extend(self::exported(&notify_exposition));
 
     let mut checks = Vec::new();
     let mut files: Vec<PathBuf> = std::fs::read_dir(repo().join("dashboards"))
@@ -358,7 +395,7 @@ fn every_dashboard_and_rule_expression_returns_data_from_a_real_prometheus() {
         for m in metric_names(&expr) {
             assert!(
                 exported.contains(&m),
-                "rule {name} reads {m}, which the monitor does not export"
+                "rule {name} reads {m}, which neither the monitor nor notify exports"
             );
         }
         let expr = if r["type"] == "alerting" {

@@ -62,6 +62,10 @@ pub struct DemoArgs {
     /// end of its last month.
     #[arg(long, value_name = "PATH", default_value = "demo-report.html")]
     pub report: PathBuf,
+    /// After the monitor, run `notify` on the embedded broker and deliver the book's
+    /// escalation notices to the Alertmanager at this URL (e.g. http://127.0.0.1:9093).
+    #[arg(long, value_name = "URL")]
+    pub notify: Option<String>,
 }
 
 /// Runs the demo; Ctrl-C stops it early with a summary.
@@ -135,6 +139,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     for line in first_lines(&config.kafka, &topics.alerts, args.show) {
         writeln!(o, "  {line}")?;
     }
+    if let (Some(url), false) = (&args.notify, interrupted) {
+        notify(&mut o, &mut config, &broker, partitions, url)?;
+    }
     drop(broker);
     if interrupted {
         return Ok(ExitCode::SUCCESS);
@@ -142,6 +149,36 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let code = verdict(&mut o, &config, &book, partitions, &stats, fed_first)?;
     write_report(&mut o, &config, &book, &args)?;
     Ok(code)
+}
+
+/// Delivers the book's escalation notices to the Alertmanager at `url` through `notify`.
+fn notify(
+    o: &mut impl Write,
+    config: &mut Config,
+    broker: &EmbeddedBroker,
+    partitions: i32,
+    url: &str,
+) -> anyhow::Result<()> {
+    config.notify.alertmanager_urls = vec![url.to_owned()];
+    config.notify.group_id = "postloan-demo-notify".to_owned();
+    broker.create_topic(&config.notify.state_topic, partitions)?;
+    let mut problems = crate::config::Problems::default();
+    config.notify.validate(&mut problems);
+    anyhow::ensure!(problems.0.is_empty(), "--notify {url}: {problems}");
+    eprintln!("Delivering escalation notices to Alertmanager at {url}...");
+    let d = crate::notify::demo::deliver_all(config, partitions, Duration::from_secs(600))?;
+    writeln!(
+        o,
+        "\nnotify: the book's escalation notices delivered to {url}: {} open (firing), {} ended (resolved, acknowledged or suppressed); {} failed attempts retried or refused.",
+        d.open(),
+        d.ended.load(Ordering::Relaxed),
+        d.failures.load(Ordering::Relaxed),
+    )?;
+    writeln!(
+        o,
+        "  See them: amtool alert query --alertmanager.url={url} alertname=PostloanEscalation"
+    )?;
+    Ok(())
 }
 
 /// The monthly risk report of the book, closed at the end of its last month.

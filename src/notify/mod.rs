@@ -8,10 +8,12 @@
 //! - [`worker`] — the loop, generic over Kafka, Alertmanager and the clock;
 //! - `feed` — the worker's Kafka side over rdkafka;
 //! - `alertmanager` — the worker's Alertmanager side over HTTP;
-//! - `service` — the worker on the real clocks, until cancelled.
+//! - `service` — the worker on the real clocks, until cancelled;
+//! - `demo` — `demo --notify`: every escalation of the demo's book to a real Alertmanager.
 
 pub mod alertmanager;
 pub mod book;
+pub mod demo;
 pub mod feed;
 pub mod payload;
 pub mod service;

@@ -4,8 +4,8 @@
 //! `alert_id`, `level`, `notify`, `signal`, `severity`, `borrower_id`, and `branch_id` /
 //! `manager_id` when the escalation names them. Alertmanager deduplicates by the label set, so
 //! sending a notice again (a resend, a redelivery after a restart) changes nothing it shows.
-//! `startsAt` is the escalation's deadline; `endsAt` is `now + lease` while the notice is open
-//! and the end's instant once it ended.
+//! `startsAt` is the escalation's deadline; `endsAt` is `max(now, startsAt) + lease` while the
+//! notice is open, and once it ended the end's instant (not after now, not before the start).
 
 use std::collections::BTreeMap;
 
@@ -118,9 +118,13 @@ pub fn body(
             if let Some(l) = &link {
                 annotations.insert("link", l.clone());
             }
+            // Alertmanager refuses an end before the start, and shows an alert firing until
+            // its end. A replayed book's instants can be ahead of the wall clock: a firing
+            // notice then lasts a lease past its start, an ended one ends now (or at its start,
+            // if that is later still).
             let ends_at = match (state, &n.ended) {
-                (Told::Ended, Some(end)) => end.at.max(e.at),
-                _ => now + lease,
+                (Told::Ended, Some(end)) => end.at.min(now).max(e.at),
+                _ => now.max(e.at) + lease,
             };
             PostableAlert {
                 labels,

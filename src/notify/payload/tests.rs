@@ -59,6 +59,44 @@ fn an_open_notice_fires_for_the_lease_with_its_routing_labels_and_link() {
 }
 
 #[test]
+fn a_notice_due_after_the_wall_clock_still_ends_after_it_starts() {
+    // A replayed book's deadline, ahead of the wall clock.
+    let n = notice(None);
+    let v: serde_json::Value = serde_json::from_slice(&body(
+        &[(&n, Told::Firing)],
+        at("2026-01-01T00:00:00Z"),
+        Duration::minutes(10),
+        "",
+    ))
+    .unwrap();
+    assert_eq!(v[0]["startsAt"], "2026-04-08T16:00:00Z");
+    assert_eq!(v[0]["endsAt"], "2026-04-08T16:10:00Z");
+    // Ended after the wall clock: it ends now, or at its start when that is later.
+    let ended = |end: &str, now: &str| {
+        let n = notice(Some(End {
+            at: at(end),
+            status: Status::Resolved,
+        }));
+        let v: serde_json::Value = serde_json::from_slice(&body(
+            &[(&n, Told::Ended)],
+            at(now),
+            Duration::minutes(10),
+            "",
+        ))
+        .unwrap();
+        v[0]["endsAt"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(
+        ended("2026-04-20T00:00:00Z", "2026-04-10T00:00:00Z"),
+        "2026-04-10T00:00:00Z"
+    );
+    assert_eq!(
+        ended("2026-04-20T00:00:00Z", "2026-01-01T00:00:00Z"),
+        "2026-04-08T16:00:00Z"
+    );
+}
+
+#[test]
 fn an_ended_notice_ends_at_its_end_and_no_template_means_no_link() {
     let n = notice(Some(End {
         at: at("2026-04-10T02:00:00Z"),
