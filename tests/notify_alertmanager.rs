@@ -234,11 +234,22 @@ fn assert_delivered(
         .map(|(id, _)| id.clone())
         .collect();
     assert!(!open.is_empty(), "the book leaves no escalation open");
-    wait_for(
-        "Alertmanager to hold exactly the open notices",
-        Duration::from_secs(60),
-        || am.escalations().keys().cloned().collect::<BTreeSet<_>>() == open,
-    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let held: BTreeSet<String> = am.escalations().into_keys().collect();
+        if held == open {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Alertmanager holds {} notices, {} are open; held but not open: {:?}; open but not held: {:?}",
+            held.len(),
+            open.len(),
+            held.difference(&open).take(5).collect::<Vec<_>>(),
+            open.difference(&held).take(5).collect::<Vec<_>>(),
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     for (id, (state, is_inhibited)) in am.escalations() {
         assert_eq!(is_inhibited, inhibited(&id, want), "{id}: {state}");
     }
@@ -296,7 +307,9 @@ fn book_on_broker(
     broker
         .create_topic(&format!("{name}.notify-state"), e2e::PARTITIONS)
         .expect("state topic");
-    let lines = e2e::book(borrowers, 24, seed);
+    // 20 months from 2025-01: the book ends before the wall clock, as a real one does (notices
+    // of a book running into the future would stay open in Alertmanager until their time).
+    let lines = e2e::book(borrowers, 20, seed);
     let kafka = e2e::kafka_for(
         broker.bootstrap_servers(),
         name,
@@ -338,35 +351,115 @@ fn settle(kafka: &KafkaConfig, topics: &Topics, group: &str, seen: &Seen) {
     );
 }
 
+/// Each escalation's record timestamp (when the monitor produced it; the monitor's
+/// producer stamps records with their creation time), by escalation id.
+fn produced_at(bootstrap: &str, topic: &str) -> BTreeMap<String, std::time::SystemTime> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", format!("{topic}-timestamps"))
+        .set("enable.partition.eof", "true")
+        .set("isolation.level", "read_committed")
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..e2e::PARTITIONS {
+        tpl.add_partition_offset(topic, p, rdkafka::Offset::Beginning)
+            .expect("partition");
+    }
+    consumer.assign(&tpl).expect("assign");
+    let mut out = BTreeMap::new();
+    let mut ended = 0;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ended < e2e::PARTITIONS && Instant::now() < deadline {
+        use rdkafka::message::Message as _;
+        match consumer.poll(Duration::from_millis(200)) {
+            Some(Ok(m)) => {
+                let (Ok(e), Some(ms)) = (
+                    wire::escalation(m.payload().unwrap_or_default()),
+                    m.timestamp().to_millis(),
+                ) else {
+                    continue;
+                };
+                let at =
+                    std::time::UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+                out.insert(e.escalation_id, at);
+            }
+            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => ended += 1,
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The `p`-th percentile (nearest rank) of `v`, sorted.
+fn percentile(v: &[Duration], p: usize) -> Duration {
+    v.get((v.len() * p).div_ceil(100).max(1) - 1)
+        .copied()
+        .unwrap_or_default()
+}
+
 #[test]
 fn a_book_through_run_and_notify_reaches_the_receivers_the_tree_names() {
     let name = "notify-e2e";
     let dir = scratch(name);
-    let (_broker, topics, kafka, inputs) = book_on_broker(name, 2_000, 21);
+    let (_broker, topics, kafka, inputs) = book_on_broker(name, 400, 21);
     let receiver = Receiver::start();
     let (config, _) = test_config(receiver.port);
     let am = Alertmanager::start(&config, &dir);
-    // The escalations as the monitor commits them, with the instant each became readable.
     let started = Instant::now();
     let notify = Notify::start(notify_config(&kafka, name, &am.url()));
     run_monitor(&kafka, inputs);
     let committed_by = started.elapsed();
     let want = expected(&kafka.bootstrap_servers, &topics);
     settle(&kafka, &topics, &format!("{name}-notify"), &notify.seen);
-    let deliveries = assert_delivered(&am, &receiver, &want);
+    assert_delivered(&am, &receiver, &want);
     let seen = notify.stop();
     assert!(seen.failures.lock().expect("failures").is_empty());
 
-    // Every notice that was delivered firing and has ended was delivered resolved too.
+    // Every notice that was delivered firing and has ended is delivered resolved too (at the
+    // next group interval of its group).
+    let unresolved = |deliveries: &[Delivery]| -> Vec<String> {
+        let carried = carried(deliveries);
+        carried
+            .keys()
+            .filter(|(r, id, status)| {
+                status == "firing"
+                    && !want[id].open
+                    && !carried.contains_key(&(r.clone(), id.clone(), "resolved".to_owned()))
+            })
+            .map(|(r, id, _)| format!("{id} at {r}"))
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !unresolved(&receiver.deliveries()).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "ended, but the receiver was not told: {:?}",
+            unresolved(&receiver.deliveries())
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let deliveries = receiver.deliveries();
     let carried = carried(&deliveries);
-    for ((r, id, status), _) in &carried {
-        if status == "firing" && !want[id].open {
-            assert!(
-                carried.contains_key(&(r.clone(), id.clone(), "resolved".to_owned())),
-                "{id} ended but {r} was not told"
-            );
+    // From the monitor producing an escalation to its first webhook delivery, for every
+    // notice delivered firing.
+    let produced = produced_at(&kafka.bootstrap_servers, &topics.escalations);
+    let mut first: BTreeMap<&str, std::time::SystemTime> = BTreeMap::new();
+    for d in &deliveries {
+        for (labels, status) in &d.alerts {
+            if status == "firing" {
+                first
+                    .entry(labels["escalation_id"].as_str())
+                    .or_insert(d.wall);
+            }
         }
     }
+    let mut latencies: Vec<Duration> = first
+        .iter()
+        .filter_map(|(id, at)| at.duration_since(*produced.get(*id)?).ok())
+        .collect();
+    latencies.sort();
+    assert!(!latencies.is_empty());
     let levels: BTreeMap<u8, usize> = want.values().fold(BTreeMap::new(), |mut m, e| {
         *m.entry(e.level).or_default() += 1;
         m
@@ -378,13 +471,16 @@ fn a_book_through_run_and_notify_reaches_the_receivers_the_tree_names() {
         .unwrap_or_default();
     // The figures RELIABILITY.md quotes.
     eprintln!(
-        "notify e2e: {} notices (by level {levels:?}), {} open at the end; {} webhook deliveries carrying {} alert entries, {repeats} of them repeats of an entry already carried; book committed by the monitor after {:.1} s, last webhook at {:.1} s",
+        "notify e2e: {} notices (by level {levels:?}), {} open at the end; {} webhook deliveries carrying {} alert entries, {repeats} of them repeats of an entry already carried; book committed by the monitor after {:.1} s, last webhook at {:.1} s; produced to webhook for {} notices: p50 {:?}, p99 {:?}",
         want.len(),
         want.values().filter(|e| e.open).count(),
         deliveries.len(),
         carried.values().sum::<usize>(),
         committed_by.as_secs_f64(),
         first_to_last.as_secs_f64(),
+        latencies.len(),
+        percentile(&latencies, 50),
+        percentile(&latencies, 99),
     );
 }
 
@@ -392,17 +488,17 @@ fn a_book_through_run_and_notify_reaches_the_receivers_the_tree_names() {
 fn alertmanager_down_for_30_seconds_loses_nothing() {
     let name = "notify-am-down";
     let dir = scratch(name);
-    let (_broker, topics, kafka, inputs) = book_on_broker(name, 1_000, 22);
+    let (_broker, topics, kafka, inputs) = book_on_broker(name, 300, 22);
     let receiver = Receiver::start();
     let (config, _) = test_config(receiver.port);
     let mut am = Alertmanager::start(&config, &dir);
     let notify = Notify::start(notify_config(&kafka, name, &am.url()));
+    let monitor = e2e::start_monitor(&kafka);
     // Let the first notices through, then take Alertmanager away while the monitor works.
     wait_for("the first delivery", Duration::from_secs(120), || {
         !receiver.deliveries().is_empty()
     });
     am.kill();
-    let monitor = e2e::start_monitor(&kafka);
     std::thread::sleep(Duration::from_secs(30));
     am.restart();
     wait_for(
@@ -426,7 +522,7 @@ fn alertmanager_down_for_30_seconds_loses_nothing() {
 fn notify_killed_and_restarted_loses_nothing_and_resolves_nothing_wrongly() {
     let name = "notify-killed";
     let dir = scratch(name);
-    let (_broker, topics, kafka, inputs) = book_on_broker(name, 1_000, 23);
+    let (_broker, topics, kafka, inputs) = book_on_broker(name, 300, 23);
     let receiver = Receiver::start();
     let (config, _) = test_config(receiver.port);
     let am = Alertmanager::start(&config, &dir);
@@ -466,23 +562,25 @@ listen = "127.0.0.1:0"
     );
     std::fs::write(&config_file, toml).expect("write config");
     let spawn = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_postloan-monitor"))
-            .args(["notify", "--config"])
-            .arg(&config_file)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("notify")
+        Process(
+            std::process::Command::new(env!("CARGO_BIN_EXE_postloan-monitor"))
+                .args(["notify", "--config"])
+                .arg(&config_file)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("notify"),
+        )
     };
     let mut first = spawn();
     let monitor = e2e::start_monitor(&kafka);
     wait_for("some deliveries", Duration::from_secs(120), || {
         receiver.deliveries().len() >= 3
     });
-    first.kill().expect("SIGKILL notify");
-    first.wait().expect("reap");
+    first.0.kill().expect("SIGKILL notify");
+    first.0.wait().expect("reap");
     std::thread::sleep(Duration::from_secs(2));
-    let mut second = spawn();
+    let second = spawn();
     wait_for(
         "the monitor to read the book",
         Duration::from_secs(300),
@@ -502,6 +600,15 @@ listen = "127.0.0.1:0"
         },
     );
     assert_delivered(&am, &receiver, &want);
-    second.kill().expect("stop notify");
-    second.wait().expect("reap");
+    drop(second);
+}
+
+/// A child process, killed when the test ends however it ends.
+struct Process(std::process::Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

@@ -19,6 +19,8 @@ pub const BINARY: &str = "prometheus-alertmanager";
 pub struct Delivery {
     /// When it arrived.
     pub at: Instant,
+    /// The same, on the wall clock (to compare with Kafka record timestamps).
+    pub wall: std::time::SystemTime,
     /// The receiver's name (the webhook path).
     pub receiver: String,
     /// The alerts it carried: labels and status (`firing` / `resolved`).
@@ -113,6 +115,7 @@ fn serve(stream: TcpStream, deliveries: &Mutex<Vec<Delivery>>) {
             if let Ok(mut d) = deliveries.lock() {
                 d.push(Delivery {
                     at: Instant::now(),
+                    wall: std::time::SystemTime::now(),
                     receiver: path.trim_start_matches('/').to_owned(),
                     alerts,
                 });

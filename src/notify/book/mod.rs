@@ -163,14 +163,15 @@ pub struct Book {
     borrowers: BTreeMap<String, BorrowerRecord>,
     /// Borrowers changed since [`Book::take_touched`].
     touched: std::collections::BTreeSet<String>,
-    /// The latest `event_time` seen on either topic: what "old" is measured against.
+    /// The latest escalation `event_time` seen: what "old" is measured against. Not the alerts
+    /// topic's: the two topics are read independently, and on a catch-up the alerts can run
+    /// days ahead of the escalations that precede them.
     watermark: Option<DateTime<Utc>>,
 }
 
 impl Book {
     /// Takes in one alert message.
     pub fn alert(&mut self, m: AlertMsg) {
-        self.watermark = self.watermark.max(Some(m.at));
         let rec = self.record(&m.borrower_id, &m.alert_id);
         match rec.seen.binary_search_by_key(&m.k, |s| s.k) {
             // A redelivery (after a restart or rebalance): already known.
@@ -261,10 +262,12 @@ impl Book {
         }
     }
 
-    /// Forgets alerts resolved more than `grace` before the watermark whose notices have all
-    /// ended and been delivered, and borrowers left with nothing. An escalation published
-    /// before its alert's resolution can arrive late (the topics are read independently):
-    /// `grace` is how late it may be and still be known as ended.
+    /// Forgets alerts resolved more than `grace` before the latest escalation seen whose
+    /// notices have all ended and been delivered, and borrowers left with nothing. An
+    /// escalation is published before its alert's resolution, and a partition's escalations
+    /// come in the monitor's clock order: once one `grace` later than the resolution has been
+    /// read, no escalation of that alert can still come (`grace` absorbs the clock's small
+    /// disorder). Until the escalations move on, resolved alerts are kept.
     pub fn prune(&mut self, grace: Duration) {
         let Some(limit) = self.watermark.map(|w| w - grace) else {
             return;
@@ -297,10 +300,8 @@ impl Book {
 
     /// Restores one borrower from the state topic.
     pub fn restore(&mut self, borrower: String, rec: BorrowerRecord) {
-        for a in rec.alerts.values() {
-            for s in &a.seen {
-                self.watermark = self.watermark.max(Some(s.at));
-            }
+        for n in rec.alerts.values().flat_map(|a| a.notices.values()) {
+            self.watermark = self.watermark.max(Some(n.escalation.at));
         }
         self.borrowers.insert(borrower, rec);
     }

@@ -149,7 +149,7 @@ fn a_reinstated_alert_does_not_reopen_an_ended_notice_and_redeliveries_change_no
 }
 
 #[test]
-fn resolved_alerts_are_forgotten_after_the_grace_once_delivered() {
+fn resolved_alerts_are_forgotten_once_the_escalations_pass_the_grace_and_all_is_delivered() {
     let mut book = Book::default();
     book.escalation(escalation(A, 1, "2026-03-03T00:00:00Z", None));
     book.alert(alert(
@@ -160,22 +160,29 @@ fn resolved_alerts_are_forgotten_after_the_grace_once_delivered() {
         Some("p"),
     ));
     let _ = book.take_touched();
-    // Not delivered yet: kept however old.
+    // Alerts far ahead move nothing: only escalations measure time.
     book.alert(alert(
         "b-1/l-1/ltv/1",
         1,
         Status::Firing,
-        "2026-03-20T00:00:00Z",
+        "2026-05-20T00:00:00Z",
         Some("v"),
     ));
-    book.prune(Duration::days(1));
-    assert_eq!(book.notices().count(), 1);
     book.told("b-1", A, 1, Told::Ended);
-    // Delivered, but within the grace of the latest instant seen: kept.
-    book.prune(Duration::days(30));
-    assert_eq!(book.notices().count(), 1);
     book.prune(Duration::days(1));
-    assert_eq!(book.notices().count(), 0);
+    assert_eq!(book.notices().count(), 1);
+    // An escalation of another borrower 30 days on: within a 40-day grace, kept; past a
+    // 1-day grace, forgotten.
+    book.escalation(EscalationMsg {
+        borrower_id: "b-9".to_owned(),
+        ..escalation("b-9/l-9/dpd/1", 1, "2026-04-04T00:00:00Z", None)
+    });
+    book.told("b-9", "b-9/l-9/dpd/1", 1, Told::Firing);
+    book.prune(Duration::days(40));
+    assert_eq!(book.notices().count(), 2);
+    let _ = book.take_touched();
+    book.prune(Duration::days(1));
+    assert_eq!(book.notices().count(), 1);
     // The borrower still has its open ltv alert: its record is rewritten, not tombstoned.
     let touched = book.take_touched();
     assert_eq!(touched.len(), 1);
@@ -187,16 +194,6 @@ fn resolved_alerts_are_forgotten_after_the_grace_once_delivered() {
         "2026-03-21T00:00:00Z",
         Some("w"),
     ));
-    book.alert(AlertMsg {
-        borrower_id: "b-2".to_owned(),
-        ..alert(
-            "b-2/-/x/1",
-            1,
-            Status::Firing,
-            "2026-05-01T00:00:00Z",
-            Some("y"),
-        )
-    });
     let _ = book.take_touched();
     book.prune(Duration::days(1));
     // b-1 has nothing left: a tombstone.
@@ -204,6 +201,34 @@ fn resolved_alerts_are_forgotten_after_the_grace_once_delivered() {
     assert_eq!(touched.len(), 1);
     assert_eq!(touched[0].0, "b-1");
     assert!(touched[0].1.is_none(), "{touched:?}");
+}
+
+#[test]
+fn an_escalation_read_days_after_its_alerts_resolution_is_still_known_ended() {
+    // A catch-up: the alerts topic is read months ahead of the escalations topic.
+    let mut book = Book::default();
+    book.alert(alert(
+        A,
+        3,
+        Status::Resolved,
+        "2026-03-05T00:00:00Z",
+        Some("p"),
+    ));
+    for day in 1..=28 {
+        book.alert(alert(
+            &format!("b-1/l-{day}/ltv/1"),
+            1,
+            Status::Firing,
+            &format!("2026-06-{day:02}T00:00:00Z"),
+            Some("v"),
+        ));
+        book.prune(Duration::hours(24));
+    }
+    book.escalation(escalation(A, 1, "2026-03-03T00:00:00Z", None));
+    assert_eq!(
+        ends(&book)[0].1.as_ref().map(|e| e.status),
+        Some(Status::Resolved)
+    );
 }
 
 /// The engine's messages for a book where escalations meet acks, suppressions and
