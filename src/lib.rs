@@ -28,6 +28,8 @@
 //! - [`backtest`] — a rule change before it ships (`postloan-monitor backtest`): two
 //!   configurations over the same events in parallel, their alert episodes matched, scored
 //!   against the loans' defaults, workload compared; `--fail-if` gates a review pipeline.
+//! - [`notify`] — escalation notices to Alertmanager (`postloan-monitor notify`): the notice
+//!   book (I/O-free), the worker generic over Kafka and Alertmanager, and their adapters.
 //! - [`cli`] — the command line; `main.rs` only parses arguments and calls into it.
 //!
 //! The wire contract is documented in `docs/contract.md`; where a new signal, event, metric or

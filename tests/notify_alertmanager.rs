@@ -297,6 +297,33 @@ fn assert_delivered(
     deliveries
 }
 
+/// One `FIGURES` line (RELIABILITY.md quotes them): notices the monitor's messages give, open
+/// at the end, those that had to reach a receiver and did, and the alert entries webhooks
+/// carried more than once (Alertmanager re-lists a group's alerts in each notification of
+/// the group, and a restarted Alertmanager notifies again).
+fn figures(scenario: &str, want: &BTreeMap<String, Expected>, deliveries: &[Delivery]) {
+    let open: Vec<&String> = want
+        .iter()
+        .filter(|(_, e)| e.open)
+        .map(|(id, _)| id)
+        .collect();
+    let due: Vec<&&String> = open.iter().filter(|id| !inhibited(id, want)).collect();
+    let carried = carried(deliveries);
+    let reached = due
+        .iter()
+        .filter(|id| carried.keys().any(|(_, i, s)| i == ***id && s == "firing"))
+        .count();
+    let repeats: usize = carried.values().map(|n| n - 1).sum();
+    eprintln!(
+        "FIGURES {scenario}: {} notices, {} open at the end, {reached} of {} due at a receiver reached it; {} webhook deliveries, {} alert entries, {repeats} repeated",
+        want.len(),
+        open.len(),
+        due.len(),
+        deliveries.len(),
+        carried.values().sum::<usize>(),
+    );
+}
+
 fn book_on_broker(
     name: &str,
     borrowers: u32,
@@ -440,6 +467,7 @@ fn a_book_through_run_and_notify_reaches_the_receivers_the_tree_names() {
         std::thread::sleep(Duration::from_millis(200));
     }
     let deliveries = receiver.deliveries();
+    figures("book through run and notify", &want, &deliveries);
     let carried = carried(&deliveries);
     // From the monitor producing an escalation to its first webhook delivery, for every
     // notice delivered firing.
@@ -509,7 +537,8 @@ fn alertmanager_down_for_30_seconds_loses_nothing() {
     monitor.stop();
     let want = expected(&kafka.bootstrap_servers, &topics);
     settle(&kafka, &topics, &format!("{name}-notify"), &notify.seen);
-    assert_delivered(&am, &receiver, &want);
+    let deliveries = assert_delivered(&am, &receiver, &want);
+    figures("alertmanager SIGKILLed for 30 s", &want, &deliveries);
     let seen = notify.stop();
     let failures = seen.failures.lock().expect("failures").clone();
     assert!(
@@ -599,7 +628,8 @@ listen = "127.0.0.1:0"
             )
         },
     );
-    assert_delivered(&am, &receiver, &want);
+    let deliveries = assert_delivered(&am, &receiver, &want);
+    figures("notify SIGKILLed and restarted", &want, &deliveries);
     drop(second);
 }
 
