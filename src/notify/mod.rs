@@ -16,6 +16,8 @@ pub mod book;
 pub mod demo;
 pub mod feed;
 pub mod payload;
+#[cfg(test)]
+mod scenario;
 pub mod service;
 pub mod wire;
 pub mod worker;

@@ -8,6 +8,7 @@ pub mod hostile;
 pub mod http;
 pub mod kafka;
 pub mod load;
+pub mod notify;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

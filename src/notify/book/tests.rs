@@ -4,7 +4,7 @@
 use super::*;
 use crate::notify::wire;
 use postloan_engine::output::Output;
-use postloan_engine::testkit::{self, at, Kit};
+use postloan_engine::testkit::at;
 use proptest::prelude::*;
 
 fn alert(id: &str, k: u32, status: Status, t: &str, cause: Option<&str>) -> AlertMsg {
@@ -231,49 +231,10 @@ fn an_escalation_read_days_after_its_alerts_resolution_is_still_known_ended() {
     );
 }
 
-/// The engine's messages for a book where escalations meet acks, suppressions and
-/// resolutions, as (topic is escalations, payload).
+/// The scenario's messages as (topic is escalations, payload).
 fn published() -> Vec<(bool, Vec<u8>)> {
-    let mut h = Kit::new();
-    for (b, due) in [
-        ("b-1", "2026-02-10"),
-        ("b-2", "2026-02-12"),
-        ("b-3", "2026-02-15"),
-    ] {
-        h.send(testkit::loan(
-            b,
-            &format!("{b}-l"),
-            "2026-01-01T00:00:00Z",
-            due,
-        ));
-    }
-    h.advance("2026-03-14T01:00:00Z");
-    h.send(testkit::ack(
-        "b-1",
-        "2026-03-14T02:00:00Z",
-        "b-1/b-1-l/dpd/1",
-    ));
-    h.send(testkit::suppress(
-        "b-2",
-        "2026-03-15T02:00:00Z",
-        "s-1",
-        None,
-        serde_json::json!(["*"]),
-        "2026-03-20",
-    ));
-    h.advance("2026-04-20T00:00:00Z");
-    h.send(testkit::pay(
-        "b-3",
-        "b-3-l",
-        "2026-04-21T00:00:00Z",
-        "p-1",
-        "30000.00",
-        "received",
-    ));
-    h.advance("2026-06-01T00:00:00Z");
-    h.out
+    crate::notify::scenario::messages()
         .iter()
-        .filter(|m| !matches!(m, Output::Rejected(_)))
         .map(|m| (matches!(m, Output::Escalation(_)), m.to_json().into_bytes()))
         .collect()
 }

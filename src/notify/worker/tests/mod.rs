@@ -12,50 +12,13 @@ use std::sync::{Arc, Mutex};
 use super::*;
 use fakes::{Am, Counts, Kafka, Shared};
 use postloan_engine::output::Output;
-use postloan_engine::testkit::{self, at, Kit};
+use postloan_engine::testkit::at;
 
 /// The monitor's messages for three borrowers (b-1 and b-3 on partition 0, b-2 on 1): an
 /// acknowledged escalation, a suppressed one, resolved ones and open ones.
 fn cluster() -> Shared {
-    let mut h = Kit::new();
-    for (b, due) in [
-        ("b-1", "2026-02-10"),
-        ("b-2", "2026-02-12"),
-        ("b-3", "2026-02-15"),
-    ] {
-        h.send(testkit::loan(
-            b,
-            &format!("{b}-l"),
-            "2026-01-01T00:00:00Z",
-            due,
-        ));
-    }
-    h.advance("2026-03-14T01:00:00Z");
-    h.send(testkit::ack(
-        "b-1",
-        "2026-03-14T02:00:00Z",
-        "b-1/b-1-l/dpd/1",
-    ));
-    h.send(testkit::suppress(
-        "b-2",
-        "2026-03-15T02:00:00Z",
-        "s-1",
-        None,
-        serde_json::json!(["*"]),
-        "2026-03-20",
-    ));
-    h.advance("2026-04-20T00:00:00Z");
-    h.send(testkit::pay(
-        "b-3",
-        "b-3-l",
-        "2026-04-21T00:00:00Z",
-        "p-1",
-        "30000.00",
-        "received",
-    ));
-    h.advance("2026-06-01T00:00:00Z");
     let mut k = Kafka::default();
-    for m in &h.out {
+    for m in &crate::notify::scenario::messages() {
         let (topic, borrower) = match m {
             Output::Alert(a) => (Topic::Alerts, a.borrower_id.clone()),
             Output::Escalation(e) => (Topic::Escalations, e.borrower_id.clone()),
