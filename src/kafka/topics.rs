@@ -12,6 +12,16 @@ use crate::config::KafkaConfig;
 use crate::runtime::client::ClientError;
 use crate::runtime::RuntimeError;
 
+/// How many partitions `name` has in `metadata`; `None` when it does not exist (or its
+/// metadata carries an error).
+pub(crate) fn partition_count(metadata: &rdkafka::metadata::Metadata, name: &str) -> Option<usize> {
+    metadata
+        .topics()
+        .iter()
+        .find(|t| t.name() == name && t.error().is_none())
+        .map(|t| t.partitions().len())
+}
+
 /// Refuses to run when input topics are missing or not co-partitioned. Missing output and
 /// changelog topics are created (inputs' partition count, broker-default replication, the
 /// changelog compacted) when `create_topics` is set, and refused otherwise.
@@ -22,13 +32,7 @@ pub fn check_topics<X: rdkafka::consumer::ConsumerContext>(
     let metadata = consumer
         .fetch_metadata(None, Duration::from_secs(30))
         .map_err(RuntimeError::kafka)?;
-    let count = |name: &str| {
-        metadata
-            .topics()
-            .iter()
-            .find(|t| t.name() == name && t.error().is_none())
-            .map(|t| t.partitions().len())
-    };
+    let count = |name: &str| partition_count(&metadata, name);
     let mut counts = Vec::new();
     let first = count(k.topics.inputs()[0]);
     for t in k.topics.inputs() {

@@ -130,13 +130,7 @@ fn check_topics(
     let metadata = consumer
         .fetch_metadata(None, Duration::from_secs(30))
         .map_err(kafka)?;
-    let count = |name: &str| {
-        metadata
-            .topics()
-            .iter()
-            .find(|t| t.name() == name && t.error().is_none())
-            .map(|t| t.partitions().len())
-    };
+    let count = |name: &str| crate::kafka::topics::partition_count(&metadata, name);
     let missing = |name: &str| NotifyError::Setup(format!("topic {name} does not exist"));
     let alerts = count(&k.topics.alerts).ok_or_else(|| missing(&k.topics.alerts))?;
     let escalations = count(&k.topics.escalations).ok_or_else(|| missing(&k.topics.escalations))?;
