@@ -10,8 +10,14 @@
 //! - `postloan-generate` (`crates/generate`) — a deterministic synthetic auto-loan book for
 //!   demos, tests and benchmarks.
 //!
-//! This crate, the application, holds everything that touches the world:
+//! This crate, the application, holds everything that touches the world.
 //!
+//! # Layers
+//!
+//! One line per module, bottom to top; a module imports only modules above it in this list
+//! (`tests/layering.rs` fails otherwise, and on any import cycle between files or folders):
+//!
+//! - [`shutdown`] — the one cancellation signal, wired to SIGINT/SIGTERM.
 //! - [`config`] — the whole TOML configuration file (the engine's sections plus clock, Kafka and
 //!   HTTP), environment overrides, validation with every problem reported at once.
 //! - [`replay`] — the file adapter: runs the engine over a JSONL file with the event clock
@@ -19,17 +25,17 @@
 //! - [`report`] — the monthly risk report (`postloan-monitor report`): the replay read at
 //!   every month-end, and one self-contained HTML page (plus CSVs) of classification, NPL,
 //!   flows, vintages and rankings; [`report::html`] renders it and knows nothing of loans.
+//! - [`backtest`] — a rule change before it ships (`postloan-monitor backtest`): two
+//!   configurations over the same events in parallel, their alert episodes matched, scored
+//!   against the loans' defaults, workload compared; `--fail-if` gates a review pipeline.
 //! - [`runtime`] — the streaming runtime: tasks, merge order, changelog restore, the worker and
 //!   its commit cycles, generic over a Kafka client trait (no rdkafka inside).
 //! - [`kafka`] — rdkafka adapters: the runtime's client, `run`'s loop, producing, the embedded
 //!   broker.
-//! - [`metrics`] — Prometheus metrics, fed by the worker's observer events; [`http`] serves them
-//!   with health and readiness.
-//! - [`backtest`] — a rule change before it ships (`postloan-monitor backtest`): two
-//!   configurations over the same events in parallel, their alert episodes matched, scored
-//!   against the loans' defaults, workload compared; `--fail-if` gates a review pipeline.
 //! - [`notify`] — escalation notices to Alertmanager (`postloan-monitor notify`): the notice
 //!   book (I/O-free), the worker generic over Kafka and Alertmanager, and their adapters.
+//! - [`metrics`] — Prometheus metrics, fed by the worker's observer events.
+//! - [`http`] — `/metrics`, `/healthz` and `/readyz`.
 //! - [`cli`] — the command line; `main.rs` only parses arguments and calls into it.
 //!
 //! The wire contract is documented in `docs/contract.md`; where a new signal, event, metric or
