@@ -8,7 +8,10 @@ use rand_chacha::ChaCha8Rng;
 use super::borrower::BorrowerPlan;
 use super::ctx::Ctx;
 use super::event::{Change, Event, Kind};
-use super::json::{push_borrower_id, push_loan_id, push_u64, render, EventId};
+use std::io::Write as _;
+
+use super::json::render;
+use super::wire::{BorrowerId, EventId, LoanId, Padded};
 
 /// The kinds of damage, in the order they are drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,9 +57,9 @@ pub(crate) fn write_bad(
     b: &BorrowerPlan,
     ev: &Event,
     n: u64,
-) {
+) -> serde_json::Result<()> {
     scratch.clear();
-    render(scratch, ctx, b, ev, EventId::Bad(n));
+    render(scratch, ctx, b, ev, EventId::Bad(n))?;
     let kind = ALL[rng.gen_range(0..ALL.len())];
     // Not applicable to this event type: fall back to a missing required field, and as a
     // last resort to a truncated line, so the line is never left valid.
@@ -67,6 +70,15 @@ pub(crate) fn write_bad(
     }
     out.extend_from_slice(scratch);
     out.push(b'\n');
+    Ok(())
+}
+
+/// Borrower `b`'s number in this book's id width.
+fn who(ctx: &Ctx, b: &BorrowerPlan) -> Padded {
+    Padded {
+        num: b.num,
+        width: ctx.id_width,
+    }
 }
 
 fn apply(
@@ -90,10 +102,8 @@ fn apply(
             line.clear();
             match rng.gen_range(0..4) {
                 0 => {
-                    line.extend_from_slice(b"event_id=X-");
-                    push_u64(line, n);
-                    line.extend_from_slice(b" borrower=");
-                    push_borrower_id(line, ctx, b.num);
+                    // Writing into a Vec cannot fail.
+                    let _ = write!(line, "event_id=X-{n} borrower={}", BorrowerId(who(ctx, b)));
                 }
                 1 => line.extend_from_slice(b"<html><body>502 Bad Gateway</body></html>"),
                 2 => line.extend_from_slice(b"# exported by core-banking batch, do not edit"),
@@ -230,9 +240,8 @@ fn apply(
                 return false;
             }
             // Loan sequence 9 never exists (a borrower has at most 2 loans).
-            let mut id = Vec::with_capacity(16);
-            push_loan_id(&mut id, ctx, b.num, 9);
-            replace_string_value(line, "loan_id", &id)
+            let id = LoanId(who(ctx, b), 9).to_string();
+            replace_string_value(line, "loan_id", id.as_bytes())
         }
         BadKind::BadValue => bad_value(line, rng, ev),
     }

@@ -146,6 +146,7 @@ mod mirror;
 mod modify;
 mod script;
 mod suppress;
+mod wire;
 
 #[cfg(test)]
 mod tests;
@@ -159,7 +160,8 @@ use rand_chacha::ChaCha8Rng;
 
 use self::borrower::BorrowerPlan;
 use self::ctx::Ctx;
-use self::json::{render, EventId};
+use self::json::render;
+use self::wire::{EventId, Padded};
 use postloan_engine::event::EventType;
 
 /// Options for `postloan-monitor generate`.
@@ -204,6 +206,9 @@ pub enum GenerateError {
     /// Writing the output failed.
     #[error("failed to write generated events: {0}")]
     Io(#[from] std::io::Error),
+    /// An event could not be encoded as JSON (unreachable: every value is plain ASCII).
+    #[error("failed to encode a generated event as JSON")]
+    Encode(#[from] serde_json::Error),
 }
 
 /// Maximum book length in months.
@@ -284,14 +289,18 @@ pub fn generate(
                     g,
                     &ev,
                     bad_lines,
-                );
+                )?;
                 if p >= 1.0 {
                     break;
                 }
             }
         }
         if p < 1.0 {
-            render(&mut buf, &ctx, g, &ev, EventId::Good);
+            let who = Padded {
+                num: g.num,
+                width: ctx.id_width,
+            };
+            render(&mut buf, &ctx, g, &ev, EventId::Good(who, ev.eid))?;
             buf.push(b'\n');
             by_type[ev.kind.event_type() as usize] += 1;
         }

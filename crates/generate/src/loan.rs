@@ -11,38 +11,10 @@ use postloan_engine::schedule::Terms;
 
 use super::borrower::{clamp_key, Class};
 use super::ctx::{add_days, add_months, key, Ctx};
-use super::event::NewTerms;
+use super::event::{NewTerms, CARS};
 use super::mirror::{engine_terms, DpdMirror};
 use super::modify::{draw_deferrals, DeferPlan};
 use super::script::advance_valuation;
-
-/// Vehicle catalogue (make, model); ASCII only.
-pub(crate) const CARS: &[(&str, &str)] = &[
-    ("BYD", "Qin PLUS"),
-    ("BYD", "Song PLUS"),
-    ("BYD", "Han"),
-    ("Geely", "Emgrand"),
-    ("Geely", "Boyue"),
-    ("Changan", "CS75 PLUS"),
-    ("Toyota", "Camry"),
-    ("Toyota", "Corolla"),
-    ("Honda", "Accord"),
-    ("Honda", "CR-V"),
-    ("Volkswagen", "Lavida"),
-    ("Volkswagen", "Passat"),
-    ("Nissan", "Sylphy"),
-    ("Buick", "GL8"),
-    ("Tesla", "Model 3"),
-    ("Tesla", "Model Y"),
-    ("Li Auto", "L7"),
-    ("NIO", "ET5"),
-    ("Haval", "H6"),
-    ("Chery", "Tiggo 8"),
-    ("BMW", "3 Series"),
-    ("Mercedes-Benz", "C-Class"),
-    ("Audi", "A4L"),
-    ("XPeng", "P7"),
-];
 
 pub(crate) use postloan_engine::event::CloseReason;
 

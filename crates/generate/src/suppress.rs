@@ -36,17 +36,6 @@ pub(crate) struct SuppPlan {
     pub reason: SuppressionReason,
 }
 
-/// Prefix of `granted_by` for a reason.
-pub(crate) fn granter_role(reason: SuppressionReason) -> &'static str {
-    match reason {
-        SuppressionReason::Hardship => "hardship-desk-",
-        SuppressionReason::Dispute => "complaints-desk-",
-        SuppressionReason::LegalHold => "legal-",
-        SuppressionReason::Disaster => "risk-ops-",
-        SuppressionReason::Deceased | SuppressionReason::Other => "collections-lead-",
-    }
-}
-
 impl BorrowerPlan {
     /// The planned borrower-level suppression: a hardship one after a job loss (80 %
     /// borrower-wide `["*"]`, 20 % first loan `["dpd","payment_failed"]`, 30–120 days) or a
