@@ -47,6 +47,15 @@ pub(crate) fn key(d: NaiveDate) -> i64 {
     days(d) * 86_400 - 86_400
 }
 
+/// Key clamped to "never" when it lies past the book.
+pub(crate) fn clamp_key(ctx: &Ctx, k: i64) -> i64 {
+    if k >= ctx.end_utc {
+        i64::MAX
+    } else {
+        k
+    }
+}
+
 /// Per local day: UTC instant of local midnight, and the offset valid from 06:00 to 22:00
 /// (`None` when the offset changes inside that window, which then goes through chrono).
 #[derive(Debug, Clone, Copy)]

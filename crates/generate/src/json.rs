@@ -269,7 +269,7 @@ fn body(who: Padded, loan: Option<&LoanPlan>, kind: Kind) -> Option<Body> {
                 Change::Restructure => (
                     "restructure",
                     None,
-                    l.restructure.map(RestructuredTerms::from),
+                    l.script.restructure.map(RestructuredTerms::from),
                     &RESTRUCTURE_REASONS[..],
                 ),
             };
@@ -305,27 +305,27 @@ fn body(who: Padded, loan: Option<&LoanPlan>, kind: Kind) -> Option<Body> {
 /// The fields of `loan_opened` for loan `l`.
 fn opened(loan_id: LoanId, l: &LoanPlan) -> LoanOpened {
     let (make, model) = CARS
-        .get(usize::from(l.car))
+        .get(usize::from(l.vehicle.car))
         .copied()
         .unwrap_or(("BYD", "Han"));
     LoanOpened {
         loan_id,
-        principal: Money(l.principal),
+        principal: Money(l.terms.principal),
         currency: CNY,
-        annual_rate: Rate(l.rate_bp),
-        term_months: l.term,
-        first_due_date: Date(l.terms.first_due_date),
-        installment_amount: Money(l.inst),
-        collateral_value: Money(l.collateral),
+        annual_rate: Rate(l.terms.rate_bp),
+        term_months: l.terms.term,
+        first_due_date: Date(l.terms.schedule.first_due_date),
+        installment_amount: Money(l.terms.inst),
+        collateral_value: Money(l.vehicle.collateral),
         vehicle: Vehicle {
-            vin: Vin(l.vin),
+            vin: Vin(l.vehicle.vin),
             make,
             model,
-            year: l.year,
+            year: l.vehicle.year,
         },
-        manager_id: Coded("M", l.manager, 3),
-        branch_id: Coded("BR", l.branch, 2),
-        dealer_id: Coded("D", l.dealer, 3),
+        manager_id: Coded("M", l.desk.manager, 3),
+        branch_id: Coded("BR", l.desk.branch, 2),
+        dealer_id: Coded("D", l.desk.dealer, 3),
     }
 }
 

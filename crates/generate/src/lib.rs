@@ -144,7 +144,10 @@ mod json;
 mod loan;
 mod mirror;
 mod modify;
+mod odds;
+mod profile;
 mod script;
+mod stream;
 mod suppress;
 mod wire;
 
@@ -158,9 +161,9 @@ use std::io::Write;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use self::borrower::BorrowerPlan;
 use self::ctx::Ctx;
 use self::json::render;
+use self::stream::Borrower;
 use self::wire::{EventId, Padded};
 use postloan_engine::event::EventType;
 
@@ -246,13 +249,13 @@ pub fn generate(
 ) -> Result<GenerateSummary, GenerateError> {
     validate(opts)?;
     let ctx = Ctx::new(opts)?;
-    let mut gens: Vec<BorrowerPlan> = (0..opts.borrowers)
-        .map(|i| BorrowerPlan::new(i, &ctx))
+    let mut gens: Vec<Borrower> = (0..opts.borrowers)
+        .map(|i| Borrower::new(i, &ctx))
         .collect();
     let mut heap = BinaryHeap::with_capacity(gens.len());
     for g in &mut gens {
         if let Some(ev) = g.next_event(&ctx) {
-            heap.push(Reverse((ev.t, g.idx, ev.seq)));
+            heap.push(Reverse((ev.t, g.plan.idx, ev.seq)));
             g.head = Some(ev);
         }
     }
@@ -286,7 +289,7 @@ pub fn generate(
                     &mut scratch,
                     &mut bad_rng,
                     &ctx,
-                    g,
+                    &g.plan,
                     &ev,
                     bad_lines,
                 )?;
@@ -297,10 +300,10 @@ pub fn generate(
         }
         if p < 1.0 {
             let who = Padded {
-                num: g.num,
+                num: g.plan.num,
                 width: ctx.id_width,
             };
-            render(&mut buf, &ctx, g, &ev, EventId::Good(who, ev.eid))?;
+            render(&mut buf, &ctx, &g.plan, &ev, EventId::Good(who, ev.eid))?;
             buf.push(b'\n');
             by_type[ev.kind.event_type() as usize] += 1;
         }
@@ -309,7 +312,7 @@ pub fn generate(
             buf.clear();
         }
         if let Some(next) = g.next_event(&ctx) {
-            heap.push(Reverse((next.t, g.idx, next.seq)));
+            heap.push(Reverse((next.t, g.plan.idx, next.seq)));
             g.head = Some(next);
         }
     }

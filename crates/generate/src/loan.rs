@@ -9,14 +9,11 @@ use rust_decimal::{Decimal, MathematicalOps, RoundingStrategy};
 
 use postloan_engine::schedule::Terms;
 
-use super::borrower::{clamp_key, Class};
-use super::ctx::{add_days, add_months, key, Ctx};
+use super::ctx::{add_days, add_months, clamp_key, key, Ctx};
 use super::event::{NewTerms, CARS};
-use super::mirror::{engine_terms, DpdMirror};
-use super::modify::{draw_deferrals, DeferPlan};
-use super::script::advance_valuation;
-
-pub(crate) use postloan_engine::event::CloseReason;
+use super::mirror::engine_terms;
+use super::profile::{draw_deferrals, Class, DeferPlan};
+use postloan_engine::event::CloseReason;
 
 /// One synthetic loan as the generator plans it — not the engine's `state::Loan`.
 #[derive(Debug, Clone)]
@@ -25,25 +22,56 @@ pub(crate) struct LoanPlan {
     pub seq: u8,
     pub open_date: NaiveDate,
     pub open_secs: u32,
-    // --- the terms in force for planning: the opening terms until a restructure replaces
-    // them (`loan_opened` is always written before a restructure is planned) ---
+    pub terms: LoanTerms,
+    pub vehicle: Vehicle,
+    pub desk: Desk,
+    pub script: LoanScript,
+    pub cursor: Cursor,
+}
+
+/// The terms in force for planning: the opening terms until a restructure replaces them
+/// (`loan_opened` is always written before a restructure is planned).
+#[derive(Debug, Clone)]
+pub(crate) struct LoanTerms {
+    /// Principal, cents.
     pub principal: i64,
     /// Annual rate in units of 0.0001.
     pub rate_bp: u32,
     pub term: u32,
+    /// Installment, cents.
     pub inst: i64,
     /// The schedule as planned now (the engine's type: deferral offsets, month-end clamping);
     /// `first_due_date` is the opening one until a restructure.
-    pub terms: Terms,
+    pub schedule: Terms,
+}
+
+/// The collateral: the car, its value at origination, how it is driven, an accident.
+#[derive(Debug, Clone)]
+pub(crate) struct Vehicle {
+    /// Value at origination, cents.
     pub collateral: i64,
     pub vin: [u8; 17],
+    /// Index into [`CARS`].
     pub car: u8,
     pub year: i32,
+    pub km_per_day: f64,
+    /// Odometer at origination.
+    pub odo0: f64,
+    /// Accident: appraisal date and permanent value factor.
+    pub accident: Option<(NaiveDate, f64)>,
+}
+
+/// Where the loan was sold: branch, dealer and account manager numbers.
+#[derive(Debug, Clone)]
+pub(crate) struct Desk {
     pub branch: u8,
     pub dealer: u8,
     pub manager: u8,
+}
 
-    // --- script (decided at construction) ---
+/// How the loan's story goes, decided at construction (a restructure when it is planned).
+#[derive(Debug, Clone)]
+pub(crate) struct LoanScript {
     /// First installment the borrower never pays (default class).
     pub stop: Option<u32>,
     /// Prepay everything right after installment `.0` and close for reason `.1`.
@@ -52,16 +80,18 @@ pub(crate) struct LoanPlan {
     pub defer: [Option<DeferPlan>; 2],
     /// The terms of the loan's restructure, once planned (at most one per loan).
     pub restructure: Option<NewTerms>,
-    /// Accident: appraisal date and permanent value factor.
-    pub accident: Option<(NaiveDate, f64)>,
-    pub km_per_day: f64,
-    pub odo0: f64,
+}
 
-    // --- planning cursors (keys are UTC lower bounds; i64::MAX = exhausted) ---
+/// Planning cursors (keys are UTC lower bounds; `i64::MAX` = exhausted) and what has been
+/// planned so far.
+#[derive(Debug, Clone)]
+pub(crate) struct Cursor {
     pub open_key: i64,
+    /// Next installment to plan, and the last one the script plans.
     pub next_k: u32,
     pub last_k: u32,
     pub inst_key: i64,
+    /// Revaluations planned so far, the next one's date and key.
     pub val_j: u32,
     pub val_date: NaiveDate,
     pub val_key: i64,
@@ -76,25 +106,18 @@ pub(crate) struct LoanPlan {
     pub ended: bool,
     /// Date of the planned closure, if any.
     pub close_date: Option<NaiveDate>,
-
-    // --- emission state ---
-    /// `loan_opened` emitted and `loan_closed` not yet.
-    pub live: bool,
-    pub mirror: DpdMirror,
-    /// The DPD alert (episode) the loan's latest written ack addressed.
-    pub acked_episode: Option<u32>,
 }
 
 impl LoanPlan {
     /// Due date of installment `k` (1-based) in the schedule as planned now.
     pub(crate) fn due(&self, k: u32) -> NaiveDate {
-        self.terms.due_date(k)
+        self.terms.schedule.due_date(k)
     }
 
     /// Planning key of installment `k`'s trigger: 3 days before its due date, 15 when a payment
     /// holiday is to be requested ahead of it.
     pub(crate) fn inst_key_for(&self, ctx: &Ctx, k: u32) -> i64 {
-        let lead = match self.defer[0] {
+        let lead = match self.script.defer[0] {
             Some(d) if d.k == k && !d.retro => 15,
             _ => 3,
         };
@@ -104,11 +127,11 @@ impl LoanPlan {
     /// Outstanding principal after `n` installments (engine method: monthly interest on the
     /// balance rounded to 0.01 half away from zero), never below 0.
     pub(crate) fn outstanding_after(&self, n: u32) -> i64 {
-        let r = f64::from(self.rate_bp) / 120_000.0;
-        let mut bal = self.principal;
-        for _ in 0..n.min(self.term) {
+        let r = f64::from(self.terms.rate_bp) / 120_000.0;
+        let mut bal = self.terms.principal;
+        for _ in 0..n.min(self.terms.term) {
             let interest = (bal as f64 * r).round() as i64;
-            bal = (bal + interest - self.inst).max(0);
+            bal = (bal + interest - self.terms.inst).max(0);
         }
         bal
     }
@@ -126,18 +149,36 @@ impl LoanPlan {
             let n = y.floor();
             0.8 * 0.9f64.powi(n as i32) * (1.0 - 0.1 * (y - n))
         };
-        let acc = match self.accident {
+        let acc = match self.vehicle.accident {
             Some((d, f)) if date >= d => f,
             _ => 1.0,
         };
-        self.collateral as f64 * dep * acc
+        self.vehicle.collateral as f64 * dep * acc
+    }
+
+    /// Moves a loan's valuation cursor to its next quarterly revaluation (±7 days).
+    pub(crate) fn advance_valuation(&mut self, rng: &mut ChaCha8Rng, ctx: &Ctx) {
+        self.cursor.val_j += 1;
+        let jitter = rng.gen_range(-7..=7);
+        self.cursor.val_date = add_days(add_months(self.open_date, 3 * self.cursor.val_j), jitter);
+        self.cursor.val_key = match self.cursor.close_date {
+            Some(c) if self.cursor.val_date >= c => i64::MAX,
+            _ => clamp_key(ctx, key(self.cursor.val_date)),
+        };
     }
 
     /// Odometer reading on `date`.
     pub(crate) fn mileage(&self, date: NaiveDate) -> u32 {
         let age = (super::ctx::days(date) - super::ctx::days(self.open_date)).max(0) as f64;
-        (self.odo0 + self.km_per_day * age).round().clamp(0.0, 4e9) as u32
+        (self.vehicle.odo0 + self.vehicle.km_per_day * age)
+            .round()
+            .clamp(0.0, 4e9) as u32
     }
+}
+
+/// Rounds cents to whole yuan.
+pub(crate) fn whole_yuan(cents: f64) -> i64 {
+    ((cents / 100.0).round() as i64) * 100
 }
 
 /// Annuity installment for `principal` cents at `rate_bp`/10000 a year over `term` months,
@@ -253,48 +294,52 @@ pub(super) fn make_loan(
         seq,
         open_date,
         open_secs,
-        principal,
-        rate_bp,
-        term,
-        inst,
-        terms: engine_terms(principal, rate_bp, term, first_due, inst),
-        collateral,
-        vin,
-        car,
-        year,
-        branch,
-        dealer,
-        manager,
-        stop,
-        early_exit,
-        defer,
-        restructure: None,
-        accident,
-        km_per_day,
-        odo0,
-        open_key: clamp_key(ctx, key(open_date)),
-        next_k: 1,
-        last_k,
-        inst_key: 0,
-        val_j: 0,
-        val_date: open_date,
-        val_key: i64::MAX,
-        acc_key: accident.map_or(i64::MAX, |(d, _)| clamp_key(ctx, key(d))),
-        planned_paid: 0,
-        last_pay_date: open_date,
-        pay_no: 0,
-        ended: false,
-        close_date: None,
-        live: false,
-        mirror: DpdMirror::new(
-            engine_terms(principal, rate_bp, term, first_due, inst),
+        terms: LoanTerms {
+            principal,
+            rate_bp,
+            term,
             inst,
-        ),
-        acked_episode: None,
+            schedule: engine_terms(principal, rate_bp, term, first_due, inst),
+        },
+        vehicle: Vehicle {
+            collateral,
+            vin,
+            car,
+            year,
+            km_per_day,
+            odo0,
+            accident,
+        },
+        desk: Desk {
+            branch,
+            dealer,
+            manager,
+        },
+        script: LoanScript {
+            stop,
+            early_exit,
+            defer,
+            restructure: None,
+        },
+        cursor: Cursor {
+            open_key: clamp_key(ctx, key(open_date)),
+            next_k: 1,
+            last_k,
+            inst_key: 0,
+            val_j: 0,
+            val_date: open_date,
+            val_key: i64::MAX,
+            acc_key: accident.map_or(i64::MAX, |(d, _)| clamp_key(ctx, key(d))),
+            planned_paid: 0,
+            last_pay_date: open_date,
+            pay_no: 0,
+            ended: false,
+            close_date: None,
+        },
     };
-    loan.inst_key = loan.inst_key_for(ctx, 1);
+    loan.cursor.inst_key = loan.inst_key_for(ctx, 1);
     if revalue {
-        advance_valuation(&mut loan, rng, ctx);
+        loan.advance_valuation(rng, ctx);
     }
     loan
 }
