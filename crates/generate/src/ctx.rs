@@ -7,7 +7,7 @@
 use chrono::{Datelike, LocalResult, Months, NaiveDate, NaiveTime, Offset, TimeDelta, TimeZone};
 use chrono_tz::Tz;
 
-use super::{GenerateError, GenerateOptions};
+use super::options::{GenerateError, GenerateOptions};
 
 /// `NaiveDate::num_days_from_ce` of 1970-01-01.
 const EPOCH_DAYS_FROM_CE: i64 = 719_163;

@@ -142,9 +142,11 @@ mod ctx;
 mod event;
 mod json;
 mod loan;
+mod merge;
 mod mirror;
 mod modify;
 mod odds;
+mod options;
 mod profile;
 mod script;
 mod stream;
@@ -154,91 +156,10 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
 use std::io::Write;
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-
 use self::ctx::Ctx;
-use self::json::render;
-use self::stream::Borrower;
-use self::wire::{EventId, Padded};
-use postloan_engine::event::EventType;
-
-/// Options for `postloan-monitor generate`.
-#[derive(Debug, Clone)]
-pub struct GenerateOptions {
-    /// Number of borrowers (≥ 1).
-    pub borrowers: u32,
-    /// Length of the book in months from `start` (1–240).
-    pub months: u32,
-    /// Seed of every random choice.
-    pub seed: u64,
-    /// First day of the book (local date in `time_zone`).
-    pub start: chrono::NaiveDate,
-    /// Share (0.0..=1.0) of lines that are malformed; 0 = none.
-    pub bad_ratio: f64,
-    /// Business time zone; `occurred_at` is written with this zone's offset.
-    pub time_zone: chrono_tz::Tz,
-}
-
-/// Summary returned after writing.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct GenerateSummary {
-    /// Lines written (valid and malformed).
-    pub lines: u64,
-    /// Valid events written, by `type` (every type of the contract, zero counts included).
-    pub events_by_type: BTreeMap<String, u64>,
-    /// Malformed lines written.
-    pub bad_lines: u64,
-    /// Borrowers in the book.
-    pub borrowers: u32,
-    /// `loan_opened` events written.
-    pub loans: u64,
-}
-
-/// Why generation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum GenerateError {
-    /// The options are out of range (`borrowers` 0, `months` 0 or > 240, `bad_ratio` outside
-    /// 0..=1 or NaN, or `start + months` not representable).
-    #[error("invalid generate options: {0}")]
-    InvalidOptions(String),
-    /// Writing the output failed.
-    #[error("failed to write generated events: {0}")]
-    Io(#[from] std::io::Error),
-    /// An event could not be encoded as JSON (unreachable: every value is plain ASCII).
-    #[error("failed to encode a generated event as JSON")]
-    Encode(#[from] serde_json::Error),
-}
-
-/// Maximum book length in months.
-pub const MAX_MONTHS: u32 = 240;
-/// Output is handed to the writer in chunks of about this size.
-const CHUNK: usize = 64 * 1024;
-
-fn validate(opts: &GenerateOptions) -> Result<(), GenerateError> {
-    if opts.borrowers == 0 {
-        return Err(GenerateError::InvalidOptions(
-            "borrowers must be at least 1".into(),
-        ));
-    }
-    if opts.months == 0 || opts.months > MAX_MONTHS {
-        return Err(GenerateError::InvalidOptions(format!(
-            "months must be between 1 and {MAX_MONTHS}, got {}",
-            opts.months
-        )));
-    }
-    if !(0.0..=1.0).contains(&opts.bad_ratio) {
-        return Err(GenerateError::InvalidOptions(format!(
-            "bad_ratio must be between 0 and 1, got {}",
-            opts.bad_ratio
-        )));
-    }
-    Ok(())
-}
+pub use self::options::{GenerateError, GenerateOptions, GenerateSummary, MAX_MONTHS};
 
 /// Generates the book described by `opts` and writes it to `out` as JSON Lines.
 ///
@@ -247,88 +168,7 @@ pub fn generate(
     opts: &GenerateOptions,
     out: &mut dyn Write,
 ) -> Result<GenerateSummary, GenerateError> {
-    validate(opts)?;
+    options::validate(opts)?;
     let ctx = Ctx::new(opts)?;
-    let mut gens: Vec<Borrower> = (0..opts.borrowers)
-        .map(|i| Borrower::new(i, &ctx))
-        .collect();
-    let mut heap = BinaryHeap::with_capacity(gens.len());
-    for g in &mut gens {
-        if let Some(ev) = g.next_event(&ctx) {
-            heap.push(Reverse((ev.t, g.plan.idx, ev.seq)));
-            g.head = Some(ev);
-        }
-    }
-
-    let mut bad_rng = {
-        let mut k = [0u8; 32];
-        k[..8].copy_from_slice(&opts.seed.to_le_bytes());
-        k[16..24].copy_from_slice(b"PLMBAD01");
-        ChaCha8Rng::from_seed(k)
-    };
-    let p = opts.bad_ratio;
-    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + 4096);
-    let mut scratch: Vec<u8> = Vec::with_capacity(1024);
-    let mut by_type = [0u64; EventType::ALL.len()];
-    let mut bad_lines = 0u64;
-
-    while let Some(Reverse((_, bi, _))) = heap.pop() {
-        let Some(g) = gens.get_mut(bi as usize) else {
-            continue;
-        };
-        let Some(ev) = g.head.take() else {
-            continue;
-        };
-        if p > 0.0 {
-            // Malformed lines before the event: geometric count, so that a share p of all
-            // lines is malformed; with p = 1 the event itself is replaced.
-            while p >= 1.0 || bad_rng.gen::<f64>() < p {
-                bad_lines += 1;
-                bad::write_bad(
-                    &mut buf,
-                    &mut scratch,
-                    &mut bad_rng,
-                    &ctx,
-                    &g.plan,
-                    &ev,
-                    bad_lines,
-                )?;
-                if p >= 1.0 {
-                    break;
-                }
-            }
-        }
-        if p < 1.0 {
-            let who = Padded {
-                num: g.plan.num,
-                width: ctx.id_width,
-            };
-            render(&mut buf, &ctx, &g.plan, &ev, EventId::Good(who, ev.eid))?;
-            buf.push(b'\n');
-            by_type[ev.kind.event_type() as usize] += 1;
-        }
-        if buf.len() >= CHUNK {
-            out.write_all(&buf)?;
-            buf.clear();
-        }
-        if let Some(next) = g.next_event(&ctx) {
-            heap.push(Reverse((next.t, g.plan.idx, next.seq)));
-            g.head = Some(next);
-        }
-    }
-    out.write_all(&buf)?;
-    out.flush()?;
-
-    let good: u64 = by_type.iter().sum();
-    Ok(GenerateSummary {
-        lines: good + bad_lines,
-        events_by_type: EventType::ALL
-            .iter()
-            .zip(by_type)
-            .map(|(t, n)| (t.as_str().to_string(), n))
-            .collect(),
-        bad_lines,
-        borrowers: opts.borrowers,
-        loans: by_type[EventType::LoanOpened as usize],
-    })
+    merge::write(&ctx, opts, out)
 }
