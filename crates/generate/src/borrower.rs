@@ -142,7 +142,7 @@ impl BorrowerPlan {
 
     /// Queues an event at local `date` + `secs`; returns false (and queues nothing) when that
     /// instant lies outside the book.
-    pub(crate) fn push(
+    pub(crate) fn queue(
         &mut self,
         ctx: &Ctx,
         loan: usize,
@@ -192,7 +192,7 @@ impl BorrowerPlan {
             PayStatus::Failed(_) => {}
         }
         loan.cursor.last_pay_date = loan.cursor.last_pay_date.max(date);
-        self.push(
+        self.queue(
             ctx,
             li,
             date,
@@ -215,7 +215,7 @@ impl BorrowerPlan {
             loan.cursor.val_key = i64::MAX;
         }
         let secs = self.business_secs();
-        self.push(ctx, li, date, secs, Kind::Closed { reason });
+        self.queue(ctx, li, date, secs, Kind::Closed { reason });
     }
 
     /// An acknowledgement of loan `li`'s DPD alert on `date` (written only if the alert is open
@@ -232,7 +232,7 @@ impl BorrowerPlan {
             repeat: false,
         };
         let secs = self.business_secs();
-        self.push(ctx, li, date, secs, first);
+        self.queue(ctx, li, date, secs, first);
         let room = days(until) - days(date) - 1;
         if room >= 1 && self.rng.gen_bool(P_REPEAT_ACK) {
             let again = add_days(date, self.rng.gen_range(1..=room.min(40)));
@@ -246,7 +246,7 @@ impl BorrowerPlan {
                 repeat: true,
             };
             let secs = self.business_secs();
-            self.push(ctx, li, again, secs, repeat);
+            self.queue(ctx, li, again, secs, repeat);
         }
     }
 }

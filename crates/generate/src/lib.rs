@@ -9,6 +9,34 @@
 //! a few days ahead of what has been written, and merged with a binary heap, so memory grows
 //! with the number of borrowers, not with the number of events.
 //!
+//! The generator reads as a pipeline: a **plan** drawn up front for each borrower (profile,
+//! loans) → a **schedule** of life events planned trigger by trigger a few days ahead →
+//! **events** released in time order against what the written book knows → **JSON** through
+//! serde, merged into one book.
+//!
+//! # Layers
+//!
+//! One line per module, bottom to top; a module imports only modules above it in this list,
+//! and calls only `BorrowerPlan` methods defined above it (`tests/layering.rs` fails
+//! otherwise):
+//!
+//! - `options` — the public vocabulary: [`GenerateOptions`], [`GenerateSummary`], [`GenerateError`].
+//! - `ctx` — the run's calendar: local dates, business-zone instants, planning keys.
+//! - `wire` — the wire forms of values (money, rates, dates, instants, ids), serialised as text.
+//! - `event` — an event in memory and the vocabularies it indexes (reasons, notes, cars).
+//! - `odds` — the named shares behind every random choice described below.
+//! - `mirror` — the engine's DPD alert of one loan, so acks address an open alert.
+//! - `profile` — what is drawn once: repayment class, income mode, job loss, holidays to come.
+//! - `loan` — one loan's plan in named parts (terms, vehicle, desk, script, cursor), its maths.
+//! - `borrower` — one borrower's plan: drawn up front, and the queue of planned events.
+//! - `suppress` — schedule: suppressions granted, revoked, extended.
+//! - `modify` — schedule: payment holidays and restructures.
+//! - `script` — schedule: each trigger (opening, installment, valuation, income) planned.
+//! - `stream` — a borrower's events in time order, with what only the written book knows.
+//! - `json` — an event as JSON through serde (wire-order structs).
+//! - `bad` — malformed lines derived from real events.
+//! - `merge` — the book: every stream merged in time order, written in chunks, counted.
+//!
 //! # Format
 //! One object per line; fields in the order `event_id`, `type`, `borrower_id`,
 //! `occurred_at`, then the type's fields in the contract's order:

@@ -46,7 +46,7 @@ impl BorrowerPlan {
             reason,
             approver,
         };
-        self.push(ctx, li, grant, secs, kind);
+        self.queue(ctx, li, grant, secs, kind);
         let loan = &mut self.loans[li];
         // The engine refuses a holiday past year 9999 and so does the schedule: unreachable here.
         let _ = loan.terms.schedule.defer(effective, u32::from(d.months));
@@ -102,7 +102,7 @@ impl BorrowerPlan {
             reason,
             approver,
         };
-        self.push(ctx, li, on, secs, kind);
+        self.queue(ctx, li, on, secs, kind);
         let stop = self
             .rng
             .gen_bool(P_REDEFAULT)

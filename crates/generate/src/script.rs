@@ -73,7 +73,7 @@ impl BorrowerPlan {
         let loan = &mut self.loans[li];
         loan.cursor.open_key = i64::MAX;
         let (date, secs) = (loan.open_date, loan.open_secs);
-        self.push(ctx, li, date, secs, Kind::LoanOpened);
+        self.queue(ctx, li, date, secs, Kind::LoanOpened);
         if li == 0 {
             // Income verified at origination, written right after the loan.
             let source = if self.rng.gen_bool(0.7) {
@@ -84,7 +84,7 @@ impl BorrowerPlan {
             let amount = self.income_amount(date);
             let later = secs + self.rng.gen_range(300..3600);
             let period = previous_month(date);
-            self.push(
+            self.queue(
                 ctx,
                 li,
                 date,
@@ -139,7 +139,7 @@ impl BorrowerPlan {
         let amount = self.income_amount(date);
         let secs = self.business_secs();
         let period = previous_month(date);
-        self.push(
+        self.queue(
             ctx,
             0,
             date,
@@ -169,7 +169,7 @@ impl BorrowerPlan {
             ValSource::MarketIndex
         };
         let secs = self.rng.gen_range(6 * 3600..8 * 3600);
-        self.push(
+        self.queue(
             ctx,
             li,
             date,
@@ -200,7 +200,7 @@ impl BorrowerPlan {
             source: ValSource::Appraisal,
             mileage,
         };
-        self.push(ctx, li, date, secs, kind);
+        self.queue(ctx, li, date, secs, kind);
     }
 
     fn plan_installment(&mut self, ctx: &Ctx, li: usize) {
@@ -374,7 +374,7 @@ impl BorrowerPlan {
                     source: ValSource::Auction,
                     mileage,
                 };
-                self.push(ctx, li, adate, secs, kind);
+                self.queue(ctx, li, adate, secs, kind);
             }
             self.close(ctx, li, cdate, reason);
             // The bank still tries to debit the next installment once.

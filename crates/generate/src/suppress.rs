@@ -68,7 +68,7 @@ impl BorrowerPlan {
             follow_up: false,
         };
         let secs = self.business_secs();
-        if !self.push(ctx, li, date, secs, kind) {
+        if !self.queue(ctx, li, date, secs, kind) {
             return;
         }
         let r: f64 = self.rng.gen();
@@ -100,6 +100,6 @@ impl BorrowerPlan {
             follow_up: true,
         };
         let secs = self.business_secs();
-        self.push(ctx, li, on, secs, follow);
+        self.queue(ctx, li, on, secs, follow);
     }
 }
