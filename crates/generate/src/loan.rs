@@ -216,112 +216,139 @@ pub(crate) fn annuity(principal: i64, rate_bp: u32, term: u32) -> i64 {
     })
 }
 
-/// Draws one loan of a borrower of `class`, opened on `open_date`.
-pub(super) fn make_loan(
-    rng: &mut ChaCha8Rng,
-    ctx: &Ctx,
-    seq: u8,
-    open_date: NaiveDate,
-    class: Class,
-) -> LoanPlan {
-    const VIN_CHARS: &[u8] = b"ABCDEFGHJKLMNPRSTUVWXYZ0123456789";
-    let open_secs = rng.gen_range(9 * 3600..17 * 3600);
-    let term = match rng.gen_range(0..100) {
-        0..=9 => 12,
-        10..=29 => 24,
-        30..=64 => 36,
-        65..=79 => 48,
-        _ => 60,
-    };
-    let rate_bp = rng.gen_range(300..=1200);
-    let u: f64 = rng.gen();
-    // 50k–400k CNY, skewed towards smaller loans, in whole hundreds of yuan.
-    let yuan = 50_000.0 + 350_000.0 * u * u.sqrt();
-    let principal = ((yuan / 100.0).round() as i64 * 10_000).clamp(5_000_000, 40_000_000);
-    let ratio = if rng.gen_bool(0.05) {
-        rng.gen_range(0.85..1.0)
-    } else {
-        rng.gen_range(1.05..1.4)
-    };
-    let collateral = (principal as f64 * ratio / 10_000.0).round() as i64 * 10_000;
-    let first_due = add_months(open_date, 1);
-    let inst = annuity(principal, rate_bp, term);
-    let mut vin = [b'L'; 17];
-    for c in vin.iter_mut().skip(1) {
-        *c = VIN_CHARS[rng.gen_range(0..VIN_CHARS.len())];
-    }
-    let car = rng.gen_range(0..CARS.len()) as u8;
-    let new_car = rng.gen_bool(0.7);
-    let year = open_date.year() - if new_car { 0 } else { rng.gen_range(1..=5) };
-    let branch: u8 = rng.gen_range(1..=20);
-    let manager = (branch - 1) * 2 + rng.gen_range(1..=2);
-    let dealer = (branch - 1) * 3 + rng.gen_range(1..=3);
-    let stop = (class == Class::Default && seq == 1).then(|| rng.gen_range(2..=10u32).min(term));
-    let defer = if class == Class::Default {
-        [None, None]
-    } else {
-        draw_deferrals(rng, term)
-    };
-    let early_exit = if class == Class::Default {
-        None
-    } else {
-        let r: f64 = rng.gen();
-        let e = rng.gen_range(4..=15u32);
-        let reason = if r < 0.03 {
-            Some(CloseReason::PaidOff)
-        } else if r < 0.045 {
-            Some(CloseReason::Refinanced)
-        } else {
-            None
+/// Vehicle identification numbers use these characters (no I, O, Q).
+const VIN_CHARS: &[u8] = b"ABCDEFGHJKLMNPRSTUVWXYZ0123456789";
+
+impl LoanTerms {
+    /// Term 12/24/36/48/60 months, rate 0.0300–0.1200, principal 50k–400k CNY (skewed
+    /// towards smaller loans, whole hundreds of yuan), first due date a month after opening,
+    /// installment the annuity.
+    fn draw(rng: &mut ChaCha8Rng, open_date: NaiveDate) -> LoanTerms {
+        let term = match rng.gen_range(0..100) {
+            0..=9 => 12,
+            10..=29 => 24,
+            30..=64 => 36,
+            65..=79 => 48,
+            _ => 60,
         };
-        reason.filter(|_| e < term).map(|r| (e, r))
-    };
-    let revalue = rng.gen_bool(0.88);
-    let accident = rng.gen_bool(0.01).then(|| {
-        (
-            add_days(open_date, rng.gen_range(60..=540)),
-            rng.gen_range(0.5..0.7),
-        )
-    });
-    let km_per_day = rng.gen_range(8_000.0..30_000.0) / 365.0;
-    let odo0 = if new_car {
-        rng.gen_range(5.0..60.0)
-    } else {
-        rng.gen_range(10_000.0..90_000.0)
-    };
-    let last_k = stop.map_or(term, |s| (s + 1).min(term));
-    let mut loan = LoanPlan {
-        seq,
-        open_date,
-        open_secs,
-        terms: LoanTerms {
+        let rate_bp = rng.gen_range(300..=1200);
+        let u: f64 = rng.gen();
+        let yuan = 50_000.0 + 350_000.0 * u * u.sqrt();
+        let principal = ((yuan / 100.0).round() as i64 * 10_000).clamp(5_000_000, 40_000_000);
+        let first_due = add_months(open_date, 1);
+        let inst = annuity(principal, rate_bp, term);
+        LoanTerms {
             principal,
             rate_bp,
             term,
             inst,
             schedule: engine_terms(principal, rate_bp, term, first_due, inst),
-        },
-        vehicle: Vehicle {
+        }
+    }
+}
+
+impl Vehicle {
+    /// The car at origination: value 1.05–1.40 × `principal` (5 %: 0.85–1.00 ×), VIN, model,
+    /// year (70 % new). Its use (accident, mileage) is drawn later, by [`Vehicle::draw_use`];
+    /// returns whether the car is new.
+    fn draw_car(rng: &mut ChaCha8Rng, open_date: NaiveDate, principal: i64) -> (Vehicle, bool) {
+        let ratio = if rng.gen_bool(0.05) {
+            rng.gen_range(0.85..1.0)
+        } else {
+            rng.gen_range(1.05..1.4)
+        };
+        let collateral = (principal as f64 * ratio / 10_000.0).round() as i64 * 10_000;
+        let mut vin = [b'L'; 17];
+        for c in vin.iter_mut().skip(1) {
+            *c = VIN_CHARS[rng.gen_range(0..VIN_CHARS.len())];
+        }
+        let car = rng.gen_range(0..CARS.len()) as u8;
+        let new_car = rng.gen_bool(0.7);
+        let year = open_date.year() - if new_car { 0 } else { rng.gen_range(1..=5) };
+        let vehicle = Vehicle {
             collateral,
             vin,
             car,
             year,
-            km_per_day,
-            odo0,
-            accident,
-        },
-        desk: Desk {
+            km_per_day: 0.0,
+            odo0: 0.0,
+            accident: None,
+        };
+        (vehicle, new_car)
+    }
+
+    /// How the car is used: an accident (1 %, 60–540 days after opening, value × 0.5–0.7),
+    /// 8,000–30,000 km a year, the odometer at origination.
+    fn draw_use(&mut self, rng: &mut ChaCha8Rng, open_date: NaiveDate, new_car: bool) {
+        self.accident = rng.gen_bool(0.01).then(|| {
+            (
+                add_days(open_date, rng.gen_range(60..=540)),
+                rng.gen_range(0.5..0.7),
+            )
+        });
+        self.km_per_day = rng.gen_range(8_000.0..30_000.0) / 365.0;
+        self.odo0 = if new_car {
+            rng.gen_range(5.0..60.0)
+        } else {
+            rng.gen_range(10_000.0..90_000.0)
+        };
+    }
+}
+
+impl Desk {
+    /// One of 20 branches, one of its 2 managers and 3 dealers.
+    fn draw(rng: &mut ChaCha8Rng) -> Desk {
+        let branch: u8 = rng.gen_range(1..=20);
+        let manager = (branch - 1) * 2 + rng.gen_range(1..=2);
+        let dealer = (branch - 1) * 3 + rng.gen_range(1..=3);
+        Desk {
             branch,
             dealer,
             manager,
-        },
-        script: LoanScript {
+        }
+    }
+}
+
+impl LoanScript {
+    /// Loan `seq` of a borrower of `class` with a `term`-month schedule: the default class
+    /// stops paying at installment 2–10 of its first loan; the others may get payment holidays
+    /// and an early exit (3 % prepay, 1.5 % refinance, after installment 4–15).
+    fn draw(rng: &mut ChaCha8Rng, class: Class, seq: u8, term: u32) -> LoanScript {
+        let stop =
+            (class == Class::Default && seq == 1).then(|| rng.gen_range(2..=10u32).min(term));
+        let defer = if class == Class::Default {
+            [None, None]
+        } else {
+            draw_deferrals(rng, term)
+        };
+        let early_exit = if class == Class::Default {
+            None
+        } else {
+            let r: f64 = rng.gen();
+            let e = rng.gen_range(4..=15u32);
+            let reason = if r < 0.03 {
+                Some(CloseReason::PaidOff)
+            } else if r < 0.045 {
+                Some(CloseReason::Refinanced)
+            } else {
+                None
+            };
+            reason.filter(|_| e < term).map(|r| (e, r))
+        };
+        LoanScript {
             stop,
             early_exit,
             defer,
             restructure: None,
-        },
-        cursor: Cursor {
+        }
+    }
+}
+
+impl Cursor {
+    /// Nothing planned yet: the opening and the first installment to come, the accident's
+    /// appraisal if any; valuations start when the loan is revalued at all.
+    fn start(ctx: &Ctx, open_date: NaiveDate, last_k: u32, accident: Option<NaiveDate>) -> Cursor {
+        Cursor {
             open_key: clamp_key(ctx, key(open_date)),
             next_k: 1,
             last_k,
@@ -329,13 +356,43 @@ pub(super) fn make_loan(
             val_j: 0,
             val_date: open_date,
             val_key: i64::MAX,
-            acc_key: accident.map_or(i64::MAX, |(d, _)| clamp_key(ctx, key(d))),
+            acc_key: accident.map_or(i64::MAX, |d| clamp_key(ctx, key(d))),
             planned_paid: 0,
             last_pay_date: open_date,
             pay_no: 0,
             ended: false,
             close_date: None,
-        },
+        }
+    }
+}
+
+/// Draws loan `seq` of a borrower of `class`, opened on `open_date`: every draw in a fixed
+/// order from the borrower's RNG.
+pub(crate) fn make_loan(
+    rng: &mut ChaCha8Rng,
+    ctx: &Ctx,
+    seq: u8,
+    open_date: NaiveDate,
+    class: Class,
+) -> LoanPlan {
+    let open_secs = rng.gen_range(9 * 3600..17 * 3600);
+    let terms = LoanTerms::draw(rng, open_date);
+    let (mut vehicle, new_car) = Vehicle::draw_car(rng, open_date, terms.principal);
+    let desk = Desk::draw(rng);
+    let script = LoanScript::draw(rng, class, seq, terms.term);
+    let revalue = rng.gen_bool(0.88);
+    vehicle.draw_use(rng, open_date, new_car);
+    let last_k = script.stop.map_or(terms.term, |s| (s + 1).min(terms.term));
+    let accident = vehicle.accident.map(|(d, _)| d);
+    let mut loan = LoanPlan {
+        seq,
+        open_date,
+        open_secs,
+        terms,
+        vehicle,
+        desk,
+        script,
+        cursor: Cursor::start(ctx, open_date, last_k, accident),
     };
     loan.cursor.inst_key = loan.inst_key_for(ctx, 1);
     if revalue {
