@@ -203,6 +203,8 @@ impl BorrowerPlan {
         self.queue(ctx, li, date, secs, kind);
     }
 
+    /// Installment `next_k` of loan `li`: a payment holiday planned for it, a missed one
+    /// (default), or a paid one; nothing once a closure is planned.
     fn plan_installment(&mut self, ctx: &Ctx, li: usize) {
         let loan = &mut self.loans[li];
         let k = loan.cursor.next_k;
@@ -217,31 +219,24 @@ impl BorrowerPlan {
             loan.inst_key_for(ctx, loan.cursor.next_k)
         };
         let due = loan.due(k);
-        let (inst, term, planned) = (
-            loan.terms.inst,
-            i64::from(loan.terms.term),
-            loan.cursor.planned_paid,
-        );
-        let (stop, early_exit) = (loan.script.stop, loan.script.early_exit);
-        if let Some(s) = stop.filter(|s| k >= *s) {
+        if let Some(s) = loan.script.stop.filter(|s| k >= *s) {
             self.plan_missed(ctx, li, k, due, s);
             return;
         }
-        if loan.cursor.ended {
-            return;
+        if !loan.cursor.ended {
+            self.plan_paid(ctx, li, k, due);
         }
-        let kk = i64::from(k);
-        let is_final = kk == term;
-        let arrears = ((kk - 1) * inst - planned).max(0);
-        let mut amount = inst + arrears;
-        let mut partial = false;
-        if is_final {
-            amount = term * inst - planned;
-        } else if self.class == Class::Partial && arrears <= 2 * inst && self.rng.gen_bool(0.35) {
-            amount = whole_yuan(inst as f64 * self.rng.gen_range(0.4..0.9));
-            partial = true;
-        }
+    }
 
+    /// Installment `k` of loan `li`, due on `due`, is paid: on time, late, partly, after a
+    /// bounced debit or two, sometimes reversed and paid again; then an early exit or, after
+    /// the final one, the loan is paid off.
+    fn plan_paid(&mut self, ctx: &Ctx, li: usize, k: u32, due: NaiveDate) {
+        let loan = &self.loans[li];
+        let (inst, stop) = (loan.terms.inst, loan.script.stop);
+        let early_exit = loan.script.early_exit;
+        let is_final = k == loan.terms.term;
+        let (amount, partial) = self.installment_amount(li, k);
         let struggling = self
             .income
             .job_loss
@@ -265,37 +260,13 @@ impl BorrowerPlan {
             self.plan_behind(ctx, li, due, b, struggling);
         }
         if self.class == Class::Bounce && late_days.is_none() && self.rng.gen_bool(0.3) {
-            let attempt = amount.max(inst);
-            let mut fdate = add_days(due, -self.rng.gen_range(0..=2));
-            let reason = self.rng.gen_range(0..3u8);
-            self.pay(ctx, li, fdate, PayStatus::Failed(reason), attempt, None);
-            if self.rng.gen_bool(0.3) {
-                fdate = add_days(fdate, self.rng.gen_range(2..=4));
-                self.pay(ctx, li, fdate, PayStatus::Failed(reason), attempt, None);
-            }
-            date = add_days(fdate, self.rng.gen_range(2..=7));
+            date = self.plan_bounces(ctx, li, due, amount.max(inst));
         }
         if amount > 0 {
-            let no = self.pay(ctx, li, date, PayStatus::Received, amount, None);
-            if !is_final && self.rng.gen_bool(0.005) {
-                // Money taken back a few days later; usually paid again afterwards.
-                let rdate = add_days(date, self.rng.gen_range(2..=6));
-                self.pay(ctx, li, rdate, PayStatus::Reversed, amount, Some(no));
-                if self.rng.gen_bool(0.9) {
-                    let again = add_days(rdate, self.rng.gen_range(3..=10));
-                    self.pay(ctx, li, again, PayStatus::Received, amount, None);
-                }
-            }
+            self.plan_received(ctx, li, date, amount, is_final);
         }
         if let Some((e, reason)) = early_exit.filter(|(e, _)| *e == k && !is_final) {
-            let loan = &self.loans[li];
-            let payoff = loan.outstanding_after(e) + (kk * inst - loan.cursor.planned_paid).max(0);
-            let pdate = add_days(loan.cursor.last_pay_date, self.rng.gen_range(1..=10));
-            if payoff > 0 {
-                self.pay(ctx, li, pdate, PayStatus::Received, payoff, None);
-            }
-            let cdate = add_days(pdate, self.rng.gen_range(1..=3));
-            self.close(ctx, li, cdate, reason);
+            self.plan_early_exit(ctx, li, k, e, reason);
         } else if is_final {
             let cdate = add_days(
                 self.loans[li].cursor.last_pay_date,
@@ -303,6 +274,74 @@ impl BorrowerPlan {
             );
             self.close(ctx, li, cdate, CloseReason::PaidOff);
         }
+    }
+
+    /// What installment `k` of loan `li` pays (cents) and whether only part of it: the
+    /// installment plus the arrears so far, the balance of the schedule for the final one, or
+    /// (partial payers, 35 %, arrears at most two installments) 40–90 % of the installment.
+    fn installment_amount(&mut self, li: usize, k: u32) -> (i64, bool) {
+        let loan = &self.loans[li];
+        let (inst, term) = (loan.terms.inst, i64::from(loan.terms.term));
+        let planned = loan.cursor.planned_paid;
+        let kk = i64::from(k);
+        let arrears = ((kk - 1) * inst - planned).max(0);
+        if kk == term {
+            (term * inst - planned, false)
+        } else if self.class == Class::Partial && arrears <= 2 * inst && self.rng.gen_bool(0.35) {
+            let part = whole_yuan(inst as f64 * self.rng.gen_range(0.4..0.9));
+            (part, true)
+        } else {
+            (inst + arrears, false)
+        }
+    }
+
+    /// A bounced debit of `attempt` 0–2 days before `due` (30 %: a second one 2–4 days later);
+    /// returns the date the money arrives, 2–7 days after the last bounce.
+    fn plan_bounces(&mut self, ctx: &Ctx, li: usize, due: NaiveDate, attempt: i64) -> NaiveDate {
+        let mut fdate = add_days(due, -self.rng.gen_range(0..=2));
+        let reason = self.rng.gen_range(0..3u8);
+        self.pay(ctx, li, fdate, PayStatus::Failed(reason), attempt, None);
+        if self.rng.gen_bool(0.3) {
+            fdate = add_days(fdate, self.rng.gen_range(2..=4));
+            self.pay(ctx, li, fdate, PayStatus::Failed(reason), attempt, None);
+        }
+        add_days(fdate, self.rng.gen_range(2..=7))
+    }
+
+    /// `amount` received on `date`; outside the final installment 0.5 % are reversed 2–6 days
+    /// later, and 90 % of those paid again 3–10 days after.
+    fn plan_received(
+        &mut self,
+        ctx: &Ctx,
+        li: usize,
+        date: NaiveDate,
+        amount: i64,
+        is_final: bool,
+    ) {
+        let no = self.pay(ctx, li, date, PayStatus::Received, amount, None);
+        if !is_final && self.rng.gen_bool(0.005) {
+            // Money taken back a few days later; usually paid again afterwards.
+            let rdate = add_days(date, self.rng.gen_range(2..=6));
+            self.pay(ctx, li, rdate, PayStatus::Reversed, amount, Some(no));
+            if self.rng.gen_bool(0.9) {
+                let again = add_days(rdate, self.rng.gen_range(3..=10));
+                self.pay(ctx, li, again, PayStatus::Received, amount, None);
+            }
+        }
+    }
+
+    /// After installment `k` (= the script's `e`), everything still owed is paid 1–10 days
+    /// after the last payment and the loan closed 1–3 days later for `reason`.
+    fn plan_early_exit(&mut self, ctx: &Ctx, li: usize, k: u32, e: u32, reason: CloseReason) {
+        let loan = &self.loans[li];
+        let due_so_far = i64::from(k) * loan.terms.inst;
+        let payoff = loan.outstanding_after(e) + (due_so_far - loan.cursor.planned_paid).max(0);
+        let pdate = add_days(loan.cursor.last_pay_date, self.rng.gen_range(1..=10));
+        if payoff > 0 {
+            self.pay(ctx, li, pdate, PayStatus::Received, payoff, None);
+        }
+        let cdate = add_days(pdate, self.rng.gen_range(1..=3));
+        self.close(ctx, li, cdate, reason);
     }
 
     /// Installment due on `due` stays unpaid for `behind` (≥ 8) days: the borrower's pending
