@@ -20,7 +20,7 @@
 //! and calls only `BorrowerPlan` methods defined above it (`tests/layering.rs` fails
 //! otherwise):
 //!
-//! - `options` — the public vocabulary: [`GenerateOptions`], [`GenerateSummary`], [`GenerateError`].
+//! - `options` — the public vocabulary: options, summary, errors ([`generate`]'s types).
 //! - `ctx` — the run's calendar: local dates, business-zone instants, planning keys.
 //! - `wire` — the wire forms of values (money, rates, dates, instants, ids), serialised as text.
 //! - `event` — an event in memory and the vocabularies it indexes (reasons, notes, cars).
