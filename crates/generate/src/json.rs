@@ -213,24 +213,7 @@ fn body(who: Padded, loan: Option<&LoanPlan>, kind: Kind) -> Option<Body> {
             pay_no,
             amount,
             status,
-        } => {
-            let (status, failure_reason) = match status {
-                PayStatus::Received => ("received", None),
-                PayStatus::Reversed => ("reversed", None),
-                PayStatus::Failed(r) => (
-                    "failed",
-                    Some(pick(&FAILURE_REASONS, r, "insufficient_funds")),
-                ),
-            };
-            Body::Repayment(Repayment {
-                loan_id,
-                payment_id: PaymentId(loan_id, pay_no),
-                amount: Money(amount),
-                currency: CNY,
-                status,
-                failure_reason,
-            })
-        }
+        } => Body::Repayment(repayment(loan_id, pay_no, amount, status)),
         Kind::Income { .. } | Kind::AckCandidate { .. } => return None,
         Kind::Valuation {
             value,
@@ -261,28 +244,7 @@ fn body(who: Padded, loan: Option<&LoanPlan>, kind: Kind) -> Option<Body> {
             change,
             reason,
             approver,
-        } => {
-            let (kind, months, terms, reasons) = match change {
-                Change::Deferral { months } => {
-                    ("deferral", Some(months), None, &DEFERRAL_REASONS[..])
-                }
-                Change::Restructure => (
-                    "restructure",
-                    None,
-                    l.script.restructure.map(RestructuredTerms::from),
-                    &RESTRUCTURE_REASONS[..],
-                ),
-            };
-            Body::Modified(Modified {
-                loan_id,
-                kind,
-                effective_date: Date(effective),
-                months,
-                terms,
-                reason: pick(reasons, reason, ""),
-                approved_by: Numbered("credit-officer-", approver),
-            })
-        }
+        } => Body::Modified(modified(loan_id, l, effective, change, (reason, approver))),
         Kind::Suppression {
             no,
             loan_scoped,
@@ -300,6 +262,55 @@ fn body(who: Padded, loan: Option<&LoanPlan>, kind: Kind) -> Option<Body> {
             granted_by: Numbered(granter_role(reason), granter),
         }),
     })
+}
+
+/// The fields of a `repayment`: attempt `pay_no` of `amount` cents.
+fn repayment(loan_id: LoanId, pay_no: u32, amount: i64, status: PayStatus) -> Repayment {
+    let (status, failure_reason) = match status {
+        PayStatus::Received => ("received", None),
+        PayStatus::Reversed => ("reversed", None),
+        PayStatus::Failed(r) => (
+            "failed",
+            Some(pick(&FAILURE_REASONS, r, "insufficient_funds")),
+        ),
+    };
+    Repayment {
+        loan_id,
+        payment_id: PaymentId(loan_id, pay_no),
+        amount: Money(amount),
+        currency: CNY,
+        status,
+        failure_reason,
+    }
+}
+
+/// The fields of a `loan_modified` of loan `l` effective on `effective`; `(reason, approver)`
+/// index the kind's reasons and number the credit officer.
+fn modified(
+    loan_id: LoanId,
+    l: &LoanPlan,
+    effective: chrono::NaiveDate,
+    change: Change,
+    (reason, approver): (u8, u8),
+) -> Modified {
+    let (kind, months, terms, reasons) = match change {
+        Change::Deferral { months } => ("deferral", Some(months), None, &DEFERRAL_REASONS[..]),
+        Change::Restructure => (
+            "restructure",
+            None,
+            l.script.restructure.map(RestructuredTerms::from),
+            &RESTRUCTURE_REASONS[..],
+        ),
+    };
+    Modified {
+        loan_id,
+        kind,
+        effective_date: Date(effective),
+        months,
+        terms,
+        reason: pick(reasons, reason, ""),
+        approved_by: Numbered("credit-officer-", approver),
+    }
 }
 
 /// The fields of `loan_opened` for loan `l`.
