@@ -22,12 +22,15 @@ use super::profile::{deferral_at, draw_income_base, Class, IncomeMode, JobLoss, 
 /// A borrower's income as the script observes it.
 #[derive(Debug)]
 pub(crate) struct IncomePlan {
+    /// How income is observed after origination.
     pub mode: IncomeMode,
     /// Base monthly income, cents.
     pub base: f64,
+    /// A job loss, if the borrower has one.
     pub job_loss: Option<JobLoss>,
     /// Date of the next observation, and its planning key.
     pub date: NaiveDate,
+    /// Planning key of the next observation (`i64::MAX`: none).
     pub key: i64,
 }
 
@@ -35,15 +38,21 @@ pub(crate) struct IncomePlan {
 /// next) — not the engine's `state::Borrower`.
 #[derive(Debug)]
 pub(crate) struct BorrowerPlan {
+    /// 0-based borrower index (the merge's tie-break, the RNG's key).
     pub idx: u32,
     /// 1-based borrower number used in ids.
     pub num: u64,
+    /// The borrower's own RNG: every draw of the plan and the schedule.
     pub(crate) rng: ChaCha8Rng,
+    /// Repayment behaviour.
     pub(crate) class: Class,
+    /// The borrower's loans (one, 5 %: two), by sequence.
     pub loans: Vec<LoanPlan>,
+    /// Income observations: mode, base, job loss, next date.
     pub(crate) income: IncomePlan,
     /// A borrower-wide suppression planned ahead (after a job loss, or a disaster).
     pub(crate) supp_plan: Option<SuppPlan>,
+    /// Planning key of `supp_plan` (`i64::MAX`: none).
     pub(crate) supp_key: i64,
     /// A suppression due at the first installment 8 or more days behind (late/partial payers).
     pub(crate) late_supp: Option<SuppressionReason>,
@@ -206,6 +215,8 @@ impl BorrowerPlan {
         pay_no
     }
 
+    /// Queues loan `li`'s closure on `date`: no installment, valuation or income is planned
+    /// for it after that.
     pub(crate) fn close(&mut self, ctx: &Ctx, li: usize, date: NaiveDate, reason: CloseReason) {
         let loan = &mut self.loans[li];
         loan.cursor.ended = true;

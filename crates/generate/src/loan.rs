@@ -20,12 +20,18 @@ use postloan_engine::event::CloseReason;
 pub(crate) struct LoanPlan {
     /// 1-based sequence within the borrower (`L<borrower>-<seq>`).
     pub seq: u8,
+    /// Local date and time (seconds after midnight) of `loan_opened`.
     pub open_date: NaiveDate,
     pub open_secs: u32,
+    /// Principal, rate, term, installment and schedule in force.
     pub terms: LoanTerms,
+    /// The car: value, identity, use.
     pub vehicle: Vehicle,
+    /// Branch, dealer, manager.
     pub desk: Desk,
+    /// How the loan's story goes: default, early exit, holidays, restructure.
     pub script: LoanScript,
+    /// What has been planned so far and what comes next.
     pub cursor: Cursor,
 }
 
@@ -37,6 +43,7 @@ pub(crate) struct LoanTerms {
     pub principal: i64,
     /// Annual rate in units of 0.0001.
     pub rate_bp: u32,
+    /// Term in months.
     pub term: u32,
     /// Installment, cents.
     pub inst: i64,
@@ -50,10 +57,13 @@ pub(crate) struct LoanTerms {
 pub(crate) struct Vehicle {
     /// Value at origination, cents.
     pub collateral: i64,
+    /// Vehicle identification number (ASCII).
     pub vin: [u8; 17],
     /// Index into [`CARS`].
     pub car: u8,
+    /// Model year.
     pub year: i32,
+    /// Kilometres driven a day.
     pub km_per_day: f64,
     /// Odometer at origination.
     pub odo0: f64,
@@ -64,8 +74,11 @@ pub(crate) struct Vehicle {
 /// Where the loan was sold: branch, dealer and account manager numbers.
 #[derive(Debug, Clone)]
 pub(crate) struct Desk {
+    /// Branch number (1–20).
     pub branch: u8,
+    /// Dealer number (3 per branch).
     pub dealer: u8,
+    /// Account manager number (2 per branch).
     pub manager: u8,
 }
 
@@ -86,15 +99,20 @@ pub(crate) struct LoanScript {
 /// planned so far.
 #[derive(Debug, Clone)]
 pub(crate) struct Cursor {
+    /// Planning key of the opening.
     pub open_key: i64,
     /// Next installment to plan, and the last one the script plans.
     pub next_k: u32,
     pub last_k: u32,
+    /// Planning key of installment `next_k`.
     pub inst_key: i64,
     /// Revaluations planned so far, the next one's date and key.
     pub val_j: u32,
+    /// Date of the next revaluation.
     pub val_date: NaiveDate,
+    /// Planning key of the next revaluation.
     pub val_key: i64,
+    /// Planning key of the accident's appraisal.
     pub acc_key: i64,
     /// Money planned to arrive (received − reversed), cents.
     pub planned_paid: i64,

@@ -19,18 +19,22 @@ pub(crate) const P_REDEFAULT: f64 = 0.3;
 // --- suppressions ---
 /// Share of borrowers who lose their job that get a hardship suppression after it.
 pub(crate) const P_JOB_LOSS_HARDSHIP: f64 = 0.25;
-/// Shares of defaulting loans that get a hardship suppression, or (instead) a legal hold.
+/// Share of defaulting loans that get a hardship suppression.
 pub(crate) const P_DEFAULT_HARDSHIP: f64 = 0.25;
+/// Share of defaulting loans that get a legal hold (when no hardship suppression).
 pub(crate) const P_DEFAULT_LEGAL_HOLD: f64 = 0.05;
 /// Shares of late payers that get a hardship suppression or a dispute at their first
 /// installment 8 or more days behind (partial payers: [`P_PARTIAL_DISPUTE`]).
 pub(crate) const P_LATE_HARDSHIP: f64 = 0.02;
+/// Share of late payers that get a dispute.
 pub(crate) const P_LATE_DISPUTE: f64 = 0.035;
+/// Share of partial payers that get a dispute.
 pub(crate) const P_PARTIAL_DISPUTE: f64 = 0.03;
 /// Share of borrowers hit by a natural disaster.
 pub(crate) const P_DISASTER: f64 = 0.001;
-/// Share of suppressions revoked early, and extended.
+/// Share of suppressions revoked early.
 pub(crate) const P_REVOKE: f64 = 0.22;
+/// Share of suppressions extended shortly before they lapse.
 pub(crate) const P_EXTEND: f64 = 0.15;
 
 // --- acknowledgements ---
