@@ -1,5 +1,7 @@
-//! The shares behind the behaviour the crate doc describes, named, in one place: every
-//! random choice of the script that is a plain probability reads one of these.
+//! The named shares of the contract-v2 behaviour the crate doc describes (modifications,
+//! suppressions, acknowledgements), in one place below every part of the schedule that draws
+//! against them. (The v1 shares — repayment classes, lateness, valuations — stay inline where
+//! they are drawn, as the crate doc lists them.)
 
 // --- loan modifications ---
 /// Share of loans (outside the default class) that get a payment holiday drawn up front.

@@ -11,6 +11,11 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
+/// A book's options: borrowers, months, seed, bad_ratio, zone.
+type Book = (u32, u32, u64, f64, chrono_tz::Tz);
+/// A book's length and FNV-1a digest.
+type Digest = (usize, u64);
+
 /// (borrowers, months, seed, bad_ratio, zone) → (length, digest) of the book.
 fn book(borrowers: u32, months: u32, seed: u64, bad: f64, tz: chrono_tz::Tz) -> (usize, u64) {
     let mut o = opts(borrowers, months, seed, bad);
@@ -23,7 +28,7 @@ fn book(borrowers: u32, months: u32, seed: u64, bad: f64, tz: chrono_tz::Tz) -> 
 fn the_same_seed_gives_the_same_bytes_as_before_the_refactor() {
     use chrono_tz::{America, Asia, Europe};
     // (borrowers, months, seed, bad_ratio, zone), (length, FNV-1a) computed with the old code.
-    let cases: [((u32, u32, u64, f64, chrono_tz::Tz), (usize, u64)); 8] = [
+    let cases: [(Book, Digest); 8] = [
         (
             (400, 24, 3, 0.0, Asia::Shanghai),
             (3_310_961, 0xc72a_33af_eef6_4261),
