@@ -1,8 +1,8 @@
 //! The wire forms of the book's values: money, rates, dates, instants and ids, each a small
-//! type that prints itself exactly as the contract writes it and serialises as that string.
+//! type that writes itself exactly as the contract prints it and serialises as that string.
 //!
-//! Printing goes through [`fmt::Display`] so that serde_json writes the text straight into the
-//! line (`collect_str`), without a `String` per field.
+//! Each value is written as ASCII into a [`Text`] on the stack, then handed to serde as one
+//! `&str` (or to `Display`): no `String` per field, no formatting machinery per digit.
 
 use std::fmt;
 
@@ -11,43 +11,116 @@ use serde::{Serialize, Serializer};
 
 use super::ctx::{civil, days};
 
-/// Serialises a type as the JSON string its `Display` prints.
-macro_rules! serialize_as_display {
+/// Longest wire value: an alert id with two ten-digit borrower numbers is under 50 bytes.
+const TEXT_CAP: usize = 80;
+
+/// A short ASCII text built on the stack.
+pub(crate) struct Text {
+    bytes: [u8; TEXT_CAP],
+    len: usize,
+}
+
+impl Text {
+    fn new() -> Text {
+        Text {
+            bytes: [0; TEXT_CAP],
+            len: 0,
+        }
+    }
+
+    /// Appends one ASCII byte (dropped past the capacity, which no wire value reaches).
+    fn push(&mut self, b: u8) {
+        if let Some(slot) = self.bytes.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+
+    fn push_str(&mut self, s: &str) {
+        s.bytes().for_each(|b| self.push(b));
+    }
+
+    fn push_u64(&mut self, mut n: u64) {
+        let mut tmp = [0u8; 20];
+        let mut i = tmp.len();
+        loop {
+            i -= 1;
+            tmp[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        tmp[i..].iter().for_each(|b| self.push(*b));
+    }
+
+    /// `n` zero-padded to at least `width` digits.
+    fn push_padded(&mut self, n: u64, width: usize) {
+        let digits = n.checked_ilog10().map_or(1, |d| d as usize + 1);
+        (digits..width).for_each(|_| self.push(b'0'));
+        self.push_u64(n);
+    }
+
+    /// `YYYY-MM-DD` of civil date parts (year as its absolute value, at least 4 digits).
+    fn push_date(&mut self, (y, m, d): (i64, u32, u32)) {
+        self.push_padded(y.unsigned_abs(), 4);
+        self.push(b'-');
+        self.push_padded(u64::from(m), 2);
+        self.push(b'-');
+        self.push_padded(u64::from(d), 2);
+    }
+
+    /// The text (ASCII by construction, so never an error in practice).
+    fn as_str(&self) -> Result<&str, std::str::Utf8Error> {
+        std::str::from_utf8(&self.bytes[..self.len])
+    }
+}
+
+/// A value with a wire form.
+trait Wire {
+    /// Appends the wire form.
+    fn write(&self, t: &mut Text);
+}
+
+/// Serialises a [`Wire`] type as the JSON string of its wire form, and displays it.
+macro_rules! wire_string {
     ($($t:ident),* $(,)?) => {$(
         impl Serialize for $t {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_str(self)
+                let mut t = Text::new();
+                self.write(&mut t);
+                s.serialize_str(t.as_str().map_err(serde::ser::Error::custom)?)
+            }
+        }
+
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let mut t = Text::new();
+                self.write(&mut t);
+                f.write_str(t.as_str().map_err(|_| fmt::Error)?)
             }
         }
     )*};
 }
 
-serialize_as_display!(
-    Money,
-    Rate,
-    Date,
-    Instant,
-    Period,
-    Numbered,
-    Coded,
-    Vin,
-    BorrowerId,
-    LoanId,
-    EventId,
-    PaymentId,
-    AlertId,
-    SuppressionId,
+wire_string!(
+    Money, Rate, Date, Instant, Period, Numbered, Coded, Vin, BorrowerId, LoanId, EventId,
+    PaymentId, AlertId, SuppressionId,
 );
 
 /// Cents as a decimal with two places, e.g. `4557.63`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Money(pub i64);
 
-impl fmt::Display for Money {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sign = if self.0 < 0 { "-" } else { "" };
+impl Wire for Money {
+    fn write(&self, t: &mut Text) {
+        if self.0 < 0 {
+            t.push(b'-');
+        }
         let c = self.0.unsigned_abs();
-        write!(f, "{sign}{}.{:02}", c / 100, c % 100)
+        t.push_u64(c / 100);
+        t.push(b'.');
+        t.push_padded(c % 100, 2);
     }
 }
 
@@ -55,24 +128,20 @@ impl fmt::Display for Money {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Rate(pub u32);
 
-impl fmt::Display for Rate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "0.{:04}", self.0)
+impl Wire for Rate {
+    fn write(&self, t: &mut Text) {
+        t.push_str("0.");
+        t.push_padded(u64::from(self.0), 4);
     }
-}
-
-/// `YYYY-MM-DD` of civil date parts (year as its absolute value, at least 4 digits).
-fn date_parts(f: &mut fmt::Formatter<'_>, (y, m, d): (i64, u32, u32)) -> fmt::Result {
-    write!(f, "{:04}-{:02}-{:02}", y.unsigned_abs(), m, d)
 }
 
 /// A business date, `YYYY-MM-DD`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Date(pub NaiveDate);
 
-impl fmt::Display for Date {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        date_parts(f, civil(days(self.0)))
+impl Wire for Date {
+    fn write(&self, t: &mut Text) {
+        t.push_date(civil(days(self.0)));
     }
 }
 
@@ -86,22 +155,22 @@ pub(crate) struct Instant {
     pub off: i32,
 }
 
-impl fmt::Display for Instant {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Wire for Instant {
+    fn write(&self, t: &mut Text) {
         let local = self.t + i64::from(self.off);
-        let (day, secs) = (local.div_euclid(86_400), local.rem_euclid(86_400));
-        date_parts(f, civil(day))?;
-        let sign = if self.off < 0 { '-' } else { '+' };
-        let a = self.off.unsigned_abs() / 60;
-        write!(
-            f,
-            "T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
-            secs / 3600,
-            secs / 60 % 60,
-            secs % 60,
-            a / 60,
-            a % 60
-        )
+        let (day, secs) = (local.div_euclid(86_400), local.rem_euclid(86_400) as u64);
+        t.push_date(civil(day));
+        t.push(b'T');
+        t.push_padded(secs / 3600, 2);
+        t.push(b':');
+        t.push_padded(secs / 60 % 60, 2);
+        t.push(b':');
+        t.push_padded(secs % 60, 2);
+        t.push(if self.off < 0 { b'-' } else { b'+' });
+        let a = u64::from(self.off.unsigned_abs() / 60);
+        t.push_padded(a / 60, 2);
+        t.push(b':');
+        t.push_padded(a % 60, 2);
     }
 }
 
@@ -109,10 +178,12 @@ impl fmt::Display for Instant {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Period(pub (i32, u32));
 
-impl fmt::Display for Period {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Wire for Period {
+    fn write(&self, t: &mut Text) {
         let (y, m) = self.0;
-        write!(f, "{:04}-{:02}", y.unsigned_abs(), m)
+        t.push_padded(u64::from(y.unsigned_abs()), 4);
+        t.push(b'-');
+        t.push_padded(u64::from(m), 2);
     }
 }
 
@@ -120,9 +191,10 @@ impl fmt::Display for Period {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Numbered(pub &'static str, pub u8);
 
-impl fmt::Display for Numbered {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{:02}", self.0, self.1)
+impl Wire for Numbered {
+    fn write(&self, t: &mut Text) {
+        t.push_str(self.0);
+        t.push_padded(u64::from(self.1), 2);
     }
 }
 
@@ -130,9 +202,10 @@ impl fmt::Display for Numbered {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Coded(pub &'static str, pub u8, pub usize);
 
-impl fmt::Display for Coded {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{:0w$}", self.0, self.1, w = self.2)
+impl Wire for Coded {
+    fn write(&self, t: &mut Text) {
+        t.push_str(self.0);
+        t.push_padded(u64::from(self.1), self.2);
     }
 }
 
@@ -140,11 +213,9 @@ impl fmt::Display for Coded {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Vin(pub [u8; 17]);
 
-impl fmt::Display for Vin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0
-            .iter()
-            .try_for_each(|c| fmt::Write::write_char(f, char::from(*c)))
+impl Wire for Vin {
+    fn write(&self, t: &mut Text) {
+        self.0.iter().for_each(|c| t.push(*c));
     }
 }
 
@@ -157,9 +228,9 @@ pub(crate) struct Padded {
     pub width: usize,
 }
 
-impl fmt::Display for Padded {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:0w$}", self.num, w = self.width)
+impl Wire for Padded {
+    fn write(&self, t: &mut Text) {
+        t.push_padded(self.num, self.width);
     }
 }
 
@@ -167,9 +238,10 @@ impl fmt::Display for Padded {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct BorrowerId(pub Padded);
 
-impl fmt::Display for BorrowerId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "B{}", self.0)
+impl Wire for BorrowerId {
+    fn write(&self, t: &mut Text) {
+        t.push(b'B');
+        self.0.write(t);
     }
 }
 
@@ -177,9 +249,12 @@ impl fmt::Display for BorrowerId {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct LoanId(pub Padded, pub u8);
 
-impl fmt::Display for LoanId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "L{}-{}", self.0, self.1)
+impl Wire for LoanId {
+    fn write(&self, t: &mut Text) {
+        t.push(b'L');
+        self.0.write(t);
+        t.push(b'-');
+        t.push_u64(u64::from(self.1));
     }
 }
 
@@ -192,11 +267,19 @@ pub(crate) enum EventId {
     Bad(u64),
 }
 
-impl fmt::Display for EventId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Wire for EventId {
+    fn write(&self, t: &mut Text) {
         match self {
-            EventId::Good(who, k) => write!(f, "E-{who}-{k}"),
-            EventId::Bad(n) => write!(f, "X-{n}"),
+            EventId::Good(who, k) => {
+                t.push_str("E-");
+                who.write(t);
+                t.push(b'-');
+                t.push_u64(u64::from(*k));
+            }
+            EventId::Bad(n) => {
+                t.push_str("X-");
+                t.push_u64(*n);
+            }
         }
     }
 }
@@ -205,9 +288,12 @@ impl fmt::Display for EventId {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PaymentId(pub LoanId, pub u32);
 
-impl fmt::Display for PaymentId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "P-{}-{}", self.0, self.1)
+impl Wire for PaymentId {
+    fn write(&self, t: &mut Text) {
+        t.push_str("P-");
+        self.0.write(t);
+        t.push(b'-');
+        t.push_u64(u64::from(self.1));
     }
 }
 
@@ -215,10 +301,14 @@ impl fmt::Display for PaymentId {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct AlertId(pub LoanId, pub u32);
 
-impl fmt::Display for AlertId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Wire for AlertId {
+    fn write(&self, t: &mut Text) {
         let LoanId(who, _) = self.0;
-        write!(f, "{}/{}/dpd/{}", BorrowerId(who), self.0, self.1)
+        BorrowerId(who).write(t);
+        t.push(b'/');
+        self.0.write(t);
+        t.push_str("/dpd/");
+        t.push_u64(u64::from(self.1));
     }
 }
 
@@ -226,9 +316,12 @@ impl fmt::Display for AlertId {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SuppressionId(pub Padded, pub u16);
 
-impl fmt::Display for SuppressionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "S-{}-{}", self.0, self.1)
+impl Wire for SuppressionId {
+    fn write(&self, t: &mut Text) {
+        t.push_str("S-");
+        self.0.write(t);
+        t.push(b'-');
+        t.push_u64(u64::from(self.1));
     }
 }
 
@@ -241,9 +334,9 @@ mod tests {
         assert_eq!(Money(455_763).to_string(), "4557.63");
         assert_eq!(Money(5).to_string(), "0.05");
         assert_eq!(Money(-120).to_string(), "-1.20");
-        let p = |num, width| Padded { num, width }.to_string();
-        assert_eq!(p(42, 6), "000042");
-        assert_eq!(p(1_234_567, 6), "1234567");
+        let p = |num, width| BorrowerId(Padded { num, width }).to_string();
+        assert_eq!(p(42, 6), "B000042");
+        assert_eq!(p(1_234_567, 6), "B1234567");
         assert_eq!(Numbered("collector-", 0).to_string(), "collector-00");
         assert_eq!(Rate(588).to_string(), "0.0588");
         // 2025-03-10T01:15:00Z shown at +08:00.
