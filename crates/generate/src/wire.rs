@@ -104,8 +104,20 @@ macro_rules! wire_string {
 }
 
 wire_string!(
-    Money, Rate, Date, Instant, Period, Numbered, Coded, Vin, BorrowerId, LoanId, EventId,
-    PaymentId, AlertId, SuppressionId,
+    Money,
+    Rate,
+    Date,
+    Instant,
+    Period,
+    Numbered,
+    Coded,
+    Vin,
+    BorrowerId,
+    LoanId,
+    EventId,
+    PaymentId,
+    AlertId,
+    SuppressionId,
 );
 
 /// Cents as a decimal with two places, e.g. `4557.63`.
