@@ -24,7 +24,7 @@
 //! - `ctx` — the run's calendar: local dates, business-zone instants, planning keys.
 //! - `wire` — the wire forms of values (money, rates, dates, instants, ids), serialised as text.
 //! - `event` — an event in memory and the vocabularies it indexes (reasons, notes, cars).
-//! - `odds` — the named shares behind every random choice described below.
+//! - `odds` — the named shares of the v2 behaviour: modifications, suppressions, acks.
 //! - `mirror` — the engine's DPD alert of one loan, so acks address an open alert.
 //! - `profile` — what is drawn once: repayment class, income mode, job loss, holidays to come.
 //! - `loan` — one loan's plan in named parts (terms, vehicle, desk, script, cursor), its maths.
