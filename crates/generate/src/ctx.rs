@@ -7,7 +7,7 @@
 use chrono::{Datelike, LocalResult, Months, NaiveDate, NaiveTime, Offset, TimeDelta, TimeZone};
 use chrono_tz::Tz;
 
-use super::{GenerateError, GenerateOptions};
+use super::options::{GenerateError, GenerateOptions};
 
 /// `NaiveDate::num_days_from_ce` of 1970-01-01.
 const EPOCH_DAYS_FROM_CE: i64 = 719_163;
@@ -45,6 +45,15 @@ pub(crate) fn add_days(d: NaiveDate, n: i64) -> NaiveDate {
 /// Used as the planning key of a trigger whose events all fall on `d` or later.
 pub(crate) fn key(d: NaiveDate) -> i64 {
     days(d) * 86_400 - 86_400
+}
+
+/// Key clamped to "never" when it lies past the book.
+pub(crate) fn clamp_key(ctx: &Ctx, k: i64) -> i64 {
+    if k >= ctx.end_utc {
+        i64::MAX
+    } else {
+        k
+    }
 }
 
 /// Per local day: UTC instant of local midnight, and the offset valid from 06:00 to 22:00

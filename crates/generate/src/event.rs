@@ -56,6 +56,45 @@ impl ValSource {
     }
 }
 
+/// Vehicle catalogue (make, model); ASCII only.
+pub(crate) const CARS: &[(&str, &str)] = &[
+    ("BYD", "Qin PLUS"),
+    ("BYD", "Song PLUS"),
+    ("BYD", "Han"),
+    ("Geely", "Emgrand"),
+    ("Geely", "Boyue"),
+    ("Changan", "CS75 PLUS"),
+    ("Toyota", "Camry"),
+    ("Toyota", "Corolla"),
+    ("Honda", "Accord"),
+    ("Honda", "CR-V"),
+    ("Volkswagen", "Lavida"),
+    ("Volkswagen", "Passat"),
+    ("Nissan", "Sylphy"),
+    ("Buick", "GL8"),
+    ("Tesla", "Model 3"),
+    ("Tesla", "Model Y"),
+    ("Li Auto", "L7"),
+    ("NIO", "ET5"),
+    ("Haval", "H6"),
+    ("Chery", "Tiggo 8"),
+    ("BMW", "3 Series"),
+    ("Mercedes-Benz", "C-Class"),
+    ("Audi", "A4L"),
+    ("XPeng", "P7"),
+];
+
+/// Prefix of `granted_by` for a reason.
+pub(crate) fn granter_role(reason: SuppressionReason) -> &'static str {
+    match reason {
+        SuppressionReason::Hardship => "hardship-desk-",
+        SuppressionReason::Dispute => "complaints-desk-",
+        SuppressionReason::LegalHold => "legal-",
+        SuppressionReason::Disaster => "risk-ops-",
+        SuppressionReason::Deceased | SuppressionReason::Other => "collections-lead-",
+    }
+}
+
 pub(crate) const ACK_NOTES: [&str; 8] = [
     "called borrower, promised to pay this week",
     "left voicemail, will retry tomorrow",
@@ -94,12 +133,12 @@ pub(crate) enum SuppSignals {
 }
 
 impl SuppSignals {
-    /// The JSON array.
-    pub(crate) fn json(self) -> &'static str {
+    /// The names written in `signals`.
+    pub(crate) fn names(self) -> &'static [&'static str] {
         match self {
-            SuppSignals::All => r#"["*"]"#,
-            SuppSignals::DpdAndFailed => r#"["dpd","payment_failed"]"#,
-            SuppSignals::Dpd => r#"["dpd"]"#,
+            SuppSignals::All => &["*"],
+            SuppSignals::DpdAndFailed => &["dpd", "payment_failed"],
+            SuppSignals::Dpd => &["dpd"],
         }
     }
 

@@ -9,6 +9,34 @@
 //! a few days ahead of what has been written, and merged with a binary heap, so memory grows
 //! with the number of borrowers, not with the number of events.
 //!
+//! The generator reads as a pipeline: a **plan** drawn up front for each borrower (profile,
+//! loans) → a **schedule** of life events planned trigger by trigger a few days ahead →
+//! **events** released in time order against what the written book knows → **JSON** through
+//! serde, merged into one book.
+//!
+//! # Layers
+//!
+//! One line per module, bottom to top; a module imports only modules above it in this list,
+//! and calls only `BorrowerPlan` methods defined above it (`tests/layering.rs` fails
+//! otherwise):
+//!
+//! - `options` — the public vocabulary: options, summary, errors ([`generate`]'s types).
+//! - `ctx` — the run's calendar: local dates, business-zone instants, planning keys.
+//! - `wire` — the wire forms of values (money, rates, dates, instants, ids), serialised as text.
+//! - `event` — an event in memory and the vocabularies it indexes (reasons, notes, cars).
+//! - `odds` — the named shares of the v2 behaviour: modifications, suppressions, acks.
+//! - `mirror` — the engine's DPD alert of one loan, so acks address an open alert.
+//! - `profile` — what is drawn once: repayment class, income mode, job loss, holidays to come.
+//! - `loan` — one loan's plan in named parts (terms, vehicle, desk, script, cursor), its maths.
+//! - `borrower` — one borrower's plan: drawn up front, and the queue of planned events.
+//! - `suppress` — schedule: suppressions granted, revoked, extended.
+//! - `modify` — schedule: payment holidays and restructures.
+//! - `script` — schedule: each trigger (opening, installment, valuation, income) planned.
+//! - `stream` — a borrower's events in time order, with what only the written book knows.
+//! - `json` — an event as JSON through serde (wire-order structs).
+//! - `bad` — malformed lines derived from real events.
+//! - `merge` — the book: every stream merged in time order, written in chunks, counted.
+//!
 //! # Format
 //! One object per line; fields in the order `event_id`, `type`, `borrower_id`,
 //! `occurred_at`, then the type's fields in the contract's order:
@@ -142,95 +170,24 @@ mod ctx;
 mod event;
 mod json;
 mod loan;
+mod merge;
 mod mirror;
 mod modify;
+mod odds;
+mod options;
+mod profile;
 mod script;
+mod stream;
 mod suppress;
+mod wire;
 
 #[cfg(test)]
 mod tests;
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
 use std::io::Write;
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-
-use self::borrower::BorrowerPlan;
 use self::ctx::Ctx;
-use self::json::{render, EventId};
-use postloan_engine::event::EventType;
-
-/// Options for `postloan-monitor generate`.
-#[derive(Debug, Clone)]
-pub struct GenerateOptions {
-    /// Number of borrowers (≥ 1).
-    pub borrowers: u32,
-    /// Length of the book in months from `start` (1–240).
-    pub months: u32,
-    /// Seed of every random choice.
-    pub seed: u64,
-    /// First day of the book (local date in `time_zone`).
-    pub start: chrono::NaiveDate,
-    /// Share (0.0..=1.0) of lines that are malformed; 0 = none.
-    pub bad_ratio: f64,
-    /// Business time zone; `occurred_at` is written with this zone's offset.
-    pub time_zone: chrono_tz::Tz,
-}
-
-/// Summary returned after writing.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct GenerateSummary {
-    /// Lines written (valid and malformed).
-    pub lines: u64,
-    /// Valid events written, by `type` (every type of the contract, zero counts included).
-    pub events_by_type: BTreeMap<String, u64>,
-    /// Malformed lines written.
-    pub bad_lines: u64,
-    /// Borrowers in the book.
-    pub borrowers: u32,
-    /// `loan_opened` events written.
-    pub loans: u64,
-}
-
-/// Why generation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum GenerateError {
-    /// The options are out of range (`borrowers` 0, `months` 0 or > 240, `bad_ratio` outside
-    /// 0..=1 or NaN, or `start + months` not representable).
-    #[error("invalid generate options: {0}")]
-    InvalidOptions(String),
-    /// Writing the output failed.
-    #[error("failed to write generated events: {0}")]
-    Io(#[from] std::io::Error),
-}
-
-/// Maximum book length in months.
-pub const MAX_MONTHS: u32 = 240;
-/// Output is handed to the writer in chunks of about this size.
-const CHUNK: usize = 64 * 1024;
-
-fn validate(opts: &GenerateOptions) -> Result<(), GenerateError> {
-    if opts.borrowers == 0 {
-        return Err(GenerateError::InvalidOptions(
-            "borrowers must be at least 1".into(),
-        ));
-    }
-    if opts.months == 0 || opts.months > MAX_MONTHS {
-        return Err(GenerateError::InvalidOptions(format!(
-            "months must be between 1 and {MAX_MONTHS}, got {}",
-            opts.months
-        )));
-    }
-    if !(0.0..=1.0).contains(&opts.bad_ratio) {
-        return Err(GenerateError::InvalidOptions(format!(
-            "bad_ratio must be between 0 and 1, got {}",
-            opts.bad_ratio
-        )));
-    }
-    Ok(())
-}
+pub use self::options::{GenerateError, GenerateOptions, GenerateSummary, MAX_MONTHS};
 
 /// Generates the book described by `opts` and writes it to `out` as JSON Lines.
 ///
@@ -239,84 +196,7 @@ pub fn generate(
     opts: &GenerateOptions,
     out: &mut dyn Write,
 ) -> Result<GenerateSummary, GenerateError> {
-    validate(opts)?;
+    options::validate(opts)?;
     let ctx = Ctx::new(opts)?;
-    let mut gens: Vec<BorrowerPlan> = (0..opts.borrowers)
-        .map(|i| BorrowerPlan::new(i, &ctx))
-        .collect();
-    let mut heap = BinaryHeap::with_capacity(gens.len());
-    for g in &mut gens {
-        if let Some(ev) = g.next_event(&ctx) {
-            heap.push(Reverse((ev.t, g.idx, ev.seq)));
-            g.head = Some(ev);
-        }
-    }
-
-    let mut bad_rng = {
-        let mut k = [0u8; 32];
-        k[..8].copy_from_slice(&opts.seed.to_le_bytes());
-        k[16..24].copy_from_slice(b"PLMBAD01");
-        ChaCha8Rng::from_seed(k)
-    };
-    let p = opts.bad_ratio;
-    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + 4096);
-    let mut scratch: Vec<u8> = Vec::with_capacity(1024);
-    let mut by_type = [0u64; EventType::ALL.len()];
-    let mut bad_lines = 0u64;
-
-    while let Some(Reverse((_, bi, _))) = heap.pop() {
-        let Some(g) = gens.get_mut(bi as usize) else {
-            continue;
-        };
-        let Some(ev) = g.head.take() else {
-            continue;
-        };
-        if p > 0.0 {
-            // Malformed lines before the event: geometric count, so that a share p of all
-            // lines is malformed; with p = 1 the event itself is replaced.
-            while p >= 1.0 || bad_rng.gen::<f64>() < p {
-                bad_lines += 1;
-                bad::write_bad(
-                    &mut buf,
-                    &mut scratch,
-                    &mut bad_rng,
-                    &ctx,
-                    g,
-                    &ev,
-                    bad_lines,
-                );
-                if p >= 1.0 {
-                    break;
-                }
-            }
-        }
-        if p < 1.0 {
-            render(&mut buf, &ctx, g, &ev, EventId::Good);
-            buf.push(b'\n');
-            by_type[ev.kind.event_type() as usize] += 1;
-        }
-        if buf.len() >= CHUNK {
-            out.write_all(&buf)?;
-            buf.clear();
-        }
-        if let Some(next) = g.next_event(&ctx) {
-            heap.push(Reverse((next.t, g.idx, next.seq)));
-            g.head = Some(next);
-        }
-    }
-    out.write_all(&buf)?;
-    out.flush()?;
-
-    let good: u64 = by_type.iter().sum();
-    Ok(GenerateSummary {
-        lines: good + bad_lines,
-        events_by_type: EventType::ALL
-            .iter()
-            .zip(by_type)
-            .map(|(t, n)| (t.as_str().to_string(), n))
-            .collect(),
-        bad_lines,
-        borrowers: opts.borrowers,
-        loans: by_type[EventType::LoanOpened as usize],
-    })
+    merge::write(&ctx, opts, out)
 }

@@ -9,69 +9,82 @@ use rust_decimal::{Decimal, MathematicalOps, RoundingStrategy};
 
 use postloan_engine::schedule::Terms;
 
-use super::borrower::{clamp_key, Class};
-use super::ctx::{add_days, add_months, key, Ctx};
-use super::event::NewTerms;
-use super::mirror::{engine_terms, DpdMirror};
-use super::modify::{draw_deferrals, DeferPlan};
-use super::script::advance_valuation;
-
-/// Vehicle catalogue (make, model); ASCII only.
-pub(crate) const CARS: &[(&str, &str)] = &[
-    ("BYD", "Qin PLUS"),
-    ("BYD", "Song PLUS"),
-    ("BYD", "Han"),
-    ("Geely", "Emgrand"),
-    ("Geely", "Boyue"),
-    ("Changan", "CS75 PLUS"),
-    ("Toyota", "Camry"),
-    ("Toyota", "Corolla"),
-    ("Honda", "Accord"),
-    ("Honda", "CR-V"),
-    ("Volkswagen", "Lavida"),
-    ("Volkswagen", "Passat"),
-    ("Nissan", "Sylphy"),
-    ("Buick", "GL8"),
-    ("Tesla", "Model 3"),
-    ("Tesla", "Model Y"),
-    ("Li Auto", "L7"),
-    ("NIO", "ET5"),
-    ("Haval", "H6"),
-    ("Chery", "Tiggo 8"),
-    ("BMW", "3 Series"),
-    ("Mercedes-Benz", "C-Class"),
-    ("Audi", "A4L"),
-    ("XPeng", "P7"),
-];
-
-pub(crate) use postloan_engine::event::CloseReason;
+use super::ctx::{add_days, add_months, clamp_key, key, Ctx};
+use super::event::{NewTerms, CARS};
+use super::mirror::engine_terms;
+use super::profile::{draw_deferrals, Class, DeferPlan};
+use postloan_engine::event::CloseReason;
 
 /// One synthetic loan as the generator plans it — not the engine's `state::Loan`.
 #[derive(Debug, Clone)]
 pub(crate) struct LoanPlan {
     /// 1-based sequence within the borrower (`L<borrower>-<seq>`).
     pub seq: u8,
+    /// Local date and time (seconds after midnight) of `loan_opened`.
     pub open_date: NaiveDate,
     pub open_secs: u32,
-    // --- the terms in force for planning: the opening terms until a restructure replaces
-    // them (`loan_opened` is always written before a restructure is planned) ---
+    /// Principal, rate, term, installment and schedule in force.
+    pub terms: LoanTerms,
+    /// The car: value, identity, use.
+    pub vehicle: Vehicle,
+    /// Branch, dealer, manager.
+    pub desk: Desk,
+    /// How the loan's story goes: default, early exit, holidays, restructure.
+    pub script: LoanScript,
+    /// What has been planned so far and what comes next.
+    pub cursor: Cursor,
+}
+
+/// The terms in force for planning: the opening terms until a restructure replaces them
+/// (`loan_opened` is always written before a restructure is planned).
+#[derive(Debug, Clone)]
+pub(crate) struct LoanTerms {
+    /// Principal, cents.
     pub principal: i64,
     /// Annual rate in units of 0.0001.
     pub rate_bp: u32,
+    /// Term in months.
     pub term: u32,
+    /// Installment, cents.
     pub inst: i64,
     /// The schedule as planned now (the engine's type: deferral offsets, month-end clamping);
     /// `first_due_date` is the opening one until a restructure.
-    pub terms: Terms,
-    pub collateral: i64,
-    pub vin: [u8; 17],
-    pub car: u8,
-    pub year: i32,
-    pub branch: u8,
-    pub dealer: u8,
-    pub manager: u8,
+    pub schedule: Terms,
+}
 
-    // --- script (decided at construction) ---
+/// The collateral: the car, its value at origination, how it is driven, an accident.
+#[derive(Debug, Clone)]
+pub(crate) struct Vehicle {
+    /// Value at origination, cents.
+    pub collateral: i64,
+    /// Vehicle identification number (ASCII).
+    pub vin: [u8; 17],
+    /// Index into [`CARS`].
+    pub car: u8,
+    /// Model year.
+    pub year: i32,
+    /// Kilometres driven a day.
+    pub km_per_day: f64,
+    /// Odometer at origination.
+    pub odo0: f64,
+    /// Accident: appraisal date and permanent value factor.
+    pub accident: Option<(NaiveDate, f64)>,
+}
+
+/// Where the loan was sold: branch, dealer and account manager numbers.
+#[derive(Debug, Clone)]
+pub(crate) struct Desk {
+    /// Branch number (1–20).
+    pub branch: u8,
+    /// Dealer number (3 per branch).
+    pub dealer: u8,
+    /// Account manager number (2 per branch).
+    pub manager: u8,
+}
+
+/// How the loan's story goes, decided at construction (a restructure when it is planned).
+#[derive(Debug, Clone)]
+pub(crate) struct LoanScript {
     /// First installment the borrower never pays (default class).
     pub stop: Option<u32>,
     /// Prepay everything right after installment `.0` and close for reason `.1`.
@@ -80,19 +93,26 @@ pub(crate) struct LoanPlan {
     pub defer: [Option<DeferPlan>; 2],
     /// The terms of the loan's restructure, once planned (at most one per loan).
     pub restructure: Option<NewTerms>,
-    /// Accident: appraisal date and permanent value factor.
-    pub accident: Option<(NaiveDate, f64)>,
-    pub km_per_day: f64,
-    pub odo0: f64,
+}
 
-    // --- planning cursors (keys are UTC lower bounds; i64::MAX = exhausted) ---
+/// Planning cursors (keys are UTC lower bounds; `i64::MAX` = exhausted) and what has been
+/// planned so far.
+#[derive(Debug, Clone)]
+pub(crate) struct Cursor {
+    /// Planning key of the opening.
     pub open_key: i64,
+    /// Next installment to plan, and the last one the script plans.
     pub next_k: u32,
     pub last_k: u32,
+    /// Planning key of installment `next_k`.
     pub inst_key: i64,
+    /// Revaluations planned so far, the next one's date and key.
     pub val_j: u32,
+    /// Date of the next revaluation.
     pub val_date: NaiveDate,
+    /// Planning key of the next revaluation.
     pub val_key: i64,
+    /// Planning key of the accident's appraisal.
     pub acc_key: i64,
     /// Money planned to arrive (received − reversed), cents.
     pub planned_paid: i64,
@@ -104,25 +124,18 @@ pub(crate) struct LoanPlan {
     pub ended: bool,
     /// Date of the planned closure, if any.
     pub close_date: Option<NaiveDate>,
-
-    // --- emission state ---
-    /// `loan_opened` emitted and `loan_closed` not yet.
-    pub live: bool,
-    pub mirror: DpdMirror,
-    /// The DPD alert (episode) the loan's latest written ack addressed.
-    pub acked_episode: Option<u32>,
 }
 
 impl LoanPlan {
     /// Due date of installment `k` (1-based) in the schedule as planned now.
     pub(crate) fn due(&self, k: u32) -> NaiveDate {
-        self.terms.due_date(k)
+        self.terms.schedule.due_date(k)
     }
 
     /// Planning key of installment `k`'s trigger: 3 days before its due date, 15 when a payment
     /// holiday is to be requested ahead of it.
     pub(crate) fn inst_key_for(&self, ctx: &Ctx, k: u32) -> i64 {
-        let lead = match self.defer[0] {
+        let lead = match self.script.defer[0] {
             Some(d) if d.k == k && !d.retro => 15,
             _ => 3,
         };
@@ -132,11 +145,11 @@ impl LoanPlan {
     /// Outstanding principal after `n` installments (engine method: monthly interest on the
     /// balance rounded to 0.01 half away from zero), never below 0.
     pub(crate) fn outstanding_after(&self, n: u32) -> i64 {
-        let r = f64::from(self.rate_bp) / 120_000.0;
-        let mut bal = self.principal;
-        for _ in 0..n.min(self.term) {
+        let r = f64::from(self.terms.rate_bp) / 120_000.0;
+        let mut bal = self.terms.principal;
+        for _ in 0..n.min(self.terms.term) {
             let interest = (bal as f64 * r).round() as i64;
-            bal = (bal + interest - self.inst).max(0);
+            bal = (bal + interest - self.terms.inst).max(0);
         }
         bal
     }
@@ -154,18 +167,36 @@ impl LoanPlan {
             let n = y.floor();
             0.8 * 0.9f64.powi(n as i32) * (1.0 - 0.1 * (y - n))
         };
-        let acc = match self.accident {
+        let acc = match self.vehicle.accident {
             Some((d, f)) if date >= d => f,
             _ => 1.0,
         };
-        self.collateral as f64 * dep * acc
+        self.vehicle.collateral as f64 * dep * acc
+    }
+
+    /// Moves a loan's valuation cursor to its next quarterly revaluation (±7 days).
+    pub(crate) fn advance_valuation(&mut self, rng: &mut ChaCha8Rng, ctx: &Ctx) {
+        self.cursor.val_j += 1;
+        let jitter = rng.gen_range(-7..=7);
+        self.cursor.val_date = add_days(add_months(self.open_date, 3 * self.cursor.val_j), jitter);
+        self.cursor.val_key = match self.cursor.close_date {
+            Some(c) if self.cursor.val_date >= c => i64::MAX,
+            _ => clamp_key(ctx, key(self.cursor.val_date)),
+        };
     }
 
     /// Odometer reading on `date`.
     pub(crate) fn mileage(&self, date: NaiveDate) -> u32 {
         let age = (super::ctx::days(date) - super::ctx::days(self.open_date)).max(0) as f64;
-        (self.odo0 + self.km_per_day * age).round().clamp(0.0, 4e9) as u32
+        (self.vehicle.odo0 + self.vehicle.km_per_day * age)
+            .round()
+            .clamp(0.0, 4e9) as u32
     }
+}
+
+/// Rounds cents to whole yuan.
+pub(crate) fn whole_yuan(cents: f64) -> i64 {
+    ((cents / 100.0).round() as i64) * 100
 }
 
 /// Annuity installment for `principal` cents at `rate_bp`/10000 a year over `term` months,
@@ -203,126 +234,187 @@ pub(crate) fn annuity(principal: i64, rate_bp: u32, term: u32) -> i64 {
     })
 }
 
-/// Draws one loan of a borrower of `class`, opened on `open_date`.
-pub(super) fn make_loan(
+/// Vehicle identification numbers use these characters (no I, O, Q).
+const VIN_CHARS: &[u8] = b"ABCDEFGHJKLMNPRSTUVWXYZ0123456789";
+
+impl LoanTerms {
+    /// Term 12/24/36/48/60 months, rate 0.0300–0.1200, principal 50k–400k CNY (skewed
+    /// towards smaller loans, whole hundreds of yuan), first due date a month after opening,
+    /// installment the annuity.
+    fn draw(rng: &mut ChaCha8Rng, open_date: NaiveDate) -> LoanTerms {
+        let term = match rng.gen_range(0..100) {
+            0..=9 => 12,
+            10..=29 => 24,
+            30..=64 => 36,
+            65..=79 => 48,
+            _ => 60,
+        };
+        let rate_bp = rng.gen_range(300..=1200);
+        let u: f64 = rng.gen();
+        let yuan = 50_000.0 + 350_000.0 * u * u.sqrt();
+        let principal = ((yuan / 100.0).round() as i64 * 10_000).clamp(5_000_000, 40_000_000);
+        let first_due = add_months(open_date, 1);
+        let inst = annuity(principal, rate_bp, term);
+        LoanTerms {
+            principal,
+            rate_bp,
+            term,
+            inst,
+            schedule: engine_terms(principal, rate_bp, term, first_due, inst),
+        }
+    }
+}
+
+impl Vehicle {
+    /// The car at origination: value 1.05–1.40 × `principal` (5 %: 0.85–1.00 ×), VIN, model,
+    /// year (70 % new). Its use (accident, mileage) is drawn later, by [`Vehicle::draw_use`];
+    /// returns whether the car is new.
+    fn draw_car(rng: &mut ChaCha8Rng, open_date: NaiveDate, principal: i64) -> (Vehicle, bool) {
+        let ratio = if rng.gen_bool(0.05) {
+            rng.gen_range(0.85..1.0)
+        } else {
+            rng.gen_range(1.05..1.4)
+        };
+        let collateral = (principal as f64 * ratio / 10_000.0).round() as i64 * 10_000;
+        let mut vin = [b'L'; 17];
+        for c in vin.iter_mut().skip(1) {
+            *c = VIN_CHARS[rng.gen_range(0..VIN_CHARS.len())];
+        }
+        let car = rng.gen_range(0..CARS.len()) as u8;
+        let new_car = rng.gen_bool(0.7);
+        let year = open_date.year() - if new_car { 0 } else { rng.gen_range(1..=5) };
+        let vehicle = Vehicle {
+            collateral,
+            vin,
+            car,
+            year,
+            km_per_day: 0.0,
+            odo0: 0.0,
+            accident: None,
+        };
+        (vehicle, new_car)
+    }
+
+    /// How the car is used: an accident (1 %, 60–540 days after opening, value × 0.5–0.7),
+    /// 8,000–30,000 km a year, the odometer at origination.
+    fn draw_use(&mut self, rng: &mut ChaCha8Rng, open_date: NaiveDate, new_car: bool) {
+        self.accident = rng.gen_bool(0.01).then(|| {
+            (
+                add_days(open_date, rng.gen_range(60..=540)),
+                rng.gen_range(0.5..0.7),
+            )
+        });
+        self.km_per_day = rng.gen_range(8_000.0..30_000.0) / 365.0;
+        self.odo0 = if new_car {
+            rng.gen_range(5.0..60.0)
+        } else {
+            rng.gen_range(10_000.0..90_000.0)
+        };
+    }
+}
+
+impl Desk {
+    /// One of 20 branches, one of its 2 managers and 3 dealers.
+    fn draw(rng: &mut ChaCha8Rng) -> Desk {
+        let branch: u8 = rng.gen_range(1..=20);
+        let manager = (branch - 1) * 2 + rng.gen_range(1..=2);
+        let dealer = (branch - 1) * 3 + rng.gen_range(1..=3);
+        Desk {
+            branch,
+            dealer,
+            manager,
+        }
+    }
+}
+
+impl LoanScript {
+    /// Loan `seq` of a borrower of `class` with a `term`-month schedule: the default class
+    /// stops paying at installment 2–10 of its first loan; the others may get payment holidays
+    /// and an early exit (3 % prepay, 1.5 % refinance, after installment 4–15).
+    fn draw(rng: &mut ChaCha8Rng, class: Class, seq: u8, term: u32) -> LoanScript {
+        let stop =
+            (class == Class::Default && seq == 1).then(|| rng.gen_range(2..=10u32).min(term));
+        let defer = if class == Class::Default {
+            [None, None]
+        } else {
+            draw_deferrals(rng, term)
+        };
+        let early_exit = if class == Class::Default {
+            None
+        } else {
+            let r: f64 = rng.gen();
+            let e = rng.gen_range(4..=15u32);
+            let reason = if r < 0.03 {
+                Some(CloseReason::PaidOff)
+            } else if r < 0.045 {
+                Some(CloseReason::Refinanced)
+            } else {
+                None
+            };
+            reason.filter(|_| e < term).map(|r| (e, r))
+        };
+        LoanScript {
+            stop,
+            early_exit,
+            defer,
+            restructure: None,
+        }
+    }
+}
+
+impl Cursor {
+    /// Nothing planned yet: the opening and the first installment to come, the accident's
+    /// appraisal if any; valuations start when the loan is revalued at all.
+    fn start(ctx: &Ctx, open_date: NaiveDate, last_k: u32, accident: Option<NaiveDate>) -> Cursor {
+        Cursor {
+            open_key: clamp_key(ctx, key(open_date)),
+            next_k: 1,
+            last_k,
+            inst_key: 0,
+            val_j: 0,
+            val_date: open_date,
+            val_key: i64::MAX,
+            acc_key: accident.map_or(i64::MAX, |d| clamp_key(ctx, key(d))),
+            planned_paid: 0,
+            last_pay_date: open_date,
+            pay_no: 0,
+            ended: false,
+            close_date: None,
+        }
+    }
+}
+
+/// Draws loan `seq` of a borrower of `class`, opened on `open_date`: every draw in a fixed
+/// order from the borrower's RNG.
+pub(crate) fn make_loan(
     rng: &mut ChaCha8Rng,
     ctx: &Ctx,
     seq: u8,
     open_date: NaiveDate,
     class: Class,
 ) -> LoanPlan {
-    const VIN_CHARS: &[u8] = b"ABCDEFGHJKLMNPRSTUVWXYZ0123456789";
     let open_secs = rng.gen_range(9 * 3600..17 * 3600);
-    let term = match rng.gen_range(0..100) {
-        0..=9 => 12,
-        10..=29 => 24,
-        30..=64 => 36,
-        65..=79 => 48,
-        _ => 60,
-    };
-    let rate_bp = rng.gen_range(300..=1200);
-    let u: f64 = rng.gen();
-    // 50k–400k CNY, skewed towards smaller loans, in whole hundreds of yuan.
-    let yuan = 50_000.0 + 350_000.0 * u * u.sqrt();
-    let principal = ((yuan / 100.0).round() as i64 * 10_000).clamp(5_000_000, 40_000_000);
-    let ratio = if rng.gen_bool(0.05) {
-        rng.gen_range(0.85..1.0)
-    } else {
-        rng.gen_range(1.05..1.4)
-    };
-    let collateral = (principal as f64 * ratio / 10_000.0).round() as i64 * 10_000;
-    let first_due = add_months(open_date, 1);
-    let inst = annuity(principal, rate_bp, term);
-    let mut vin = [b'L'; 17];
-    for c in vin.iter_mut().skip(1) {
-        *c = VIN_CHARS[rng.gen_range(0..VIN_CHARS.len())];
-    }
-    let car = rng.gen_range(0..CARS.len()) as u8;
-    let new_car = rng.gen_bool(0.7);
-    let year = open_date.year() - if new_car { 0 } else { rng.gen_range(1..=5) };
-    let branch: u8 = rng.gen_range(1..=20);
-    let manager = (branch - 1) * 2 + rng.gen_range(1..=2);
-    let dealer = (branch - 1) * 3 + rng.gen_range(1..=3);
-    let stop = (class == Class::Default && seq == 1).then(|| rng.gen_range(2..=10u32).min(term));
-    let defer = if class == Class::Default {
-        [None, None]
-    } else {
-        draw_deferrals(rng, term)
-    };
-    let early_exit = if class == Class::Default {
-        None
-    } else {
-        let r: f64 = rng.gen();
-        let e = rng.gen_range(4..=15u32);
-        let reason = if r < 0.03 {
-            Some(CloseReason::PaidOff)
-        } else if r < 0.045 {
-            Some(CloseReason::Refinanced)
-        } else {
-            None
-        };
-        reason.filter(|_| e < term).map(|r| (e, r))
-    };
+    let terms = LoanTerms::draw(rng, open_date);
+    let (mut vehicle, new_car) = Vehicle::draw_car(rng, open_date, terms.principal);
+    let desk = Desk::draw(rng);
+    let script = LoanScript::draw(rng, class, seq, terms.term);
     let revalue = rng.gen_bool(0.88);
-    let accident = rng.gen_bool(0.01).then(|| {
-        (
-            add_days(open_date, rng.gen_range(60..=540)),
-            rng.gen_range(0.5..0.7),
-        )
-    });
-    let km_per_day = rng.gen_range(8_000.0..30_000.0) / 365.0;
-    let odo0 = if new_car {
-        rng.gen_range(5.0..60.0)
-    } else {
-        rng.gen_range(10_000.0..90_000.0)
-    };
-    let last_k = stop.map_or(term, |s| (s + 1).min(term));
+    vehicle.draw_use(rng, open_date, new_car);
+    let last_k = script.stop.map_or(terms.term, |s| (s + 1).min(terms.term));
+    let accident = vehicle.accident.map(|(d, _)| d);
     let mut loan = LoanPlan {
         seq,
         open_date,
         open_secs,
-        principal,
-        rate_bp,
-        term,
-        inst,
-        terms: engine_terms(principal, rate_bp, term, first_due, inst),
-        collateral,
-        vin,
-        car,
-        year,
-        branch,
-        dealer,
-        manager,
-        stop,
-        early_exit,
-        defer,
-        restructure: None,
-        accident,
-        km_per_day,
-        odo0,
-        open_key: clamp_key(ctx, key(open_date)),
-        next_k: 1,
-        last_k,
-        inst_key: 0,
-        val_j: 0,
-        val_date: open_date,
-        val_key: i64::MAX,
-        acc_key: accident.map_or(i64::MAX, |(d, _)| clamp_key(ctx, key(d))),
-        planned_paid: 0,
-        last_pay_date: open_date,
-        pay_no: 0,
-        ended: false,
-        close_date: None,
-        live: false,
-        mirror: DpdMirror::new(
-            engine_terms(principal, rate_bp, term, first_due, inst),
-            inst,
-        ),
-        acked_episode: None,
+        terms,
+        vehicle,
+        desk,
+        script,
+        cursor: Cursor::start(ctx, open_date, last_k, accident),
     };
-    loan.inst_key = loan.inst_key_for(ctx, 1);
+    loan.cursor.inst_key = loan.inst_key_for(ctx, 1);
     if revalue {
-        advance_valuation(&mut loan, rng, ctx);
+        loan.advance_valuation(rng, ctx);
     }
     loan
 }

@@ -6,76 +6,14 @@
 //! counted from 0 after a restructure), so the borrower's later repayments follow it.
 
 use rand::Rng;
-use rand_chacha::ChaCha8Rng;
 
 use super::borrower::BorrowerPlan;
 use super::ctx::{add_days, days, Ctx};
 use super::event::{Change, Kind, NewTerms, PayStatus, DEFERRAL_REASONS, RESTRUCTURE_REASONS};
 use super::loan::annuity;
 use super::mirror::engine_terms;
-
-/// Share of loans (outside the default class) that get a payment holiday drawn up front.
-pub(crate) const P_DEFERRAL: f64 = 0.017;
-/// Share of borrowers who lose their job (outside the default class) and then get a payment
-/// holiday on their first loan.
-pub(crate) const P_JOB_LOSS_DEFERRAL: f64 = 0.25;
-/// Share of deferrals granted after a missed due date, effective on or before it.
-pub(crate) const P_RETRO: f64 = 1.0 / 3.0;
-/// Share of deferred loans that get a second holiday later.
-pub(crate) const P_SECOND: f64 = 0.15;
-/// Share of defaulting loans restructured at 60–120 DPD instead of going to recovery.
-pub(crate) const P_RESTRUCTURE: f64 = 0.35;
-/// Share of restructured loans that default again.
-pub(crate) const P_REDEFAULT: f64 = 0.3;
-
-/// A payment holiday still to plan: granted around installment `k`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct DeferPlan {
-    /// The installment it moves first (prospective) or the missed one it rescues (`retro`).
-    pub k: u32,
-    /// Months added (1–6).
-    pub months: u8,
-    /// Granted 3–20 days after the missed due date of `k`, effective on or before it.
-    pub retro: bool,
-}
-
-/// Length of a payment holiday: 1–6 months, mostly 1–3.
-pub(crate) fn deferral_months(rng: &mut ChaCha8Rng) -> u8 {
-    match rng.gen_range(0..100) {
-        0..=29 => 1,
-        30..=54 => 2,
-        55..=79 => 3,
-        80..=89 => 4,
-        90..=94 => 5,
-        _ => 6,
-    }
-}
-
-/// One holiday around installment `k`.
-pub(crate) fn deferral_at(rng: &mut ChaCha8Rng, k: u32, p_retro: f64) -> DeferPlan {
-    DeferPlan {
-        k,
-        months: deferral_months(rng),
-        retro: rng.gen_bool(p_retro),
-    }
-}
-
-/// The holidays of a new loan of `term` months: with [`P_DEFERRAL`] one around installment
-/// 2–14, and with [`P_SECOND`] of those a second one 3–9 installments later.
-pub(super) fn draw_deferrals(rng: &mut ChaCha8Rng, term: u32) -> [Option<DeferPlan>; 2] {
-    if term < 4 || !rng.gen_bool(P_DEFERRAL) {
-        return [None, None];
-    }
-    let k = rng.gen_range(2..=(term - 1).min(14));
-    let first = deferral_at(rng, k, P_RETRO);
-    let second = if rng.gen_bool(P_SECOND) {
-        let k = first.k + rng.gen_range(3..=9);
-        Some(deferral_at(rng, k, P_RETRO)).filter(|d| d.k < term)
-    } else {
-        None
-    };
-    [Some(first), second]
-}
+use super::odds::P_REDEFAULT;
+use super::profile::DeferPlan;
 
 impl BorrowerPlan {
     /// Installment `k` of loan `li` gets the payment holiday `d`. Prospective: requested 3–14
@@ -88,7 +26,7 @@ impl BorrowerPlan {
         let (grant, effective) = if d.retro {
             if self.rng.gen_bool(0.5) {
                 let reason = self.rng.gen_range(0..3u8);
-                let inst = self.loans[li].inst;
+                let inst = self.loans[li].terms.inst;
                 self.pay(ctx, li, due, PayStatus::Failed(reason), inst, None);
             }
             let grant = add_days(due, self.rng.gen_range(3..=20));
@@ -108,12 +46,12 @@ impl BorrowerPlan {
             reason,
             approver,
         };
-        self.push(ctx, li, grant, secs, kind);
+        self.queue(ctx, li, grant, secs, kind);
         let loan = &mut self.loans[li];
         // The engine refuses a holiday past year 9999 and so does the schedule: unreachable here.
-        let _ = loan.terms.defer(effective, u32::from(d.months));
-        loan.defer = [loan.defer[1], None];
-        loan.inst_key = loan.inst_key_for(ctx, k);
+        let _ = loan.terms.schedule.defer(effective, u32::from(d.months));
+        loan.script.defer = [loan.script.defer[1], None];
+        loan.cursor.inst_key = loan.inst_key_for(ctx, k);
     }
 
     /// Defaulted loan `li`, first missed installment `k` due on `due`, is restructured at 60–120
@@ -131,18 +69,20 @@ impl BorrowerPlan {
         due: chrono::NaiveDate,
     ) {
         let on = add_days(due, self.rng.gen_range(60..=120));
-        let (term0, inst0) = (self.loans[li].term, self.loans[li].inst);
+        let (term0, inst0) = (self.loans[li].terms.term, self.loans[li].terms.inst);
         if k < term0 && self.rng.gen_bool(0.4) {
             let reason = self.rng.gen_range(0..3u8);
             let next = self.loans[li].due(k + 1);
             self.pay(ctx, li, next, PayStatus::Failed(reason), inst0, None);
         }
         let loan = &self.loans[li];
-        let n_due = (1..=loan.term).take_while(|&j| loan.due(j) < on).count() as u32;
-        let arrears = (i64::from(n_due) * loan.inst - loan.planned_paid).max(0);
+        let n_due = (1..=loan.terms.term)
+            .take_while(|&j| loan.due(j) < on)
+            .count() as u32;
+        let arrears = (i64::from(n_due) * loan.terms.inst - loan.cursor.planned_paid).max(0);
         let principal = loan.outstanding_after(n_due) + arrears;
         let cut = self.rng.gen_range(0..=200);
-        let rate_bp = (i64::from(loan.rate_bp) - cut).clamp(300, 1200) as u32;
+        let rate_bp = (i64::from(loan.terms.rate_bp) - cut).clamp(300, 1200) as u32;
         let term = 6 * self.rng.gen_range(2..=10u32);
         let first_due = add_days(on, self.rng.gen_range(15..=40));
         let inst = annuity(principal, rate_bp, term);
@@ -162,22 +102,22 @@ impl BorrowerPlan {
             reason,
             approver,
         };
-        self.push(ctx, li, on, secs, kind);
+        self.queue(ctx, li, on, secs, kind);
         let stop = self
             .rng
             .gen_bool(P_REDEFAULT)
             .then(|| self.rng.gen_range(2..=7u32).min(term));
         let loan = &mut self.loans[li];
-        loan.principal = principal;
-        loan.rate_bp = rate_bp;
-        loan.term = term;
-        loan.inst = inst;
-        loan.terms = engine_terms(principal, rate_bp, term, first_due, inst);
-        loan.restructure = Some(new);
-        loan.stop = stop;
-        loan.next_k = 1;
-        loan.last_k = stop.map_or(term, |s| (s + 1).min(term));
-        loan.planned_paid = 0;
-        loan.inst_key = loan.inst_key_for(ctx, 1);
+        loan.terms.principal = principal;
+        loan.terms.rate_bp = rate_bp;
+        loan.terms.term = term;
+        loan.terms.inst = inst;
+        loan.terms.schedule = engine_terms(principal, rate_bp, term, first_due, inst);
+        loan.script.restructure = Some(new);
+        loan.script.stop = stop;
+        loan.cursor.next_k = 1;
+        loan.cursor.last_k = stop.map_or(term, |s| (s + 1).min(term));
+        loan.cursor.planned_paid = 0;
+        loan.cursor.inst_key = loan.inst_key_for(ctx, 1);
     }
 }

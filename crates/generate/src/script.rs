@@ -4,33 +4,15 @@
 use chrono::{Datelike, NaiveDate};
 use postloan_engine::types::SuppressionReason;
 use rand::Rng;
-use rand_chacha::ChaCha8Rng;
 
-use super::borrower::{clamp_key, whole_yuan, BorrowerPlan, Class, IncomeMode, Trigger};
-use super::ctx::{add_days, add_months, days, key, Ctx};
-use super::event::{IncomeSource, Kind, PayStatus, SuppSignals, ValSource, ACK_NOTES};
-use super::loan::{CloseReason, LoanPlan};
-use super::modify::P_RESTRUCTURE;
-use super::suppress::{P_DEFAULT_HARDSHIP, P_DEFAULT_LEGAL_HOLD};
+use postloan_engine::event::CloseReason;
 
-/// Share of installments paid 9 or more days late (late and partial payers, and on-time payers
-/// struggling after a job loss) whose DPD alert is acknowledged at medium (DPD 7–29).
-pub(crate) const P_MEDIUM_ACK: f64 = 0.2;
-/// Share of acknowledgements followed by a repeat ack of the same alert some days later.
-pub(crate) const P_REPEAT_ACK: f64 = 0.2;
-/// Share of acknowledgements that carry a `note`.
-pub(crate) const P_ACK_NOTE: f64 = 0.7;
-
-/// Moves a loan's valuation cursor to its next quarterly revaluation (±7 days).
-pub(super) fn advance_valuation(loan: &mut LoanPlan, rng: &mut ChaCha8Rng, ctx: &Ctx) {
-    loan.val_j += 1;
-    let jitter = rng.gen_range(-7..=7);
-    loan.val_date = add_days(add_months(loan.open_date, 3 * loan.val_j), jitter);
-    loan.val_key = match loan.close_date {
-        Some(c) if loan.val_date >= c => i64::MAX,
-        _ => clamp_key(ctx, key(loan.val_date)),
-    };
-}
+use super::borrower::BorrowerPlan;
+use super::ctx::{add_days, add_months, clamp_key, key, Ctx};
+use super::event::{IncomeSource, Kind, PayStatus, SuppSignals, ValSource};
+use super::loan::whole_yuan;
+use super::odds::{P_DEFAULT_HARDSHIP, P_DEFAULT_LEGAL_HOLD, P_MEDIUM_ACK, P_RESTRUCTURE};
+use super::profile::{Class, IncomeMode};
 
 /// Year and month of the month before `d`.
 fn previous_month(d: NaiveDate) -> (i32, u32) {
@@ -41,8 +23,42 @@ fn previous_month(d: NaiveDate) -> (i32, u32) {
     }
 }
 
+/// What the script plans next: one of the borrower's own triggers or one of a loan's.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Trigger {
+    Open(usize),
+    Installment(usize),
+    Valuation(usize),
+    Accident(usize),
+    Income,
+    Suppression,
+}
+
 impl BorrowerPlan {
-    pub(super) fn plan(&mut self, ctx: &Ctx, trigger: Trigger) {
+    /// Smallest unplanned trigger key and its trigger.
+    pub(crate) fn next_trigger(&self) -> (i64, Trigger) {
+        let mut best = (self.income.key, Trigger::Income);
+        if self.supp_key < best.0 {
+            best = (self.supp_key, Trigger::Suppression);
+        }
+        for (i, l) in self.loans.iter().enumerate() {
+            let c = &l.cursor;
+            for (k, t) in [
+                (c.open_key, Trigger::Open(i)),
+                (c.inst_key, Trigger::Installment(i)),
+                (c.val_key, Trigger::Valuation(i)),
+                (c.acc_key, Trigger::Accident(i)),
+            ] {
+                if k < best.0 {
+                    best = (k, t);
+                }
+            }
+        }
+        best
+    }
+
+    /// Plans everything `trigger` produces into the borrower's queue.
+    pub(crate) fn plan(&mut self, ctx: &Ctx, trigger: Trigger) {
         match trigger {
             Trigger::Open(li) => self.plan_open(ctx, li),
             Trigger::Installment(li) => self.plan_installment(ctx, li),
@@ -55,9 +71,9 @@ impl BorrowerPlan {
 
     fn plan_open(&mut self, ctx: &Ctx, li: usize) {
         let loan = &mut self.loans[li];
-        loan.open_key = i64::MAX;
+        loan.cursor.open_key = i64::MAX;
         let (date, secs) = (loan.open_date, loan.open_secs);
-        self.push(ctx, li, date, secs, Kind::LoanOpened);
+        self.queue(ctx, li, date, secs, Kind::LoanOpened);
         if li == 0 {
             // Income verified at origination, written right after the loan.
             let source = if self.rng.gen_bool(0.7) {
@@ -68,7 +84,7 @@ impl BorrowerPlan {
             let amount = self.income_amount(date);
             let later = secs + self.rng.gen_range(300..3600);
             let period = previous_month(date);
-            self.push(
+            self.queue(
                 ctx,
                 li,
                 date,
@@ -84,7 +100,7 @@ impl BorrowerPlan {
 
     /// Income observed on `date` (cents), with ±3 % noise and the job-loss factor.
     fn income_amount(&mut self, date: NaiveDate) -> i64 {
-        let factor = match self.job_loss {
+        let factor = match self.income.job_loss {
             Some(j) if date >= j.from => match j.until {
                 Some(u) if date >= u => j.recovered,
                 _ => j.factor,
@@ -92,12 +108,12 @@ impl BorrowerPlan {
             _ => 1.0,
         };
         let noise = 1.0 + self.rng.gen_range(-0.03..0.03);
-        (self.income_base * factor * noise).round().max(0.0) as i64
+        (self.income.base * factor * noise).round().max(0.0) as i64
     }
 
     fn plan_income(&mut self, ctx: &Ctx) {
-        let date = self.income_date;
-        let next = match self.income_mode {
+        let date = self.income.date;
+        let next = match self.income.mode {
             IncomeMode::Payroll { .. } => add_months(date, 1),
             IncomeMode::Quarterly => {
                 let m = add_months(date.with_day(1).unwrap_or(date), 3);
@@ -105,25 +121,25 @@ impl BorrowerPlan {
             }
             IncomeMode::Silent => NaiveDate::MAX,
         };
-        self.income_date = next;
+        self.income.date = next;
         // Stop once every loan has a planned closure before this observation.
         let all_closed = self
             .loans
             .iter()
-            .all(|l| l.close_date.is_some_and(|c| c <= date));
-        self.income_key = if all_closed || next == NaiveDate::MAX {
+            .all(|l| l.cursor.close_date.is_some_and(|c| c <= date));
+        self.income.key = if all_closed || next == NaiveDate::MAX {
             i64::MAX
         } else {
             clamp_key(ctx, key(next))
         };
-        let source = match self.income_mode {
+        let source = match self.income.mode {
             IncomeMode::Payroll { .. } => IncomeSource::Payroll,
             _ => IncomeSource::BankStatement,
         };
         let amount = self.income_amount(date);
         let secs = self.business_secs();
         let period = previous_month(date);
-        self.push(
+        self.queue(
             ctx,
             0,
             date,
@@ -137,11 +153,11 @@ impl BorrowerPlan {
     }
 
     fn plan_valuation(&mut self, ctx: &Ctx, li: usize) {
-        let date = self.loans[li].val_date;
-        advance_valuation(&mut self.loans[li], &mut self.rng, ctx);
+        let date = self.loans[li].cursor.val_date;
+        self.loans[li].advance_valuation(&mut self.rng, ctx);
         let loan = &self.loans[li];
-        if loan.close_date.is_some_and(|c| date >= c) {
-            self.loans[li].val_key = i64::MAX;
+        if loan.cursor.close_date.is_some_and(|c| date >= c) {
+            self.loans[li].cursor.val_key = i64::MAX;
             return;
         }
         let base = loan.market_value(date);
@@ -153,7 +169,7 @@ impl BorrowerPlan {
             ValSource::MarketIndex
         };
         let secs = self.rng.gen_range(6 * 3600..8 * 3600);
-        self.push(
+        self.queue(
             ctx,
             li,
             date,
@@ -168,11 +184,11 @@ impl BorrowerPlan {
 
     fn plan_accident(&mut self, ctx: &Ctx, li: usize) {
         let loan = &mut self.loans[li];
-        loan.acc_key = i64::MAX;
-        let Some((date, _)) = loan.accident else {
+        loan.cursor.acc_key = i64::MAX;
+        let Some((date, _)) = loan.vehicle.accident else {
             return;
         };
-        if loan.close_date.is_some_and(|c| date >= c) {
+        if loan.cursor.close_date.is_some_and(|c| date >= c) {
             return;
         }
         let base = loan.market_value(date);
@@ -184,125 +200,45 @@ impl BorrowerPlan {
             source: ValSource::Appraisal,
             mileage,
         };
-        self.push(ctx, li, date, secs, kind);
+        self.queue(ctx, li, date, secs, kind);
     }
 
-    /// Queues a repayment event and books its effect on the planned balance.
-    pub(super) fn pay(
-        &mut self,
-        ctx: &Ctx,
-        li: usize,
-        date: NaiveDate,
-        status: PayStatus,
-        amount: i64,
-        reuse: Option<u32>,
-    ) -> u32 {
-        let secs = self.business_secs();
-        let loan = &mut self.loans[li];
-        let pay_no = reuse.unwrap_or_else(|| {
-            loan.pay_no += 1;
-            loan.pay_no
-        });
-        match status {
-            PayStatus::Received => loan.planned_paid += amount,
-            PayStatus::Reversed => loan.planned_paid -= amount,
-            PayStatus::Failed(_) => {}
-        }
-        loan.last_pay_date = loan.last_pay_date.max(date);
-        self.push(
-            ctx,
-            li,
-            date,
-            secs,
-            Kind::Repayment {
-                pay_no,
-                amount,
-                status,
-            },
-        );
-        pay_no
-    }
-
-    fn close(&mut self, ctx: &Ctx, li: usize, date: NaiveDate, reason: CloseReason) {
-        let loan = &mut self.loans[li];
-        loan.ended = true;
-        loan.inst_key = i64::MAX;
-        loan.close_date = Some(date);
-        if loan.val_date >= date {
-            loan.val_key = i64::MAX;
-        }
-        let secs = self.business_secs();
-        self.push(ctx, li, date, secs, Kind::Closed { reason });
-    }
-
-    /// An acknowledgement of loan `li`'s DPD alert on `date` (written only if the alert is open
-    /// then), and with [`P_REPEAT_ACK`] a repeat of it 1–40 days later, before `until`.
-    pub(super) fn plan_ack(&mut self, ctx: &Ctx, li: usize, date: NaiveDate, until: NaiveDate) {
-        let collector = self.rng.gen_range(1..=12u8);
-        let note = |rng: &mut ChaCha8Rng| {
-            rng.gen_bool(P_ACK_NOTE)
-                .then(|| rng.gen_range(0..ACK_NOTES.len()) as u8)
-        };
-        let first = Kind::AckCandidate {
-            collector,
-            note: note(&mut self.rng),
-            repeat: false,
-        };
-        let secs = self.business_secs();
-        self.push(ctx, li, date, secs, first);
-        let room = days(until) - days(date) - 1;
-        if room >= 1 && self.rng.gen_bool(P_REPEAT_ACK) {
-            let again = add_days(date, self.rng.gen_range(1..=room.min(40)));
-            let repeat = Kind::AckCandidate {
-                collector: if self.rng.gen_bool(0.5) {
-                    collector
-                } else {
-                    self.rng.gen_range(1..=12u8)
-                },
-                note: note(&mut self.rng),
-                repeat: true,
-            };
-            let secs = self.business_secs();
-            self.push(ctx, li, again, secs, repeat);
-        }
-    }
-
+    /// Installment `next_k` of loan `li`: a payment holiday planned for it, a missed one
+    /// (default), or a paid one; nothing once a closure is planned.
     fn plan_installment(&mut self, ctx: &Ctx, li: usize) {
         let loan = &mut self.loans[li];
-        let k = loan.next_k;
-        if let Some(d) = loan.defer[0].filter(|d| d.k == k && !loan.ended) {
+        let k = loan.cursor.next_k;
+        if let Some(d) = loan.script.defer[0].filter(|d| d.k == k && !loan.cursor.ended) {
             self.plan_deferral(ctx, li, k, d);
             return;
         }
-        loan.next_k += 1;
-        loan.inst_key = if loan.next_k > loan.last_k || loan.ended {
+        loan.cursor.next_k += 1;
+        loan.cursor.inst_key = if loan.cursor.next_k > loan.cursor.last_k || loan.cursor.ended {
             i64::MAX
         } else {
-            loan.inst_key_for(ctx, loan.next_k)
+            loan.inst_key_for(ctx, loan.cursor.next_k)
         };
         let due = loan.due(k);
-        let (inst, term, planned) = (loan.inst, i64::from(loan.term), loan.planned_paid);
-        let (stop, early_exit) = (loan.stop, loan.early_exit);
-        if let Some(s) = stop.filter(|s| k >= *s) {
+        if let Some(s) = loan.script.stop.filter(|s| k >= *s) {
             self.plan_missed(ctx, li, k, due, s);
             return;
         }
-        if loan.ended {
-            return;
+        if !loan.cursor.ended {
+            self.plan_paid(ctx, li, k, due);
         }
-        let kk = i64::from(k);
-        let is_final = kk == term;
-        let arrears = ((kk - 1) * inst - planned).max(0);
-        let mut amount = inst + arrears;
-        let mut partial = false;
-        if is_final {
-            amount = term * inst - planned;
-        } else if self.class == Class::Partial && arrears <= 2 * inst && self.rng.gen_bool(0.35) {
-            amount = whole_yuan(inst as f64 * self.rng.gen_range(0.4..0.9));
-            partial = true;
-        }
+    }
 
+    /// Installment `k` of loan `li`, due on `due`, is paid: on time, late, partly, after a
+    /// bounced debit or two, sometimes reversed and paid again; then an early exit or, after
+    /// the final one, the loan is paid off.
+    fn plan_paid(&mut self, ctx: &Ctx, li: usize, k: u32, due: NaiveDate) {
+        let loan = &self.loans[li];
+        let (inst, stop) = (loan.terms.inst, loan.script.stop);
+        let early_exit = loan.script.early_exit;
+        let is_final = k == loan.terms.term;
+        let (amount, partial) = self.installment_amount(li, k);
         let struggling = self
+            .income
             .job_loss
             .is_some_and(|j| j.struggles && due >= j.from && j.until.is_none_or(|u| due < u));
         let late_days = match self.class {
@@ -324,41 +260,88 @@ impl BorrowerPlan {
             self.plan_behind(ctx, li, due, b, struggling);
         }
         if self.class == Class::Bounce && late_days.is_none() && self.rng.gen_bool(0.3) {
-            let attempt = amount.max(inst);
-            let mut fdate = add_days(due, -self.rng.gen_range(0..=2));
-            let reason = self.rng.gen_range(0..3u8);
-            self.pay(ctx, li, fdate, PayStatus::Failed(reason), attempt, None);
-            if self.rng.gen_bool(0.3) {
-                fdate = add_days(fdate, self.rng.gen_range(2..=4));
-                self.pay(ctx, li, fdate, PayStatus::Failed(reason), attempt, None);
-            }
-            date = add_days(fdate, self.rng.gen_range(2..=7));
+            date = self.plan_bounces(ctx, li, due, amount.max(inst));
         }
         if amount > 0 {
-            let no = self.pay(ctx, li, date, PayStatus::Received, amount, None);
-            if !is_final && self.rng.gen_bool(0.005) {
-                // Money taken back a few days later; usually paid again afterwards.
-                let rdate = add_days(date, self.rng.gen_range(2..=6));
-                self.pay(ctx, li, rdate, PayStatus::Reversed, amount, Some(no));
-                if self.rng.gen_bool(0.9) {
-                    let again = add_days(rdate, self.rng.gen_range(3..=10));
-                    self.pay(ctx, li, again, PayStatus::Received, amount, None);
-                }
-            }
+            self.plan_received(ctx, li, date, amount, is_final);
         }
         if let Some((e, reason)) = early_exit.filter(|(e, _)| *e == k && !is_final) {
-            let loan = &self.loans[li];
-            let payoff = loan.outstanding_after(e) + (kk * inst - loan.planned_paid).max(0);
-            let pdate = add_days(loan.last_pay_date, self.rng.gen_range(1..=10));
-            if payoff > 0 {
-                self.pay(ctx, li, pdate, PayStatus::Received, payoff, None);
-            }
-            let cdate = add_days(pdate, self.rng.gen_range(1..=3));
-            self.close(ctx, li, cdate, reason);
+            self.plan_early_exit(ctx, li, k, e, reason);
         } else if is_final {
-            let cdate = add_days(self.loans[li].last_pay_date, self.rng.gen_range(1..=7));
+            let cdate = add_days(
+                self.loans[li].cursor.last_pay_date,
+                self.rng.gen_range(1..=7),
+            );
             self.close(ctx, li, cdate, CloseReason::PaidOff);
         }
+    }
+
+    /// What installment `k` of loan `li` pays (cents) and whether only part of it: the
+    /// installment plus the arrears so far, the balance of the schedule for the final one, or
+    /// (partial payers, 35 %, arrears at most two installments) 40–90 % of the installment.
+    fn installment_amount(&mut self, li: usize, k: u32) -> (i64, bool) {
+        let loan = &self.loans[li];
+        let (inst, term) = (loan.terms.inst, i64::from(loan.terms.term));
+        let planned = loan.cursor.planned_paid;
+        let kk = i64::from(k);
+        let arrears = ((kk - 1) * inst - planned).max(0);
+        if kk == term {
+            (term * inst - planned, false)
+        } else if self.class == Class::Partial && arrears <= 2 * inst && self.rng.gen_bool(0.35) {
+            let part = whole_yuan(inst as f64 * self.rng.gen_range(0.4..0.9));
+            (part, true)
+        } else {
+            (inst + arrears, false)
+        }
+    }
+
+    /// A bounced debit of `attempt` 0–2 days before `due` (30 %: a second one 2–4 days later);
+    /// returns the date the money arrives, 2–7 days after the last bounce.
+    fn plan_bounces(&mut self, ctx: &Ctx, li: usize, due: NaiveDate, attempt: i64) -> NaiveDate {
+        let mut fdate = add_days(due, -self.rng.gen_range(0..=2));
+        let reason = self.rng.gen_range(0..3u8);
+        self.pay(ctx, li, fdate, PayStatus::Failed(reason), attempt, None);
+        if self.rng.gen_bool(0.3) {
+            fdate = add_days(fdate, self.rng.gen_range(2..=4));
+            self.pay(ctx, li, fdate, PayStatus::Failed(reason), attempt, None);
+        }
+        add_days(fdate, self.rng.gen_range(2..=7))
+    }
+
+    /// `amount` received on `date`; outside the final installment 0.5 % are reversed 2–6 days
+    /// later, and 90 % of those paid again 3–10 days after.
+    fn plan_received(
+        &mut self,
+        ctx: &Ctx,
+        li: usize,
+        date: NaiveDate,
+        amount: i64,
+        is_final: bool,
+    ) {
+        let no = self.pay(ctx, li, date, PayStatus::Received, amount, None);
+        if !is_final && self.rng.gen_bool(0.005) {
+            // Money taken back a few days later; usually paid again afterwards.
+            let rdate = add_days(date, self.rng.gen_range(2..=6));
+            self.pay(ctx, li, rdate, PayStatus::Reversed, amount, Some(no));
+            if self.rng.gen_bool(0.9) {
+                let again = add_days(rdate, self.rng.gen_range(3..=10));
+                self.pay(ctx, li, again, PayStatus::Received, amount, None);
+            }
+        }
+    }
+
+    /// After installment `k` (= the script's `e`), everything still owed is paid 1–10 days
+    /// after the last payment and the loan closed 1–3 days later for `reason`.
+    fn plan_early_exit(&mut self, ctx: &Ctx, li: usize, k: u32, e: u32, reason: CloseReason) {
+        let loan = &self.loans[li];
+        let due_so_far = i64::from(k) * loan.terms.inst;
+        let payoff = loan.outstanding_after(e) + (due_so_far - loan.cursor.planned_paid).max(0);
+        let pdate = add_days(loan.cursor.last_pay_date, self.rng.gen_range(1..=10));
+        if payoff > 0 {
+            self.pay(ctx, li, pdate, PayStatus::Received, payoff, None);
+        }
+        let cdate = add_days(pdate, self.rng.gen_range(1..=3));
+        self.close(ctx, li, cdate, reason);
     }
 
     /// Installment due on `due` stays unpaid for `behind` (≥ 8) days: the borrower's pending
@@ -388,7 +371,7 @@ impl BorrowerPlan {
     /// DPD ([`P_RESTRUCTURE`], once per loan), or 4–6 months later repossession (after an
     /// auction valuation) or charge-off.
     fn plan_missed(&mut self, ctx: &Ctx, li: usize, k: u32, due: NaiveDate, stop: u32) {
-        let inst = self.loans[li].inst;
+        let inst = self.loans[li].terms.inst;
         if k == stop {
             if self.rng.gen_bool(0.6) {
                 let reason = self.rng.gen_range(0..3u8);
@@ -397,7 +380,7 @@ impl BorrowerPlan {
             if self.rng.gen_bool(0.6) {
                 self.plan_ack(ctx, li, add_days(due, 3), add_days(due, 60));
             }
-            if self.loans[li].restructure.is_none() {
+            if self.loans[li].script.restructure.is_none() {
                 let u: f64 = self.rng.gen();
                 if u < P_DEFAULT_HARDSHIP {
                     let date = add_days(due, self.rng.gen_range(5..=40));
@@ -430,13 +413,13 @@ impl BorrowerPlan {
                     source: ValSource::Auction,
                     mileage,
                 };
-                self.push(ctx, li, adate, secs, kind);
+                self.queue(ctx, li, adate, secs, kind);
             }
             self.close(ctx, li, cdate, reason);
             // The bank still tries to debit the next installment once.
             let loan = &mut self.loans[li];
-            if k < loan.last_k {
-                loan.inst_key = loan.inst_key_for(ctx, k + 1);
+            if k < loan.cursor.last_k {
+                loan.cursor.inst_key = loan.inst_key_for(ctx, k + 1);
             }
         } else if k == stop + 1 && self.rng.gen_bool(0.4) {
             let reason = self.rng.gen_range(0..3u8);

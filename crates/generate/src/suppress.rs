@@ -12,40 +12,7 @@ use rand::Rng;
 use super::borrower::BorrowerPlan;
 use super::ctx::{add_days, Ctx};
 use super::event::{Kind, SuppSignals};
-
-/// Share of borrowers who lose their job that get a hardship suppression after it.
-pub(crate) const P_JOB_LOSS_HARDSHIP: f64 = 0.25;
-/// Shares of defaulting loans that get a hardship suppression, or (instead) a legal hold.
-pub(crate) const P_DEFAULT_HARDSHIP: f64 = 0.25;
-pub(crate) const P_DEFAULT_LEGAL_HOLD: f64 = 0.05;
-/// Shares of late payers that get a hardship suppression or a dispute at their first
-/// installment 8 or more days behind (partial payers: [`P_PARTIAL_DISPUTE`]).
-pub(crate) const P_LATE_HARDSHIP: f64 = 0.02;
-pub(crate) const P_LATE_DISPUTE: f64 = 0.035;
-pub(crate) const P_PARTIAL_DISPUTE: f64 = 0.03;
-/// Share of borrowers hit by a natural disaster.
-pub(crate) const P_DISASTER: f64 = 0.001;
-/// Share of suppressions revoked early, and extended.
-pub(crate) const P_REVOKE: f64 = 0.22;
-pub(crate) const P_EXTEND: f64 = 0.15;
-
-/// A borrower-wide suppression planned ahead (its own trigger).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct SuppPlan {
-    pub date: NaiveDate,
-    pub reason: SuppressionReason,
-}
-
-/// Prefix of `granted_by` for a reason.
-pub(crate) fn granter_role(reason: SuppressionReason) -> &'static str {
-    match reason {
-        SuppressionReason::Hardship => "hardship-desk-",
-        SuppressionReason::Dispute => "complaints-desk-",
-        SuppressionReason::LegalHold => "legal-",
-        SuppressionReason::Disaster => "risk-ops-",
-        SuppressionReason::Deceased | SuppressionReason::Other => "collections-lead-",
-    }
-}
+use super::odds::{P_EXTEND, P_REVOKE};
 
 impl BorrowerPlan {
     /// The planned borrower-level suppression: a hardship one after a job loss (80 %
@@ -101,7 +68,7 @@ impl BorrowerPlan {
             follow_up: false,
         };
         let secs = self.business_secs();
-        if !self.push(ctx, li, date, secs, kind) {
+        if !self.queue(ctx, li, date, secs, kind) {
             return;
         }
         let r: f64 = self.rng.gen();
@@ -133,6 +100,6 @@ impl BorrowerPlan {
             follow_up: true,
         };
         let secs = self.business_secs();
-        self.push(ctx, li, on, secs, follow);
+        self.queue(ctx, li, on, secs, follow);
     }
 }

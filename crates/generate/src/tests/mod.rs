@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::*;
 
+mod golden;
 mod realism;
 mod realism_v2;
 mod replay;
