@@ -176,7 +176,11 @@ struct Delivery {
 
 impl Delivery {
     /// Counts and delivers the messages the engine appended, then its notes.
-    fn deliver<V: Visitor>(&mut self, engine: &mut Engine, visitor: &mut V) -> Result<(), V::Error> {
+    fn deliver<V: Visitor>(
+        &mut self,
+        engine: &mut Engine,
+        visitor: &mut V,
+    ) -> Result<(), V::Error> {
         for m in self.out.drain(..) {
             self.kept.summary.count_output(&m);
             // The fingerprint is what `demo` and the tests compare a live run or a backtest

@@ -52,14 +52,18 @@ impl Visitor for JsonLines<'_> {
         self.chunk.extend_from_slice(json);
         self.chunk.push(b'\n');
         if self.chunk.len() >= CHUNK {
-            self.out.write_all(&self.chunk).map_err(ReplayError::Write)?;
+            self.out
+                .write_all(&self.chunk)
+                .map_err(ReplayError::Write)?;
             self.chunk.clear();
         }
         Ok(())
     }
 
     fn finish(&mut self) -> Result<(), ReplayError> {
-        self.out.write_all(&self.chunk).map_err(ReplayError::Write)?;
+        self.out
+            .write_all(&self.chunk)
+            .map_err(ReplayError::Write)?;
         self.chunk.clear();
         self.out.flush().map_err(ReplayError::Write)
     }

@@ -10,8 +10,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 // Every replay keeps its bad lines now; they stay nameable here, where a report lists them.
-pub use crate::replay::{BadLine, MAX_BAD_LINES};
 use crate::replay::Summary;
+pub use crate::replay::{BadLine, MAX_BAD_LINES};
 use postloan_engine::event::{CloseReason, Currency};
 use postloan_engine::portfolio::{Class, DpdBucket};
 use postloan_engine::types::Signal;
