@@ -9,8 +9,8 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
-// Every replay keeps its bad lines now; they stay nameable here, where a report lists them.
 use crate::replay::Summary;
+// Every replay keeps its bad lines now; they stay nameable here, where a report lists them.
 pub use crate::replay::{BadLine, MAX_BAD_LINES};
 use postloan_engine::event::{CloseReason, Currency};
 use postloan_engine::portfolio::{Class, DpdBucket};
