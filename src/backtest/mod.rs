@@ -4,7 +4,8 @@
 //!
 //! Parts:
 //! - `episodes` — an alert from firing to resolved, and how two runs' episodes match;
-//! - `side` — one run, collecting episodes, escalations, workload and outcomes;
+//! - `side` — one run (the replay's visitor), collecting episodes, escalations, workload and
+//!   outcomes;
 //! - `outcome` — loans' first defaults and the episodes' scores against them;
 //! - `workload` — alerts needing a collector's contact per business date;
 //! - `compare` — the two runs' figures side by side, per signal and in total;
@@ -31,6 +32,7 @@ use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::replay::ReadError;
 use postloan_engine::types::Severity;
 use postloan_engine::Settings;
 
@@ -54,6 +56,15 @@ pub enum BacktestError {
     /// A side's thread panicked (a bug).
     #[error("the {0} run failed unexpectedly")]
     Panicked(&'static str),
+}
+
+impl From<ReadError> for BacktestError {
+    fn from(e: ReadError) -> Self {
+        BacktestError::Read {
+            name: e.name,
+            source: e.source,
+        }
+    }
 }
 
 /// What to compare, and how to score it.

@@ -1,5 +1,6 @@
 //! One side of a backtest: the engine over the input with the event clock, exactly as
-//! `replay` runs it, with what the comparison needs collected from its messages and notes.
+//! `replay` runs it (the same driver), with what the comparison needs collected from its
+//! messages and notes.
 
 use std::io::BufRead;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,13 +12,11 @@ use super::episodes::Episodes;
 use super::outcome::Outcomes;
 use super::workload::{Daily, Workload};
 use super::BacktestError;
-use crate::replay::{Lines, Summary};
-use crate::report::figures::{BadLine, MAX_BAD_LINES};
-use postloan_engine::cut::Cut;
+use crate::replay::{drive, BadLine, Summary, Visitor};
 use postloan_engine::output::Output;
 use postloan_engine::portfolio::Note;
 use postloan_engine::types::{Severity, Signal};
-use postloan_engine::{ClockMode, Engine, Settings};
+use postloan_engine::{Engine, Outcome, Settings};
 
 /// What one run produced.
 #[derive(Debug)]
@@ -52,100 +51,59 @@ pub struct Run<'a> {
     pub progress: &'a AtomicU64,
 }
 
+/// The replay's visitor: what one side collects.
 struct Collect {
     episodes: Episodes,
     escalations: [u64; Signal::ALL.len()],
     workload: Workload,
     outcomes: Outcomes,
-    summary: Summary,
-    bad_lines: Vec<BadLine>,
-    notes: Vec<Note>,
-    json: Vec<u8>,
+    start: Option<DateTime<Utc>>,
 }
 
-impl Collect {
-    fn messages(&mut self, out: &mut Vec<Output>) -> Result<(), BacktestError> {
-        for m in out.drain(..) {
-            self.summary.count_output(&m);
-            // The fingerprint is what `demo` and the tests compare with replay's.
-            self.json.clear();
-            m.write_json(&mut self.json);
-            self.summary.fingerprint.add(&m, &self.json);
-            self.episodes.observe(&m)?;
-            match &m {
-                Output::Alert(a) => {
-                    let at = super::episodes::instant(&a.alert_id, &a.event_time)?;
-                    self.workload.observe(&m, at);
-                }
-                Output::Escalation(e) => self.escalations[e.signal.index()] += 1,
-                Output::Rejected(r) => {
-                    if self.bad_lines.len() < MAX_BAD_LINES {
-                        self.bad_lines.push(BadLine {
-                            source: r.source.clone(),
-                            error_kind: r.error_kind.as_str(),
-                            error: r.error.clone(),
-                        });
-                    }
-                }
+impl Visitor for Collect {
+    type Error = BacktestError;
+    const NOTES: bool = true;
+
+    fn message(&mut self, m: &Output, _json: &[u8]) -> Result<(), BacktestError> {
+        self.episodes.observe(m)?;
+        match m {
+            Output::Alert(a) => {
+                let at = super::episodes::instant(&a.alert_id, &a.event_time)?;
+                self.workload.observe(m, at);
             }
+            Output::Escalation(e) => self.escalations[e.signal.index()] += 1,
+            Output::Rejected(_) => {}
         }
         Ok(())
     }
 
-    fn notes(&mut self, engine: &mut Engine) {
-        engine.take_notes(&mut self.notes);
-        let clock = engine.clock();
-        for n in self.notes.drain(..) {
-            self.outcomes.note(&n, clock);
-        }
+    fn note(&mut self, note: &Note, clock: Option<DateTime<Utc>>) {
+        self.outcomes.note(note, clock);
+    }
+
+    fn input(&mut self, _outcome: Outcome, engine: &Engine) {
+        self.start = self.start.or(engine.clock());
     }
 }
 
 /// Runs one side over `input`.
 pub fn run(run: &Run<'_>, input: &mut dyn BufRead) -> Result<Side, BacktestError> {
-    let mut engine = Engine::new(Arc::clone(&run.settings), ClockMode::Event);
-    engine.discard_changes();
-    engine.record_notes();
     let mut c = Collect {
         episodes: Episodes::default(),
         escalations: [0; Signal::ALL.len()],
         workload: Workload::new(run.settings.tz, run.contact_severity),
         outcomes: Outcomes::default(),
-        summary: Summary::default(),
-        bad_lines: Vec::new(),
-        notes: Vec::new(),
-        json: Vec::with_capacity(4096),
+        start: None,
     };
-    let mut out = Vec::new();
-    let mut start = None;
-    let mut lines = Lines::new(input, run.name, Cut::from_limits(&run.settings.limits));
-    while let Some(input) = lines
-        .next(&mut c.summary)
-        .map_err(|source| BacktestError::Read {
-            name: run.name.to_owned(),
-            source,
-        })?
-    {
-        let outcome = engine.apply(input, &mut out);
-        c.summary.count_outcome(outcome);
-        start = start.or(engine.clock());
-        c.messages(&mut out)?;
-        c.notes(&mut engine);
-        if c.summary.lines % 4096 == 0 {
-            run.progress.store(lines.consumed(), Ordering::Relaxed);
-        }
-    }
-    if let Some(t) = run.until {
-        engine.advance_to(t, &mut out);
-        c.messages(&mut out)?;
-        c.notes(&mut engine);
-    }
-    run.progress.store(lines.consumed(), Ordering::Relaxed);
-    let end = engine.clock();
-    c.summary.borrowers = engine.borrower_count() as u64;
-    c.summary.open_loans = engine.open_loan_count() as u64;
-    c.summary.clock = end;
-    let workload = match (start, end) {
+    let replayed = drive(
+        Arc::clone(&run.settings),
+        input,
+        run.name,
+        run.until,
+        &mut c,
+        &mut |bytes| run.progress.store(bytes, Ordering::Relaxed),
+    )?;
+    let workload = match (c.start, replayed.summary.clock) {
         (Some(s), Some(e)) => c.workload.finish(s, e),
         _ => Daily {
             first: chrono::NaiveDate::MIN,
@@ -157,8 +115,8 @@ pub fn run(run: &Run<'_>, input: &mut dyn BufRead) -> Result<Side, BacktestError
         escalations: c.escalations,
         workload,
         outcomes: c.outcomes,
-        summary: c.summary,
-        bad_lines: c.bad_lines,
-        start,
+        summary: replayed.summary,
+        bad_lines: replayed.bad_lines,
+        start: c.start,
     })
 }

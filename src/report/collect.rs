@@ -1,6 +1,7 @@
-//! The replay behind a report: the engine over the input with the event clock, stopped just
-//! before every month-end cut (local midnight starting a month) to read the book as it stood
-//! at the end of the month's last business date.
+//! The replay behind a report: the engine over the input with the event clock (the replay
+//! driver, [`crate::replay::drive`], with this module's visitor), stopped just before every
+//! month-end cut (local midnight starting a month) to read the book as it stood at the end of
+//! the month's last business date.
 //!
 //! The stops change nothing the engine publishes: [`Engine::apply_before`] holds the input that
 //! would cross the cut, the clock moves to the instant before it (firing what is due by then),
@@ -18,18 +19,17 @@ use chrono_tz::Tz;
 use rustc_hash::FxHashMap;
 
 use super::figures::{
-    bucket_index, next_month, BadLine, Book, Closings, Figures, From, Label, LabelBook, Month, To,
-    VintageCell, MAX_BAD_LINES,
+    bucket_index, next_month, Book, Closings, Figures, From, Label, LabelBook, Month, To,
+    VintageCell,
 };
 use super::ReportError;
-use crate::replay::{Lines, Summary};
-use postloan_engine::cut::Cut;
+use crate::replay::{drive, Visitor};
 use postloan_engine::event::{CloseReason, Currency};
 use postloan_engine::output::{AlertStatus, Output};
 use postloan_engine::portfolio::{DpdBucket, Note};
 use postloan_engine::time::{business_date, start_of_day};
 use postloan_engine::types::Signal;
-use postloan_engine::{ClockMode, Engine, Settings};
+use postloan_engine::{Engine, Outcome, Settings};
 
 /// What happened since the last month-end.
 #[derive(Debug, Default)]
@@ -46,6 +46,8 @@ const SIGNALS: usize = Signal::ALL.len();
 
 struct Collector {
     tz: Tz,
+    /// The month the clock is in and the cut that ends it, once there is a clock.
+    next: Option<(NaiveDate, DateTime<Utc>)>,
     months: Vec<Month>,
     period: Period,
     /// Each open loan's bucket at the last month-end, by (borrower, loan).
@@ -54,9 +56,6 @@ struct Collector {
     cohort_closed: BTreeMap<NaiveDate, (u64, u64)>,
     vintages: BTreeMap<(NaiveDate, NaiveDate), VintageCell>,
     labels: BTreeMap<(Label, Arc<str>, Currency), LabelBook>,
-    summary: Summary,
-    bad_lines: Vec<BadLine>,
-    notes: Vec<Note>,
 }
 
 fn month_of(date: NaiveDate) -> NaiveDate {
@@ -68,78 +67,6 @@ impl Collector {
     fn cut_after(&self, clock: DateTime<Utc>) -> (NaiveDate, DateTime<Utc>) {
         let first = month_of(business_date(clock, self.tz));
         (first, start_of_day(next_month(first), self.tz))
-    }
-
-    fn messages(&mut self, out: &mut Vec<Output>) {
-        for m in out.drain(..) {
-            self.summary.count_output(&m);
-            match m {
-                Output::Alert(a) if a.status == AlertStatus::Firing => {
-                    self.period.alerts[a.signal.index()] += 1;
-                }
-                Output::Escalation(e) => {
-                    let level = usize::from(e.level.clamp(1, 2)) - 1;
-                    self.period.escalations[e.signal.index()][level] += 1;
-                }
-                Output::Rejected(r) if self.bad_lines.len() < MAX_BAD_LINES => {
-                    self.bad_lines.push(BadLine {
-                        source: r.source,
-                        error_kind: r.error_kind.as_str(),
-                        error: r.error,
-                    });
-                }
-                _ => {}
-            }
-        }
-    }
-
-    fn notes(&mut self, engine: &mut Engine) {
-        engine.take_notes(&mut self.notes);
-        for n in self.notes.drain(..) {
-            match n {
-                Note::Flowed { from, to } => {
-                    self.period.moves[bucket_index(from)][bucket_index(to)] += 1;
-                }
-                Note::Closed(c) => {
-                    let k = (c.currency, c.reason);
-                    let e = self.period.closings.entry(k).or_default();
-                    e.loans += 1;
-                    e.principal = e.principal.saturating_add(c.outstanding);
-                    let from = self
-                        .previous
-                        .remove(&(Arc::clone(&c.borrower_id), Arc::clone(&c.loan_id)))
-                        .map_or(From::New, From::Bucket);
-                    *self
-                        .period
-                        .closed_flows
-                        .entry((from, To::Closed(c.reason)))
-                        .or_default() += 1;
-                    let cohort = self
-                        .cohort_closed
-                        .entry(month_of(c.opened_date))
-                        .or_default();
-                    cohort.0 += 1;
-                    cohort.1 += u64::from(c.reason.is_loss());
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// Takes in what the engine published and noted up to just before `stop`, reads the book
-    /// at the end of the month starting `first`, and returns the next month and its cut.
-    fn close_month(
-        &mut self,
-        engine: &mut Engine,
-        first: NaiveDate,
-        stop: DateTime<Utc>,
-        out: &mut Vec<Output>,
-    ) -> (NaiveDate, DateTime<Utc>) {
-        self.messages(out);
-        self.notes(engine);
-        self.month_end(engine, first, stop);
-        let after = next_month(first);
-        (after, start_of_day(next_month(after), self.tz))
     }
 
     /// Reads the book at the end of the month starting `first` (the engine stands just
@@ -211,6 +138,73 @@ impl Collector {
     }
 }
 
+impl Visitor for Collector {
+    type Error = ReportError;
+    const NOTES: bool = true;
+
+    fn message(&mut self, message: &Output, _json: &[u8]) -> Result<(), ReportError> {
+        match message {
+            Output::Alert(a) if a.status == AlertStatus::Firing => {
+                self.period.alerts[a.signal.index()] += 1;
+            }
+            Output::Escalation(e) => {
+                let level = usize::from(e.level.clamp(1, 2)) - 1;
+                self.period.escalations[e.signal.index()][level] += 1;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn note(&mut self, note: &Note, _clock: Option<DateTime<Utc>>) {
+        match note {
+            Note::Flowed { from, to } => {
+                self.period.moves[bucket_index(*from)][bucket_index(*to)] += 1;
+            }
+            Note::Closed(c) => {
+                let k = (c.currency, c.reason);
+                let e = self.period.closings.entry(k).or_default();
+                e.loans += 1;
+                e.principal = e.principal.saturating_add(c.outstanding);
+                let from = self
+                    .previous
+                    .remove(&(Arc::clone(&c.borrower_id), Arc::clone(&c.loan_id)))
+                    .map_or(From::New, From::Bucket);
+                *self
+                    .period
+                    .closed_flows
+                    .entry((from, To::Closed(c.reason)))
+                    .or_default() += 1;
+                let cohort = self
+                    .cohort_closed
+                    .entry(month_of(c.opened_date))
+                    .or_default();
+                cohort.0 += 1;
+                cohort.1 += u64::from(c.reason.is_loss());
+            }
+            _ => {}
+        }
+    }
+
+    fn input(&mut self, _outcome: Outcome, engine: &Engine) {
+        if self.next.is_none() {
+            self.next = engine.clock().map(|t| self.cut_after(t));
+        }
+    }
+
+    fn next_stop(&self) -> Option<DateTime<Utc>> {
+        self.next.map(|(_, stop)| stop)
+    }
+
+    /// Reads the book at the end of the month the stop closes, and moves on to the next.
+    fn stop(&mut self, engine: &Engine, at: DateTime<Utc>) {
+        let Some((first, _)) = self.next else { return };
+        self.month_end(engine, first, at);
+        let after = next_month(first);
+        self.next = Some((after, start_of_day(next_month(after), self.tz)));
+    }
+}
+
 /// Replays `input` with the event clock, reading the book at every month-end the clock passes
 /// (and, with `until`, at those up to it). `on_progress` gets the bytes consumed so far.
 pub fn collect(
@@ -220,67 +214,24 @@ pub fn collect(
     until: Option<DateTime<Utc>>,
     on_progress: &mut dyn FnMut(u64),
 ) -> Result<Figures, ReportError> {
-    let started = std::time::Instant::now();
-    let mut engine = Engine::new(Arc::clone(&settings), ClockMode::Event);
-    engine.discard_changes();
-    engine.record_notes();
     let mut c = Collector {
         tz: settings.tz,
+        next: None,
         months: Vec::new(),
         period: Period::default(),
         previous: FxHashMap::default(),
         cohort_closed: BTreeMap::new(),
         vintages: BTreeMap::new(),
         labels: BTreeMap::new(),
-        summary: Summary::default(),
-        bad_lines: Vec::new(),
-        notes: Vec::new(),
     };
-    let mut out = Vec::new();
-    let mut lines = Lines::new(input, name, Cut::from_limits(&settings.limits));
-    // The month the clock is in and the cut that ends it, once there is a clock.
-    let mut next: Option<(NaiveDate, DateTime<Utc>)> = None;
-    while let Some(input) = lines
-        .next(&mut c.summary)
-        .map_err(|source| ReportError::Read {
-            name: name.to_owned(),
-            source,
-        })?
-    {
-        let outcome = loop {
-            let Some((first, stop)) = next else {
-                break engine.apply(input, &mut out);
-            };
-            match engine.apply_before(input, stop, &mut out) {
-                Ok(outcome) => break outcome,
-                Err(_held) => next = Some(c.close_month(&mut engine, first, stop, &mut out)),
-            }
-        };
-        c.summary.count_outcome(outcome);
-        c.messages(&mut out);
-        c.notes(&mut engine);
-        if next.is_none() {
-            next = engine.clock().map(|t| c.cut_after(t));
-        }
-        if c.summary.lines % 4096 == 0 {
-            on_progress(lines.consumed());
-        }
-    }
-    if let Some(t) = until {
-        while let Some((first, stop)) = next.filter(|(_, stop)| *stop <= t) {
-            engine.advance_to(stop - chrono::Duration::nanoseconds(1), &mut out);
-            next = Some(c.close_month(&mut engine, first, stop, &mut out));
-        }
-        engine.advance_to(t, &mut out);
-        c.messages(&mut out);
-        c.notes(&mut engine);
-    }
-    on_progress(lines.consumed());
-    let mut summary = c.summary;
-    summary.borrowers = engine.borrower_count() as u64;
-    summary.open_loans = engine.open_loan_count() as u64;
-    summary.clock = engine.clock();
-    summary.elapsed = started.elapsed();
+    let replayed = drive(
+        Arc::clone(&settings),
+        input,
+        name,
+        until,
+        &mut c,
+        on_progress,
+    )?;
     Ok(Figures {
         input: name.to_owned(),
         zone: settings.tz,
@@ -289,7 +240,7 @@ pub fn collect(
         months: c.months,
         labels: c.labels,
         vintages: c.vintages,
-        summary,
-        bad_lines: c.bad_lines,
+        summary: replayed.summary,
+        bad_lines: replayed.bad_lines,
     })
 }

@@ -10,6 +10,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use crate::replay::Summary;
+// Every replay keeps its bad lines now; they stay nameable here, where a report lists them.
+pub use crate::replay::{BadLine, MAX_BAD_LINES};
 use postloan_engine::event::{CloseReason, Currency};
 use postloan_engine::portfolio::{Class, DpdBucket};
 use postloan_engine::types::Signal;
@@ -259,17 +261,6 @@ impl VintageCell {
     }
 }
 
-/// A rejected input, as replay would publish it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BadLine {
-    /// `file/line`.
-    pub source: String,
-    /// The contract's `error_kind`.
-    pub error_kind: &'static str,
-    /// The precise message.
-    pub error: String,
-}
-
 /// Everything a report shows.
 #[derive(Debug, Clone)]
 pub struct Figures {
@@ -292,6 +283,3 @@ pub struct Figures {
     /// Rejected inputs, in order (at most [`MAX_BAD_LINES`]; `summary` counts them all).
     pub bad_lines: Vec<BadLine>,
 }
-
-/// Rejected inputs a report lists; the rest are counted (`replay` lists every one).
-pub const MAX_BAD_LINES: usize = 1_000;

@@ -7,7 +7,7 @@
 //!
 //! Parts:
 //! - `figures` — what a report is made of (exact amounts, counts);
-//! - `collect` — the replay with month-end stops that fills it;
+//! - `collect` — the replay's visitor, stopping before every month-end, that fills it;
 //! - `sections` — figures → the page's sections (tables and charts);
 //! - [`html`] — the renderer: charts (SVG) and the page template, knowing nothing of loans.
 
@@ -25,6 +25,7 @@ pub use collect::collect;
 pub use figures::Figures;
 pub use sections::{page, rejected_input};
 
+use crate::replay::ReadError;
 use postloan_engine::Settings;
 
 /// Why a report could not be made.
@@ -41,6 +42,15 @@ pub enum ReportError {
     /// The page or its CSV files could not be rendered or written.
     #[error(transparent)]
     Html(#[from] html::HtmlError),
+}
+
+impl From<ReadError> for ReportError {
+    fn from(e: ReadError) -> Self {
+        ReportError::Read {
+            name: e.name,
+            source: e.source,
+        }
+    }
 }
 
 /// Collects the figures of `input` and renders them: the HTML page and the page (for CSVs).
