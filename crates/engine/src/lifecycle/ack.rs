@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{message, Moment};
+use super::{message, Context, Moment, SlotKey};
 use crate::output::{AckFields, AlertMetrics, AlertStatus, MetricValue, Output};
 use crate::portfolio::Note;
 use crate::state::{Ack, Borrower};
@@ -48,15 +48,18 @@ pub fn acknowledge(
             open.severity, open.severity
         ),
     };
+    let key = SlotKey {
+        loan_id: slot.loan_id.as_deref(),
+        signal: slot.signal,
+    };
     let mut msg = message(
         &b.id,
-        (slot.loan_id.as_deref(), slot.signal, slot.opened),
+        key,
+        slot.opened,
         open,
         AlertStatus::Acknowledged,
-        reason,
-        metrics,
-        moment,
-        s,
+        (reason, metrics),
+        Context { moment, s },
     );
     msg.ack = Some(AckFields {
         acked_by: by.to_owned(),

@@ -41,20 +41,36 @@ pub struct Moment<'a> {
     pub cause: Option<&'a str>,
 }
 
-/// A lifecycle message of an open alert, with the fields every status shares; `ack` and
-/// `suppression` are left for the caller.
-#[allow(clippy::too_many_arguments)]
+/// Which slot a change is about: a loan's (`None`: the borrower's) alert of one signal.
+#[derive(Debug, Clone, Copy)]
+struct SlotKey<'a> {
+    /// The loan; `None` for borrower scope.
+    loan_id: Option<&'a str>,
+    /// The signal.
+    signal: Signal,
+}
+
+/// When and under which settings a change is made: what all its messages share.
+#[derive(Debug, Clone, Copy)]
+struct Context<'a> {
+    /// The instant and the input that caused it.
+    moment: Moment<'a>,
+    /// The settings in force.
+    s: &'a Settings,
+}
+
+/// A lifecycle message of an open alert (the `n`-th of its slot), with the fields every status
+/// shares; `ack` and `suppression` are left for the caller.
 fn message(
     borrower_id: &str,
-    slot: (Option<&str>, Signal, u32),
+    key: SlotKey<'_>,
+    n: u32,
     open: &OpenAlert,
     status: AlertStatus,
-    reason: String,
-    metrics: AlertMetrics,
-    moment: Moment<'_>,
-    s: &Settings,
+    (reason, metrics): (String, AlertMetrics),
+    cx: Context<'_>,
 ) -> AlertMessage {
-    let (loan_id, signal, n) = slot;
+    let SlotKey { loan_id, signal } = key;
     let id = alert_id(borrower_id, loan_id, signal, n);
     AlertMessage {
         kind: "alert",
@@ -68,14 +84,14 @@ fn message(
         manager_id: opt(&open.labels.manager_id),
         branch_id: opt(&open.labels.branch_id),
         dealer_id: opt(&open.labels.dealer_id),
-        opened_at: format_instant(open.opened_at, s.tz),
-        event_time: format_instant(moment.at, s.tz),
+        opened_at: format_instant(open.opened_at, cx.s.tz),
+        event_time: format_instant(cx.moment.at, cx.s.tz),
         reason,
         metrics,
         recommended_action: render::recommended_action(signal, status, open.severity),
         monitor_version: crate::VERSION,
-        rules_version: Arc::clone(&s.rules_version),
-        cause_event_id: moment.cause.map(str::to_owned),
+        rules_version: Arc::clone(&cx.s.rules_version),
+        cause_event_id: cx.moment.cause.map(str::to_owned),
         ack: None,
         suppression: None,
     }
@@ -92,6 +108,7 @@ pub fn reconcile(
     s: &Settings,
     out: &mut Vec<Output>,
 ) {
+    let cx = Context { moment: now, s };
     for d in desired {
         let loan = d.loan.and_then(|i| b.loans.get(i));
         let loan_id = loan.map(|l| &*l.id);
@@ -108,19 +125,25 @@ pub fn reconcile(
         if open.map(|a| a.severity) == d.severity && same_pause {
             continue;
         }
+        // Owned: the borrower is changed below.
         let suppression = suppression.cloned();
         let loan_id = loan.map(|l| l.id.clone());
         let owner = loan.or_else(|| b.loans.first());
         let currency = owner.map_or("", |l| l.currency.as_str()).to_owned();
         let labels = owner.map(|l| l.labels.clone()).unwrap_or_default();
         let facts = figures.facts(b, d);
+        let key = SlotKey {
+            loan_id: loan_id.as_deref(),
+            signal: d.signal,
+        };
         let change = Change {
             severity: d.severity,
             suppression: suppression.as_ref(),
             facts: &facts,
             currency: &currency,
+            labels,
         };
-        transition(b, loan_id.as_deref(), d.signal, change, labels, now, s, out);
+        transition(b, key, change, cx, out);
     }
 }
 
@@ -134,23 +157,20 @@ pub fn close_loan(
     s: &Settings,
     out: &mut Vec<Output>,
 ) {
+    let cx = Context { moment: now, s };
     for signal in Signal::ALL {
+        let key = SlotKey {
+            loan_id: Some(loan_id),
+            signal,
+        };
         let change = Change {
             severity: None,
             suppression: None,
             facts,
             currency,
+            labels: Labels::default(),
         };
-        transition(
-            b,
-            Some(loan_id),
-            signal,
-            change,
-            Labels::default(),
-            now,
-            s,
-            out,
-        );
+        transition(b, key, change, cx, out);
     }
 }
 
@@ -164,136 +184,160 @@ struct Change<'a> {
     facts: &'a Facts,
     /// The loan's (or the borrower's first loan's) currency.
     currency: &'a str,
+    /// The portfolio labels an alert that opens now carries.
+    labels: Labels,
 }
 
-/// Moves one slot to what it should be and publishes the message that says so, if any:
+/// Moves one slot to what it should be and publishes the message that says so, if any (see
+/// [`next_status`]). A resolved alert leaves its slot.
+fn transition(
+    b: &mut Borrower,
+    key: SlotKey<'_>,
+    mut change: Change<'_>,
+    cx: Context<'_>,
+    out: &mut Vec<Output>,
+) {
+    let opens = change.severity.is_some() && change.suppression.is_none();
+    let Some(idx) = slot_for(b, key, opens) else {
+        return;
+    };
+    let slot = &mut b.alerts[idx];
+    let Some(status) = next_status(slot, &mut change, cx) else {
+        return;
+    };
+    publish(&b.id, key, slot, status, &change, cx, out);
+    if status == AlertStatus::Resolved {
+        slot.open = None;
+    }
+}
+
+/// The index of the key's slot; a new, empty one if it has none yet and an alert opens.
+fn slot_for(b: &mut Borrower, key: SlotKey<'_>, opens: bool) -> Option<usize> {
+    if let Some(i) = b.slot_index(key.loan_id, key.signal) {
+        return Some(i);
+    }
+    if !opens {
+        return None;
+    }
+    b.alerts.push(AlertSlot {
+        loan_id: key.loan_id.map(Into::into),
+        signal: key.signal,
+        opened: 0,
+        open: None,
+        counted: None,
+    });
+    Some(b.alerts.len() - 1)
+}
+
+/// Changes the slot's alert as `change` says and returns the status to publish, if any:
 /// - no open alert: a condition that holds fires, unless the slot is suppressed (then no alert
 ///   opens; if it still holds when the suppression lapses, it fires then);
 /// - an open alert whose condition cleared resolves, suppressed or not;
-/// - otherwise the alert takes the new severity (which may uncover an acknowledgement and
-///   moves the escalation count), and publishes `suppressed` if its slot just became
-///   suppressed, `reinstated` if it just stopped being, `updated` if only the severity
-///   changed outside a suppression, and nothing while it stays suppressed.
-#[allow(clippy::too_many_arguments)]
-fn transition(
-    b: &mut Borrower,
-    loan_id: Option<&str>,
-    signal: Signal,
-    change: Change<'_>,
-    labels: Labels,
-    moment: Moment<'_>,
-    s: &Settings,
+/// - otherwise, see [`follow`].
+fn next_status(
+    slot: &mut AlertSlot,
+    change: &mut Change<'_>,
+    cx: Context<'_>,
+) -> Option<AlertStatus> {
+    let min = cx.s.escalation.min_severity;
+    let now = cx.moment.at;
+    match (slot.open.as_mut(), change.severity) {
+        (Some(open), Some(sev)) => follow(open, sev, change.suppression, min, now),
+        (Some(_), None) => Some(AlertStatus::Resolved),
+        (None, Some(sev)) if change.suppression.is_none() => {
+            let labels = std::mem::take(&mut change.labels);
+            fire(slot, sev, labels, min, now);
+            Some(AlertStatus::Firing)
+        }
+        (None, _) => None,
+    }
+}
+
+/// Opens the slot's next alert at `sev`.
+fn fire(slot: &mut AlertSlot, sev: Severity, labels: Labels, min: Severity, now: DateTime<Utc>) {
+    slot.opened += 1;
+    slot.open = Some(OpenAlert {
+        severity: sev,
+        opened_at: now,
+        messages: 0,
+        ack: None,
+        previously_acked_by: None,
+        uncovered_at: None,
+        suppressed: None,
+        unsuppressed_at: None,
+        high_since: (sev >= min).then_some(now),
+        levels_sent: 0,
+        labels,
+    });
+}
+
+/// An open alert whose condition still holds takes the new severity (which may uncover an
+/// acknowledgement and moves the escalation count) and its slot's suppression, and says
+/// `suppressed` if its slot just became suppressed, `reinstated` if it just stopped being,
+/// `updated` if only the severity changed outside a suppression, and nothing while it stays
+/// suppressed.
+fn follow(
+    open: &mut OpenAlert,
+    sev: Severity,
+    suppression: Option<&Suppression>,
+    min: Severity,
+    now: DateTime<Utc>,
+) -> Option<AlertStatus> {
+    let changed = open.severity != sev;
+    if changed {
+        take_severity(open, sev, min, now);
+    }
+    match (open.suppressed.is_some(), suppression) {
+        (false, None) => changed.then_some(AlertStatus::Updated),
+        (true, Some(by)) => {
+            // Still paused (perhaps now by another suppression): silent.
+            open.suppressed = Some(Arc::clone(&by.id));
+            None
+        }
+        (false, Some(by)) => {
+            open.suppressed = Some(Arc::clone(&by.id));
+            Some(AlertStatus::Suppressed)
+        }
+        (true, None) => {
+            open.suppressed = None;
+            open.unsuppressed_at = Some(now);
+            Some(AlertStatus::Reinstated)
+        }
+    }
+}
+
+/// Publishes the slot's `status` message, counting it on its open alert.
+fn publish(
+    borrower_id: &str,
+    key: SlotKey<'_>,
+    slot: &mut AlertSlot,
+    status: AlertStatus,
+    change: &Change<'_>,
+    cx: Context<'_>,
     out: &mut Vec<Output>,
 ) {
-    let now = moment.at;
-    let opens = change.severity.is_some() && change.suppression.is_none();
-    let idx = match b.slot_index(loan_id, signal) {
-        Some(i) => i,
-        None if opens => {
-            b.alerts.push(AlertSlot {
-                loan_id: loan_id.map(Into::into),
-                signal,
-                opened: 0,
-                open: None,
-                counted: None,
-            });
-            b.alerts.len() - 1
-        }
-        None => return,
-    };
-    let min = s.escalation.min_severity;
-    let slot = &mut b.alerts[idx];
-    let status = match (&mut slot.open, change.severity) {
-        (None, Some(sev)) if opens => {
-            slot.opened += 1;
-            slot.open = Some(OpenAlert {
-                severity: sev,
-                opened_at: now,
-                messages: 0,
-                ack: None,
-                previously_acked_by: None,
-                uncovered_at: None,
-                suppressed: None,
-                unsuppressed_at: None,
-                high_since: (sev >= min).then_some(now),
-                levels_sent: 0,
-                labels,
-            });
-            AlertStatus::Firing
-        }
-        (None, _) => return,
-        (Some(_), None) => AlertStatus::Resolved,
-        (Some(open), Some(sev)) => {
-            let rose = open.severity != sev;
-            if rose {
-                take_severity(open, sev, min, now);
-            }
-            match (open.suppressed.is_some(), change.suppression) {
-                (false, None) if rose => AlertStatus::Updated,
-                (false, None) => return,
-                (true, Some(by)) => {
-                    // Still paused (perhaps now by another suppression): silent.
-                    open.suppressed = Some(Arc::clone(&by.id));
-                    return;
-                }
-                (false, Some(by)) => {
-                    open.suppressed = Some(Arc::clone(&by.id));
-                    AlertStatus::Suppressed
-                }
-                (true, None) => {
-                    open.suppressed = None;
-                    open.unsuppressed_at = Some(now);
-                    AlertStatus::Reinstated
-                }
-            }
-        }
-    };
     let Some(open) = slot.open.as_mut() else {
         return;
     };
     open.messages += 1;
-    let (sentence, metrics) = render::describe(
-        signal,
+    let suppressed_by = change
+        .suppression
+        .filter(|_| status == AlertStatus::Suppressed);
+    let subject = render::Subject {
+        signal: key.signal,
         status,
-        open.severity,
-        change.facts,
-        change.currency,
-        &s.rules,
-    );
-    let reason = match (status, change.suppression) {
-        (AlertStatus::Suppressed, Some(by)) => format!(
-            "Suppressed by {} ({}, granted by {}) through {}: no contact and no escalation until it lapses; severity changes are not published meanwhile. {sentence}",
-            by.id,
-            by.reason.as_str(),
-            by.granted_by,
-            by.until
-        ),
-        (AlertStatus::Reinstated, _) => {
-            format!("Reinstated: the suppression ended and the condition still holds. {sentence}")
-        }
-        _ => sentence,
+        severity: open.severity,
+        suppressed_by,
+        currency: change.currency,
     };
-    let mut msg = message(
-        &b.id,
-        (loan_id, signal, slot.opened),
-        open,
-        status,
-        reason,
-        metrics,
-        moment,
-        s,
-    );
-    if let (AlertStatus::Suppressed, Some(by)) = (status, change.suppression) {
-        msg.suppression = Some(SuppressionFields {
-            suppression_id: by.id.to_string(),
-            suppressed_until: by.until.to_string(),
-            suppression_reason: by.reason,
-        });
-    }
+    let words = render::describe(subject, change.facts, &cx.s.rules);
+    let mut msg = message(borrower_id, key, slot.opened, open, status, words, cx);
+    msg.suppression = suppressed_by.map(|by| SuppressionFields {
+        suppression_id: by.id.to_string(),
+        suppressed_until: by.until.to_string(),
+        suppression_reason: by.reason,
+    });
     out.push(Output::Alert(msg));
-    if status == AlertStatus::Resolved {
-        slot.open = None;
-    }
 }
 
 /// An open alert takes a new severity: an acknowledgement covers it only up to the severity it
