@@ -19,17 +19,22 @@
 //! - [`report`] — the monthly risk report (`postloan-monitor report`): the replay read at
 //!   every month-end, and one self-contained HTML page (plus CSVs) of classification, NPL,
 //!   flows, vintages and rankings; [`report::html`] renders it and knows nothing of loans.
+//! - [`stream`] — the vocabulary both streaming loops share (clock, consumed record, rebalance,
+//!   client error), below both and free of rdkafka.
 //! - [`runtime`] — the streaming runtime: tasks, merge order, changelog restore, the worker and
 //!   its commit cycles, generic over a Kafka client trait (no rdkafka inside).
-//! - [`kafka`] — rdkafka adapters: the runtime's client, `run`'s loop, producing, the embedded
-//!   broker.
+//! - [`kafka`] — rdkafka adapters for `run` and `notify` alike: the group member, topic checks,
+//!   the runtime's client, `run`'s loop and the real clocks, producing, the embedded broker.
+//! - [`service`] — the process around every long-running command: runtime, the cancellation
+//!   signal ([`shutdown`]), the metrics and health endpoint, the loop's thread, exit status.
 //! - [`metrics`] — Prometheus metrics, fed by the worker's observer events; [`http`] serves them
 //!   with health and readiness.
 //! - [`backtest`] — a rule change before it ships (`postloan-monitor backtest`): two
 //!   configurations over the same events in parallel, their alert episodes matched, scored
 //!   against the loans' defaults, workload compared; `--fail-if` gates a review pipeline.
 //! - [`notify`] — escalation notices to Alertmanager (`postloan-monitor notify`): the notice
-//!   book (I/O-free), the worker generic over Kafka and Alertmanager, and their adapters.
+//!   book (I/O-free), the worker generic over Kafka and Alertmanager, and their adapters; it
+//!   reads the engine's messages through `postloan_engine::wire`.
 //! - [`cli`] — the command line; `main.rs` only parses arguments and calls into it.
 //!
 //! The wire contract is documented in `docs/contract.md`; where a new signal, event, metric or
@@ -48,7 +53,9 @@ pub mod notify;
 pub mod replay;
 pub mod report;
 pub mod runtime;
+pub mod service;
 pub mod shutdown;
+pub mod stream;
 
 /// The monitor's version, stamped on every alert.
 pub const VERSION: &str = postloan_engine::VERSION;

@@ -143,9 +143,7 @@ mod tests {
                 _ => None,
             })
             .collect();
-        assert!(alerts
-            .iter()
-            .any(|a| a.status == AlertStatus::Acknowledged));
+        assert!(alerts.iter().any(|a| a.status == AlertStatus::Acknowledged));
         for a in alerts {
             let json = Output::Alert(a.clone()).to_json();
             let read = alert(json.as_bytes()).expect("reads");
