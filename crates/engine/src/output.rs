@@ -248,7 +248,7 @@ pub struct AckFields {
     pub note: Option<String>,
 }
 
-/// `kind: "escalation"` on `risk.escalations`. Read back with serde (`crate::wire` reads a
+/// `kind: "escalation"` on `risk.escalations`. Read back with serde (the `wire` module reads a
 /// record of the topic): what is written reads back equal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EscalationMessage {
