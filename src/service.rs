@@ -1,5 +1,5 @@
-//! The process around every long-running command's loop (`run`, `notify`, and `demo --notify`'s
-//! delivery): one tokio runtime (HTTP, signals, `notify`'s requests), the one cancellation
+//! The process around every long-running command's loop (`run`, `notify`, and what `demo`
+//! starts: the monitor on the embedded broker, then `--notify`'s delivery): one tokio runtime (HTTP, signals, `notify`'s requests), the one cancellation
 //! signal fired by SIGINT or SIGTERM ([`crate::shutdown`]), `/metrics`, `/healthz` and
 //! `/readyz` ([`crate::http`]), the blocking loop on its own thread, and the exit status.
 //! Commands only say what their loop is and what their endpoint shows.
@@ -44,6 +44,25 @@ impl Service {
     /// The runtime, for work the loop hands it (HTTP requests).
     pub fn handle(&self) -> Handle {
         self.runtime.handle().clone()
+    }
+
+    /// Runs a command's foreground work on the runtime (the demo's progress line).
+    pub fn block_on<F: std::future::Future>(&self, work: F) -> F::Output {
+        self.runtime.block_on(work)
+    }
+
+    /// Serves `metrics` on `addr` in the background until the cancellation signal fires, for a
+    /// command that runs without the endpoint when it cannot bind; the address bound.
+    pub fn spawn_endpoint(
+        &self,
+        addr: SocketAddr,
+        metrics: Arc<dyn Scrape>,
+    ) -> Result<SocketAddr, crate::http::HttpError> {
+        let listener = self.runtime.block_on(crate::http::bind(addr))?;
+        let bound = listener.local_addr().unwrap_or(addr);
+        self.runtime
+            .spawn(crate::http::serve(listener, metrics, self.cancel.clone()));
+        Ok(bound)
     }
 
     /// Fires the cancellation signal on the first SIGINT or SIGTERM.
