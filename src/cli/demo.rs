@@ -28,6 +28,7 @@ use crate::kafka::reference::reference_fingerprint;
 use crate::kafka::service;
 use crate::metrics::Metrics;
 use crate::runtime::worker::WorkerStats;
+use crate::service::Service;
 use postloan_engine::output::{Fingerprint, OutputKind};
 use postloan_engine::types::Signal;
 use postloan_generate::{generate, GenerateOptions};
@@ -81,14 +82,12 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         broker.bootstrap_servers()
     );
 
-    let cancel = CancellationToken::new();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let service = Service::start()?;
+    let cancel = service.cancel_token();
     let stats = Arc::new(WorkerStats::default());
     let metrics = Arc::new(Metrics::new(config.http.max_label_values)?);
     metrics.watch_inputs(&config.kafka.topics.inputs());
-    serve_metrics(&runtime, &config, &metrics, &cancel);
+    serve_metrics(&service, &config, &metrics);
     let book = Arc::new(book);
     let feed = Feed::default();
     let fed_first = args.speed == 0;
@@ -118,7 +117,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         feed: &feed,
         keep_running: args.keep_running,
     };
-    let (interrupted, book_secs) = runtime.block_on(progress.watch(started));
+    let (interrupted, book_secs) = service.block_on(progress.watch(started));
     eprintln!();
     cancel.cancel();
     if let Some(f) = feeder {
@@ -424,25 +423,12 @@ fn check_against_replay(
 
 /// Serves `/metrics`, `/healthz` and `/readyz` while the demo runs; a demo without them (the
 /// port is taken) still runs.
-fn serve_metrics(
-    runtime: &tokio::runtime::Runtime,
-    config: &Config,
-    metrics: &Arc<Metrics>,
-    cancel: &CancellationToken,
-) {
+fn serve_metrics(service: &Service, config: &Config, metrics: &Arc<Metrics>) {
     let Some(addr) = config.http.addr() else {
         return;
     };
-    match runtime.block_on(crate::http::bind(addr)) {
-        Ok(listener) => {
-            let addr = listener.local_addr().unwrap_or(addr);
-            eprintln!("Metrics at http://{addr}/metrics (readiness: /readyz).");
-            runtime.spawn(crate::http::serve(
-                listener,
-                Arc::clone(metrics) as Arc<dyn crate::metrics::Scrape>,
-                cancel.clone(),
-            ));
-        }
+    match service.spawn_endpoint(addr, Arc::clone(metrics) as Arc<dyn crate::metrics::Scrape>) {
+        Ok(addr) => eprintln!("Metrics at http://{addr}/metrics (readiness: /readyz)."),
         Err(e) => eprintln!("Not serving metrics: {e}."),
     }
 }

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use tokio_util::sync::CancellationToken;
 
-use crate::metrics::{NotifyMetrics, Scrape};
+use crate::metrics::NotifyMetrics;
 use crate::notify::service;
+use crate::service::Service;
 
 /// Arguments of `notify`.
 #[derive(Debug, Args)]
@@ -26,50 +26,15 @@ pub fn run(args: NotifyArgs) -> anyhow::Result<ExitCode> {
         Ok(c) => c,
         Err(code) => return Ok(code),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?;
-    let cancel = CancellationToken::new();
+    let service = Service::start()?;
     let metrics = Arc::new(NotifyMetrics::new()?);
-    let result = runtime.block_on(async {
-        let addr = config
-            .notify
-            .addr()
-            .context("notify.listen was validated")?;
-        let listener = crate::http::bind(addr).await?;
-        tracing::info!(%addr, "Serving /metrics, /healthz and /readyz");
-        crate::shutdown::cancel_on_signals(cancel.clone());
-        let http = tokio::spawn(crate::http::serve(
-            listener,
-            Arc::clone(&metrics) as Arc<dyn Scrape>,
-            cancel.clone(),
-        ));
-        let token = cancel.clone();
-        let observer = Arc::clone(&metrics);
-        let handle = tokio::runtime::Handle::current();
-        let worker =
-            tokio::task::spawn_blocking(move || service::run(&config, token, observer, handle))
-                .await;
-        cancel.cancel();
-        if let Ok(Err(e)) = http.await {
-            tracing::warn!(error = %e, "The HTTP endpoint failed");
-        }
-        anyhow::Ok(worker)
-    });
-    match result {
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            Ok(ExitCode::from(super::EXIT_FATAL))
-        }
-        Ok(Ok(Ok(()))) => {
-            tracing::info!("Stopped");
-            Ok(ExitCode::SUCCESS)
-        }
-        Ok(Ok(Err(e))) => {
-            eprintln!("error: {:#}", anyhow::Error::from(e));
-            Ok(ExitCode::from(super::EXIT_FATAL))
-        }
-        Ok(Err(join)) => Err(anyhow::anyhow!("notify thread failed: {join}")),
-    }
+    let addr = config.notify.addr().context("notify.listen was validated");
+    let observer = Arc::clone(&metrics);
+    service.serve(
+        "notify",
+        addr,
+        metrics,
+        move |cancel, handle| service::run(&config, cancel, observer, handle),
+        || tracing::info!("Stopped"),
+    )
 }

@@ -7,13 +7,17 @@
 //! - [`reference`](mod@reference): what the monitor must publish for a book fed to known partitions (the
 //!   demo's self-check).
 //! - [`demo`]: the embedded broker's side of `demo` (partitions, feeding the book, reading back).
+//! - [`group`]: the consumer-group member every streaming command is (settings, rebalance
+//!   callbacks, commits), shared by `run` and `notify`.
 //! - [`client`]: the runtime's [`crate::runtime::client::Client`] over rdkafka.
 //! - [`topics`]: start-up topic checks and creation.
-//! - [`service`]: `run`'s loop — the worker on the real clocks until cancelled.
+//! - [`service`]: `run`'s loop — the worker on the real clocks until cancelled — and the real
+//!   clocks every loop runs on ([`service::SystemClock`]).
 
 pub mod broker;
 pub mod client;
 pub mod demo;
+pub mod group;
 pub mod input_feed;
 pub mod reference;
 pub mod service;

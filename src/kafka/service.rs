@@ -1,5 +1,6 @@
 //! `run`'s loop: the generic worker over the rdkafka client, on the real clocks, until the
-//! cancellation signal fires or a fatal error occurs.
+//! cancellation signal fires or a fatal error occurs; and the real clocks themselves
+//! ([`SystemClock`]), which `notify`'s loop runs on as well.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,8 +10,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::client::RdClient;
 use crate::config::Config;
-use crate::runtime::worker::{Clock, Now, Observer, Worker};
+use crate::runtime::worker::{Observer, Worker};
 use crate::runtime::RuntimeError;
+use crate::stream::{Clock, Now};
 
 /// Runs a group member until `cancel` fires (then commits and leaves the group) or a fatal
 /// error occurs.
@@ -23,7 +25,7 @@ pub fn run(
         &config.kafka,
         postloan_engine::cut::Cut::from_limits(&config.limits),
     )?;
-    let clock = Box::new(SystemClock(Instant::now()));
+    let clock = Box::new(SystemClock::start());
     let mut worker = Worker::new(config, client, clock, observer, process_nonce());
     let mut result = Ok(());
     while !cancel.is_cancelled() {
@@ -40,7 +42,14 @@ pub fn run(
 }
 
 /// The real clocks: monotonic milliseconds since the start, and the system's wall clock.
-struct SystemClock(Instant);
+pub struct SystemClock(Instant);
+
+impl SystemClock {
+    /// Clocks whose monotonic milliseconds count from now.
+    pub fn start() -> Self {
+        SystemClock(Instant::now())
+    }
+}
 
 impl Clock for SystemClock {
     fn now(&self) -> Now {

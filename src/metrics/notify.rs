@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use prometheus::{Encoder, Gauge, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
 
 use super::{MetricsError, Scrape};
-use crate::notify::wire::Status;
 use crate::notify::worker::{NotifyObserver, Topic};
+use postloan_engine::output::AlertStatus;
 
 /// Every metric `notify` exports.
 pub struct NotifyMetrics {
@@ -107,10 +107,10 @@ impl Scrape for NotifyMetrics {
     }
 }
 
-fn status_label(s: Status) -> &'static str {
+fn status_label(s: AlertStatus) -> &'static str {
     match s {
-        Status::Acknowledged => "acknowledged",
-        Status::Suppressed => "suppressed",
+        AlertStatus::Acknowledged => "acknowledged",
+        AlertStatus::Suppressed => "suppressed",
         _ => "resolved",
     }
 }
@@ -120,7 +120,7 @@ impl NotifyObserver for NotifyMetrics {
         self.sent.with_label_values(&[&level.to_string()]).inc();
     }
 
-    fn notice_ended(&self, status: Status) {
+    fn notice_ended(&self, status: AlertStatus) {
         self.resolved
             .with_label_values(&[status_label(status)])
             .inc();

@@ -12,19 +12,29 @@ use tokio::runtime::Handle;
 use super::worker::{Deliver, Posted};
 use crate::config::NotifyConfig;
 
-/// Why the client could not be built (fatal at start).
+/// Why the Alertmanager client could not be built (fatal at start).
 #[derive(Debug, thiserror::Error)]
-pub enum ClientError {
-    /// The CA file could not be read or parsed.
-    #[error("notify.tls_ca_file {path}: {reason}")]
-    Ca {
+pub enum AlertmanagerError {
+    /// The CA file could not be read.
+    #[error("notify.tls_ca_file {path}")]
+    CaRead {
         /// The file.
         path: String,
         /// Why.
-        reason: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The CA file holds no usable certificate.
+    #[error("notify.tls_ca_file {path}")]
+    CaParse {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: reqwest::Error,
     },
     /// The HTTP client could not be built (TLS set-up).
-    #[error("cannot build the HTTP client: {0}")]
+    #[error("cannot build the HTTP client")]
     Build(#[source] reqwest::Error),
 }
 
@@ -42,25 +52,26 @@ pub struct Alertmanagers {
 
 impl Alertmanagers {
     /// A client for `c`'s URLs, running requests on `handle`.
-    pub fn new(c: &NotifyConfig, handle: Handle) -> Result<Self, ClientError> {
+    pub fn new(c: &NotifyConfig, handle: Handle) -> Result<Self, AlertmanagerError> {
         let mut builder = reqwest::Client::builder()
             .timeout(Duration::from_millis(c.request_timeout_ms))
             .connect_timeout(Duration::from_millis(c.request_timeout_ms));
         if let Some(path) = &c.tls_ca_file {
-            let pem = std::fs::read(path).map_err(|e| ClientError::Ca {
+            let pem = std::fs::read(path).map_err(|source| AlertmanagerError::CaRead {
                 path: path.clone(),
-                reason: e.to_string(),
+                source,
             })?;
-            let certs =
-                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ClientError::Ca {
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|source| {
+                AlertmanagerError::CaParse {
                     path: path.clone(),
-                    reason: e.to_string(),
-                })?;
+                    source,
+                }
+            })?;
             for cert in certs {
                 builder = builder.add_root_certificate(cert);
             }
         }
-        let client = builder.build().map_err(ClientError::Build)?;
+        let client = builder.build().map_err(AlertmanagerError::Build)?;
         Ok(Alertmanagers {
             client,
             endpoints: c

@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::TopicPartitionList;
-use tokio_util::sync::CancellationToken;
 
-use super::wire::Status;
 use super::worker::{NotifyError, NotifyObserver, Topic};
 use crate::config::Config;
 use crate::kafka::client_config;
+use crate::service::Service;
+use postloan_engine::output::AlertStatus;
 
 /// What the demo's `notify` did.
 #[derive(Debug, Default)]
@@ -40,7 +40,7 @@ impl NotifyObserver for Delivered {
     fn notice_sent(&self, _: u8) {
         self.sent.fetch_add(1, Ordering::Relaxed);
     }
-    fn notice_ended(&self, _: Status) {
+    fn notice_ended(&self, _: AlertStatus) {
         self.ended.fetch_add(1, Ordering::Relaxed);
     }
     fn delivery_failed(&self, _: &str) {
@@ -84,30 +84,34 @@ fn caught_up(config: &Config, partitions: i32) -> bool {
     })
 }
 
+/// Why the demo's `notify` did not run to its end.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// The service's runtime could not start.
+    #[error("cannot start a runtime")]
+    Runtime(#[source] std::io::Error),
+    /// The loop stopped on a fatal error.
+    #[error(transparent)]
+    Notify(#[from] NotifyError),
+    /// The loop's thread panicked.
+    #[error("the notify thread panicked")]
+    Panicked,
+}
+
 /// Runs `notify` until it has delivered everything on the broker (or `within` passes, or
 /// SIGINT/SIGTERM).
 pub fn deliver_all(
     config: &Config,
     partitions: i32,
     within: Duration,
-) -> Result<Arc<Delivered>, NotifyError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .map_err(|e| NotifyError::Setup(format!("cannot start a runtime: {e}")))?;
+) -> Result<Arc<Delivered>, DemoError> {
+    let service = Service::start().map_err(DemoError::Runtime)?;
     let delivered = Arc::new(Delivered::default());
-    let stop = CancellationToken::new();
-    {
-        let stop = stop.clone();
-        runtime.spawn(async move {
-            crate::shutdown::wait_for_signal().await;
-            stop.cancel();
-        });
-    }
+    let stop = service.cancel_token();
+    service.cancel_on_signals();
     let worker = {
         let (config, stop, observer) = (config.clone(), stop.clone(), Arc::clone(&delivered));
-        let handle = runtime.handle().clone();
+        let handle = service.handle();
         std::thread::spawn(move || super::service::run(&config, stop, observer, handle))
     };
     let deadline = Instant::now() + within;
@@ -118,8 +122,6 @@ pub fn deliver_all(
         }
     }
     stop.cancel();
-    worker
-        .join()
-        .map_err(|_| NotifyError::Setup("the notify thread panicked".to_owned()))??;
+    worker.join().map_err(|_| DemoError::Panicked)??;
     Ok(delivered)
 }

@@ -1,72 +1,35 @@
-//! The worker's [`Feed`] over rdkafka: a group consumer of `risk.alerts` and
-//! `risk.escalations` (`read_committed`, manual commits, the range assignor so that one
-//! member owns the same partition number of both), and the compacted state topic, written with
-//! the monitor's producer setup and read back on assignment.
+//! The worker's [`Feed`] over rdkafka: a group member of `risk.alerts` and
+//! `risk.escalations` (`crate::kafka::group`, as `run`'s worker is: manual commits, the range
+//! assignor so that one member owns the same partition number of both; here
+//! `read_committed`), and the compacted state topic, written with the monitor's producer setup
+//! and read back on assignment. Topic checks are `crate::kafka::topics`'.
 
-use std::sync::Mutex;
 use std::time::Duration;
 
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message as _;
 use rdkafka::producer::BaseRecord;
-use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use rdkafka::{Offset, TopicPartitionList};
 
 use super::worker::{Feed, NotifyError, Rebalance, Record, StateEntry, Topic};
 use crate::config::Config;
+use crate::kafka::client_config;
+use crate::kafka::group::{self, GroupContext};
+use crate::kafka::topics::check_notify_topics;
 use crate::kafka::tracked_producer::{self, TrackedProducer};
-use crate::kafka::{client_config, report_client_error};
-
-/// Rebalances gathered by librdkafka's callbacks during `poll`.
-#[derive(Default)]
-pub struct NotifyContext {
-    rebalances: Mutex<Vec<Rebalance>>,
-}
-
-fn partitions(tpl: &TopicPartitionList) -> Vec<i32> {
-    let mut p: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
-    p.sort_unstable();
-    p.dedup();
-    p
-}
-
-impl ClientContext for NotifyContext {
-    fn error(&self, error: KafkaError, reason: &str) {
-        report_client_error(&error, reason);
-    }
-}
-
-impl ConsumerContext for NotifyContext {
-    fn pre_rebalance(&self, _: &BaseConsumer<Self>, r: &rdkafka::consumer::Rebalance<'_>) {
-        if let rdkafka::consumer::Rebalance::Revoke(tpl) = r {
-            if let Ok(mut e) = self.rebalances.lock() {
-                e.push(Rebalance::Revoked(partitions(tpl)));
-            }
-        }
-    }
-
-    fn post_rebalance(&self, _: &BaseConsumer<Self>, r: &rdkafka::consumer::Rebalance<'_>) {
-        match r {
-            rdkafka::consumer::Rebalance::Assign(tpl) => {
-                if let Ok(mut e) = self.rebalances.lock() {
-                    e.push(Rebalance::Assigned(partitions(tpl)));
-                }
-            }
-            rdkafka::consumer::Rebalance::Error(e) => tracing::warn!(error = %e, "Rebalance error"),
-            rdkafka::consumer::Rebalance::Revoke(_) => {}
-        }
-    }
-}
+use crate::stream::ClientError;
 
 /// The Kafka side of `notify`.
 pub struct KafkaFeed {
-    consumer: BaseConsumer<NotifyContext>,
+    consumer: BaseConsumer<GroupContext>,
     producer: TrackedProducer,
     config: Config,
 }
 
+/// A Kafka failure `notify` cannot retry, its cause kept.
 fn kafka(e: KafkaError) -> NotifyError {
-    NotifyError::Kafka(e.to_string())
+    NotifyError::Kafka(ClientError::fatal_from(e))
 }
 
 impl KafkaFeed {
@@ -74,16 +37,12 @@ impl KafkaFeed {
     /// allows) and subscribes.
     pub fn connect(config: &Config) -> Result<Self, NotifyError> {
         let k = &config.kafka;
-        let consumer: BaseConsumer<NotifyContext> = client_config(k)
-            .set("group.id", &config.notify.group_id)
-            .set("enable.auto.commit", "false")
-            .set("enable.auto.offset.store", "false")
-            .set("auto.offset.reset", "earliest")
-            .set("isolation.level", "read_committed")
-            .set("partition.assignment.strategy", "range")
-            .create_with_context(NotifyContext::default())
-            .map_err(kafka)?;
-        check_topics(&consumer, config)?;
+        let consumer: BaseConsumer<GroupContext> =
+            group::member_config(k, &config.notify.group_id, "read_committed")
+                .set("enable.auto.offset.store", "false")
+                .create_with_context(GroupContext::default())
+                .map_err(kafka)?;
+        check_notify_topics(&consumer, config)?;
         consumer
             .subscribe(&[&k.topics.alerts, &k.topics.escalations])
             .map_err(kafka)?;
@@ -120,41 +79,6 @@ impl KafkaFeed {
     }
 }
 
-/// Refuses to run when the two topics are missing or not co-partitioned; the state topic is
-/// created (compacted, as many partitions) when missing and allowed, else refused.
-fn check_topics(
-    consumer: &BaseConsumer<NotifyContext>,
-    config: &Config,
-) -> Result<(), NotifyError> {
-    let k = &config.kafka;
-    let metadata = consumer
-        .fetch_metadata(None, Duration::from_secs(30))
-        .map_err(kafka)?;
-    let count = |name: &str| crate::kafka::topics::partition_count(&metadata, name);
-    let missing = |name: &str| NotifyError::Setup(format!("topic {name} does not exist"));
-    let alerts = count(&k.topics.alerts).ok_or_else(|| missing(&k.topics.alerts))?;
-    let escalations = count(&k.topics.escalations).ok_or_else(|| missing(&k.topics.escalations))?;
-    if alerts != escalations {
-        return Err(NotifyError::Setup(format!(
-            "{} has {alerts} partitions and {} {escalations}: notify needs them equal (both are keyed by borrower)",
-            k.topics.alerts, k.topics.escalations
-        )));
-    }
-    let state = &config.notify.state_topic;
-    match count(state) {
-        Some(n) if n == alerts => Ok(()),
-        Some(n) => Err(NotifyError::Setup(format!(
-            "state topic {state} has {n} partitions, {} has {alerts}: they must be equal",
-            k.topics.escalations
-        ))),
-        None if k.create_topics => {
-            crate::kafka::topics::create_topics(k, &[state], alerts, &[state])
-                .map_err(|e| NotifyError::Setup(e.to_string()))
-        }
-        None => Err(missing(state)),
-    }
-}
-
 impl Feed for KafkaFeed {
     fn poll(&mut self, wait: Duration) -> Result<Option<Record>, NotifyError> {
         match self.consumer.poll(wait) {
@@ -164,10 +88,15 @@ impl Feed for KafkaFeed {
                     return Ok(None);
                 };
                 Ok(Some(Record {
-                    topic,
+                    input: topic,
                     partition: m.partition(),
-                    offset: m.offset(),
-                    payload: m.payload().map(<[u8]>::to_vec),
+                    record: crate::stream::Record {
+                        offset: m.offset(),
+                        key: m.key().map(<[u8]>::to_vec),
+                        payload: m.payload().map(<[u8]>::to_vec).unwrap_or_default(),
+                        full_size: None,
+                        received_ms: 0,
+                    },
                 }))
             }
             Some(Err(KafkaError::PartitionEOF(_))) => Ok(None),
@@ -186,12 +115,7 @@ impl Feed for KafkaFeed {
     }
 
     fn rebalances(&mut self) -> Vec<Rebalance> {
-        self.consumer
-            .context()
-            .rebalances
-            .lock()
-            .map(|mut r| std::mem::take(&mut *r))
-            .unwrap_or_default()
+        group::take_rebalances(&self.consumer)
     }
 
     fn pause(&mut self) -> Result<(), NotifyError> {
@@ -226,12 +150,16 @@ impl Feed for KafkaFeed {
         tpl.add_partition_offset(&topic, partition, Offset::Beginning)
             .map_err(kafka)?;
         reader.assign(&tpl).map_err(kafka)?;
-        let deadline = std::time::Instant::now() + Duration::from_secs(300);
+        let timeout = Duration::from_secs(300);
+        let deadline = std::time::Instant::now() + timeout;
         loop {
             if std::time::Instant::now() > deadline {
-                return Err(NotifyError::Kafka(format!(
-                    "restoring {topic}/{partition} did not reach offset {high} in 300 s"
-                )));
+                return Err(NotifyError::RestoreStalled {
+                    topic,
+                    partition,
+                    high,
+                    secs: timeout.as_secs(),
+                });
             }
             match reader.poll(Duration::from_millis(200)) {
                 Some(Ok(m)) => {
@@ -264,7 +192,7 @@ impl Feed for KafkaFeed {
 
     fn flush(&mut self) -> Result<(), NotifyError> {
         tracked_producer::flush(&self.producer, Duration::from_secs(60))
-            .map_err(|e| NotifyError::Kafka(e.to_string()))
+            .map_err(|e| NotifyError::Kafka(ClientError::fatal_from(e)))
     }
 
     fn commit(&mut self, offsets: &[(Topic, i32, i64)]) -> Result<(), NotifyError> {
@@ -274,7 +202,7 @@ impl Feed for KafkaFeed {
             tpl.add_partition_offset(&name, *p, Offset::Offset(*o))
                 .map_err(kafka)?;
         }
-        match self.consumer.commit(&tpl, CommitMode::Sync) {
+        match group::commit(&self.consumer, &tpl) {
             Ok(()) => Ok(()),
             // The partitions moved to another member meanwhile: it reads those records
             // again, which repeats deliveries and loses nothing.

@@ -1,15 +1,16 @@
-//! `postloan-monitor notify`: escalation notices delivered to Alertmanager (issue 18, in
-//! progress).
+//! `postloan-monitor notify`: escalation notices delivered to Alertmanager.
 //!
 //! Parts:
-//! - `wire` — the alert and escalation messages, as `notify` reads them;
-//! - `book` — the notices and what opens and ends them, without I/O;
-//! - `payload` — notices as Alertmanager API v2 alerts;
-//! - [`worker`] — the loop, generic over Kafka, Alertmanager and the clock;
-//! - `feed` — the worker's Kafka side over rdkafka;
-//! - `alertmanager` — the worker's Alertmanager side over HTTP;
-//! - `service` — the worker on the real clocks, until cancelled;
-//! - `demo` — `demo --notify`: every escalation of the demo's book to a real Alertmanager.
+//! - [`book`] — the notices and what opens and ends them, without I/O; the monitor's messages
+//!   are read with the engine's own read side (`postloan_engine::wire`);
+//! - [`payload`] — notices as Alertmanager API v2 alerts;
+//! - [`worker`] — the loop, generic over Kafka, Alertmanager and the clock
+//!   ([`crate::stream`]'s vocabulary, shared with `run`'s runtime);
+//! - [`feed`] — the worker's Kafka side, over `crate::kafka`'s group member and topic checks;
+//! - [`alertmanager`] — the worker's Alertmanager side over HTTP;
+//! - [`service`] — the worker on the real clocks, until cancelled (the process around it is
+//!   [`crate::service`]'s);
+//! - [`demo`] — `demo --notify`: every escalation of the demo's book to a real Alertmanager.
 
 pub mod alertmanager;
 pub mod book;
@@ -19,5 +20,4 @@ pub mod payload;
 #[cfg(test)]
 mod scenario;
 pub mod service;
-pub mod wire;
 pub mod worker;

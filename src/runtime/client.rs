@@ -3,11 +3,14 @@
 //! A trait so that the worker's control flow — commit, abort, rewind, rebalance — is tested
 //! against an in-memory implementation that honours transactions and injects faults, while
 //! `crate::kafka::client` implements it over rdkafka for real brokers.
+//!
+//! The words it shares with `notify` (a record, a rebalance, a failed call) are
+//! [`crate::stream`]'s; it imports nothing else of the runtime but the restore's errors
+//! ([`super::error`]), so the task and the restore can depend on it without a cycle.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use super::task::Record;
+pub use crate::stream::{ClientError, Rebalance};
 
 /// Where an output message goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -20,25 +23,9 @@ pub enum Sink {
     Rejected,
 }
 
-/// A change of the partitions this member owns, as the group decided it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Rebalance {
-    /// These partition numbers (of every input topic) are now this member's.
-    Assigned(Vec<i32>),
-    /// These partition numbers are no longer this member's.
-    Revoked(Vec<i32>),
-}
-
-/// One record consumed from an input topic.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Polled {
-    /// Input topic index (lifecycle, repayments, income, valuations, acks).
-    pub input: usize,
-    /// Partition number.
-    pub partition: i32,
-    /// The record.
-    pub record: Record,
-}
+/// One record consumed from an input topic, with its input topic index (lifecycle,
+/// repayments, income, valuations, acks) and partition.
+pub type Polled = crate::stream::Polled<usize>;
 
 /// What the consumer knows of an input partition's unread records, from what it already has
 /// (fetch responses, statistics): no broker round trip per question.
@@ -57,73 +44,10 @@ pub enum Lag {
 
 /// Receives changelog records during a restore: (offset, key, value); an error stops the read.
 pub type ChangelogSink<'a> =
-    dyn FnMut(i64, &[u8], &[u8]) -> Result<(), super::restore::RestoreError> + 'a;
+    dyn FnMut(i64, &[u8], &[u8]) -> Result<(), super::error::RestoreError> + 'a;
 
 /// An input position to commit: (input topic index, partition, next offset to read).
 pub type Position = (usize, i32, i64);
-
-/// The error underneath a client failure (rdkafka's, or a test double's), kept whole for the
-/// error chain. Shared, so that a fault can be queued and handed out more than once in tests.
-pub type Cause = Arc<dyn std::error::Error + Send + Sync + 'static>;
-
-/// A failed client call, sorted by what the worker does about it. It shows its cause's message
-/// with what it means for the worker, and hands on the cause's own source.
-#[derive(Debug, Clone)]
-pub enum ClientError {
-    /// Transient (a broker bounce, a timeout): the same call may be repeated.
-    Retriable(Cause),
-    /// The open transaction cannot commit: abort it, then rewind state and inputs to what the
-    /// last committed transaction holds.
-    Abortable(Cause),
-    /// Nothing this process can fix: fenced by a newer instance, not authorised, a missing
-    /// topic, a fatal client error.
-    Fatal(Cause),
-}
-
-impl ClientError {
-    /// A retriable failure described by text (test doubles, conditions found by the client).
-    pub fn retriable(what: impl Into<String>) -> Self {
-        ClientError::Retriable(cause(what))
-    }
-
-    /// An abortable failure described by text.
-    pub fn abortable(what: impl Into<String>) -> Self {
-        ClientError::Abortable(cause(what))
-    }
-
-    /// A fatal failure described by text.
-    pub fn fatal(what: impl Into<String>) -> Self {
-        ClientError::Fatal(cause(what))
-    }
-
-    fn cause(&self) -> &Cause {
-        match self {
-            ClientError::Retriable(c) | ClientError::Abortable(c) | ClientError::Fatal(c) => c,
-        }
-    }
-}
-
-fn cause(what: impl Into<String>) -> Cause {
-    let boxed: Box<dyn std::error::Error + Send + Sync> = what.into().into();
-    Arc::from(boxed)
-}
-
-impl std::fmt::Display for ClientError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ClientError::Retriable(c) => write!(f, "{c} (retriable)"),
-            ClientError::Abortable(c) => write!(f, "{c} (the transaction must be aborted)"),
-            ClientError::Fatal(c) => write!(f, "{c}"),
-        }
-    }
-}
-
-impl std::error::Error for ClientError {
-    // The cause's message is already this error's; its source comes next in the chain.
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.cause().source()
-    }
-}
 
 /// What the worker needs from Kafka.
 pub trait Client {

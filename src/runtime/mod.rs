@@ -2,6 +2,7 @@
 //! input partition number, owning that partition of every input topic and of the changelog.
 //!
 //! - [`task`]: merge order, offsets and changelog records (sans-I/O).
+//! - [`error`]: why a changelog partition could not be read back.
 //! - [`restore`]: rebuilding a task from its changelog partition (sans-I/O).
 //! - [`client`]: what the worker needs from Kafka, as a trait. `crate::kafka::client`
 //!   implements it with rdkafka; the worker's tests implement it in memory, with transactions
@@ -10,8 +11,12 @@
 //!   metrics and progress, without a metrics library here.
 //! - [`worker`]: the consumer-group loop, publishing and the commit cycle (at-least-once and
 //!   exactly-once), generic over the client and driven by an injected clock.
+//!
+//! Imports go one way: `error` ← `client` ← `task` ← `restore` ← `worker`. The words shared
+//! with `notify` — clock, record, rebalance, client error — are [`crate::stream`]'s.
 
 pub mod client;
+pub mod error;
 pub mod observe;
 pub mod restore;
 pub mod task;
@@ -28,10 +33,10 @@ pub enum RuntimeError {
     /// A Kafka call failed in a way retrying will not fix (authorisation, a producer fenced by a
     /// newer instance with the same transactional id, a fatal client error).
     #[error("Kafka")]
-    Kafka(#[from] client::ClientError),
+    Kafka(#[from] crate::stream::ClientError),
     /// The open transaction could not even be aborted.
     #[error("cannot abort the transaction")]
-    Abort(#[source] client::ClientError),
+    Abort(#[source] crate::stream::ClientError),
     /// A topic the monitor needs does not exist.
     #[error("topic {0:?} does not exist (create it, or set [kafka] create_topics = true)")]
     MissingTopic(String),
@@ -40,24 +45,24 @@ pub enum RuntimeError {
     CoPartitioning(String),
     /// The changelog could not be read back.
     #[error("state restore failed")]
-    Restore(#[from] restore::RestoreError),
+    Restore(#[from] error::RestoreError),
     /// Published messages were not acknowledged: offsets are not committed.
     #[error("delivery failed; nothing undelivered was committed: restart to resume from the last commit")]
-    Delivery(#[source] client::ClientError),
+    Delivery(#[source] crate::stream::ClientError),
 }
 
 impl RuntimeError {
     /// A fatal Kafka failure from any error (admin calls, metadata), kept as the cause.
     pub fn kafka(e: impl std::error::Error + Send + Sync + 'static) -> Self {
-        RuntimeError::Kafka(client::ClientError::Fatal(std::sync::Arc::new(e)))
+        RuntimeError::Kafka(crate::stream::ClientError::fatal_from(e))
     }
 }
 
 #[cfg(test)]
 mod error_tests {
-    use super::client::ClientError;
     use super::restore::{RecordError, RestoreError};
     use super::RuntimeError;
+    use crate::stream::ClientError;
     use postloan_engine::snapshot::SnapshotError;
 
     fn chain(e: &dyn std::error::Error) -> Vec<String> {

@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use super::client::Client;
+pub use super::error::{RecordError, RestoreError};
 use super::task::{decode_meta, split_cycle, TaskMeta, TASK_KEY};
 use super::RuntimeError;
 use postloan_engine::{ClockMode, Engine, Settings};
@@ -31,54 +32,6 @@ pub struct Restorer {
     /// Borrower records (cycle, key, snapshot) of cycles not yet vouched for by a task record.
     pending: Vec<(u64, Vec<u8>, Vec<u8>)>,
     stats: Restored,
-}
-
-/// What is wrong with one changelog record.
-#[derive(Debug, thiserror::Error)]
-pub enum RecordError {
-    /// The task record does not parse.
-    #[error("unreadable task record")]
-    TaskRecord,
-    /// A borrower record shorter than its commit-cycle prefix.
-    #[error("truncated borrower record")]
-    Truncated,
-    /// A deleted borrower's key is not UTF-8 (the monitor writes borrower ids).
-    #[error("borrower key is not UTF-8")]
-    Key,
-    /// A borrower snapshot this build cannot read (applied when the task record vouching for
-    /// it arrives).
-    #[error("borrower snapshot")]
-    Snapshot(#[from] postloan_engine::snapshot::SnapshotError),
-}
-
-/// Why a changelog partition could not be read back.
-#[derive(Debug, thiserror::Error)]
-pub enum RestoreError {
-    /// A record that cannot be applied.
-    #[error("changelog partition {partition} offset {offset}")]
-    Record {
-        /// The changelog partition.
-        partition: i32,
-        /// The record's offset.
-        offset: i64,
-        /// What is wrong with it.
-        #[source]
-        source: RecordError,
-    },
-    /// The read did not reach the end in time.
-    #[error("changelog {topic}/{partition}: stopped at offset {next} of {high} after {secs} s")]
-    Stalled {
-        /// The changelog topic.
-        topic: String,
-        /// The partition.
-        partition: i32,
-        /// The next offset it would have read.
-        next: i64,
-        /// The end it had to reach.
-        high: i64,
-        /// How long it tried.
-        secs: u64,
-    },
 }
 
 impl Restorer {

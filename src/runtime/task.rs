@@ -47,22 +47,8 @@ pub struct TaskMeta {
     pub next_offsets: [Option<i64>; INPUTS],
 }
 
-/// One consumed input record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
-    /// Offset in its partition.
-    pub offset: i64,
-    /// Kafka key.
-    pub key: Option<Vec<u8>>,
-    /// Message bytes: the whole message, or only its first bytes when it is longer than
-    /// `limits.max_event_bytes` (it will be rejected; see [`Record::full_size`]).
-    pub payload: Vec<u8>,
-    /// The message's whole length when `payload` was cut.
-    pub full_size: Option<usize>,
-    /// When the worker took it from Kafka, on its monotonic millisecond clock (0 where no one
-    /// measures).
-    pub received_ms: u64,
-}
+/// One consumed input record (the vocabulary's record, shared with `notify`).
+pub use crate::stream::Record;
 
 /// One applied record: what the engine made of it, when it happened and when it arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,11 +8,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use postloan_engine::output::AlertStatus;
+use postloan_engine::wire;
 use postloan_monitor::config::{Config, KafkaConfig, ProcessingGuarantee, Topics};
 use postloan_monitor::kafka::broker::EmbeddedBroker;
 use postloan_monitor::kafka::input_feed::produce;
-use postloan_monitor::notify::book::Book;
-use postloan_monitor::notify::wire::{self, Status};
+use postloan_monitor::notify::book::{Book, Escalation};
 use postloan_monitor::notify::worker::{NotifyError, NotifyObserver, Topic};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{ClientConfig, TopicPartitionList};
@@ -43,7 +44,7 @@ pub fn expected(bootstrap: &str, topics: &Topics) -> BTreeMap<String, Expected> 
     // (src/notify/book/tests.rs), so escalations first, then alerts.
     let mut book = Book::default();
     for (_, _, _, payload) in read_all(bootstrap, &topics.escalations) {
-        book.escalation(wire::escalation(payload.as_bytes()).expect("escalation"));
+        book.escalation(Escalation::from_json(payload.as_bytes()).expect("escalation"));
     }
     for (_, _, _, payload) in read_all(bootstrap, &topics.alerts) {
         book.alert(wire::alert(payload.as_bytes()).expect("alert"));
@@ -92,7 +93,7 @@ pub struct Seen {
 
 impl NotifyObserver for Seen {
     fn notice_sent(&self, _: u8) {}
-    fn notice_ended(&self, _: Status) {}
+    fn notice_ended(&self, _: AlertStatus) {}
     fn delivery_failed(&self, reason: &str) {
         if let Ok(mut f) = self.failures.lock() {
             *f.entry(reason.to_owned()).or_default() += 1;

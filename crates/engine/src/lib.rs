@@ -28,6 +28,7 @@
 //! - [`signals`] — what each of the nine signals should be now, by exact comparisons.
 //! - [`portfolio`] — book-level aggregates, kept as borrowers change; roll and ack notes.
 //! - [`output`] — the messages (alert, escalation, rejection) and their JSON.
+//! - [`wire`] — the read side of those messages, for the monitor's own consumers (`notify`).
 //! - [`render`] — reason sentences, metrics and recommended actions of alerts.
 //! - [`lifecycle`] — alerts from firing to resolved; escalation levels.
 //! - [`input`] — a raw input message, what became of it, the rejection record built for it.
@@ -61,6 +62,7 @@ pub mod state;
 pub mod time;
 pub mod types;
 pub mod wake;
+pub mod wire;
 
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use serde::ser::{SerializeMap, Serializer};
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::reject::ErrorKind;
 use super::types::{Severity, Signal, SuppressionReason};
@@ -130,7 +130,7 @@ impl Fingerprint {
 }
 
 /// Lifecycle status of an alert message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AlertStatus {
     /// The condition started.
@@ -248,10 +248,12 @@ pub struct AckFields {
     pub note: Option<String>,
 }
 
-/// `kind: "escalation"` on `risk.escalations`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// `kind: "escalation"` on `risk.escalations`. Read back with serde (the `wire` module reads a
+/// record of the topic): what is written reads back equal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EscalationMessage {
-    /// Always `"escalation"`.
+    /// Always `"escalation"` (not read: the topic says what the message is).
+    #[serde(skip_deserializing, default = "escalation_kind")]
     pub kind: &'static str,
     /// Same as `escalation_id`.
     pub message_id: String,
@@ -280,6 +282,7 @@ pub struct EscalationMessage {
     /// The deadline instant (or the instant it turned critical).
     pub event_time: String,
     /// Hours from the alert firing to `event_time`.
+    #[serde(deserialize_with = "exact_number")]
     pub unacknowledged_hours: MetricValue,
     /// One sentence.
     pub reason: String,
@@ -412,6 +415,21 @@ impl Serialize for MetricValue {
             MetricValue::Map(m) => m.serialize(s),
         }
     }
+}
+
+fn escalation_kind() -> &'static str {
+    "escalation"
+}
+
+/// Reads a JSON number as written by [`MetricValue::Num`]: from its exact text (the read side
+/// of "written from its decimal text, never via f64"). Reads JSON only.
+fn exact_number<'de, D: Deserializer<'de>>(d: D) -> Result<MetricValue, D::Error> {
+    let raw = Box::<serde_json::value::RawValue>::deserialize(d)?;
+    let text = raw.get().trim();
+    text.parse::<Decimal>()
+        .or_else(|_| Decimal::from_scientific(text))
+        .map(MetricValue::Num)
+        .map_err(|_| serde::de::Error::custom(format!("{text} is not a decimal number")))
 }
 
 #[cfg(test)]

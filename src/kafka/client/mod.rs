@@ -2,35 +2,34 @@
 //! same partition number of every co-partitioned input, manual commits, `read_committed` under
 //! exactly-once) and the monitor's producer (transactional under exactly-once).
 //!
-//! - `context`: librdkafka's callbacks on the group consumer (rebalances, partition ends).
 //! - `changelog`: reading a changelog partition back for a restore.
+//!
+//! The group membership itself (settings, librdkafka's callbacks, commits) is
+//! [`super::group`]'s, shared with `notify`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::config::{KafkaConfig, ProcessingGuarantee};
-use crate::kafka::client_config;
+use crate::kafka::group::{self, GroupContext};
 use crate::kafka::topics::check_topics;
 use crate::kafka::tracked_producer::{self as producer, TrackedProducer};
-use crate::runtime::client::{
-    ChangelogSink, Client, ClientError, Lag, Polled, Position, Rebalance, Sink,
-};
-use crate::runtime::task::{Record, INPUTS};
+use crate::runtime::client::{ChangelogSink, Client, Lag, Polled, Position, Sink};
+use crate::runtime::task::INPUTS;
 use crate::runtime::RuntimeError;
+use crate::stream::{ClientError, Rebalance, Record};
 use postloan_engine::cut::Cut;
 
 mod changelog;
-mod context;
 
 pub use changelog::read_changelog;
-use context::GroupContext;
 
 /// The worker's Kafka connection.
 pub struct RdClient {
@@ -73,22 +72,17 @@ impl RdClient {
     pub fn connect(k: &KafkaConfig, cut: Cut) -> Result<Self, RuntimeError> {
         let eos = k.processing_guarantee == ProcessingGuarantee::ExactlyOnce;
         let kafka = |e: KafkaError| RuntimeError::kafka(e);
-        let consumer: BaseConsumer<GroupContext> = client_config(k)
-            .set("group.id", &k.group_id)
-            .set("enable.auto.commit", "false")
-            .set("auto.offset.reset", "earliest")
-            .set("isolation.level", isolation(eos))
-            // Range gives one member the same partition number of every co-partitioned topic.
-            .set("partition.assignment.strategy", "range")
-            .set("session.timeout.ms", k.session_timeout_ms.to_string())
-            // Statistics carry each partition's high watermark: the merge's "caught up" signal.
-            .set("statistics.interval.ms", "100")
-            .create_with_context(GroupContext {
-                committed_only: eos,
-                inputs: k.topics.inputs().map(str::to_owned),
-                ..GroupContext::default()
-            })
-            .map_err(kafka)?;
+        let consumer: BaseConsumer<GroupContext> =
+            group::member_config(k, &k.group_id, isolation(eos))
+                .set("session.timeout.ms", k.session_timeout_ms.to_string())
+                // Statistics carry each partition's high watermark: the merge's "caught up"
+                // signal.
+                .set("statistics.interval.ms", "100")
+                .create_with_context(GroupContext::with_inputs(
+                    k.topics.inputs().map(str::to_owned).to_vec(),
+                    eos,
+                ))
+                .map_err(kafka)?;
         check_topics(&consumer, k)?;
         let producer = if eos {
             let id = transactional_id(k);
@@ -297,12 +291,7 @@ impl Client for RdClient {
     }
 
     fn take_rebalances(&mut self) -> Vec<Rebalance> {
-        self.consumer
-            .context()
-            .rebalances
-            .lock()
-            .map(|mut e| std::mem::take(&mut *e))
-            .unwrap_or_default()
+        group::take_rebalances(&self.consumer)
     }
 
     /// From the latest statistics (no broker round trip): caught up when the position has
@@ -419,9 +408,7 @@ impl Client for RdClient {
 
     fn commit_offsets(&mut self, positions: &[Position]) -> Result<(), ClientError> {
         let tpl = self.positions(positions)?;
-        self.consumer
-            .commit(&tpl, CommitMode::Sync)
-            .map_err(classify)
+        group::commit(&self.consumer, &tpl).map_err(classify)
     }
 
     fn begin_transaction(&mut self) -> Result<(), ClientError> {

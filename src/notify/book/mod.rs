@@ -24,7 +24,21 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::wire::{AlertMsg, EscalationMsg, Status};
+use postloan_engine::output::AlertStatus;
+use postloan_engine::wire::AlertChange;
+
+mod escalation;
+
+pub use escalation::Escalation;
+
+/// Whether an alert message with this status ends an escalation notice published before it:
+/// the alert was resolved, an acknowledgement covers it, or contact was suppressed.
+pub fn ends_notice(status: AlertStatus) -> bool {
+    matches!(
+        status,
+        AlertStatus::Resolved | AlertStatus::Acknowledged | AlertStatus::Suppressed
+    )
+}
 
 /// What Alertmanager was last told about a notice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,14 +58,14 @@ pub struct End {
     /// The alert message's `event_time`.
     pub at: DateTime<Utc>,
     /// Its status (`resolved`, `acknowledged`, `suppressed`).
-    pub status: Status,
+    pub status: AlertStatus,
 }
 
 /// One escalation notice.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Notice {
     /// The escalation message it shows.
-    pub escalation: EscalationMsg,
+    pub escalation: Escalation,
     /// When it ended, once it has.
     pub ended: Option<End>,
     /// What Alertmanager has accepted so far.
@@ -80,7 +94,7 @@ pub struct Seen {
     /// Its number in the alert's lifecycle.
     pub k: u32,
     /// Its status.
-    pub status: Status,
+    pub status: AlertStatus,
     /// Its `event_time`.
     pub at: DateTime<Utc>,
     /// Its `cause_event_id`.
@@ -100,12 +114,12 @@ impl AlertRecord {
     fn resolved_at(&self) -> Option<DateTime<Utc>> {
         self.seen
             .iter()
-            .find(|s| s.status == Status::Resolved)
+            .find(|s| s.status == AlertStatus::Resolved)
             .map(|s| s.at)
     }
 
     /// Whether `m` comes after escalation `e` in the monitor's order (see the module doc).
-    fn after(&self, m: &Seen, e: &EscalationMsg) -> bool {
+    fn after(&self, m: &Seen, e: &Escalation) -> bool {
         if m.at != e.at {
             return m.at > e.at;
         }
@@ -124,10 +138,10 @@ impl AlertRecord {
     }
 
     /// The first message that ends `e`, if one has arrived.
-    fn end_of(&self, e: &EscalationMsg) -> Option<End> {
+    fn end_of(&self, e: &Escalation) -> Option<End> {
         self.seen
             .iter()
-            .find(|s| s.status.ends_notice() && self.after(s, e))
+            .find(|s| ends_notice(s.status) && self.after(s, e))
             .map(|s| End {
                 at: s.at,
                 status: s.status,
@@ -171,7 +185,7 @@ pub struct Book {
 
 impl Book {
     /// Takes in one alert message.
-    pub fn alert(&mut self, m: AlertMsg) {
+    pub fn alert(&mut self, m: AlertChange) {
         let rec = self.record(&m.borrower_id, &m.alert_id);
         match rec.seen.binary_search_by_key(&m.k, |s| s.k) {
             // A redelivery (after a restart or rebalance): already known.
@@ -190,7 +204,7 @@ impl Book {
     }
 
     /// Takes in one escalation message.
-    pub fn escalation(&mut self, e: EscalationMsg) {
+    pub fn escalation(&mut self, e: Escalation) {
         self.watermark = self.watermark.max(Some(e.at));
         let rec = self.record(&e.borrower_id.clone(), &e.alert_id.clone());
         if rec.notices.contains_key(&e.level) {

@@ -2,13 +2,13 @@
 //! are read in; redeliveries change nothing; old resolved alerts are forgotten.
 
 use super::*;
-use crate::notify::wire;
 use postloan_engine::output::Output;
 use postloan_engine::testkit::at;
+use postloan_engine::wire;
 use proptest::prelude::*;
 
-fn alert(id: &str, k: u32, status: Status, t: &str, cause: Option<&str>) -> AlertMsg {
-    AlertMsg {
+fn alert(id: &str, k: u32, status: AlertStatus, t: &str, cause: Option<&str>) -> AlertChange {
+    AlertChange {
         alert_id: id.to_owned(),
         borrower_id: "b-1".to_owned(),
         k,
@@ -18,8 +18,8 @@ fn alert(id: &str, k: u32, status: Status, t: &str, cause: Option<&str>) -> Aler
     }
 }
 
-fn escalation(id: &str, level: u8, t: &str, cause: Option<&str>) -> EscalationMsg {
-    EscalationMsg {
+fn escalation(id: &str, level: u8, t: &str, cause: Option<&str>) -> Escalation {
+    Escalation {
         escalation_id: format!("{id}/L{level}"),
         alert_id: id.to_owned(),
         level,
@@ -54,12 +54,12 @@ fn an_ack_after_the_escalation_ends_it_in_either_arrival_order() {
     let t_ack = "2026-03-03T02:00:00Z";
     let end = Some(End {
         at: at(t_ack),
-        status: Status::Acknowledged,
+        status: AlertStatus::Acknowledged,
     });
     for escalation_first in [true, false] {
         let mut book = Book::default();
         let e = escalation(A, 1, t_esc, None);
-        let ack = alert(A, 3, Status::Acknowledged, t_ack, Some("ack-1"));
+        let ack = alert(A, 3, AlertStatus::Acknowledged, t_ack, Some("ack-1"));
         if escalation_first {
             book.escalation(e);
             assert_eq!(book.pending().len(), 1);
@@ -82,32 +82,32 @@ fn at_one_instant_timers_come_first_and_an_escalations_own_evaluation_precedes_i
     let t = "2026-03-03T00:00:00Z";
     // A timer escalation at T, then an ack event at T: the ack is after it and ends it.
     let mut book = Book::default();
-    book.alert(alert(A, 2, Status::Updated, t, None));
+    book.alert(alert(A, 2, AlertStatus::Updated, t, None));
     book.escalation(escalation(A, 1, t, None));
-    book.alert(alert(A, 3, Status::Acknowledged, t, Some("ack-1")));
+    book.alert(alert(A, 3, AlertStatus::Acknowledged, t, Some("ack-1")));
     assert!(ends(&book)[0].1.is_some());
 
     // An ack (event X) at T, then an event Y at T makes the alert critical above the ack:
     // level 2 at once, caused by Y, after the ack. It stays open; a second ack (Z) ends it.
     let mut book = Book::default();
-    book.alert(alert(A, 5, Status::Acknowledged, t, Some("x")));
-    book.alert(alert(A, 6, Status::Updated, t, Some("y")));
+    book.alert(alert(A, 5, AlertStatus::Acknowledged, t, Some("x")));
+    book.alert(alert(A, 6, AlertStatus::Updated, t, Some("y")));
     book.escalation(escalation(A, 2, t, Some("y")));
     assert_eq!(ends(&book)[0].1, None);
-    book.alert(alert(A, 7, Status::Acknowledged, t, Some("z")));
+    book.alert(alert(A, 7, AlertStatus::Acknowledged, t, Some("z")));
     assert_eq!(
         ends(&book)[0].1,
         Some(End {
             at: at(t),
-            status: Status::Acknowledged
+            status: AlertStatus::Acknowledged
         })
     );
 
     // A message of the escalation's own evaluation (same cause) or of a timer at its instant
     // is before it.
     let mut book = Book::default();
-    book.alert(alert(A, 4, Status::Suppressed, t, None));
-    book.alert(alert(A, 5, Status::Reinstated, t, Some("y")));
+    book.alert(alert(A, 4, AlertStatus::Suppressed, t, None));
+    book.alert(alert(A, 5, AlertStatus::Reinstated, t, Some("y")));
     book.escalation(escalation(A, 2, t, Some("y")));
     assert_eq!(ends(&book)[0].1, None);
 }
@@ -119,28 +119,28 @@ fn a_reinstated_alert_does_not_reopen_an_ended_notice_and_redeliveries_change_no
     book.alert(alert(
         A,
         3,
-        Status::Suppressed,
+        AlertStatus::Suppressed,
         "2026-03-04T00:00:00Z",
         Some("s"),
     ));
     book.alert(alert(
         A,
         4,
-        Status::Reinstated,
+        AlertStatus::Reinstated,
         "2026-03-09T00:00:00Z",
         None,
     ));
     let ended = ends(&book);
     assert_eq!(
         ended[0].1.as_ref().map(|e| e.status),
-        Some(Status::Suppressed)
+        Some(AlertStatus::Suppressed)
     );
     // The same records again (a restart before the commit).
     book.escalation(escalation(A, 1, "2026-03-03T00:00:00Z", None));
     book.alert(alert(
         A,
         3,
-        Status::Suppressed,
+        AlertStatus::Suppressed,
         "2026-03-04T00:00:00Z",
         Some("s"),
     ));
@@ -155,7 +155,7 @@ fn resolved_alerts_are_forgotten_once_the_escalations_pass_the_grace_and_all_is_
     book.alert(alert(
         A,
         4,
-        Status::Resolved,
+        AlertStatus::Resolved,
         "2026-03-05T00:00:00Z",
         Some("p"),
     ));
@@ -164,7 +164,7 @@ fn resolved_alerts_are_forgotten_once_the_escalations_pass_the_grace_and_all_is_
     book.alert(alert(
         "b-1/l-1/ltv/1",
         1,
-        Status::Firing,
+        AlertStatus::Firing,
         "2026-05-20T00:00:00Z",
         Some("v"),
     ));
@@ -173,7 +173,7 @@ fn resolved_alerts_are_forgotten_once_the_escalations_pass_the_grace_and_all_is_
     assert_eq!(book.notices().count(), 1);
     // An escalation of another borrower 30 days on: within a 40-day grace, kept; past a
     // 1-day grace, forgotten.
-    book.escalation(EscalationMsg {
+    book.escalation(Escalation {
         borrower_id: "b-9".to_owned(),
         ..escalation("b-9/l-9/dpd/1", 1, "2026-04-04T00:00:00Z", None)
     });
@@ -190,7 +190,7 @@ fn resolved_alerts_are_forgotten_once_the_escalations_pass_the_grace_and_all_is_
     book.alert(alert(
         "b-1/l-1/ltv/1",
         2,
-        Status::Resolved,
+        AlertStatus::Resolved,
         "2026-03-21T00:00:00Z",
         Some("w"),
     ));
@@ -210,7 +210,7 @@ fn an_escalation_read_days_after_its_alerts_resolution_is_still_known_ended() {
     book.alert(alert(
         A,
         3,
-        Status::Resolved,
+        AlertStatus::Resolved,
         "2026-03-05T00:00:00Z",
         Some("p"),
     ));
@@ -218,7 +218,7 @@ fn an_escalation_read_days_after_its_alerts_resolution_is_still_known_ended() {
         book.alert(alert(
             &format!("b-1/l-{day}/ltv/1"),
             1,
-            Status::Firing,
+            AlertStatus::Firing,
             &format!("2026-06-{day:02}T00:00:00Z"),
             Some("v"),
         ));
@@ -227,7 +227,7 @@ fn an_escalation_read_days_after_its_alerts_resolution_is_still_known_ended() {
     book.escalation(escalation(A, 1, "2026-03-03T00:00:00Z", None));
     assert_eq!(
         ends(&book)[0].1.as_ref().map(|e| e.status),
-        Some(Status::Resolved)
+        Some(AlertStatus::Resolved)
     );
 }
 
@@ -243,7 +243,7 @@ fn book_of(order: &[(bool, Vec<u8>)]) -> Book {
     let mut book = Book::default();
     for (is_escalation, payload) in order {
         if *is_escalation {
-            book.escalation(wire::escalation(payload).unwrap());
+            book.escalation(Escalation::from_json(payload).unwrap());
         } else {
             book.alert(wire::alert(payload).unwrap());
         }
@@ -285,7 +285,7 @@ proptest! {
 #[test]
 fn the_published_order_ends_notices_by_ack_suppression_and_resolution() {
     let book = book_of(&published());
-    let by_status: Vec<(String, Option<Status>)> = ends(&book)
+    let by_status: Vec<(String, Option<AlertStatus>)> = ends(&book)
         .into_iter()
         .map(|(id, end)| (id, end.map(|e| e.status)))
         .collect();
@@ -294,15 +294,21 @@ fn the_published_order_ends_notices_by_ack_suppression_and_resolution() {
     // lapse (03-21) the count restarts: level 2 after 72 h, open at the end. b-3: levels 1
     // and 2, resolved by the payment.
     assert!(
-        by_status.contains(&("b-1/b-1-l/dpd/1/L1".to_owned(), Some(Status::Acknowledged))),
+        by_status.contains(&(
+            "b-1/b-1-l/dpd/1/L1".to_owned(),
+            Some(AlertStatus::Acknowledged)
+        )),
         "{by_status:?}"
     );
     assert!(
-        by_status.contains(&("b-2/b-2-l/dpd/1/L1".to_owned(), Some(Status::Suppressed))),
+        by_status.contains(&(
+            "b-2/b-2-l/dpd/1/L1".to_owned(),
+            Some(AlertStatus::Suppressed)
+        )),
         "{by_status:?}"
     );
     assert!(
-        by_status.contains(&("b-3/b-3-l/dpd/1/L2".to_owned(), Some(Status::Resolved))),
+        by_status.contains(&("b-3/b-3-l/dpd/1/L2".to_owned(), Some(AlertStatus::Resolved))),
         "{by_status:?}"
     );
     assert!(book.open().count() >= 1, "{by_status:?}");

@@ -2,12 +2,13 @@
 
 use super::*;
 use crate::notify::book::End;
-use crate::notify::wire::{EscalationMsg, Status};
+use crate::notify::book::Escalation;
+use postloan_engine::output::AlertStatus;
 use postloan_engine::testkit::at;
 
 fn notice(ended: Option<End>) -> Notice {
     Notice {
-        escalation: EscalationMsg {
+        escalation: Escalation {
             escalation_id: "B 1/L1/dpd/1/L2".to_owned(),
             alert_id: "B 1/L1/dpd/1".to_owned(),
             level: 2,
@@ -75,7 +76,7 @@ fn a_notice_due_after_the_wall_clock_still_ends_after_it_starts() {
     let ended = |end: &str, now: &str| {
         let n = notice(Some(End {
             at: at(end),
-            status: Status::Resolved,
+            status: AlertStatus::Resolved,
         }));
         let v: serde_json::Value = serde_json::from_slice(&body(
             &[(&n, Told::Ended)],
@@ -100,7 +101,7 @@ fn a_notice_due_after_the_wall_clock_still_ends_after_it_starts() {
 fn an_ended_notice_ends_at_its_end_and_no_template_means_no_link() {
     let n = notice(Some(End {
         at: at("2026-04-10T02:00:00Z"),
-        status: Status::Acknowledged,
+        status: AlertStatus::Acknowledged,
     }));
     let v: serde_json::Value = serde_json::from_slice(&body(
         &[(&n, Told::Ended)],

@@ -25,7 +25,7 @@ impl<F: Feed, D: Deliver> Worker<F, D> {
     }
 
     fn bodies(&self, items: &[Item]) -> Vec<Vec<u8>> {
-        let now = self.clock.utc();
+        let now = self.clock.now().utc;
         items
             .chunks(self.settings.per_request)
             .map(|chunk| {
@@ -113,16 +113,16 @@ impl<F: Feed, D: Deliver> Worker<F, D> {
                 Told::Nothing => {}
             }
         }
-        self.observer.delivered(self.clock.utc());
+        self.observer.delivered(self.clock.now().utc);
         Ok(true)
     }
 
     /// Waits `ms` while polling the paused feed, so the group membership stays alive; a
     /// record that still arrives is kept for the next step; stops early when cancelled.
     fn wait(&mut self, ms: u64) -> Result<(), NotifyError> {
-        let until = self.clock.mono_ms() + ms;
+        let until = self.clock.now().mono_ms + ms;
         while !self.cancel.is_cancelled() {
-            let now = self.clock.mono_ms();
+            let now = self.clock.now().mono_ms;
             if now >= until {
                 break;
             }

@@ -22,10 +22,14 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Duration, Utc};
 use tokio_util::sync::CancellationToken;
 
-use super::book::{Book, BorrowerRecord, Told};
+use super::alertmanager::AlertmanagerError;
+use super::book::{Book, BorrowerRecord, Escalation, Told};
 use super::payload;
-use super::wire::{self, Status};
 use crate::config::NotifyConfig;
+use crate::kafka::topics::TopicError;
+pub use crate::stream::{ClientError, Clock, Rebalance};
+use postloan_engine::output::AlertStatus;
+use postloan_engine::wire;
 
 /// The topic a record came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -46,27 +50,9 @@ impl Topic {
     }
 }
 
-/// One record of either topic.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
-    /// Its topic.
-    pub topic: Topic,
-    /// Its partition.
-    pub partition: i32,
-    /// Its offset.
-    pub offset: i64,
-    /// Its value (`None`: a tombstone, which the monitor never writes).
-    pub payload: Option<Vec<u8>>,
-}
-
-/// A change of the partitions this process owns (the same numbers on both topics).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Rebalance {
-    /// Newly owned.
-    Assigned(Vec<i32>),
-    /// No longer owned.
-    Revoked(Vec<i32>),
-}
+/// One record of either topic (the vocabulary's consumed record; a tombstone, which the
+/// monitor never writes, has an empty payload).
+pub type Record = crate::stream::Polled<Topic>;
 
 /// Why `notify` stopped. Everything else (a bad record, an Alertmanager refusing or down) is
 /// handled and counted.
@@ -74,11 +60,27 @@ pub enum Rebalance {
 pub enum NotifyError {
     /// Kafka failed in a way retrying in this process will not fix (the client's own retries
     /// are exhausted, a commit or produce failed for good).
-    #[error("Kafka: {0}")]
-    Kafka(String),
-    /// The set-up is wrong: a topic missing, partition counts that differ.
-    #[error("{0}")]
-    Setup(String),
+    #[error("Kafka")]
+    Kafka(#[source] ClientError),
+    /// The topics do not suit `notify`: one missing, partition counts that differ, the state
+    /// topic not creatable.
+    #[error(transparent)]
+    Topics(#[from] TopicError),
+    /// A state topic partition could not be read to its end in time.
+    #[error("Kafka: restoring {topic}/{partition} did not reach offset {high} in {secs} s")]
+    RestoreStalled {
+        /// The state topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// The end it had to reach.
+        high: i64,
+        /// How long it tried.
+        secs: u64,
+    },
+    /// The Alertmanager client could not be built.
+    #[error(transparent)]
+    Alertmanager(#[from] AlertmanagerError),
 }
 
 /// A state topic record as read back: the borrower and its record (`None`: deleted).
@@ -129,20 +131,12 @@ pub trait Deliver {
     fn post(&mut self, target: usize, body: &[u8]) -> Posted;
 }
 
-/// Time: monotonic milliseconds for intervals, the wall clock for Alertmanager's timestamps.
-pub trait Clock {
-    /// Monotonic milliseconds since some start.
-    fn mono_ms(&self) -> u64;
-    /// The wall clock.
-    fn utc(&self) -> DateTime<Utc>;
-}
-
 /// What `notify` reports as it goes (the metrics).
 pub trait NotifyObserver: Send + Sync {
     /// A notice was delivered firing for the first time.
     fn notice_sent(&self, level: u8);
     /// A notice's end was delivered.
-    fn notice_ended(&self, status: Status);
+    fn notice_ended(&self, status: AlertStatus);
     /// A delivery attempt to one Alertmanager failed (`rejected` for a 4xx).
     fn delivery_failed(&self, reason: &str);
     /// Every Alertmanager accepted a delivery at `at`.
@@ -155,9 +149,9 @@ pub trait NotifyObserver: Send + Sync {
     fn ready(&self, ready: bool);
 }
 
-/// The loop's settings, from `[notify]`.
+/// The loop's settings, from `[notify]` (named apart from the engine's `Settings`).
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub struct NotifySettings {
     /// Resend interval, ms.
     pub resend_ms: u64,
     /// Firing lease.
@@ -176,10 +170,10 @@ pub struct Settings {
     pub link_template: String,
 }
 
-impl Settings {
+impl NotifySettings {
     /// From `[notify]`.
     pub fn new(c: &NotifyConfig) -> Self {
-        Settings {
+        NotifySettings {
             resend_ms: c.resend_interval_ms,
             lease: Duration::milliseconds(i64::try_from(c.firing_lease_ms).unwrap_or(i64::MAX)),
             backoff_ms: c.retry_initial_backoff_ms,
@@ -210,7 +204,7 @@ pub struct Worker<F, D> {
     deliver: D,
     clock: Box<dyn Clock + Send>,
     observer: std::sync::Arc<dyn NotifyObserver>,
-    settings: Settings,
+    settings: NotifySettings,
     cancel: CancellationToken,
     books: BTreeMap<i32, Book>,
     /// Next offset to commit, per (topic, partition), for the records taken in.
@@ -230,7 +224,7 @@ impl<F: Feed, D: Deliver> Worker<F, D> {
         deliver: D,
         clock: Box<dyn Clock + Send>,
         observer: std::sync::Arc<dyn NotifyObserver>,
-        settings: Settings,
+        settings: NotifySettings,
         cancel: CancellationToken,
     ) -> Self {
         observer.ready(false);
@@ -265,7 +259,8 @@ impl<F: Feed, D: Deliver> Worker<F, D> {
                 Some(r) => Some(r),
                 None => {
                     let wait = if taken == 0 {
-                        let to_resend = self.next_resend_ms.saturating_sub(self.clock.mono_ms());
+                        let to_resend =
+                            self.next_resend_ms.saturating_sub(self.clock.now().mono_ms);
                         StdDuration::from_millis(to_resend.clamp(1, 100))
                     } else {
                         StdDuration::ZERO
@@ -278,13 +273,13 @@ impl<F: Feed, D: Deliver> Worker<F, D> {
             taken += 1;
             self.rebalance()?;
         }
-        let resend = self.clock.mono_ms() >= self.next_resend_ms;
+        let resend = self.clock.now().mono_ms >= self.next_resend_ms;
         if !self.deliver(resend)? {
             // Cancelled before every Alertmanager accepted: commit nothing.
             return Ok(());
         }
         if resend {
-            self.next_resend_ms = self.clock.mono_ms() + self.settings.resend_ms;
+            self.next_resend_ms = self.clock.now().mono_ms + self.settings.resend_ms;
         }
         for book in self.books.values_mut() {
             book.prune(self.settings.grace);
@@ -300,19 +295,28 @@ impl<F: Feed, D: Deliver> Worker<F, D> {
             // Not ours (any more): its next owner reads it.
             return;
         };
-        let Some(payload) = &r.payload else {
-            self.observer.bad_record(r.topic);
+        let (topic, offset, payload) = (r.input, r.record.offset, &r.record.payload);
+        if payload.is_empty() {
+            // A tombstone: the monitor never writes one.
+            self.observer.bad_record(topic);
             return;
-        };
-        let read = match r.topic {
+        }
+        let read = match topic {
             Topic::Alerts => wire::alert(payload).map(|m| book.alert(m)),
-            Topic::Escalations => wire::escalation(payload).map(|e| book.escalation(e)),
+            Topic::Escalations => Escalation::from_json(payload).map(|e| book.escalation(e)),
         };
         if let Err(error) = read {
-            tracing::warn!(topic = r.topic.as_str(), partition = r.partition, offset = r.offset, %error, "Skipping a record that is not a message of its topic");
-            self.observer.bad_record(r.topic);
+            let error = anyhow::Error::from(error);
+            tracing::warn!(
+                topic = topic.as_str(),
+                partition = r.partition,
+                offset,
+                error = format!("{error:#}"),
+                "Skipping a record that is not a message of its topic"
+            );
+            self.observer.bad_record(topic);
         }
-        self.offsets.insert((r.topic, r.partition), r.offset + 1);
+        self.offsets.insert((topic, r.partition), offset + 1);
     }
 
     fn report_queue(&self) {

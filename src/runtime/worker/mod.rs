@@ -23,14 +23,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-
-use super::client::{Client, ClientError, Position, Rebalance, Sink};
+use super::client::{Client, Position, Sink};
 pub use super::observe::{Observer, Work, WorkerStats};
 use super::restore::restore;
 use super::task::{Processed, Task, INPUTS};
 use super::RuntimeError;
 use crate::config::{ClockSource, Config, ProcessingGuarantee};
+use crate::stream::{ClientError, Rebalance};
+pub use crate::stream::{Clock, Now};
 use commit::retry;
 use late::LateLog;
 use postloan_engine::output::{Output, OutputKind};
@@ -46,22 +46,6 @@ const TXN_ATTEMPTS: u32 = 10;
 /// At most this often the portfolio is summed for the observer: it costs the size of the
 /// aggregates (buckets × branches × dealers), and dashboards scrape every few seconds.
 const PORTFOLIO_EVERY_MS: u64 = 1000;
-
-/// The time a step runs at: a monotonic millisecond clock (commit interval, tick interval, the
-/// merge's idle wait) and the wall clock (`[clock] mode = "wall"`).
-#[derive(Debug, Clone, Copy)]
-pub struct Now {
-    /// Monotonic milliseconds since an arbitrary start.
-    pub mono_ms: u64,
-    /// Wall-clock time.
-    pub utc: DateTime<Utc>,
-}
-
-/// The worker's clocks, injected: the real ones in production, a hand-moved one in tests.
-pub trait Clock {
-    /// The time now.
-    fn now(&self) -> Now;
-}
 
 /// How a commit cycle ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

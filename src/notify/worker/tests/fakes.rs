@@ -91,10 +91,15 @@ impl super::super::Feed for Feed {
                     if let Some(payload) = k.logs.get(&(topic, *p)).and_then(|l| l.get(at as usize))
                     {
                         let r = Record {
-                            topic,
+                            input: topic,
                             partition: *p,
-                            offset: at,
-                            payload: Some(payload.clone()),
+                            record: crate::stream::Record {
+                                offset: at,
+                                key: None,
+                                payload: payload.clone(),
+                                full_size: None,
+                                received_ms: 0,
+                            },
                         };
                         self.positions.insert((topic, *p), at + 1);
                         self.polled += 1;
@@ -151,7 +156,7 @@ impl super::super::Feed for Feed {
     fn commit(&mut self, offsets: &[(Topic, i32, i64)]) -> Result<(), NotifyError> {
         let crash = self.crash_at_commit_after.is_some_and(|n| self.polled >= n);
         if crash && !self.crash_after_committing {
-            return Err(NotifyError::Kafka("crash (test)".to_owned()));
+            return Err(NotifyError::Kafka(ClientError::fatal("crash (test)")));
         }
         self.commits.push(self.clock.load(Ordering::SeqCst));
         let mut k = self.kafka.lock().unwrap();
@@ -159,7 +164,7 @@ impl super::super::Feed for Feed {
             k.committed.insert((*t, *p), *o);
         }
         if crash {
-            return Err(NotifyError::Kafka("crash (test)".to_owned()));
+            return Err(NotifyError::Kafka(ClientError::fatal("crash (test)")));
         }
         Ok(())
     }
@@ -240,11 +245,11 @@ pub struct Clock {
 }
 
 impl super::super::Clock for Clock {
-    fn mono_ms(&self) -> u64 {
-        self.mono.load(Ordering::SeqCst)
-    }
-    fn utc(&self) -> DateTime<Utc> {
-        *self.now.lock().unwrap()
+    fn now(&self) -> crate::stream::Now {
+        crate::stream::Now {
+            mono_ms: self.mono.load(Ordering::SeqCst),
+            utc: *self.now.lock().unwrap(),
+        }
     }
 }
 
@@ -252,7 +257,7 @@ impl super::super::Clock for Clock {
 #[derive(Default)]
 pub struct Counts {
     pub sent: Mutex<BTreeMap<u8, u64>>,
-    pub ended: Mutex<BTreeMap<Status, u64>>,
+    pub ended: Mutex<BTreeMap<AlertStatus, u64>>,
     pub failed: Mutex<BTreeMap<String, u64>>,
     pub bad: Mutex<u64>,
     pub delivered: Mutex<u64>,
@@ -263,7 +268,7 @@ impl NotifyObserver for Counts {
     fn notice_sent(&self, level: u8) {
         *self.sent.lock().unwrap().entry(level).or_default() += 1;
     }
-    fn notice_ended(&self, status: Status) {
+    fn notice_ended(&self, status: AlertStatus) {
         *self.ended.lock().unwrap().entry(status).or_default() += 1;
     }
     fn delivery_failed(&self, reason: &str) {

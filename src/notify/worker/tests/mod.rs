@@ -57,7 +57,7 @@ impl Rig {
             mono: Arc::clone(&self.mono),
             now: Arc::clone(&self.now),
         };
-        let settings = Settings {
+        let settings = NotifySettings {
             resend_ms: 3_600_000,
             lease: Duration::minutes(10),
             backoff_ms: 500,
@@ -84,7 +84,7 @@ impl Rig {
         for ((topic, _), log) in &k.logs {
             if *topic == Topic::Escalations {
                 for p in log {
-                    book.escalation(wire::escalation(p).unwrap());
+                    book.escalation(Escalation::from_json(p).unwrap());
                 }
             }
         }

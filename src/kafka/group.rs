@@ -1,28 +1,77 @@
-//! The group consumer's librdkafka callbacks, run during `poll`: rebalances queued for the
-//! worker, and each input partition's end from the statistics.
+//! The consumer-group member every streaming command is: `run`'s worker
+//! ([`super::client`]) and `notify`'s feed (`crate::notify::feed`). Both read co-partitioned
+//! topics with the range assignor (one member owns the same partition number of each), commit
+//! offsets by hand, and learn of rebalances from librdkafka's callbacks during `poll`, queued
+//! here as the vocabulary's [`Rebalance`]s. `run` also reads each input partition's end from the
+//! statistics ([`GroupContext::inputs`]); `notify` names no inputs and asks for no statistics.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use rdkafka::consumer::{BaseConsumer, ConsumerContext};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
-use rdkafka::{ClientContext, TopicPartitionList};
+use rdkafka::{ClientConfig, ClientContext, TopicPartitionList};
 
-use crate::runtime::client::Rebalance;
-use crate::runtime::task::INPUTS;
+use super::client_config;
+use crate::config::KafkaConfig;
+use crate::stream::Rebalance;
+
+/// The settings of a group member: `group_id`, manual commits, from the earliest offset when
+/// the group has none, the range assignor, and `isolation_level` (`read_committed` or
+/// `read_uncommitted`). Callers add what is theirs.
+pub fn member_config(k: &KafkaConfig, group_id: &str, isolation_level: &str) -> ClientConfig {
+    let mut c = client_config(k);
+    c.set("group.id", group_id)
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("isolation.level", isolation_level)
+        // Range gives one member the same partition number of every co-partitioned topic.
+        .set("partition.assignment.strategy", "range");
+    c
+}
+
+/// Rebalances since the last call, oldest first.
+pub fn take_rebalances(consumer: &BaseConsumer<GroupContext>) -> Vec<Rebalance> {
+    consumer
+        .context()
+        .rebalances
+        .lock()
+        .map(|mut e| std::mem::take(&mut *e))
+        .unwrap_or_default()
+}
+
+/// Commits `offsets` (the next offsets to read) to the group, waiting for the broker.
+pub fn commit(
+    consumer: &BaseConsumer<GroupContext>,
+    offsets: &TopicPartitionList,
+) -> Result<(), KafkaError> {
+    consumer.commit(offsets, CommitMode::Sync)
+}
 
 /// Rebalances and high watermarks, gathered by librdkafka's callbacks during `poll`.
 #[derive(Default)]
-pub(super) struct GroupContext {
+pub struct GroupContext {
     pub(super) rebalances: Mutex<Vec<Rebalance>>,
     /// Where each input partition ends, from librdkafka's statistics (fetch responses, at most
     /// 100 ms old): known without asking the broker. Keyed by (input index, partition), so the
     /// per-step lookups allocate nothing.
     pub(super) ends: Mutex<Ends>,
-    /// Input topic names, in input index order.
-    pub(super) inputs: [String; INPUTS],
+    /// Input topic names, in input index order, whose ends the statistics are read for (none
+    /// for a member that does not ask for statistics).
+    pub(super) inputs: Vec<String>,
     /// Read the last stable offset rather than the high watermark (`read_committed`).
     pub(super) committed_only: bool,
+}
+
+impl GroupContext {
+    /// A context that reads the ends of `inputs` (in input index order) from the statistics.
+    pub fn with_inputs(inputs: Vec<String>, committed_only: bool) -> Self {
+        GroupContext {
+            inputs,
+            committed_only,
+            ..GroupContext::default()
+        }
+    }
 }
 
 /// The latest statistics of the input partitions.
@@ -66,7 +115,7 @@ fn partitions(tpl: &TopicPartitionList) -> Vec<i32> {
 
 impl ClientContext for GroupContext {
     fn error(&self, error: KafkaError, reason: &str) {
-        super::super::report_client_error(&error, reason);
+        super::report_client_error(&error, reason);
     }
 
     fn stats(&self, statistics: rdkafka::Statistics) {
