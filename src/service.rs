@@ -13,6 +13,13 @@ use tokio_util::sync::CancellationToken;
 
 use crate::metrics::Scrape;
 
+/// Exit code for an invalid configuration or invalid arguments.
+pub const EXIT_CONFIG: u8 = 2;
+/// Exit code of `backtest` when a `--fail-if` condition holds.
+pub const EXIT_GATE: u8 = 3;
+/// Exit code for any other fatal error.
+pub const EXIT_FATAL: u8 = 1;
+
 /// A started service: its runtime and its cancellation signal.
 pub struct Service {
     runtime: Runtime,
@@ -107,7 +114,7 @@ impl Service {
         match result {
             Err(e) => {
                 eprintln!("error: {e:#}");
-                Ok(ExitCode::from(crate::cli::EXIT_FATAL))
+                Ok(ExitCode::from(EXIT_FATAL))
             }
             Ok(Ok(Ok(()))) => {
                 stopped();
@@ -122,5 +129,5 @@ impl Service {
 /// Prints a fatal error and its chain of causes on one line; the fatal exit status.
 pub fn exit_fatal(e: impl std::error::Error + Send + Sync + 'static) -> ExitCode {
     eprintln!("error: {:#}", anyhow::Error::from(e));
-    ExitCode::from(crate::cli::EXIT_FATAL)
+    ExitCode::from(EXIT_FATAL)
 }

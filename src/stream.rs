@@ -1,6 +1,5 @@
-//! The vocabulary every streaming loop of the monitor shares — `run`'s worker
-//! ([`crate::runtime`]) and `notify`'s ([`crate::notify::worker`]) — and their Kafka adapters
-//! ([`crate::kafka`]): time as a loop reads it, a consumed record, a rebalance, a failed client
+//! The vocabulary every streaming loop of the monitor shares — `run`'s worker (`runtime`) and
+//! `notify`'s (`notify::worker`) — and their Kafka adapters (`kafka`): time as a loop reads it, a consumed record, a rebalance, a failed client
 //! call. It sits below all of them (it imports none of them) and names no rdkafka type, so a
 //! loop stays generic over its client and testable with fakes.
 

@@ -19,12 +19,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Config;
 
-/// Exit code for an invalid configuration or invalid arguments.
-pub const EXIT_CONFIG: u8 = 2;
-/// Exit code of `backtest` when a `--fail-if` condition holds.
-pub const EXIT_GATE: u8 = 3;
-/// Exit code for any other fatal error.
-pub const EXIT_FATAL: u8 = 1;
+pub use crate::service::{EXIT_CONFIG, EXIT_FATAL, EXIT_GATE};
 
 /// Streaming post-loan risk monitor for auto-loan books.
 #[derive(Debug, Parser)]

@@ -1,5 +1,5 @@
 //! The consumer-group member every streaming command is: `run`'s worker
-//! ([`super::client`]) and `notify`'s feed (`crate::notify::feed`). Both read co-partitioned
+//! (`client`) and `notify`'s feed (`crate::notify::feed`). Both read co-partitioned
 //! topics with the range assignor (one member owns the same partition number of each), commit
 //! offsets by hand, and learn of rebalances from librdkafka's callbacks during `poll`, queued
 //! here as the vocabulary's [`Rebalance`]s. `run` also reads each input partition's end from the

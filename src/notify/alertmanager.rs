@@ -9,34 +9,9 @@ use std::time::Duration;
 use reqwest::header::CONTENT_TYPE;
 use tokio::runtime::Handle;
 
+use super::error::AlertmanagerError;
 use super::worker::{Deliver, Posted};
 use crate::config::NotifyConfig;
-
-/// Why the Alertmanager client could not be built (fatal at start).
-#[derive(Debug, thiserror::Error)]
-pub enum AlertmanagerError {
-    /// The CA file could not be read.
-    #[error("notify.tls_ca_file {path}")]
-    CaRead {
-        /// The file.
-        path: String,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The CA file holds no usable certificate.
-    #[error("notify.tls_ca_file {path}")]
-    CaParse {
-        /// The file.
-        path: String,
-        /// Why.
-        #[source]
-        source: reqwest::Error,
-    },
-    /// The HTTP client could not be built (TLS set-up).
-    #[error("cannot build the HTTP client")]
-    Build(#[source] reqwest::Error),
-}
 
 /// The Alertmanagers of `[notify] alertmanager_urls`.
 pub struct Alertmanagers {

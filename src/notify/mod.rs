@@ -1,6 +1,7 @@
 //! `postloan-monitor notify`: escalation notices delivered to Alertmanager.
 //!
 //! Parts:
+//! - [`error`] — why `notify` stops (its fatal errors), below the parts that raise them;
 //! - [`book`] — the notices and what opens and ends them, without I/O; the monitor's messages
 //!   are read with the engine's own read side (`postloan_engine::wire`);
 //! - [`payload`] — notices as Alertmanager API v2 alerts;
@@ -9,12 +10,11 @@
 //! - [`feed`] — the worker's Kafka side, over `crate::kafka`'s group member and topic checks;
 //! - [`alertmanager`] — the worker's Alertmanager side over HTTP;
 //! - [`service`] — the worker on the real clocks, until cancelled (the process around it is
-//!   [`crate::service`]'s);
-//! - [`demo`] — `demo --notify`: every escalation of the demo's book to a real Alertmanager.
+//!   the application's `service`);
 
 pub mod alertmanager;
 pub mod book;
-pub mod demo;
+pub mod error;
 pub mod feed;
 pub mod payload;
 #[cfg(test)]

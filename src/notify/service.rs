@@ -1,6 +1,6 @@
 //! `notify`'s loop as a service: the worker over Kafka and Alertmanager on the real clocks,
 //! until the cancellation signal fires or a fatal error occurs. The process around it (runtime,
-//! signals, metrics and health) is [`crate::service`]'s, as for `run`.
+//! signals, metrics and health) is the application's `service`, as for `run`.
 
 use std::sync::Arc;
 

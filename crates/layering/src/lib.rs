@@ -8,9 +8,10 @@
 //!   ↔ `runtime/task.rs`), or between the sub-folders of a module.
 //!
 //! What counts as an import is a path the source names: `crate::a::b`, `super::x` (any number
-//! of `super::`), `self::x`, with `{…}` groups nested to any depth, in code and in doc comments
-//! (an intra-doc link is a dependency of the docs). Plain `//` comments are ignored, and so is
-//! test code: files of a `tests` module and the `#[cfg(test)] mod tests` tail of a file.
+//! of `super::`), `self::x`, with `{…}` groups nested to any depth, in code and in the links of
+//! doc comments (an intra-doc link is a dependency of the docs; a path quoted in backticks is
+//! not). Plain `//` comments are ignored, and so is test code: files of a `tests` module and the
+//! `#[cfg(test)] mod tests` tail of a file.
 //!
 //! Parts: [`modules`] (files → module paths and the paths each one names), [`graph`] (the
 //! sibling graph and its cycles), and [`check`] (the two rules over one crate).

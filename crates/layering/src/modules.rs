@@ -80,19 +80,53 @@ pub fn module_of(rel: &str) -> Option<Vec<String>> {
     Some(parts)
 }
 
-/// The code of a file as the rules read it: without its `#[cfg(test)] mod tests` tail and
-/// without plain `//` comments (doc comments stay: their links are dependencies).
+/// The code of a file as the rules read it: without its `#[cfg(test)] mod tests` tail, without
+/// plain `//` comments, and of doc comments only their intra-doc links (a link is a dependency
+/// of the docs; a path merely quoted in backticks is not).
 pub fn code_of(text: &str) -> String {
     let body = text
         .find("#[cfg(test)]\nmod tests")
         .map_or(text, |i| &text[..i]);
-    body.lines()
-        .filter(|l| {
-            let t = l.trim_start();
-            !t.starts_with("//") || t.starts_with("///") || t.starts_with("//!")
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    let mut out = String::with_capacity(body.len());
+    for line in body.lines() {
+        let t = line.trim_start();
+        if t.starts_with("///") || t.starts_with("//!") {
+            out.push_str(&doc_links(&t[3..]).join(" "));
+        } else if !t.starts_with("//") {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The targets of a doc line's links: `[`a::b`]`, `[text](a::b)`, `[text][a::b]`.
+fn doc_links(doc: &str) -> Vec<&str> {
+    let mut links = Vec::new();
+    let mut rest = doc;
+    while let Some(open) = rest.find('[') {
+        let Some(close) = rest[open..].find(']').map(|c| open + c) else {
+            break;
+        };
+        let after = &rest[close + 1..];
+        let target = [('(', ')'), ('[', ']')].into_iter().find_map(|(o, c)| {
+            let inner = after.strip_prefix(o)?;
+            inner
+                .find(c)
+                .map(|end| (&inner[..end], close + 2 + end + 1))
+        });
+        match target {
+            Some((t, end)) => {
+                links.push(t);
+                rest = &rest[end..];
+            }
+            None => {
+                links.push(&rest[open + 1..close]);
+                rest = after;
+            }
+        }
+    }
+    links.into_iter().map(|l| l.trim_matches('`')).collect()
 }
 
 /// Every path the code names from `crate::`, `super::` or `self::`, made absolute against the
@@ -229,7 +263,8 @@ mod tests {
     fn paths_are_made_absolute_with_groups_expanded() {
         let code = "use crate::{runtime::{client::Lag, task}, config};\n\
                     use super::super::kafka::topics as t;\nlet x = self::inner::f();\n\
-                    // crate::ignored\n/// See [`crate::docs::Linked`].\nmy_crate::not_this();";
+                    // crate::ignored\n/// See [`crate::docs::Linked`], [it](crate::docs::Too), \
+                    `crate::quoted::Only`.\nmy_crate::not_this();";
         let found = named_paths(&code_of(code), &m("a::b"));
         assert_eq!(
             found,
@@ -240,6 +275,7 @@ mod tests {
                 m("kafka::topics"),
                 m("a::b::inner::f"),
                 m("docs::Linked"),
+                m("docs::Too"),
             ]
         );
     }

@@ -22,11 +22,10 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Duration, Utc};
 use tokio_util::sync::CancellationToken;
 
-use super::alertmanager::AlertmanagerError;
 use super::book::{Book, BorrowerRecord, Escalation, Told};
+pub use super::error::NotifyError;
 use super::payload;
 use crate::config::NotifyConfig;
-use crate::kafka::topics::TopicError;
 pub use crate::stream::{ClientError, Clock, Rebalance};
 use postloan_engine::output::AlertStatus;
 use postloan_engine::wire;
@@ -53,35 +52,6 @@ impl Topic {
 /// One record of either topic (the vocabulary's consumed record; a tombstone, which the
 /// monitor never writes, has an empty payload).
 pub type Record = crate::stream::Polled<Topic>;
-
-/// Why `notify` stopped. Everything else (a bad record, an Alertmanager refusing or down) is
-/// handled and counted.
-#[derive(Debug, thiserror::Error)]
-pub enum NotifyError {
-    /// Kafka failed in a way retrying in this process will not fix (the client's own retries
-    /// are exhausted, a commit or produce failed for good).
-    #[error("Kafka")]
-    Kafka(#[source] ClientError),
-    /// The topics do not suit `notify`: one missing, partition counts that differ, the state
-    /// topic not creatable.
-    #[error(transparent)]
-    Topics(#[from] TopicError),
-    /// A state topic partition could not be read to its end in time.
-    #[error("Kafka: restoring {topic}/{partition} did not reach offset {high} in {secs} s")]
-    RestoreStalled {
-        /// The state topic.
-        topic: String,
-        /// The partition.
-        partition: i32,
-        /// The end it had to reach.
-        high: i64,
-        /// How long it tried.
-        secs: u64,
-    },
-    /// The Alertmanager client could not be built.
-    #[error(transparent)]
-    Alertmanager(#[from] AlertmanagerError),
-}
 
 /// A state topic record as read back: the borrower and its record (`None`: deleted).
 pub type StateEntry = (String, Option<Vec<u8>>);

@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::TopicPartitionList;
 
-use super::worker::{NotifyError, NotifyObserver, Topic};
 use crate::config::Config;
 use crate::kafka::client_config;
+use crate::notify::worker::{NotifyError, NotifyObserver, Topic};
 use crate::service::Service;
 use postloan_engine::output::AlertStatus;
 
@@ -112,7 +112,7 @@ pub fn deliver_all(
     let worker = {
         let (config, stop, observer) = (config.clone(), stop.clone(), Arc::clone(&delivered));
         let handle = service.handle();
-        std::thread::spawn(move || super::service::run(&config, stop, observer, handle))
+        std::thread::spawn(move || crate::notify::service::run(&config, stop, observer, handle))
     };
     let deadline = Instant::now() + within;
     while !worker.is_finished() && !stop.is_cancelled() && Instant::now() < deadline {

@@ -9,6 +9,8 @@
 //! Prometheus and Grafana can be pointed at it. Last, it writes the book's monthly risk report
 //! (`demo-report.html`, as `report` would) and prints its path.
 
+mod notify;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -165,7 +167,7 @@ fn notify(
     config.notify.validate(&mut problems);
     anyhow::ensure!(problems.0.is_empty(), "--notify {url}: {problems}");
     eprintln!("Delivering escalation notices to Alertmanager at {url}...");
-    let d = crate::notify::demo::deliver_all(config, partitions, Duration::from_secs(600))?;
+    let d = notify::deliver_all(config, partitions, Duration::from_secs(600))?;
     writeln!(
         o,
         "\nnotify: the book's escalation notices delivered to {url}: {} open (firing), {} ended (resolved, acknowledged or suppressed); {} failed attempts retried or refused.",
