@@ -1,6 +1,6 @@
 //! The embedded broker's side of `demo`: how many partitions a book needs, feeding the book
 //! into the input topics (all at once, or paced like a live stream), and reading the first
-//! messages of an output topic back. The command itself (`cli/demo.rs`) only orchestrates.
+//! messages of an output topic back. The command itself (`cli/demo/`) only orchestrates.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
