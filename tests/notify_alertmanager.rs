@@ -33,14 +33,27 @@ fn a_book_through_run_and_notify_reaches_the_receivers_the_tree_names() {
     assert!(seen.failures.lock().expect("failures").is_empty());
 
     // Every notice that was delivered firing and has ended is delivered resolved too (at the
-    // next group interval of its group).
+    // next group interval of its group) — except a level-1 notice whose level 2 was delivered:
+    // the shipped tree inhibits level 1 by level 2 of the same alert, and Alertmanager mutes a
+    // resolved notification whose inhibiting source it still holds active at that flush (both
+    // end at the same instant; which one it processes first is its own timing). The receiver is
+    // then told of the level-2 notice's end, which this check still requires.
     let unresolved = |deliveries: &[Delivery]| -> Vec<String> {
         let carried = carried(deliveries);
+        let level_2_delivered = |id: &str| {
+            id.strip_suffix("/L1").is_some_and(|alert| {
+                let l2 = format!("{alert}/L2");
+                carried
+                    .keys()
+                    .any(|(_, other, status)| *other == l2 && status == "firing")
+            })
+        };
         carried
             .keys()
             .filter(|(r, id, status)| {
                 status == "firing"
                     && !want[id].open
+                    && !level_2_delivered(id)
                     && !carried.contains_key(&(r.clone(), id.clone(), "resolved".to_owned()))
             })
             .map(|(r, id, _)| format!("{id} at {r}"))
