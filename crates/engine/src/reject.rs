@@ -19,8 +19,14 @@ pub enum ErrorKind {
     CurrencyMismatch,
     /// `schema_version` is not 1.
     UnsupportedVersion,
-    /// `occurred_at` is further ahead of the live clock than `max_future_skew_ms`.
-    FutureEvent,
+    /// `occurred_at` cannot be true: too far ahead of the wall clock (`max_future_skew_ms`), a
+    /// jump of the event clock the events after it do not confirm (`limits.max_clock_jump_days`),
+    /// before the loan it refers to was opened, or outside the years the contract accepts.
+    /// Never applied, never moves a clock.
+    ImplausibleTime,
+    /// An `event_id` applied before for this borrower, now with a different payload (compared
+    /// in canonical form: key order and whitespace do not count). Not applied.
+    ConflictingDuplicate,
     /// `loan_opened` for a loan that is already open.
     DuplicateLoan,
     /// A reversal of a payment that was never received.
@@ -40,7 +46,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, in a stable order for summaries.
-    pub const ALL: [ErrorKind; 15] = [
+    pub const ALL: [ErrorKind; 16] = [
         ErrorKind::MalformedJson,
         ErrorKind::MissingField,
         ErrorKind::InvalidValue,
@@ -48,7 +54,7 @@ impl ErrorKind {
         ErrorKind::UnknownLoan,
         ErrorKind::CurrencyMismatch,
         ErrorKind::UnsupportedVersion,
-        ErrorKind::FutureEvent,
+        ErrorKind::ImplausibleTime,
         ErrorKind::DuplicateLoan,
         ErrorKind::UnknownPayment,
         ErrorKind::DuplicatePayment,
@@ -56,6 +62,7 @@ impl ErrorKind {
         ErrorKind::TooLarge,
         ErrorKind::KeyMismatch,
         ErrorKind::LimitExceeded,
+        ErrorKind::ConflictingDuplicate,
     ];
 
     /// Whether the event was well-formed and only did not fit the state (an unknown loan, a
@@ -84,7 +91,8 @@ impl ErrorKind {
             ErrorKind::UnknownLoan => "unknown_loan",
             ErrorKind::CurrencyMismatch => "currency_mismatch",
             ErrorKind::UnsupportedVersion => "unsupported_version",
-            ErrorKind::FutureEvent => "future_event",
+            ErrorKind::ImplausibleTime => "implausible_time",
+            ErrorKind::ConflictingDuplicate => "conflicting_duplicate",
             ErrorKind::DuplicateLoan => "duplicate_loan",
             ErrorKind::UnknownPayment => "unknown_payment",
             ErrorKind::DuplicatePayment => "duplicate_payment",

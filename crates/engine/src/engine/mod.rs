@@ -351,7 +351,7 @@ impl Engine {
                 if let Some(clock) = self.clock.now {
                     if occurred_at > clock + max_future_skew {
                         return Err(Rejection::new(
-                            ErrorKind::FutureEvent,
+                            ErrorKind::ImplausibleTime,
                             format!(
                                 "field `occurred_at` {} is more than {} s ahead of the monitor's clock {}",
                                 time::format_instant(occurred_at, self.settings.tz),

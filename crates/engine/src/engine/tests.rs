@@ -401,7 +401,7 @@ fn wall_clock_mode_rejects_events_too_far_ahead() {
     ));
     assert_eq!(
         k.send(loan("B1", "L2", "2026-01-05T10:05:01+08:00", "2026-02-10")),
-        Outcome::Rejected(ErrorKind::FutureEvent)
+        Outcome::Rejected(ErrorKind::ImplausibleTime)
     );
     // Events do not move an external clock; late events are applied at it.
     assert_eq!(k.engine.clock(), Some(at("2026-01-05T10:00:00+08:00")));
