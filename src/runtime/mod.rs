@@ -88,7 +88,7 @@ mod error_tests {
                 "state restore failed",
                 "changelog partition 3 offset 17",
                 "borrower snapshot",
-                "snapshot format 9 is not supported (this build reads 2 to 4)",
+                "snapshot format 9 is not supported (this build reads 2 to 5)",
             ]
         );
     }

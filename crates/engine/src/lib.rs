@@ -17,9 +17,12 @@
 //! - [`time`] — business dates and local midnights in the configured zone.
 //! - [`event`] — typed input events, borrowed from their bytes.
 //! - [`reject`] — why an input could not be applied: the `error_kind` vocabulary.
+//! - [`canonical`] — a payload's hash with field order and whitespace not counting (conflicting
+//!   duplicates).
 //! - `serde_forms` — compact exact serde forms (decimal, instant, date) for snapshots.
 //! - [`bands`] — DPD buckets, LTV and score bands; what a loan or alert last counted.
 //! - [`settings`] — the `[rules]`, `[escalation]`, `[limits]` sections, their checks, [`Settings`].
+//! - [`jump`] — the clock-jump rule: when a big move of the event clock is believed.
 //! - [`cut`] — how adapters keep an oversized message before the engine sees it.
 //! - [`decode`] — bytes → typed event, or a rejection naming the field.
 //! - [`schedule`] — due dates (month-end clamping), DPD, amortisation.
@@ -42,11 +45,13 @@
 #![warn(missing_docs)]
 
 pub mod bands;
+pub mod canonical;
 pub mod cut;
 pub mod decode;
 pub mod engine;
 pub mod event;
 pub mod input;
+pub mod jump;
 pub mod lifecycle;
 pub mod money;
 pub mod output;

@@ -24,6 +24,57 @@ pub fn id_hash(id: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(id.as_bytes())
 }
 
+/// One applied event, remembered to recognise its redelivery: 24 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seen {
+    /// [`id_hash`] of its `event_id`.
+    pub id: u64,
+    /// [`crate::canonical::payload_hash`] of its payload; [`Seen::UNKNOWN_PAYLOAD`] for an
+    /// event remembered by a build that kept only ids (snapshot format 4 and before).
+    pub payload: u64,
+    /// Its `occurred_at`, in whole seconds since 1970 (how a conflicting duplicate names the
+    /// event it conflicts with); `i64::MIN` when not known.
+    pub at_secs: i64,
+}
+
+impl Seen {
+    /// The payload hash of an event remembered without one: any redelivery of it counts as
+    /// identical (the conflict cannot be told).
+    pub const UNKNOWN_PAYLOAD: u64 = 0;
+
+    /// An event applied now.
+    pub fn new(id: u64, payload: u64, at: DateTime<Utc>) -> Self {
+        Seen {
+            id,
+            // The one value that means "unknown" is never a real hash.
+            payload: payload.max(1),
+            at_secs: at.timestamp(),
+        }
+    }
+
+    /// An event remembered by an older build: only its id is known.
+    pub fn id_only(id: u64) -> Self {
+        Seen {
+            id,
+            payload: Self::UNKNOWN_PAYLOAD,
+            at_secs: i64::MIN,
+        }
+    }
+
+    /// Whether a redelivery with payload hash `payload` differs from this event (never for an
+    /// event remembered without its payload).
+    pub fn conflicts_with(&self, payload: u64) -> bool {
+        self.payload != Self::UNKNOWN_PAYLOAD && self.payload != payload.max(1)
+    }
+
+    /// Its `occurred_at`, when known.
+    pub fn at(&self) -> Option<DateTime<Utc>> {
+        (self.at_secs != i64::MIN)
+            .then(|| DateTime::from_timestamp(self.at_secs, 0))
+            .flatten()
+    }
+}
+
 /// Arrival-aware ordering of observations: by `occurred_at`, then by arrival within the borrower.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Stamp {
@@ -278,8 +329,8 @@ pub struct Borrower {
     pub created: u64,
     /// Arrival counter for [`Stamp`]s.
     pub seq: u32,
-    /// Hashes of applied event ids, oldest first, at most `limits.max_event_ids_per_borrower`.
-    pub seen: Vec<u64>,
+    /// Applied event ids, oldest first, at most `limits.max_event_ids_per_borrower`.
+    pub seen: Vec<Seen>,
     /// Open loans, in the order they opened.
     pub loans: Vec<Loan>,
     /// Latest income observations, oldest first (at most the window + 1).
@@ -329,16 +380,21 @@ impl Borrower {
         }
     }
 
-    /// Was this event id applied before (among the remembered ones)?
-    pub fn has_seen(&self, hash: u64) -> bool {
+    /// The applied event with this id hash, if it is among the remembered ones.
+    pub fn seen_as(&self, id: u64) -> Option<&Seen> {
         // A linear scan: a borrower has a few hundred events in a loan's life, and arrival
         // order is what lets the oldest be forgotten at the cap.
-        self.seen.contains(&hash)
+        self.seen.iter().find(|s| s.id == id)
     }
 
-    /// Remembers an applied event id, forgetting the oldest beyond `max` (at least 1).
-    pub fn remember(&mut self, hash: u64, max: usize) {
-        if self.has_seen(hash) {
+    /// Was this event id applied before (among the remembered ones)?
+    pub fn has_seen(&self, id: u64) -> bool {
+        self.seen_as(id).is_some()
+    }
+
+    /// Remembers an applied event, forgetting the oldest beyond `max` (at least 1).
+    pub fn remember(&mut self, seen: Seen, max: usize) {
+        if self.has_seen(seen.id) {
             return;
         }
         if self.seen.len() >= max.max(1) {
@@ -347,7 +403,7 @@ impl Borrower {
         } else {
             reserve_compact(&mut self.seen);
         }
-        self.seen.push(hash);
+        self.seen.push(seen);
     }
 
     /// The next arrival stamp, taken.
@@ -442,24 +498,38 @@ mod tests {
         let mut b = Borrower::new("B1".into(), 0);
         let h = id_hash("E1");
         assert!(!b.has_seen(h));
-        b.remember(h, 10);
-        b.remember(h, 10);
+        b.remember(Seen::id_only(h), 10);
+        b.remember(Seen::id_only(h), 10);
         assert!(b.has_seen(h));
         assert_eq!(b.seen.len(), 1);
         assert_ne!(id_hash("E1"), id_hash("E2"));
     }
 
     #[test]
+    fn a_payload_conflicts_only_when_known_and_different() {
+        let at = DateTime::from_timestamp(1_740_000_000, 0).unwrap();
+        let seen = Seen::new(1, 42, at);
+        assert!(!seen.conflicts_with(42));
+        assert!(seen.conflicts_with(43));
+        assert_eq!(seen.at(), Some(at));
+        // A hash of 0 would read as "unknown": it is kept as 1 on both sides.
+        assert!(!Seen::new(1, 0, at).conflicts_with(0));
+        assert!(!Seen::id_only(1).conflicts_with(43));
+        assert_eq!(Seen::id_only(1).at(), None);
+    }
+
+    #[test]
     fn at_the_cap_the_oldest_event_id_is_forgotten() {
         let mut b = Borrower::new("B1".into(), 0);
         for i in 0..5 {
-            b.remember(id_hash(&format!("E{i}")), 3);
+            b.remember(Seen::id_only(id_hash(&format!("E{i}"))), 3);
         }
         assert_eq!(b.seen.len(), 3);
         assert!(!b.has_seen(id_hash("E1")));
         assert!(b.has_seen(id_hash("E2")) && b.has_seen(id_hash("E4")));
         // A lowered cap (a restart with a smaller limit) trims at the next event.
-        b.remember(id_hash("E5"), 2);
-        assert_eq!(b.seen, vec![id_hash("E4"), id_hash("E5")]);
+        b.remember(Seen::id_only(id_hash("E5")), 2);
+        let ids: Vec<u64> = b.seen.iter().map(|s| s.id).collect();
+        assert_eq!(ids, vec![id_hash("E4"), id_hash("E5")]);
     }
 }

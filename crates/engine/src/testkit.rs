@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
+use super::jump::Followers;
 use super::output::Output;
 use super::{ClockMode, Engine, Input, Outcome, Settings};
 use crate::settings::{
@@ -49,6 +50,9 @@ pub struct Kit {
     pub engine: Engine,
     /// Messages published and not yet taken.
     pub out: Vec<Output>,
+    /// What the events after a suspected clock jump say ([`Followers::Confirmed`] unless a
+    /// test sets it: the kit cannot look ahead, the jump rule's own tests can).
+    pub followers: Followers,
     seq: u32,
 }
 
@@ -74,6 +78,7 @@ impl Kit {
         Kit {
             engine: Engine::new(Arc::new(settings_from_toml(toml)), ClockMode::Event),
             out: Vec::new(),
+            followers: Followers::Confirmed,
             seq: 0,
         }
     }
@@ -105,7 +110,8 @@ impl Kit {
     ) -> Outcome {
         self.seq += 1;
         let source = format!("test/{}", self.seq);
-        self.engine.apply(
+        let followers = self.followers;
+        self.engine.apply_with(
             Input {
                 payload,
                 source: &source,
@@ -114,6 +120,9 @@ impl Kit {
                 // Read ahead, as the runtime's merge does.
                 occurred_at: crate::decode::peek_occurred_at(payload),
             },
+            // The kit sends one event at a time and cannot look ahead: it says what the
+            // events after a clock jump would (confirm it, unless a test says otherwise).
+            &mut |_| followers,
             &mut self.out,
         )
     }

@@ -15,16 +15,19 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use rustc_hash::FxHashMap;
 
+use crate::canonical;
 use crate::decode;
 use crate::event::Event;
 use crate::input::{rejected_message_within, Input, Outcome};
+use crate::jump::{Followers, JumpRule};
 use crate::lifecycle::{self, Moment};
 use crate::output::Output;
 use crate::portfolio::{Note, Portfolio};
 use crate::reject::{ErrorKind, Rejection};
+use crate::settings::LimitsConfig;
 use crate::settings::Settings;
 use crate::signals::{self, Desired, Figures};
-use crate::state::{self, Borrower};
+use crate::state::{self, Borrower, Seen};
 use crate::time;
 use crate::wake::next_wake;
 
@@ -40,6 +43,15 @@ pub enum ClockMode {
         /// Tolerated lead of `occurred_at` over the clock.
         max_future_skew: Duration,
     },
+}
+
+/// An event that passed the screen: decoded, not applied before, its time plausible.
+struct Admitted<'a> {
+    event: Event<'a>,
+    /// [`state::id_hash`] of its `event_id`.
+    id: u64,
+    /// [`canonical::payload_hash`] of its payload.
+    payload: u64,
 }
 
 /// An input [`Engine::apply_before`] did not apply: it would have moved the clock to the stop
@@ -220,66 +232,93 @@ impl Engine {
         self.forget_due(t);
     }
 
-    /// Applies one input message at the engine's clock, appending what to publish.
+    /// Applies one input message at the engine's clock, appending what to publish, with no
+    /// look at the events after it: an event that would move the event clock further than
+    /// `limits.max_clock_jump_days` is rejected as unconfirmed (see [`Engine::apply_with`]).
     pub fn apply(&mut self, input: Input<'_>, out: &mut Vec<Output>) -> Outcome {
-        match self.screen(&input, out) {
-            Ok((event, hash)) => self.apply_admitted(&input, event, hash, out),
+        self.apply_with(input, &mut |_| Followers::Ended { seen: 0 }, out)
+    }
+
+    /// Applies one input message at the engine's clock, appending what to publish.
+    /// `followers` is asked, only for an event the clock-jump rule suspects (see [`crate::jump`]),
+    /// what the events after it in its stream say about its time; it is given the event's
+    /// `occurred_at`.
+    pub fn apply_with(
+        &mut self,
+        input: Input<'_>,
+        followers: &mut dyn FnMut(DateTime<Utc>) -> Followers,
+        out: &mut Vec<Output>,
+    ) -> Outcome {
+        match self.screen(&input, followers, out) {
+            Ok(admitted) => self.apply_admitted(&input, admitted, out),
             Err(outcome) => outcome,
         }
     }
 
-    /// Applies one input like [`Engine::apply`], unless (with the event clock) it would move
-    /// the clock to `stop` or past it: then the clock moves to just before `stop`, firing every
-    /// timer due before it, and the input is [`Held`], not applied. The caller reads the book
-    /// as it stood at the end of the instant before `stop` (a month-end, say) and offers the
-    /// input again with a later stop; what is published is exactly what `apply` alone would
-    /// publish, since the held input then moves the clock on from there.
+    /// Applies one input like [`Engine::apply_with`], unless (with the event clock) it would
+    /// move the clock to `stop` or past it: then the clock moves to just before `stop`, firing
+    /// every timer due before it, and the input is [`Held`], not applied. The caller reads the
+    /// book as it stood at the end of the instant before `stop` (a month-end, say) and offers
+    /// the input again with a later stop; what is published is exactly what `apply_with` alone
+    /// would publish, since the held input then moves the clock on from there. (An implausible
+    /// time is rejected before any stop: it never moves the clock.)
     pub fn apply_before(
         &mut self,
         input: Input<'_>,
+        followers: &mut dyn FnMut(DateTime<Utc>) -> Followers,
         stop: DateTime<Utc>,
         out: &mut Vec<Output>,
     ) -> Result<Outcome, Held> {
-        let (event, hash) = match self.screen(&input, out) {
+        let admitted = match self.screen(&input, followers, out) {
             Ok(admitted) => admitted,
             Err(outcome) => return Ok(outcome),
         };
         if self.clock.mode == ClockMode::Event
-            && event.occurred_at >= stop
+            && admitted.event.occurred_at >= stop
             && self.clock.now.is_none_or(|c| c < stop)
         {
             self.advance_to(stop - Duration::nanoseconds(1), out);
             return Err(Held);
         }
-        Ok(self.apply_admitted(&input, event, hash, out))
+        Ok(self.apply_admitted(&input, admitted, out))
     }
 
-    /// The event of an input and its id's hash, or what became of an input that is not one
-    /// (rejected before it touched the clock) or was applied before (a duplicate).
+    /// The event of an input, or what became of an input that is not one to apply: rejected
+    /// before it touched the clock (unreadable, an implausible time, a conflicting duplicate)
+    /// or applied before (a duplicate).
     fn screen<'a>(
         &mut self,
         input: &Input<'a>,
+        followers: &mut dyn FnMut(DateTime<Utc>) -> Followers,
         out: &mut Vec<Output>,
-    ) -> Result<(Event<'a>, u64), Outcome> {
+    ) -> Result<Admitted<'a>, Outcome> {
         let event = match self.admit(input) {
             Ok(event) => event,
             Err(rejection) => return Err(self.reject(input, rejection, out)),
         };
-        let hash = state::id_hash(&event.event_id);
+        let id = state::id_hash(&event.event_id);
+        let payload = canonical::payload_hash(input.payload).unwrap_or(0);
         let known = self.book.index.get(&*event.borrower_id).copied();
-        if known.is_some_and(|i| self.book.borrowers[i as usize].has_seen(hash)) {
+        if let Some(first) = known.and_then(|i| self.book.borrowers[i as usize].seen_as(id)) {
+            if first.conflicts_with(payload) {
+                let rejection = conflicting_duplicate(&event.event_id, first, self.settings.tz);
+                return Err(self.reject(input, rejection, out));
+            }
             return Err(Outcome::Duplicate(event.body.event_type()));
         }
-        Ok((event, hash))
+        if let Err(rejection) = self.judge_time(event.occurred_at, followers) {
+            return Err(self.reject(input, rejection, out));
+        }
+        Ok(Admitted { event, id, payload })
     }
 
     fn apply_admitted(
         &mut self,
         input: &Input<'_>,
-        event: Event<'_>,
-        hash: u64,
+        admitted: Admitted<'_>,
         out: &mut Vec<Output>,
     ) -> Outcome {
+        let Admitted { event, id, payload } = admitted;
         let event_type = event.body.event_type();
         if let Err(rejection) = self.take_time(event.occurred_at, out) {
             return self.reject(input, rejection, out);
@@ -293,7 +332,10 @@ impl Engine {
         match self.apply_event(&event, known, now, out) {
             Ok(i) => {
                 let b = &mut self.book.borrowers[i];
-                b.remember(hash, self.settings.limits.max_event_ids_per_borrower);
+                b.remember(
+                    Seen::new(id, payload, event.occurred_at),
+                    self.settings.limits.max_event_ids_per_borrower,
+                );
                 b.last_event_at = Some(b.last_event_at.map_or(now, |t| t.max(now)));
                 self.file_dormant(i);
                 self.cap_dormant();
@@ -338,6 +380,35 @@ impl Engine {
         Ok(event)
     }
 
+    /// The event clock's side of the clock-jump rule: an event that would move the clock
+    /// further than `limits.max_clock_jump_days` is applied only when the events after it
+    /// confirm the new time; the first event only when they do not refute it.
+    fn judge_time(
+        &self,
+        occurred_at: DateTime<Utc>,
+        followers: &mut dyn FnMut(DateTime<Utc>) -> Followers,
+    ) -> Result<(), Rejection> {
+        if self.clock.mode != ClockMode::Event {
+            return Ok(());
+        }
+        let rule = JumpRule::from_limits(&self.settings.limits);
+        let clock = self.clock.now;
+        if !rule.is_suspect(clock, occurred_at) {
+            return Ok(());
+        }
+        let verdict = followers(occurred_at);
+        match (clock, verdict) {
+            (_, Followers::Confirmed) | (None, Followers::Ended { .. }) => Ok(()),
+            (clock, verdict) => Err(implausible_jump(
+                occurred_at,
+                clock,
+                verdict,
+                &self.settings.limits,
+                self.settings.tz,
+            )),
+        }
+    }
+
     /// The clock's side of an event at `occurred_at`: with the event clock it moves there
     /// (firing due timers); with an external clock an event too far ahead is refused.
     fn take_time(
@@ -353,7 +424,7 @@ impl Engine {
                         return Err(Rejection::new(
                             ErrorKind::ImplausibleTime,
                             format!(
-                                "field `occurred_at` {} is more than {} s ahead of the monitor's clock {}",
+                                "field `occurred_at` {} is more than {} s ahead of the monitor's clock {} (clock.max_future_skew_ms); not applied",
                                 time::format_instant(occurred_at, self.settings.tz),
                                 max_future_skew.num_seconds(),
                                 time::format_instant(clock, self.settings.tz),
@@ -448,6 +519,53 @@ impl Engine {
             self.clock.timers.insert((t, b.created, i as u32));
         }
     }
+}
+
+/// The rejection of a clock jump the events after it did not confirm.
+fn implausible_jump(
+    t: DateTime<Utc>,
+    clock: Option<DateTime<Utc>>,
+    verdict: Followers,
+    limits: &LimitsConfig,
+    tz: chrono_tz::Tz,
+) -> Rejection {
+    let days = limits.max_clock_jump_days;
+    let when = time::format_instant(t, tz);
+    let after = match verdict {
+        Followers::Refuted { by } => format!(
+            "the event after it, at {}, is back more than {days} days earlier: taken for a typo",
+            time::format_instant(by, tz)
+        ),
+        Followers::Ended { seen: 0 } => "no event after it confirmed the new time".to_owned(),
+        Followers::Ended { seen } => format!(
+            "only {seen} event(s) after it confirmed the new time, {} needed",
+            limits.clock_jump_confirmations
+        ),
+        Followers::Confirmed => "it was confirmed".to_owned(),
+    };
+    let message = match clock {
+        Some(c) => format!(
+            "field `occurred_at` {when} is {} days ahead of the clock {} (limits.max_clock_jump_days = {days}), and {after}; not applied",
+            (t - c).num_days(),
+            time::format_instant(c, tz),
+        ),
+        None => format!("field `occurred_at` {when} opens the input, and {after}; not applied"),
+    };
+    Rejection::new(ErrorKind::ImplausibleTime, message)
+}
+
+/// The rejection of an event id applied before with another payload.
+fn conflicting_duplicate(event_id: &str, first: &Seen, tz: chrono_tz::Tz) -> Rejection {
+    let first_at = match first.at() {
+        Some(at) => format!(" (the event of {})", time::format_instant(at, tz)),
+        None => String::new(),
+    };
+    Rejection::new(
+        ErrorKind::ConflictingDuplicate,
+        format!(
+            "field `event_id` {event_id:?} was applied before{first_at} with a different payload; the first is kept — a correction needs a new event_id"
+        ),
+    )
 }
 
 #[cfg(test)]

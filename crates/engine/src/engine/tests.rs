@@ -1,6 +1,7 @@
 //! Engine behaviour: lifecycle, escalation, acks, duplicates, the clock, rejections.
 
 mod limits;
+mod plausible;
 mod v2;
 
 use serde_json::json;
@@ -249,11 +250,47 @@ fn a_duplicate_changes_nothing_however_late_and_does_not_move_the_clock() {
     k.take();
     let clock = k.engine.clock();
     assert!(matches!(k.send(p.clone()), Outcome::Duplicate(_)));
-    // Even with a later occurred_at, a repeat of an applied event_id is a duplicate.
-    let mut later = p.clone();
-    later["occurred_at"] = json!("2028-01-01T00:00:00+08:00");
-    assert!(matches!(k.send(later), Outcome::Duplicate(_)));
+    // The same payload with its fields in another order and other whitespace is the same.
+    let reordered = "{ \"status\": \"received\", \"currency\": \"CNY\", \"amount\": \"3000.00\",\n \"payment_id\": \"P1\", \"loan_id\": \"L1\", \"occurred_at\": \"2026-02-09T10:00:00+08:00\", \"borrower_id\": \"B1\", \"type\": \"repayment\", \"event_id\": \"pay-1\" }";
+    assert!(matches!(k.raw(reordered.as_bytes()), Outcome::Duplicate(_)));
     assert_eq!(k.engine.clock(), clock);
+    assert!(k.take().is_empty());
+}
+
+#[test]
+fn a_repeat_with_another_payload_is_a_conflicting_duplicate_that_changes_nothing() {
+    let mut k = opened();
+    let p = json!({"event_id": "pay-1", "type": "repayment", "borrower_id": "B1",
+        "occurred_at": "2026-02-09T10:00:00+08:00", "loan_id": "L1", "payment_id": "P1",
+        "amount": "10194.87", "currency": "CNY", "status": "received"});
+    assert!(matches!(k.send(p.clone()), Outcome::Applied(_)));
+    k.take();
+    let clock = k.engine.clock();
+    let before = k.engine.snapshot("B1").unwrap();
+    for (field, value) in [
+        ("amount", json!("1.00")),
+        ("occurred_at", json!("2028-01-01T00:00:00+08:00")),
+        ("note", json!("re-keyed")),
+    ] {
+        let mut other = p.clone();
+        other[field] = value;
+        assert_eq!(
+            k.send(other),
+            Outcome::Rejected(ErrorKind::ConflictingDuplicate),
+            "{field}"
+        );
+        let m = k.take();
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0]["error_kind"], "conflicting_duplicate");
+        assert_eq!(
+            m[0]["error"],
+            "field `event_id` \"pay-1\" was applied before (the event of 2026-02-09T10:00:00+08:00) with a different payload; the first is kept — a correction needs a new event_id"
+        );
+    }
+    assert_eq!(k.engine.clock(), clock);
+    assert_eq!(k.engine.snapshot("B1").unwrap(), before);
+    // The identical redelivery is still a silent duplicate.
+    assert!(matches!(k.send(p), Outcome::Duplicate(_)));
     assert!(k.take().is_empty());
 }
 

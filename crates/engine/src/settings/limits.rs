@@ -56,6 +56,20 @@ pub struct LimitsConfig {
     /// each). Default 100000.
     #[serde(default = "default_max_borrowers_without_loans")]
     pub max_borrowers_without_loans: usize,
+    /// Days an event may move the event clock forward at once. An event further ahead of the
+    /// clock is held until the events after it in its stream confirm the new time (a feed
+    /// restarting after a gap) or refute it (a typo: `implausible_time`); see
+    /// `clock_jump_confirmations`. A real book never goes a month without a single event; a
+    /// mistyped year does so by decades. Default 31. Not used with the wall clock, where
+    /// `[clock] max_future_skew_ms` bounds how far ahead an event may be.
+    #[serde(default = "default_max_clock_jump_days")]
+    pub max_clock_jump_days: u32,
+    /// Readable events after a clock jump that must all lie no more than
+    /// `max_clock_jump_days` before it for the jump to be applied; one that lies further back
+    /// refutes it, and an input that ends first leaves it unconfirmed (rejected). Default 1:
+    /// the next event decides. At most 16.
+    #[serde(default = "default_clock_jump_confirmations")]
+    pub clock_jump_confirmations: u32,
 }
 
 fn default_max_event_bytes() -> usize {
@@ -90,6 +104,14 @@ fn default_max_borrowers_without_loans() -> usize {
     100_000
 }
 
+fn default_max_clock_jump_days() -> u32 {
+    31
+}
+
+fn default_clock_jump_confirmations() -> u32 {
+    1
+}
+
 impl Default for LimitsConfig {
     fn default() -> Self {
         LimitsConfig {
@@ -102,6 +124,8 @@ impl Default for LimitsConfig {
             forget_borrowers_without_loans_after_days:
                 default_forget_borrowers_without_loans_after_days(),
             max_borrowers_without_loans: default_max_borrowers_without_loans(),
+            max_clock_jump_days: default_max_clock_jump_days(),
+            clock_jump_confirmations: default_clock_jump_confirmations(),
         }
     }
 }
@@ -148,6 +172,12 @@ impl LimitsConfig {
                     max_failures.max(1)
                 ),
             );
+        }
+        if self.max_clock_jump_days == 0 {
+            p.push("limits.max_clock_jump_days", "must be at least 1");
+        }
+        if !(1..=16).contains(&self.clock_jump_confirmations) {
+            p.push("limits.clock_jump_confirmations", "must be from 1 to 16");
         }
         if self.forget_borrowers_without_loans_after_days == 0 {
             p.push(

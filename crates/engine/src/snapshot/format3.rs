@@ -122,7 +122,7 @@ impl From<Borrower> for state::Borrower {
     fn from(old: Borrower) -> Self {
         let mut b = state::Borrower::new(old.id, old.created);
         b.seq = old.seq;
-        b.seen = old.seen;
+        b.seen = old.seen.into_iter().map(state::Seen::id_only).collect();
         b.loans = old.loans.into_iter().map(state::Loan::from).collect();
         b.incomes = old.incomes;
         b.last_event_at = old.last_event_at;

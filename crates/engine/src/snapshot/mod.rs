@@ -5,14 +5,15 @@
 
 mod format2;
 mod format3;
+mod format4;
 
 use super::state::Borrower;
 
 /// First byte of every snapshot; bump it when the layout changes, and keep reading the formats
 /// before it (a bank cannot drop its state to upgrade): each has a frozen copy of its layout
-/// and a migration to the next (`format2.rs` → `format3.rs` → today's), and a fixture in
+/// and a migration to the next (`format2.rs` → `format3.rs` → today's; `format4.rs` → today's), and a fixture in
 /// `tests/data/`.
-pub const FORMAT_VERSION: u8 = 4;
+pub const FORMAT_VERSION: u8 = 5;
 
 /// Why a snapshot could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +46,9 @@ pub fn decode(bytes: &[u8]) -> Result<Borrower, SnapshotError> {
         Some((&FORMAT_VERSION, rest)) => {
             postcard::from_bytes(rest).map_err(|e| SnapshotError::Corrupt(e.to_string()))
         }
+        Some((&4, rest)) => postcard::from_bytes::<format4::Borrower>(rest)
+            .map(Borrower::from)
+            .map_err(|e| SnapshotError::Corrupt(e.to_string())),
         Some((&3, rest)) => postcard::from_bytes::<format3::Borrower>(rest)
             .map(Borrower::from)
             .map_err(|e| SnapshotError::Corrupt(e.to_string())),

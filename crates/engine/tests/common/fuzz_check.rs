@@ -64,6 +64,8 @@ pub fn tight_limits() -> LimitsConfig {
         max_suppressions_per_borrower: 2,
         forget_borrowers_without_loans_after_days: 20,
         max_borrowers_without_loans: 2,
+        max_clock_jump_days: 2,
+        clock_jump_confirmations: 2,
     }
 }
 

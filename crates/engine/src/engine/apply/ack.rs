@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Arrival, Engine};
+use super::{not_before_opening, Arrival, Engine};
 use crate::lifecycle::{self, Moment};
 use crate::output::Output;
 use crate::reject::{ErrorKind, Rejection};
@@ -26,11 +26,21 @@ impl Engine {
         let Some(i) = at.known else {
             return Err(unknown_alert(alert_id));
         };
+        let tz = self.settings.tz;
         let b = &mut self.book.borrowers[i as usize];
-        let Some(idx) = open_slot(b, alert_id)? else {
+        let (idx, open) = slot_of(b, alert_id)?;
+        // An acknowledgement dated before the alert's loan opened cannot be true.
+        if let Some(loan) = b.alerts[idx]
+            .loan_id
+            .as_deref()
+            .and_then(|id| b.loans.iter().find(|l| &*l.id == id))
+        {
+            not_before_opening(at.occurred_at, loan, tz)?;
+        }
+        if !open {
             b.stamp(at.occurred_at);
             return Ok(i as usize);
-        };
+        }
         let moment = Moment {
             at: now,
             cause: Some(at.event_id),
@@ -54,9 +64,9 @@ fn unknown_alert(alert_id: &str) -> Rejection {
     )
 }
 
-/// The slot whose open alert is `alert_id`; `None` when that alert was opened and has been
-/// resolved; `unknown_alert` when no such alert was ever opened.
-fn open_slot(b: &Borrower, alert_id: &str) -> Result<Option<usize>, Rejection> {
+/// The slot of alert `alert_id` and whether that alert is open now (not when it was opened and
+/// has been resolved); `unknown_alert` when no such alert was ever opened.
+fn slot_of(b: &Borrower, alert_id: &str) -> Result<(usize, bool), Rejection> {
     let parsed = alert_id
         .strip_prefix(&*b.id)
         .and_then(|rest| rest.strip_prefix('/'))
@@ -83,5 +93,5 @@ fn open_slot(b: &Borrower, alert_id: &str) -> Result<Option<usize>, Rejection> {
         return Err(unknown_alert(alert_id));
     };
     let slot = &b.alerts[idx];
-    Ok((n == slot.opened && slot.open.is_some()).then_some(idx))
+    Ok((idx, n == slot.opened && slot.open.is_some()))
 }

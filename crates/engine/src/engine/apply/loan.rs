@@ -92,7 +92,7 @@ impl Engine {
         now: DateTime<Utc>,
         out: &mut Vec<Output>,
     ) -> Result<usize, Rejection> {
-        let (i, li) = self.find_loan(at, loan_id)?;
+        let (i, li) = self.find_loan_since(at, loan_id)?;
         let settings = Arc::clone(&self.settings);
         let b = &mut self.book.borrowers[i];
         b.stamp(at.occurred_at);

@@ -15,6 +15,7 @@ mod suppress;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 
 use super::Engine;
 use crate::event::{Body, Currency, Event};
@@ -22,6 +23,7 @@ use crate::lifecycle::Moment;
 use crate::output::Output;
 use crate::reject::{ErrorKind, Rejection};
 use crate::state::{Borrower, Labels, Loan};
+use crate::time;
 
 /// What every handler needs besides the event's body.
 struct Arrival<'e> {
@@ -97,6 +99,20 @@ impl Engine {
             .ok_or_else(|| unknown_loan(at.borrower_id, loan_id))
     }
 
+    /// [`Engine::find_loan`] for an event that must not be dated before its loan opened (a
+    /// repayment, a closure, a modification): one dated on an earlier business date is
+    /// `implausible_time` (a valuation may precede the loan: vehicles are appraised first).
+    fn find_loan_since(
+        &self,
+        at: &Arrival<'_>,
+        loan_id: &str,
+    ) -> Result<(usize, usize), Rejection> {
+        let (i, li) = self.find_loan(at, loan_id)?;
+        let loan = &self.book.borrowers[i].loans[li];
+        not_before_opening(at.occurred_at, loan, self.settings.tz)?;
+        Ok((i, li))
+    }
+
     /// The same labels, sharing the engine's interned copies.
     pub(super) fn intern_labels(&mut self, l: &Labels) -> Labels {
         Labels {
@@ -122,6 +138,23 @@ fn unknown_loan(borrower: &str, loan: &str) -> Rejection {
         ErrorKind::UnknownLoan,
         format!("field `loan_id`: borrower {borrower} has no open loan {loan:?}"),
     )
+}
+
+/// `implausible_time` when `occurred_at` falls on a business date before `loan` opened.
+fn not_before_opening(occurred_at: DateTime<Utc>, loan: &Loan, tz: Tz) -> Result<(), Rejection> {
+    let date = time::business_date(occurred_at, tz);
+    if date >= loan.opened_date {
+        return Ok(());
+    }
+    Err(Rejection::new(
+        ErrorKind::ImplausibleTime,
+        format!(
+            "field `occurred_at` {} is dated {date}, before loan {} opened on {}; not applied",
+            time::format_instant(occurred_at, tz),
+            loan.id,
+            loan.opened_date
+        ),
+    ))
 }
 
 fn check_currency(got: Currency, loan: &Loan) -> Result<(), Rejection> {

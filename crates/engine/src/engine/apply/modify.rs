@@ -21,7 +21,7 @@ impl Engine {
         m: &LoanModified<'_>,
         now: DateTime<Utc>,
     ) -> Result<usize, Rejection> {
-        let (i, li) = self.find_loan(at, &m.loan_id)?;
+        let (i, li) = self.find_loan_since(at, &m.loan_id)?;
         let today = business_date(now, self.settings.tz);
         let b = &mut self.book.borrowers[i];
         let loan = &mut b.loans[li];

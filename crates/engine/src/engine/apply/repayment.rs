@@ -16,7 +16,7 @@ impl Engine {
         at: &Arrival<'_>,
         r: &Repayment<'_>,
     ) -> Result<usize, Rejection> {
-        let (i, li) = self.find_loan(at, &r.loan_id)?;
+        let (i, li) = self.find_loan_since(at, &r.loan_id)?;
         let limits = &self.settings.limits;
         let b = &mut self.book.borrowers[i];
         check_currency(r.currency, &b.loans[li])?;
