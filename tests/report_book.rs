@@ -34,6 +34,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
+use postloan_engine::jump::Followers;
 use postloan_engine::{ClockMode, Engine, Input};
 use postloan_monitor::config::Config;
 use postloan_monitor::metrics::Metrics;
@@ -414,7 +415,12 @@ fn metrics_at(
             full_size: None,
             occurred_at: None,
         };
-        if engine.apply_before(input, stop, &mut out).is_err() {
+        // A generated book has no clock jump to judge.
+        let mut followers = |_| Followers::Confirmed;
+        if engine
+            .apply_before(input, &mut followers, stop, &mut out)
+            .is_err()
+        {
             break;
         }
         *next += 1;

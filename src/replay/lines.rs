@@ -1,64 +1,137 @@
 //! The input's lines: read as bytes (a line that is not UTF-8 is rejected by the engine, not
 //! fatal here), blank lines counted and skipped, an overlong line cut so that it costs no more
-//! memory than a short one.
+//! memory than a short one; and the look-ahead the clock-jump rule asks for.
 
+use std::collections::VecDeque;
 use std::io::BufRead;
 
+use chrono::{DateTime, Utc};
+
 use postloan_engine::cut::Cut;
+use postloan_engine::decode::{peek_occurred_at, OccurredAt};
+use postloan_engine::jump::{Followers, JumpRule};
 use postloan_engine::Input;
 
-use super::Summary;
-
-/// The input's lines as replay reads them: blank lines counted and skipped, every other line
-/// one [`Input`] named `name/line`, an overlong line cut (see [`read_line`]).
-pub(super) struct Lines<'a> {
-    input: &'a mut dyn BufRead,
-    name: &'a str,
-    cut: Cut,
-    line: Vec<u8>,
-    source: String,
-    consumed: u64,
+/// One non-blank line, owned so that lines can be read ahead of the one being applied.
+#[derive(Debug, Default)]
+pub(super) struct Line {
+    bytes: Vec<u8>,
+    /// 1-based line number in the input (blank lines count).
+    number: u64,
+    /// The whole length of a cut line.
+    full_size: Option<usize>,
+    /// Its `occurred_at`, once read for the look-ahead (then handed to the engine).
+    peeked: Option<Option<OccurredAt>>,
 }
 
-impl<'a> Lines<'a> {
-    /// Lines of `input`, named `name` in rejection sources.
-    pub(super) fn new(input: &'a mut dyn BufRead, name: &'a str, cut: Cut) -> Self {
-        Lines {
-            input,
-            name,
-            cut,
-            line: Vec::with_capacity(1024),
-            source: String::with_capacity(name.len() + 12),
-            consumed: 0,
+impl Line {
+    /// The line as an input named `source`.
+    pub(super) fn input<'a>(&'a self, source: &'a str) -> Input<'a> {
+        Input {
+            payload: &self.bytes,
+            source,
+            key: None,
+            full_size: self.full_size,
+            occurred_at: self.peeked.flatten(),
         }
     }
 
-    /// The next non-blank line as an input, counting lines (and blank ones) in `summary`;
-    /// `None` at the end of the input.
-    pub(super) fn next(&mut self, summary: &mut Summary) -> std::io::Result<Option<Input<'_>>> {
+    /// Its line number.
+    pub(super) fn number(&self) -> u64 {
+        self.number
+    }
+
+    /// Its `occurred_at`, if readable (read once).
+    fn time(&mut self) -> Option<DateTime<Utc>> {
+        let bytes = &self.bytes;
+        self.peeked
+            .get_or_insert_with(|| peek_occurred_at(bytes))
+            .map(OccurredAt::instant)
+    }
+}
+
+/// The input's lines as replay reads them: blank lines counted and skipped, every other line
+/// one [`Line`], an overlong line cut (see [`read_line`]); lines read ahead for a suspected
+/// clock jump wait in `ahead` and come next.
+pub(super) struct Lines<'a> {
+    input: &'a mut dyn BufRead,
+    cut: Cut,
+    ahead: VecDeque<Line>,
+    /// Lines applied, kept for their buffers.
+    spare: Vec<Line>,
+    /// Lines read, blank ones included.
+    pub(super) count: u64,
+    /// Blank lines skipped.
+    pub(super) blank: u64,
+    consumed: u64,
+    ended: bool,
+    /// A read error met while looking ahead: returned with the next line asked for.
+    error: Option<std::io::Error>,
+}
+
+impl<'a> Lines<'a> {
+    /// Lines of `input`.
+    pub(super) fn new(input: &'a mut dyn BufRead, cut: Cut) -> Self {
+        Lines {
+            input,
+            cut,
+            ahead: VecDeque::new(),
+            spare: Vec::new(),
+            count: 0,
+            blank: 0,
+            consumed: 0,
+            ended: false,
+            error: None,
+        }
+    }
+
+    /// Replaces `line` with the next non-blank line; `false` at the end of the input.
+    pub(super) fn next(&mut self, line: &mut Line) -> std::io::Result<bool> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        if let Some(next) = self.ahead.pop_front() {
+            self.spare.push(std::mem::replace(line, next));
+            return Ok(true);
+        }
+        self.read(line)
+    }
+
+    /// What the lines after the current one say about a suspected clock jump to `t`: reads
+    /// ahead as far as `rule` needs (they are applied next, in order). A read error ends the
+    /// look-ahead, and is returned by the next [`Lines::next`].
+    pub(super) fn followers(&mut self, rule: &JumpRule, t: DateTime<Utc>) -> Followers {
         loop {
-            let (n, full_size) = read_line(self.input, &mut self.line, self.cut)?;
+            let ended = self.ended || self.error.is_some();
+            if let Some(v) = rule.judge(t, self.ahead.iter_mut().map(Line::time), ended) {
+                return v;
+            }
+            let mut line = self.spare.pop().unwrap_or_default();
+            match self.read(&mut line) {
+                Ok(true) => self.ahead.push_back(line),
+                Ok(false) => {}
+                Err(e) => self.error = Some(e),
+            }
+        }
+    }
+
+    fn read(&mut self, line: &mut Line) -> std::io::Result<bool> {
+        loop {
+            let (n, full_size) = read_line(self.input, &mut line.bytes, self.cut)?;
             if n == 0 {
-                return Ok(None);
+                self.ended = true;
+                return Ok(false);
             }
             self.consumed += n as u64;
-            summary.lines += 1;
-            if full_size.is_none() && self.line.iter().all(u8::is_ascii_whitespace) {
-                summary.blank_lines += 1;
+            self.count += 1;
+            if full_size.is_none() && line.bytes.iter().all(u8::is_ascii_whitespace) {
+                self.blank += 1;
                 continue;
             }
-            self.source.clear();
-            use std::fmt::Write as _;
-            // Writing into a String cannot fail.
-            let _ = write!(self.source, "{}/{}", self.name, summary.lines);
-            return Ok(Some(Input {
-                payload: &self.line,
-                source: &self.source,
-                key: None,
-                full_size,
-                // Replay has no merge: the decoder reads the timestamp itself.
-                occurred_at: None,
-            }));
+            line.number = self.count;
+            line.full_size = full_size;
+            line.peeked = None;
+            return Ok(true);
         }
     }
 

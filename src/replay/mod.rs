@@ -24,8 +24,9 @@ use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
 
-use lines::Lines;
+use lines::{Line, Lines};
 use postloan_engine::cut::Cut;
+use postloan_engine::jump::JumpRule;
 use postloan_engine::output::Output;
 use postloan_engine::portfolio::Note;
 use postloan_engine::{ClockMode, Engine, Outcome, Settings};
@@ -123,19 +124,28 @@ pub fn drive<V: Visitor>(
         notes: Vec::new(),
         json: Vec::with_capacity(4096),
     };
-    let mut lines = Lines::new(input, name, cut);
-    while let Some(input) = lines
-        .next(&mut d.kept.summary)
-        .map_err(|source| ReadError {
-            name: name.to_owned(),
-            source,
-        })?
-    {
+    let rule = JumpRule::from_limits(&engine.settings().limits);
+    let mut lines = Lines::new(input, cut);
+    let mut line = Line::default();
+    let mut source = String::with_capacity(name.len() + 12);
+    let read_error = |source| ReadError {
+        name: name.to_owned(),
+        source,
+    };
+    while lines.next(&mut line).map_err(read_error)? {
+        source.clear();
+        use std::fmt::Write as _;
+        // Writing into a String cannot fail.
+        let _ = write!(source, "{name}/{}", line.number());
+        let input = line.input(&source);
+        // Only a suspected clock jump makes the engine ask; the lines read ahead for it are
+        // applied next, in order.
+        let mut followers = |t| lines.followers(&rule, t);
         let outcome = loop {
             let Some(stop) = visitor.next_stop() else {
-                break engine.apply(input, &mut d.out);
+                break engine.apply_with(input, &mut followers, &mut d.out);
             };
-            match engine.apply_before(input, stop, &mut d.out) {
+            match engine.apply_before(input, &mut followers, stop, &mut d.out) {
                 Ok(outcome) => break outcome,
                 Err(_held) => d.stop(&mut engine, visitor, stop)?,
             }
@@ -143,10 +153,12 @@ pub fn drive<V: Visitor>(
         d.kept.summary.count_outcome(outcome);
         d.deliver(&mut engine, visitor)?;
         visitor.input(outcome, &engine);
-        if d.kept.summary.lines % 4096 == 0 {
+        if line.number() % 4096 == 0 {
             on_progress(lines.consumed());
         }
     }
+    d.kept.summary.lines = lines.count;
+    d.kept.summary.blank_lines = lines.blank;
     if let Some(t) = until {
         while let Some(stop) = visitor.next_stop().filter(|stop| *stop <= t) {
             engine.advance_to(stop - Duration::nanoseconds(1), &mut d.out);

@@ -11,6 +11,17 @@
 //!   apply. The deadline stands while the partition stays empty and caught up, and is dropped
 //!   when it receives a record or falls behind again.
 //!
+//! A head whose `occurred_at` is more than `limits.max_clock_jump_days` past the newest time
+//! its own input partition has applied (or the first of a partition) is a suspected clock jump
+//! (see `postloan_engine::jump`): it is not applied until the records after it *in the same
+//! input partition* have judged it — the merge waits for them as for an empty partition (unread:
+//! wait; caught up: at most `max_task_idle_ms`, then it is judged on what came). A head refuted
+//! by a follower far behind it takes that follower's time as its merge key, so a mistyped year
+//! never holds its partition's later records back until the end of the input; the engine then
+//! rejects it. The verdict depends only on the partition's records, never on when they came, so
+//! a restarted task judges exactly as before. Only with the event clock: with the wall clock
+//! there is no jump to judge.
+//!
 //! An event applied with an `occurred_at` older than the newest already applied is *late* (the
 //! contract's late-event rule: applied as usual, the clock never moves back); it is reported
 //! with its lateness so that a degraded order is never silent.
@@ -24,9 +35,10 @@ use chrono::{DateTime, Utc};
 
 use super::client::Lag;
 use postloan_engine::decode::{peek_occurred_at, OccurredAt};
+use postloan_engine::jump::{Followers, JumpRule};
 use postloan_engine::output::Output;
 use postloan_engine::portfolio::Note;
-use postloan_engine::{Engine, Input, Outcome};
+use postloan_engine::{ClockMode, Engine, Input, Outcome};
 
 /// Number of input topics (lifecycle, repayments, income, valuations, acks).
 pub const INPUTS: usize = 5;
@@ -45,6 +57,11 @@ pub struct TaskMeta {
     /// Next offset to read per input, as of the borrowers written with this record. A
     /// restored task resumes exactly there, so state and input position always agree.
     pub next_offsets: [Option<i64>; INPUTS],
+    /// Per input: the newest `occurred_at` applied from it that counted for the clock, against
+    /// which a suspected clock jump is told (absent in records of builds before it: the
+    /// restored clock stands in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marks: Option<[Option<DateTime<Utc>>; INPUTS]>,
 }
 
 /// One consumed input record (the vocabulary's record, shared with `notify`).
@@ -75,7 +92,36 @@ pub struct Processed {
 struct Pending {
     /// Read ahead by the engine's own rule, and handed to it when the record is applied.
     occurred_at: Option<OccurredAt>,
+    /// Whether it is a suspected clock jump and, once judged, what its followers say.
+    judged: Judged,
     record: Record,
+}
+
+/// Where a head stands with the clock-jump rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Judged {
+    /// Not looked at yet (only heads are).
+    NotYet,
+    /// No suspect: it merges by its own time.
+    Plain,
+    /// A suspect waiting for the records after it.
+    Waiting,
+    /// A suspect and its verdict.
+    Verdict(Followers),
+}
+
+impl Pending {
+    fn time(&self) -> Option<DateTime<Utc>> {
+        self.occurred_at.map(OccurredAt::instant)
+    }
+
+    /// The merge key's time: its own, or for a refuted suspect the follower's that refuted it.
+    fn merge_time(&self) -> Option<DateTime<Utc>> {
+        match self.judged {
+            Judged::Verdict(Followers::Refuted { by }) => Some(by),
+            _ => self.time(),
+        }
+    }
 }
 
 /// The engine of one partition number and its input buffers.
@@ -94,6 +140,10 @@ pub struct Task {
     stream_time: Option<DateTime<Utc>>,
     /// Next offset to commit per input (last applied + 1).
     next_offsets: [Option<i64>; INPUTS],
+    /// [`TaskMeta::marks`].
+    marks: [Option<DateTime<Utc>>; INPUTS],
+    /// The clock-jump rule, with the event clock only.
+    rule: Option<JumpRule>,
     /// `next_offsets` as of the last task record taken for the changelog.
     written_offsets: [Option<i64>; INPUTS],
     max_idle_ms: u64,
@@ -111,6 +161,9 @@ impl Task {
         max_idle_ms: u64,
     ) -> Self {
         engine.record_notes();
+        let rule = (engine.clock_mode() == ClockMode::Event)
+            .then(|| JumpRule::from_limits(&engine.settings().limits));
+        let marks = [engine.clock(); INPUTS];
         Task {
             partition,
             topics,
@@ -120,6 +173,8 @@ impl Task {
             idle_deadline: [None; INPUTS],
             stream_time: None,
             next_offsets: [None; INPUTS],
+            marks,
+            rule,
             written_offsets: [None; INPUTS],
             max_idle_ms,
             source: String::new(),
@@ -154,6 +209,7 @@ impl Task {
         self.queued_bytes[input] += record_bytes(&record);
         self.queues[input].push_back(Pending {
             occurred_at,
+            judged: Judged::NotYet,
             record,
         });
     }
@@ -191,7 +247,13 @@ impl Task {
     ) -> usize {
         let mut known: [Option<Lag>; INPUTS] = [None; INPUTS];
         let mut applied = 0;
-        while self.ready(now_ms, &mut |i| *known[i].get_or_insert_with(|| lag(i))) {
+        loop {
+            for i in 0..INPUTS {
+                self.judge_head(i, false);
+            }
+            if !self.ready(now_ms, &mut |i| *known[i].get_or_insert_with(|| lag(i))) {
+                break;
+            }
             let Some(input) = self.lowest_head() else {
                 break;
             };
@@ -207,7 +269,13 @@ impl Task {
                 "{}/{}/{}",
                 self.topics[input], self.partition, p.record.offset
             );
-            let outcome = self.engine.apply(
+            // The engine asks only about a suspect, and every suspect was judged (a head is
+            // plain only when it cannot move the clock that far).
+            let verdict = match p.judged {
+                Judged::Verdict(v) => v,
+                _ => Followers::Ended { seen: 0 },
+            };
+            let outcome = self.engine.apply_with(
                 Input {
                     payload: &p.record.payload,
                     source: &self.source,
@@ -215,10 +283,14 @@ impl Task {
                     full_size: p.record.full_size,
                     occurred_at: p.occurred_at,
                 },
+                &mut |_| verdict,
                 out,
             );
             let occurred_at = p.occurred_at.map(OccurredAt::instant);
             let late_by = self.note_stream_time(occurred_at, outcome);
+            if let Some(t) = occurred_at.filter(|_| counts_for_clock(outcome)) {
+                self.marks[input] = Some(self.marks[input].map_or(t, |m| m.max(t)));
+            }
             outcomes.push(Processed {
                 input,
                 partition: self.partition,
@@ -243,7 +315,11 @@ impl Task {
         }
         let mut ready = true;
         for i in 0..INPUTS {
-            if !self.queues[i].is_empty() {
+            // A suspect waiting for the records after it waits as an empty input does.
+            let waiting = self.queues[i]
+                .front()
+                .is_none_or(|p| p.judged == Judged::Waiting);
+            if !waiting {
                 self.idle_deadline[i] = None;
                 continue;
             }
@@ -255,11 +331,40 @@ impl Task {
                 Lag::CaughtUp => {
                     let deadline = *self.idle_deadline[i]
                         .get_or_insert(now_ms.saturating_add(self.max_idle_ms));
-                    ready &= now_ms >= deadline;
+                    if now_ms >= deadline {
+                        // Nothing more is coming in time: judged on what came.
+                        self.judge_head(i, true);
+                    } else {
+                        ready = false;
+                    }
                 }
             }
         }
         ready
+    }
+
+    /// Looks at input `i`'s head with the clock-jump rule: plain, or a suspect judged by the
+    /// records after it in the same input (or still waiting for them, unless `ended`).
+    fn judge_head(&mut self, i: usize, ended: bool) {
+        let Some(head) = self.queues[i].front() else {
+            return;
+        };
+        if !matches!(head.judged, Judged::NotYet | Judged::Waiting) {
+            return;
+        }
+        let judged = match (self.rule, head.time()) {
+            (Some(rule), Some(t)) if rule.is_suspect(self.marks[i], t) => {
+                let followers = self.queues[i].iter().skip(1).map(Pending::time);
+                match rule.judge(t, followers, ended) {
+                    Some(v) => Judged::Verdict(v),
+                    None => Judged::Waiting,
+                }
+            }
+            _ => Judged::Plain,
+        };
+        if let Some(head) = self.queues[i].front_mut() {
+            head.judged = judged;
+        }
     }
 
     /// Moves the stream time past an applied event and says how late it was. Only events
@@ -270,12 +375,7 @@ impl Task {
         occurred_at: Option<DateTime<Utc>>,
         outcome: Outcome,
     ) -> Option<chrono::Duration> {
-        let counts = match outcome {
-            Outcome::Applied(_) => true,
-            Outcome::Rejected(kind) => kind.is_state_conflict(),
-            Outcome::Duplicate(_) => false,
-        };
-        let at = occurred_at.filter(|_| counts)?;
+        let at = occurred_at.filter(|_| counts_for_clock(outcome))?;
         match self.stream_time {
             Some(newest) if at < newest => Some(newest - at),
             _ => {
@@ -290,7 +390,7 @@ impl Task {
             .filter_map(|i| {
                 let p = self.queues[i].front()?;
                 // An unreadable timestamp sorts first: it is rejected without touching state.
-                Some(((p.occurred_at, i, p.record.offset), i))
+                Some(((p.merge_time(), i, p.record.offset), i))
             })
             .min_by_key(|(k, _)| *k)
             .map(|(_, i)| i)
@@ -316,10 +416,11 @@ impl Task {
         self.next_offsets.get(input).copied().flatten()
     }
 
-    /// Resumes from a restored position.
-    pub fn resume_from(&mut self, next_offsets: [Option<i64>; INPUTS]) {
-        self.next_offsets = next_offsets;
-        self.written_offsets = next_offsets;
+    /// Resumes from a restored task record.
+    pub fn resume_from(&mut self, meta: &TaskMeta) {
+        self.next_offsets = meta.next_offsets;
+        self.written_offsets = meta.next_offsets;
+        self.marks = meta.marks.unwrap_or([meta.clock; INPUTS]);
     }
 
     /// Changelog records of commit cycle `cycle` (a number unique to that cycle): changed
@@ -338,10 +439,21 @@ impl Task {
                 cycle,
                 clock: self.engine.clock(),
                 next_offsets: self.next_offsets,
+                marks: Some(self.marks),
             };
             out.push((Arc::from(TASK_KEY), encode_meta(&meta)));
             self.written_offsets = self.next_offsets;
         }
+    }
+}
+
+/// Whether an outcome counts for the event clock (applied, or well-formed but not fitting the
+/// state); a duplicate or a malformed or implausible event does not.
+fn counts_for_clock(outcome: Outcome) -> bool {
+    match outcome {
+        Outcome::Applied(_) => true,
+        Outcome::Rejected(kind) => kind.is_state_conflict(),
+        Outcome::Duplicate(_) => false,
     }
 }
 

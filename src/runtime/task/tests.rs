@@ -292,6 +292,17 @@ fn the_task_record_round_trips() {
                 .with_timezone(&Utc),
         ),
         next_offsets: [Some(1), None, Some(7), None, Some(0)],
+        marks: Some([
+            None,
+            None,
+            Some(
+                DateTime::parse_from_rfc3339("2026-02-01T00:00:00Z")
+                    .unwrap()
+                    .with_timezone(&Utc),
+            ),
+            None,
+            None,
+        ]),
     };
     assert_eq!(decode_meta(&encode_meta(&meta)), Some(meta));
     assert_eq!(decode_meta(b"garbage"), None);

@@ -79,7 +79,7 @@ impl<C: Client> Worker<C> {
             engine,
             self.policy.max_task_idle_ms,
         );
-        task.resume_from(meta.next_offsets);
+        task.resume_from(&meta);
         if catch_up {
             task.catch_up_first();
         }

@@ -177,6 +177,11 @@ impl Engine {
         }
     }
 
+    /// Where the clock comes from.
+    pub fn clock_mode(&self) -> ClockMode {
+        self.clock.mode
+    }
+
     /// The engine's clock: `None` until the first event or `advance_to`.
     pub fn clock(&self) -> Option<DateTime<Utc>> {
         self.clock.now
