@@ -65,10 +65,16 @@ fn cluster_with_borrowers(config: &Config, seed: u64, borrowers: u32) -> Shared 
     };
     let mut book = Vec::new();
     generate(&opts, &mut book).unwrap();
+    cluster_with_lines(config, seed, &String::from_utf8(book).unwrap())
+}
+
+/// JSONL lines loaded into the cluster's input topics (keyed by borrower; lines that are not
+/// events to the first topic).
+fn cluster_with_lines(config: &Config, seed: u64, book: &str) -> Shared {
     let cluster = Cluster::new(PARTITIONS, seed);
     let topics = &config.kafka.topics;
     let names = topics.inputs();
-    for line in String::from_utf8(book).unwrap().lines() {
+    for line in book.lines() {
         let v: Value = serde_json::from_str(line).unwrap_or(Value::Null);
         let input = v["type"]
             .as_str()
@@ -573,4 +579,5 @@ fn a_restart_after_an_outage_catches_up_at_the_instants_things_fell_due() {
 }
 
 mod backpressure;
+mod clock_jump;
 mod reports;
