@@ -229,6 +229,146 @@ fn backtest_exits_0_writes_its_files_and_3_when_a_fail_if_holds() {
 }
 
 #[test]
+fn report_says_what_it_rejected_and_stops_at_the_last_accepted_event() {
+    let dir = temp_dir("report-dirty");
+    let input = dir.join("book.jsonl");
+    // The last accepted event is L1's opening on 2026-01-05; line 2 (an unknown loan, a state
+    // conflict) still moves the clock to 2026-03-20, past two month-ends.
+    std::fs::write(
+        &input,
+        concat!(
+            r#"{"event_id":"e1","type":"loan_opened","borrower_id":"B1","occurred_at":"2026-01-05T10:00:00+08:00","loan_id":"L1","principal":"1000","currency":"CNY","annual_rate":"0","term_months":10,"first_due_date":"2026-02-10","installment_amount":"100","collateral_value":"2000"}"#,
+            "\n",
+            r#"{"event_id":"x1","type":"repayment","borrower_id":"B1","occurred_at":"2026-03-20T10:00:00+08:00","loan_id":"L9","payment_id":"P9","amount":"100","currency":"CNY","status":"received"}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let report = |until: Option<&str>| {
+        let out = bin()
+            .args(["report", "--input"])
+            .arg(&input)
+            .arg("--output")
+            .arg(dir.join("report.html"))
+            .arg("--csv")
+            .arg(dir.join("csv"))
+            .args(until.map(|u| ["--until", u]).into_iter().flatten())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        let npl = std::fs::read_to_string(dir.join("csv/npl.csv")).unwrap();
+        let months: Vec<String> = npl
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap_or_default().to_owned())
+            .collect();
+        (stderr, months)
+    };
+
+    let (stderr, months) = report(None);
+    let source = format!("{}/2", input.display());
+    assert!(
+        stderr.contains(&format!(
+            "report: 1 input line rejected (unknown_loan 1); the first:\n  {source}  unknown_loan  "
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "report: 2 month-ends (2026-01 to 2026-02) after the last accepted event (2026-01-05) \
+             are not written (only rejected lines moved the clock there); pass --until to write them"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("report: 0 month-ends"), "{stderr}");
+    assert!(months.is_empty(), "{months:?}");
+
+    let (stderr, months) = report(Some("2026-03-01T00:00:00+08:00"));
+    assert!(!stderr.contains("not written"), "{stderr}");
+    assert!(stderr.contains("report: 2 month-ends"), "{stderr}");
+    assert_eq!(months, ["2026-01", "2026-02"]);
+
+    // A clean book: one short line.
+    std::fs::write(
+        &input,
+        std::fs::read_to_string(&input)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    let (stderr, _) = report(None);
+    assert!(
+        stderr.contains("report: no input lines rejected\n"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn backtest_says_what_each_side_rejected() {
+    let dir = temp_dir("backtest-rejected");
+    let root = env!("CARGO_MANIFEST_DIR");
+    let monitor = std::fs::read_to_string(format!("{root}/config/monitor.toml")).unwrap();
+    let a = dir.join("a.toml");
+    let b = dir.join("b.toml");
+    std::fs::write(&a, &monitor).unwrap();
+    // B takes no line over 4 KiB: A finds the long line malformed, B too large.
+    let small = monitor.replace("max_event_bytes = 1048576", "max_event_bytes = 4096");
+    assert_ne!(small, monitor);
+    std::fs::write(&b, small).unwrap();
+    let input = dir.join("book.jsonl");
+    let book = std::fs::read_to_string(format!("{root}/docs/examples/v2.jsonl")).unwrap();
+    let long = "x".repeat(5000);
+    std::fs::write(&input, format!("{book}not json\n{long}\n")).unwrap();
+    let bad = book.lines().count() + 1;
+    let backtest = |candidate: &std::path::Path| {
+        let out = bin()
+            .args(["backtest", "--input"])
+            .arg(&input)
+            .arg("--baseline")
+            .arg(&a)
+            .arg("--candidate")
+            .arg(candidate)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        stderr
+    };
+    let source = format!("{}/{bad}", input.display());
+
+    let same = backtest(&a);
+    assert!(
+        same.contains(&format!(
+            "backtest: 2 input lines rejected (malformed_json 2); the first:\n  {source}  malformed_json  "
+        )),
+        "{same}"
+    );
+    assert!(!same.contains("baseline (A)"), "{same}");
+
+    let differ = backtest(&b);
+    assert!(
+        differ.contains(&format!(
+            "backtest baseline (A): 2 input lines rejected (malformed_json 2); the first:\n  {source}  "
+        )),
+        "{differ}"
+    );
+    let b_line = differ
+        .lines()
+        .find(|l| l.starts_with("backtest candidate (B): "))
+        .expect(&differ);
+    // Kinds in ErrorKind::ALL order, whatever the input's.
+    assert!(
+        b_line.contains("2 input lines rejected (malformed_json 1, too_large 1)"),
+        "{b_line}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
 fn backtest_lists_every_problem_of_both_configs_and_the_arguments_then_exits_2() {
     let dir = temp_dir("backtest-bad");
     let a = dir.join("a.toml");

@@ -68,6 +68,17 @@ fn load(path: &std::path::Path, problems: &mut Vec<String>) -> Option<Config> {
     }
 }
 
+/// What each side rejected: once when both rejected the same lines for the same reasons (the
+/// usual case: one book), else per side (their limits may differ).
+fn rejections(bt: &backtest::Backtest) -> String {
+    let (a, b) = (&bt.baseline, &bt.candidate);
+    if a.summary.rejected == b.summary.rejected && a.bad_lines == b.bad_lines {
+        return super::summary::rejections("backtest", &a.summary, &a.bad_lines);
+    }
+    super::summary::rejections("backtest baseline (A)", &a.summary, &a.bad_lines)
+        + &super::summary::rejections("backtest candidate (B)", &b.summary, &b.bad_lines)
+}
+
 /// Runs both configurations, prints the comparison, writes what was asked; exit 0, 2 (bad
 /// arguments or configuration: every problem is listed) or 3 (a `--fail-if` held).
 pub fn run(args: BacktestArgs) -> anyhow::Result<ExitCode> {
@@ -127,6 +138,7 @@ pub fn run(args: BacktestArgs) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     let tz = opts.baseline.tz;
     eprint!("{}", super::summary::render(&bt.baseline.summary, tz));
+    eprint!("{}", rejections(&bt));
     let c = &bt.comparison;
     let mut out = std::io::stdout().lock();
     writeln!(

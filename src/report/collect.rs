@@ -9,6 +9,13 @@
 //! between two stops (bucket moves, closings, alerts, escalations) belongs to the month that
 //! ends at the second; since an effect carries max(occurred_at, clock), that is also the
 //! month of its `event_time`.
+//!
+//! A month-end is written only when an applied event vouches for it: the clock reached its cut
+//! on an applied event's `occurred_at` (or `--until` asks for it). Rejected lines move the
+//! clock too (a state conflict such as `unknown_loan` takes its time), so a line dated years
+//! ahead would otherwise have the report read hundreds of month-ends of a book nobody wrote
+//! to. Month-ends past both are read (the clock stops there either way) but held back, and
+//! dropped at the end unless a later applied event reaches them.
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -20,7 +27,7 @@ use rustc_hash::FxHashMap;
 
 use super::figures::{
     bucket_index, next_month, Book, Closings, Figures, From, Label, LabelBook, Month, To,
-    VintageCell,
+    VintageCell, Withheld,
 };
 use super::ReportError;
 use crate::replay::{drive, Visitor};
@@ -55,6 +62,26 @@ struct Collector {
     /// Closings so far by cohort month: (closed, of which charged off or repossessed).
     cohort_closed: BTreeMap<NaiveDate, (u64, u64)>,
     vintages: BTreeMap<(NaiveDate, NaiveDate), VintageCell>,
+    labels: BTreeMap<(Label, Arc<str>, Currency), LabelBook>,
+    /// Month-ends up to this are written whatever the events (`--until`).
+    until: Option<DateTime<Utc>>,
+    /// The engine's clock at the last input or stop, to tell whether an input moved it.
+    clock_seen: Option<DateTime<Utc>>,
+    /// The latest `occurred_at` of an applied input, as far as the clock tells (see
+    /// [`Visitor::input`]).
+    last_applied: Option<DateTime<Utc>>,
+    /// Month-ends read so far that no applied event (nor `--until`) vouches for.
+    held: Option<Held>,
+    /// What [`Visitor::finish`] dropped.
+    withheld: Option<Withheld>,
+}
+
+/// The month-ends at the end of `months` that may yet be dropped.
+#[derive(Debug)]
+struct Held {
+    /// Index in `months` of the first.
+    from: usize,
+    /// The labels as of the month-end before it, which the report shows if they are dropped.
     labels: BTreeMap<(Label, Arc<str>, Currency), LabelBook>,
 }
 
@@ -186,10 +213,21 @@ impl Visitor for Collector {
         }
     }
 
-    fn input(&mut self, _outcome: Outcome, engine: &Engine) {
+    fn input(&mut self, outcome: Outcome, engine: &Engine) {
+        let clock = engine.clock();
         if self.next.is_none() {
-            self.next = engine.clock().map(|t| self.cut_after(t));
+            self.next = clock.map(|t| self.cut_after(t));
         }
+        // The event clock is the largest `occurred_at` so far: an applied input that moved it
+        // happened exactly at the new clock, past every month-end read so far. One that did
+        // not happened at or before the clock, when is not known here, so it vouches for
+        // nothing new; else a late event could vouch for month-ends only a rejected line
+        // pushed the clock past.
+        if matches!(outcome, Outcome::Applied(_)) && clock > self.clock_seen {
+            self.last_applied = clock;
+            self.held = None;
+        }
+        self.clock_seen = clock;
     }
 
     fn next_stop(&self) -> Option<DateTime<Utc>> {
@@ -199,14 +237,43 @@ impl Visitor for Collector {
     /// Reads the book at the end of the month the stop closes, and moves on to the next.
     fn stop(&mut self, engine: &Engine, at: DateTime<Utc>) {
         let Some((first, _)) = self.next else { return };
+        let vouched = self.until.is_some_and(|u| at <= u) || self.last_applied >= Some(at);
+        if !vouched && self.held.is_none() {
+            self.held = Some(Held {
+                from: self.months.len(),
+                // `month_end` rebuilds the labels from scratch.
+                labels: std::mem::take(&mut self.labels),
+            });
+        }
         self.month_end(engine, first, at);
+        self.clock_seen = engine.clock();
         let after = next_month(first);
         self.next = Some((after, start_of_day(next_month(after), self.tz)));
+    }
+
+    /// Drops the month-ends no applied event reached, with what they added.
+    fn finish(&mut self) -> Result<(), ReportError> {
+        let Some(held) = self.held.take() else {
+            return Ok(());
+        };
+        let dropped = self.months.split_off(held.from);
+        self.labels = held.labels;
+        if let (Some(first), Some(last)) = (dropped.first(), dropped.last()) {
+            self.vintages.retain(|(_, month), _| *month < first.first);
+            self.withheld = Some(Withheld {
+                first: first.first,
+                last: last.first,
+                months: dropped.len(),
+                last_applied: self.last_applied,
+            });
+        }
+        Ok(())
     }
 }
 
 /// Replays `input` with the event clock, reading the book at every month-end the clock passes
-/// (and, with `until`, at those up to it). `on_progress` gets the bytes consumed so far.
+/// up to the last applied event (and, with `until`, at those up to it); the others the clock
+/// passed are counted in [`Figures::withheld`]. `on_progress` gets the bytes consumed so far.
 pub fn collect(
     settings: Arc<Settings>,
     input: &mut dyn BufRead,
@@ -223,6 +290,11 @@ pub fn collect(
         cohort_closed: BTreeMap::new(),
         vintages: BTreeMap::new(),
         labels: BTreeMap::new(),
+        until,
+        clock_seen: None,
+        last_applied: None,
+        held: None,
+        withheld: None,
     };
     let replayed = drive(
         Arc::clone(&settings),
@@ -242,5 +314,163 @@ pub fn collect(
         vintages: c.vintages,
         summary: replayed.summary,
         bad_lines: replayed.bad_lines,
+        withheld: c.withheld,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn opened(n: u32, at: &str, first_due: &str) -> String {
+        format!(
+            r#"{{"event_id":"o{n}","type":"loan_opened","borrower_id":"B{n}","occurred_at":"{at}T10:00:00+08:00","loan_id":"L{n}","principal":"1000","currency":"CNY","annual_rate":"0","term_months":10,"first_due_date":"{first_due}","installment_amount":"100","collateral_value":"2000","branch_id":"BR{n}"}}"#
+        )
+    }
+
+    /// B1's repayment of a loan it does not have: rejected `unknown_loan`, but a state
+    /// conflict takes its time, so the clock moves there.
+    fn unknown_loan(at: &str) -> String {
+        format!(
+            r#"{{"event_id":"x","type":"repayment","borrower_id":"B1","occurred_at":"{at}T10:00:00+08:00","loan_id":"L9","payment_id":"P9","amount":"100","currency":"CNY","status":"received"}}"#
+        )
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn month(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn month_ends_past_the_last_applied_event_are_written_only_when_asked() {
+        // L1 (BR1) never pays its first installment, due 2025-12-05: DPD 57 at the January
+        // month-end, 85 at February's, 116 (substandard: NPL) at March's. L2 opens on
+        // 2026-02-10, the last applied event; the rejected line takes the clock to April 20.
+        let book = [
+            opened(1, "2025-12-01", "2025-12-05"),
+            opened(2, "2026-02-10", "2026-03-10"),
+            unknown_loan("2026-04-20"),
+        ]
+        .join("\n");
+        struct Case {
+            name: &'static str,
+            extra: Option<String>,
+            until: Option<&'static str>,
+            months: &'static [&'static str],
+            withheld: Option<(&'static str, &'static str, usize)>,
+            br1_npl: u64,
+        }
+        let cases = [
+            Case {
+                name: "the book as it is",
+                extra: None,
+                until: None,
+                months: &["2025-12", "2026-01"],
+                withheld: Some(("2026-02", "2026-03", 2)),
+                br1_npl: 0,
+            },
+            Case {
+                // Applied, but behind the clock: when it happened is not known, so it does
+                // not vouch for the month-ends the rejected line took the clock past.
+                name: "a late applied event",
+                extra: Some(opened(3, "2026-03-15", "2026-04-15")),
+                until: None,
+                months: &["2025-12", "2026-01"],
+                withheld: Some(("2026-02", "2026-03", 2)),
+                br1_npl: 0,
+            },
+            Case {
+                name: "an applied event past the month-ends",
+                extra: Some(opened(3, "2026-04-25", "2026-05-25")),
+                until: None,
+                months: &["2025-12", "2026-01", "2026-02", "2026-03"],
+                withheld: None,
+                br1_npl: 1,
+            },
+            Case {
+                name: "--until between them",
+                extra: None,
+                until: Some("2026-03-01T00:00:00+08:00"),
+                months: &["2025-12", "2026-01", "2026-02"],
+                withheld: Some(("2026-03", "2026-03", 1)),
+                br1_npl: 0,
+            },
+            Case {
+                name: "--until past them",
+                extra: None,
+                until: Some("2026-05-01T00:00:00+08:00"),
+                months: &["2025-12", "2026-01", "2026-02", "2026-03", "2026-04"],
+                withheld: None,
+                br1_npl: 1,
+            },
+        ];
+        let settings = Arc::new(Config::from_toml("").unwrap().engine_settings());
+        for c in cases {
+            let text = match &c.extra {
+                Some(line) => format!("{book}\n{line}\n"),
+                None => format!("{book}\n"),
+            };
+            let f = collect(
+                Arc::clone(&settings),
+                &mut text.as_bytes(),
+                "book.jsonl",
+                c.until.map(at),
+                &mut |_| {},
+            )
+            .unwrap();
+            let labels: Vec<String> = f.months.iter().map(Month::label).collect();
+            assert_eq!(labels, c.months, "{}", c.name);
+            assert_eq!(
+                f.summary.rejected.values().sum::<u64>(),
+                1,
+                "{}: the rejected line",
+                c.name
+            );
+            let expected = c.withheld.map(|(first, last, months)| Withheld {
+                first: month(first),
+                last: month(last),
+                months,
+                last_applied: Some(at("2026-02-10T10:00:00+08:00")),
+            });
+            assert_eq!(f.withheld, expected, "{}", c.name);
+            // What the page shows of labels and vintages is as of the last month-end written.
+            let br1 = f
+                .labels
+                .get(&(Label::Branch, Arc::from("BR1"), Currency(*b"CNY")))
+                .cloned()
+                .unwrap_or_else(LabelBook::default);
+            assert_eq!((br1.loans, br1.npl_loans), (1, c.br1_npl), "{}", c.name);
+            let last_vintage = f.vintages.keys().map(|(_, m)| *m).max();
+            assert_eq!(
+                last_vintage
+                    .map(|m| m.format("%Y-%m").to_string())
+                    .as_deref(),
+                c.months.last().copied(),
+                "{}",
+                c.name
+            );
+        }
+    }
+
+    #[test]
+    fn no_applied_event_vouches_for_no_month_end() {
+        let settings = Arc::new(Config::from_toml("").unwrap().engine_settings());
+        let text = format!(
+            "{}\n{}\n",
+            unknown_loan("2026-01-10"),
+            unknown_loan("2026-03-10")
+        );
+        let f = collect(settings, &mut text.as_bytes(), "b", None, &mut |_| {}).unwrap();
+        assert!(f.months.is_empty() && f.vintages.is_empty());
+        let w = f.withheld.expect("withheld");
+        assert_eq!(
+            (w.first, w.last, w.months),
+            (month("2026-01"), month("2026-02"), 2)
+        );
+        assert_eq!(w.last_applied, None);
+    }
 }

@@ -282,4 +282,22 @@ pub struct Figures {
     pub summary: Summary,
     /// Rejected inputs, in order (at most [`MAX_BAD_LINES`]; `summary` counts them all).
     pub bad_lines: Vec<BadLine>,
+    /// Month-ends the clock passed that the report leaves out, if any.
+    pub withheld: Option<Withheld>,
+}
+
+/// Month-ends the clock passed after the book's last applied event (and after `--until`):
+/// only rejected lines took it there, so they are left out rather than reported on a book
+/// no accepted event speaks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Withheld {
+    /// The first month left out (its first day).
+    pub first: NaiveDate,
+    /// The last month left out (its first day).
+    pub last: NaiveDate,
+    /// How many month-ends.
+    pub months: usize,
+    /// The last applied event's `occurred_at`, as far as the event clock tells (`None`: no
+    /// input was applied).
+    pub last_applied: Option<DateTime<Utc>>,
 }
