@@ -1,9 +1,11 @@
 //! The worked examples in docs/contract.md stay true: replaying docs/examples/book.jsonl must
 //! give exactly docs/examples/book.out.jsonl, and docs/examples/v2.jsonl (contract v2:
-//! deferral, restructure, suppressions) exactly docs/examples/v2.out.jsonl. If the engine's
+//! deferral, restructure, suppressions) exactly docs/examples/v2.out.jsonl, and
+//! docs/examples/gap.jsonl (issue 25: a typo and a feed restart) exactly gap.out.jsonl. If the engine's
 //! output changes on purpose, regenerate the files and update the prose next to them:
 //! `cargo run -- replay --input docs/examples/book.jsonl --until 2026-04-01T00:00:00+08:00 --output docs/examples/book.out.jsonl`
 //! `cargo run -- replay --input docs/examples/v2.jsonl --until 2026-06-08T00:00:00+08:00 --output docs/examples/v2.out.jsonl`
+//! `cargo run -- replay --input docs/examples/gap.jsonl --until 2025-04-12T00:00:00+08:00 --output docs/examples/gap.out.jsonl`
 
 use std::sync::Arc;
 
@@ -56,6 +58,28 @@ fn the_documented_example_matches_the_engine() {
         &["B1/L1/dpd/1#1", "rejected/docs/examples/book.jsonl/7"],
     );
     assert_eq!(summary.duplicates.values().sum::<u64>(), 1);
+}
+
+/// The clock-jump example of docs/contract.md ("Implausible times"): the typo is rejected with
+/// the quoted message, the restart after the gap applied.
+#[test]
+fn the_documented_clock_jump_example_matches_the_engine() {
+    let summary = example(
+        "gap",
+        "2025-04-12T00:00:00+08:00",
+        &["G1/LG1/dpd/1#1", "G1/LG1/dpd/1#3", "G1/LG1/dpd/1/L2"],
+    );
+    assert_eq!(summary.rejected.values().sum::<u64>(), 1);
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = std::fs::read_to_string(format!("{root}/docs/examples/gap.out.jsonl")).unwrap();
+    let doc = std::fs::read_to_string(format!("{root}/docs/contract.md")).unwrap();
+    let rejection: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(rejection["error_kind"], "implausible_time");
+    let error = rejection["error"].as_str().unwrap();
+    assert!(
+        doc.contains(error),
+        "docs/contract.md no longer quotes: {error}"
+    );
 }
 
 /// The v2 worked examples: each section of docs/contract.md quotes its borrower's messages.

@@ -118,7 +118,9 @@ pub struct ClockConfig {
     #[serde(default = "default_time_zone")]
     pub time_zone: String,
     /// With the wall clock, an event whose `occurred_at` is further ahead than this is rejected
-    /// (`future_event`). Default 300000 (5 min).
+    /// (`implausible_time`). Default 300000 (5 min): producers' clocks drift by seconds and a
+    /// batch may be stamped a little ahead. (The event clock judges clock jumps by the events
+    /// that follow instead: `[limits] max_clock_jump_days`.)
     #[serde(default = "default_max_future_skew_ms")]
     pub max_future_skew_ms: u64,
 }

@@ -20,8 +20,8 @@ pub struct LimitsConfig {
     /// `payload_truncated: true` and `payload_size_bytes`. Default 65536.
     #[serde(default = "default_max_rejected_payload_bytes")]
     pub max_rejected_payload_bytes: usize,
-    /// Event ids remembered per borrower for duplicate suppression; beyond it the oldest is
-    /// forgotten (8 bytes each). A redelivery older than that many of the borrower's later
+    /// Applied events remembered per borrower to recognise a redelivery (24 bytes each: the
+    /// id's hash, the canonical payload's hash, the time); beyond it the oldest is forgotten. A redelivery older than that many of the borrower's later
     /// events is no longer recognised by its `event_id` (payments are still checked by
     /// `payment_id`, loans by `loan_id`). Default 4096 (about 40 years of a busy loan).
     #[serde(default = "default_max_event_ids_per_borrower")]
