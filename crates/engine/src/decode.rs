@@ -5,6 +5,8 @@
 //! own, so every error names its field and gets the contract's `error_kind`. Money is read
 //! from the raw text (see [`super::money`]), never through `f64`.
 
+mod calendar;
+mod json_error;
 mod occurred_at;
 mod v2;
 
@@ -146,6 +148,15 @@ fn invalid(f: Field, what: impl fmt::Display) -> Rejection {
     )
 }
 
+/// A value of the right shape that is still wrong; `why` starts with the value itself
+/// ("2025-02-30 is not a date …"), so a colon sets it off from the field name.
+fn invalid_because(f: Field, why: impl fmt::Display) -> Rejection {
+    Rejection::new(
+        ErrorKind::InvalidValue,
+        format!("field `{}`: {why}", FIELD_NAMES[f as usize]),
+    )
+}
+
 /// Shows a raw value in an error message without echoing megabytes back.
 fn shown(raw: &RawValue) -> String {
     let text = raw.get();
@@ -248,9 +259,7 @@ impl<'a> Reader<'a> {
     }
 
     fn date(&self, f: Field) -> Result<NaiveDate, Rejection> {
-        let s = self.str(f)?;
-        parse_date(&s)
-            .ok_or_else(|| invalid(f, format_args!("must be a date YYYY-MM-DD, got {s:?}")))
+        calendar::date_field(f, &self.str(f)?)
     }
 
     fn integer(&self, f: Field) -> Result<Option<i64>, Rejection> {
@@ -317,30 +326,9 @@ fn check_id_len(f: Field, s: &str, max_chars: usize) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// Parses exactly `YYYY-MM-DD`.
+/// Parses exactly `YYYY-MM-DD`, a day that exists.
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
-        let part = &s[r];
-        if part.bytes().all(|c| c.is_ascii_digit()) {
-            part.parse().ok()
-        } else {
-            None
-        }
-    };
-    NaiveDate::from_ymd_opt(digits(0..4)? as i32, digits(5..7)?, digits(8..10)?)
-}
-
-fn parse_period(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 7
-        && b[4] == b'-'
-        && b[..4].iter().all(u8::is_ascii_digit)
-        && b[5..].iter().all(u8::is_ascii_digit)
-        && matches!(s[5..].parse::<u32>(), Ok(1..=12))
+    calendar::date(s).ok()
 }
 
 /// Decodes one input message. Pure: no state, no clock.
@@ -358,12 +346,11 @@ pub fn decode_with(payload: &[u8], peeked: Option<OccurredAt>) -> Result<Event<'
             "payload starts with a UTF-8 byte-order mark (EF BB BF), which JSON text must not carry (RFC 8259 §8.1)",
         ));
     }
-    let slots: Slots<'_> = serde_json::from_slice(payload).map_err(|e| {
-        Rejection::new(
-            ErrorKind::MalformedJson,
-            format!("payload is not a JSON object: {e}"),
-        )
-    })?;
+    // Checked whole, ahead of parsing: serde_json checks only the strings it reads, not those
+    // of unknown fields it skips, and could not say which byte is wrong in plain words.
+    let text = std::str::from_utf8(payload).map_err(|e| json_error::not_utf8(payload, e))?;
+    let slots: Slots<'_> =
+        serde_json::from_str(text).map_err(|e| json_error::not_an_object(text, &e))?;
     if let Some(f) = slots.repeated {
         return Err(invalid(f, "appears more than once"));
     }
@@ -425,12 +412,7 @@ pub fn decode_with(payload: &[u8], peeked: Option<OccurredAt>) -> Result<Event<'
                 ],
             )?;
             if let Some(p) = r.opt_str(Field::Period)? {
-                if !parse_period(&p) {
-                    return Err(invalid(
-                        Field::Period,
-                        format_args!("must be a month YYYY-MM, got {p:?}"),
-                    ));
-                }
+                calendar::month_field(Field::Period, &p)?;
             }
             Body::Income(Income {
                 monthly_income,
@@ -592,5 +574,7 @@ pub fn borrower_id_hint(payload: &[u8]) -> Option<String> {
         .map(Cow::into_owned)
 }
 
+#[cfg(test)]
+mod message_tests;
 #[cfg(test)]
 mod tests;
