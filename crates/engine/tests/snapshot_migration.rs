@@ -8,7 +8,7 @@
 //! The format-2 and format-3 books are the same generated one plus borrower ZACK, whose DPD
 //! alert is acknowledged before the cut (the writer below adds it); the format-4 book is
 //! generated with contract-v2 events and adds borrower YARA (a deferral, a restructure and a
-//! suppression in force at the cut).
+//! suppression in force at the cut). The format-5 book is generated the same way as format 4's.
 //!
 //! The fixtures are frozen: never regenerate one for a format that has shipped. A new format
 //! gets a new pair, written by `WRITE_SNAPSHOT_FIXTURE=N cargo test -p postloan-engine --test
@@ -193,6 +193,64 @@ fn snapshots_of_format_3_restore_and_continue_exactly() {
 #[test]
 fn snapshots_of_format_4_restore_and_continue_exactly() {
     restores(4);
+}
+
+/// Format 5 (issue 25: each remembered event id with its canonical payload's hash and time),
+/// written by the build at the commit that added this test.
+#[test]
+fn snapshots_of_format_5_restore_and_continue_exactly() {
+    restores(5);
+}
+
+/// A repeat of an event applied before the cut, with another payload: a format-5 snapshot
+/// remembers the payload and rejects it as a conflicting duplicate; a format-4 one kept only
+/// the id, so the repeat is skipped silently as before (docs/contract.md, decision 51).
+#[test]
+fn a_conflicting_repeat_of_an_event_before_the_restore() {
+    for (format, want) in [(4, "duplicate"), (5, "conflicting_duplicate")] {
+        let (text, cut) = book(format);
+        let lines: Vec<&str> = text.lines().collect();
+        let fixture = fs::read_to_string(data(&format!("snapshots-format-{format}.txt")))
+            .expect("fixture");
+        let mut rows = fixture.lines();
+        let clock = rows.next().and_then(|l| l.strip_prefix("clock\t")).map(|t| {
+            DateTime::parse_from_rfc3339(t)
+                .expect("clock")
+                .with_timezone(&Utc)
+        });
+        let mut restored = engine();
+        for row in rows {
+            let (_, bytes) = row.split_once('\t').expect("id<TAB>hex");
+            restored.restore_borrower(&unhex(bytes)).expect("restores");
+        }
+        restored.finish_restore(clock);
+        // The last income applied before the cut, its amount changed.
+        let original = lines[..cut]
+            .iter()
+            .rev()
+            .find(|l| l.contains("\"type\":\"income\""))
+            .expect("an income before the cut");
+        let mut v: serde_json::Value = serde_json::from_str(original).expect("json");
+        v["monthly_income"] = serde_json::json!("1.00");
+        let changed = v.to_string();
+        let mut out = Vec::new();
+        let outcome = restored.apply(
+            Input {
+                payload: changed.as_bytes(),
+                source: "book/repeat",
+                key: None,
+                full_size: None,
+                occurred_at: None,
+            },
+            &mut out,
+        );
+        let got = match outcome {
+            postloan_engine::Outcome::Duplicate(_) => "duplicate".to_owned(),
+            postloan_engine::Outcome::Rejected(kind) => kind.as_str().to_owned(),
+            other => format!("{other:?}"),
+        };
+        assert_eq!(got, want, "format {format}");
+    }
 }
 
 /// Writes the fixture pair of the current format (see the module docs).
