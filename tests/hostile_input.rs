@@ -56,6 +56,34 @@ fn each_hostile_line_is_rejected_precisely_and_changes_nothing() {
     }
 }
 
+/// Time mutations (issue 25): a year mistyped ahead, refuted by the valid event after it; a
+/// year outside the contract's range. Both `implausible_time`, and nothing else changes. (Not
+/// in the shared corpus: on Kafka the follower that refutes a typo must be in its own input
+/// partition, which `tests/dirty_input.rs` and the worker tests cover.)
+#[test]
+fn mistyped_years_are_rejected_precisely_and_change_nothing() {
+    use common::hostile::with;
+    for (name, line, fragment) in [
+        (
+            "70 years ahead",
+            with("occurred_at", "\"2096-01-01T00:00:00Z\""),
+            "opens the input, and the event after it, at 2026-01-01T08:00:00+08:00, is back more than 31 days earlier: taken for a typo",
+        ),
+        (
+            "year 3026",
+            with("occurred_at", "\"3026-01-01T00:00:00Z\""),
+            "is after 2999-12-31, the latest time the contract accepts",
+        ),
+        (
+            "year 1026",
+            with("occurred_at", "\"1026-01-01T00:00:00Z\""),
+            "is before 1900-01-01, the earliest time the contract accepts",
+        ),
+    ] {
+        check(name, &line, "implausible_time", fragment);
+    }
+}
+
 /// A flood of income events for 50,000 unknown borrower ids (and 20,000 fresh event ids for one
 /// borrower) holds no more state than the caps allow: the flood's memory is bounded by
 /// configuration, not by its length (RSS for a million: README, "Reliability").

@@ -210,14 +210,17 @@ fn a_conflicting_repeat_of_an_event_before_the_restore() {
     for (format, want) in [(4, "duplicate"), (5, "conflicting_duplicate")] {
         let (text, cut) = book(format);
         let lines: Vec<&str> = text.lines().collect();
-        let fixture = fs::read_to_string(data(&format!("snapshots-format-{format}.txt")))
-            .expect("fixture");
+        let fixture =
+            fs::read_to_string(data(&format!("snapshots-format-{format}.txt"))).expect("fixture");
         let mut rows = fixture.lines();
-        let clock = rows.next().and_then(|l| l.strip_prefix("clock\t")).map(|t| {
-            DateTime::parse_from_rfc3339(t)
-                .expect("clock")
-                .with_timezone(&Utc)
-        });
+        let clock = rows
+            .next()
+            .and_then(|l| l.strip_prefix("clock\t"))
+            .map(|t| {
+                DateTime::parse_from_rfc3339(t)
+                    .expect("clock")
+                    .with_timezone(&Utc)
+            });
         let mut restored = engine();
         for row in rows {
             let (_, bytes) = row.split_once('\t').expect("id<TAB>hex");

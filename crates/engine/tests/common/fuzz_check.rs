@@ -29,7 +29,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Duration, Utc};
-use postloan_engine::decode::{borrower_id_hint, decode, decode_with, peek_occurred_at};
+use postloan_engine::decode::{
+    borrower_id_hint, decode, decode_with, peek_occurred_at, OccurredAt,
+};
+use postloan_engine::jump::{Followers, JumpRule};
 use postloan_engine::output::Output;
 use postloan_engine::portfolio::Portfolio;
 use postloan_engine::settings::{self, LimitsConfig, Problems};
@@ -86,6 +89,9 @@ const FINAL_ADVANCE: u8 = 1 << 3;
 const KEYED: u8 = 1 << 4;
 /// Control byte, bit 5: [`tight_limits`] instead of the default configuration.
 const TIGHT: u8 = 1 << 5;
+/// Control byte, bit 6: the event clock, with the clock-jump rule judged by a real look-ahead
+/// over the messages that follow (as replay does); the clock steps then only fire timers.
+const EVENT_CLOCK: u8 = 1 << 6;
 
 fn settings(tight: bool) -> Arc<Settings> {
     static DEFAULT: OnceLock<Arc<Settings>> = OnceLock::new();
@@ -270,19 +276,29 @@ pub fn check_engine(data: &[u8]) -> Result<(), String> {
     };
     let step = Duration::seconds(STEPS_SECS[usize::from(control & 7)]);
     let key: Option<&[u8]> = (control & KEYED != 0).then_some(b"B1");
-    let mut engine = Engine::new(
-        settings(control & TIGHT != 0),
+    let mode = if control & EVENT_CLOCK != 0 {
+        ClockMode::Event
+    } else {
         ClockMode::External {
             max_future_skew: Duration::days(3650),
-        },
-    );
+        }
+    };
+    let settings = settings(control & TIGHT != 0);
+    let rule = JumpRule::from_limits(&settings.limits);
+    let mut engine = Engine::new(settings, mode);
     let mut out = Vec::new();
     let mut ids = Published::default();
     let mut t = at(START);
     engine.advance_to(t, &mut out);
     for (n, event) in PRELUDE.iter().enumerate() {
         let source = format!("prelude/{n}");
-        match engine.apply(input(event.as_bytes(), &source, None, None), &mut out) {
+        // The prelude is the harness's own, trusted however far apart its events lie.
+        let trusted = &mut |_| Followers::Confirmed;
+        match engine.apply_with(
+            input(event.as_bytes(), &source, None, None),
+            trusted,
+            &mut out,
+        ) {
             Outcome::Applied(_) => {}
             other => return Err(format!("prelude event {n} was not applied: {other:?}")),
         }
@@ -293,7 +309,8 @@ pub fn check_engine(data: &[u8]) -> Result<(), String> {
         return Err("the prelude should leave one borrower".to_owned());
     }
 
-    for (n, payload) in rest.split(|b| *b == b'\n').take(MAX_MESSAGES).enumerate() {
+    let messages: Vec<&[u8]> = rest.split(|b| *b == b'\n').take(MAX_MESSAGES).collect();
+    for (n, payload) in messages.iter().copied().enumerate() {
         if step > Duration::zero() {
             t += step;
             let from = out.len();
@@ -304,7 +321,16 @@ pub fn check_engine(data: &[u8]) -> Result<(), String> {
         let what = format!("message {n}");
         let before = State::of(&engine, &borrowers);
         let from = out.len();
-        let outcome = engine.apply(input(payload, &source, key, None), &mut out);
+        let after = &messages[n + 1..];
+        let mut followers = |t| {
+            let times = after
+                .iter()
+                .map(|m| peek_occurred_at(m).map(OccurredAt::instant));
+            rule.judge(t, times, true)
+                .unwrap_or(Followers::Ended { seen: 0 })
+        };
+        let outcome =
+            engine.apply_with(input(payload, &source, key, None), &mut followers, &mut out);
         let published = &out[from..];
         let decoded = decode(payload);
         if let Err(rejection) = &decoded {
@@ -316,6 +342,22 @@ pub fn check_engine(data: &[u8]) -> Result<(), String> {
             }
         }
         match outcome {
+            // On the event clock a well-formed event that does not fit the state still moves
+            // the clock (the contract's time rule), firing what falls due: the timers' messages
+            // come first, then the rejection, last.
+            Outcome::Rejected(kind) if mode == ClockMode::Event && kind.is_state_conflict() => {
+                match published.last() {
+                    Some(Output::Rejected(m)) if m.error_kind == kind => {}
+                    _ => {
+                        return Err(format!(
+                            "{what}: rejected ({kind:?}) but not published last"
+                        ))
+                    }
+                }
+                let last = out.len() - 1;
+                ids.check(&out[..last], from, false, &what)?;
+                ids.check(&out, last, true, &what)?;
+            }
             Outcome::Rejected(kind) => {
                 match published {
                     [Output::Rejected(m)] => {
