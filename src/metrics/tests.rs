@@ -315,7 +315,7 @@ fn closed_label_sets_start_at_zero() {
     let text = Metrics::new(500).unwrap().encode().unwrap();
     let count = |prefix: &str| text.lines().filter(|l| l.starts_with(prefix)).count();
     assert_eq!(count("postloan_events_total{"), 8 * 2);
-    assert_eq!(count("postloan_rejections_total{"), 15);
+    assert_eq!(count("postloan_rejections_total{"), 16);
     // Statuses: firing, updated, resolved, acknowledged, suppressed, reinstated.
     assert_eq!(count("postloan_alerts_total{"), 9 * 5 * 6);
     assert_eq!(count("postloan_escalations_total{"), 2);

@@ -408,7 +408,13 @@ mod tests {
                 br1_npl: 1,
             },
         ];
-        let settings = Arc::new(Config::from_toml("").unwrap().engine_settings());
+        // A sparse hand-written book: its events lie months apart, so the clock-jump rule is
+        // widened for it; the rejected line then moves the clock as any state conflict does.
+        let settings = Arc::new(
+            Config::from_toml("[limits]\nmax_clock_jump_days = 400")
+                .unwrap()
+                .engine_settings(),
+        );
         for c in cases {
             let text = match &c.extra {
                 Some(line) => format!("{book}\n{line}\n"),
@@ -458,7 +464,13 @@ mod tests {
 
     #[test]
     fn no_applied_event_vouches_for_no_month_end() {
-        let settings = Arc::new(Config::from_toml("").unwrap().engine_settings());
+        // A sparse hand-written book: its events lie months apart, so the clock-jump rule is
+        // widened for it; the rejected line then moves the clock as any state conflict does.
+        let settings = Arc::new(
+            Config::from_toml("[limits]\nmax_clock_jump_days = 400")
+                .unwrap()
+                .engine_settings(),
+        );
         let text = format!(
             "{}\n{}\n",
             unknown_loan("2026-01-10"),

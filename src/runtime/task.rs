@@ -229,6 +229,15 @@ impl Task {
         self.queues.iter().map(VecDeque::len).sum()
     }
 
+    /// Whether input `input`'s head is a suspected clock jump waiting for the records after it
+    /// (which must be fetched even past the buffer cap).
+    pub fn awaits_followers(&self, input: usize) -> bool {
+        self.queues
+            .get(input)
+            .and_then(VecDeque::front)
+            .is_some_and(|p| p.judged == Judged::Waiting)
+    }
+
     /// Bytes (payloads and keys) buffered for input `input`.
     pub fn queued_bytes(&self, input: usize) -> usize {
         self.queued_bytes.get(input).copied().unwrap_or(0)

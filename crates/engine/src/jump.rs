@@ -137,7 +137,9 @@ mod tests {
         let t = at("2025-05-01T00:00:00Z");
         let floor = at("2025-03-31T00:00:00Z");
         let just_below = floor - Duration::seconds(1);
-        let cases: &[(usize, &[Option<DateTime<Utc>>], bool, Option<Followers>)] = &[
+        // (confirmations, followers' times, input ended, verdict)
+        type Case<'a> = (usize, &'a [Option<DateTime<Utc>>], bool, Option<Followers>);
+        let cases: &[Case<'_>] = &[
             (1, &[], false, None),
             (1, &[], true, Some(Followers::Ended { seen: 0 })),
             (1, &[Some(floor)], false, Some(Followers::Confirmed)),

@@ -87,6 +87,8 @@ impl<C: Client> Worker<C> {
     }
     /// Pauses fetching an input partition whose buffer is full and resumes it once half of it
     /// is applied: while the merge waits for a slow input, fast ones cannot fill memory.
+    /// A partition whose head is a suspected clock jump waiting for the records after it is
+    /// resumed whatever it holds: they can only come by fetching.
     pub(super) fn throttle_inputs(&mut self) {
         let max = self.policy.max_buffered_bytes;
         let drained: Vec<(usize, i32)> = self
@@ -95,10 +97,9 @@ impl<C: Client> Worker<C> {
             .iter()
             .copied()
             .filter(|(input, p)| {
-                self.owned
-                    .tasks
-                    .get(p)
-                    .is_some_and(|t| t.queued_bytes(*input) <= max / 2)
+                self.owned.tasks.get(p).is_some_and(|t| {
+                    t.queued_bytes(*input) <= max / 2 || t.awaits_followers(*input)
+                })
             })
             .collect();
         for (input, p) in drained {

@@ -239,7 +239,11 @@ impl<C: Client> Worker<C> {
                 if task.wants(p.input, p.record.offset) {
                     task.push(p.input, p.record);
                     batch += 1;
-                    if task.queued_bytes(p.input) >= self.policy.max_buffered_bytes {
+                    // A suspected clock jump waits for the records after it: its partition
+                    // keeps fetching (at most `jump::MAX_HELD_AFTER` records past the cap).
+                    if task.queued_bytes(p.input) >= self.policy.max_buffered_bytes
+                        && !task.awaits_followers(p.input)
+                    {
                         self.set_paused(p.input, p.partition, true);
                     }
                 }
