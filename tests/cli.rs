@@ -233,7 +233,11 @@ fn report_says_what_it_rejected_and_stops_at_the_last_accepted_event() {
     let dir = temp_dir("report-dirty");
     let input = dir.join("book.jsonl");
     // The last accepted event is L1's opening on 2026-01-05; line 2 (an unknown loan, a state
-    // conflict) still moves the clock to 2026-03-20, past two month-ends.
+    // conflict) still moves the clock to 2026-03-20, past two month-ends. (A jump of 74 days:
+    // this sparse book widens the clock-jump rule, which would otherwise reject line 2 as an
+    // unconfirmed jump without moving the clock at all.)
+    let config = dir.join("sparse.toml");
+    std::fs::write(&config, "[limits]\nmax_clock_jump_days = 400\n").unwrap();
     std::fs::write(
         &input,
         concat!(
@@ -248,6 +252,8 @@ fn report_says_what_it_rejected_and_stops_at_the_last_accepted_event() {
         let out = bin()
             .args(["report", "--input"])
             .arg(&input)
+            .arg("--config")
+            .arg(&config)
             .arg("--output")
             .arg(dir.join("report.html"))
             .arg("--csv")
@@ -553,4 +559,45 @@ fn demo_matches_replay_and_says_so() {
         "no verdict in\n{stdout}"
     );
     assert!(stdout.contains(" 0 late"), "{stdout}");
+}
+
+/// The issue's report case in small: one repayment dated 2099 in a 2026 book is rejected as an
+/// implausible time, and the report's month-ends stop where the book does (not 888 of them).
+#[test]
+fn a_year_typo_in_a_reports_book_is_rejected_and_moves_no_month_end() {
+    let dir = temp_dir("report-typo");
+    let input = dir.join("book.jsonl");
+    std::fs::write(
+        &input,
+        [
+            r#"{"event_id":"e1","type":"loan_opened","borrower_id":"B1","occurred_at":"2026-01-05T10:00:00+08:00","loan_id":"L1","principal":"1000","currency":"CNY","annual_rate":"0","term_months":10,"first_due_date":"2026-02-10","installment_amount":"100","collateral_value":"2000"}"#,
+            r#"{"event_id":"e2","type":"repayment","borrower_id":"B1","occurred_at":"2099-01-20T10:00:00+08:00","loan_id":"L1","payment_id":"P1","amount":"100","currency":"CNY","status":"received"}"#,
+            r#"{"event_id":"e3","type":"income","borrower_id":"B1","occurred_at":"2026-02-03T10:00:00+08:00","monthly_income":"9000","currency":"CNY","source":"payroll"}"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let out = bin()
+        .args(["report", "--input"])
+        .arg(&input)
+        .arg("--output")
+        .arg(dir.join("report.html"))
+        .arg("--csv")
+        .arg(dir.join("csv"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("report: 1 input line rejected (implausible_time 1)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("report: 1 month-ends"), "{stderr}");
+    let npl = std::fs::read_to_string(dir.join("csv/npl.csv")).unwrap();
+    let months: Vec<&str> = npl
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .collect();
+    assert_eq!(months, ["2026-01"]);
 }

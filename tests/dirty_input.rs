@@ -189,6 +189,19 @@ fn the_last_line_of_a_book_jumping_alone_is_rejected_and_a_typo_in_the_middle_to
         out.contains("no event after it confirmed the new time"),
         "{out}"
     );
+    // Unless the replay is asked to go that far: `--until` vouches for the book's end.
+    let (out, summary) = replay_text(
+        &lines[..4].join("\n"),
+        Some("2025-04-10T10:00:00+08:00"),
+        None,
+    );
+    assert!(summary.rejected.is_empty(), "{out}");
+    let (_, summary) = replay_text(
+        &lines[..4].join("\n"),
+        Some("2025-04-10T09:59:59+08:00"),
+        None,
+    );
+    assert_eq!(summary.rejected.values().sum::<u64>(), 1);
     // A typo in the middle: the next line refutes it, and the rest is applied as if it never was.
     let mut typo = gapped(0);
     typo.insert(3, json!({"event_id":"t","type":"income","borrower_id":"B1","occurred_at":"2095-03-02T10:00:00+08:00","monthly_income":"1","currency":"CNY","source":"payroll"}).to_string());

@@ -99,12 +99,24 @@ impl<'a> Lines<'a> {
 
     /// What the lines after the current one say about a suspected clock jump to `t`: reads
     /// ahead as far as `rule` needs (they are applied next, in order). A read error ends the
-    /// look-ahead, and is returned by the next [`Lines::next`].
-    pub(super) fn followers(&mut self, rule: &JumpRule, t: DateTime<Utc>) -> Followers {
+    /// look-ahead, and is returned by the next [`Lines::next`]. When the input ends before
+    /// enough lines confirm `t`, a `--until` at or past `t` does: whoever runs the replay says
+    /// the book reaches that far (a hand-written scenario's last event after a quiet month).
+    pub(super) fn followers(
+        &mut self,
+        rule: &JumpRule,
+        t: DateTime<Utc>,
+        until: Option<DateTime<Utc>>,
+    ) -> Followers {
         loop {
             let ended = self.ended || self.error.is_some();
             if let Some(v) = rule.judge(t, self.ahead.iter_mut().map(Line::time), ended) {
-                return v;
+                return match v {
+                    Followers::Ended { .. } if until.is_some_and(|u| t <= u) => {
+                        Followers::Confirmed
+                    }
+                    v => v,
+                };
             }
             let mut line = self.spare.pop().unwrap_or_default();
             match self.read(&mut line) {

@@ -140,7 +140,7 @@ pub fn drive<V: Visitor>(
         let input = line.input(&source);
         // Only a suspected clock jump makes the engine ask; the lines read ahead for it are
         // applied next, in order.
-        let mut followers = |t| lines.followers(&rule, t);
+        let mut followers = |t| lines.followers(&rule, t, until);
         let outcome = loop {
             let Some(stop) = visitor.next_stop() else {
                 break engine.apply_with(input, &mut followers, &mut d.out);

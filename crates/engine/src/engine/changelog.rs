@@ -94,6 +94,9 @@ impl Engine {
             if self.clock.now.is_none_or(|old| old < c) {
                 self.clock.now = Some(c);
             }
+            if self.clock.high.is_none_or(|old| old < c) {
+                self.clock.high = Some(c);
+            }
         }
         // Without a clock, arm from the beginning of time: due timers then fire (and find
         // nothing new to say) when the clock first moves, and count the borrowers then.

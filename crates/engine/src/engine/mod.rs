@@ -88,6 +88,10 @@ struct Clock {
     mode: ClockMode,
     /// `None` until the first event or `advance_to`.
     now: Option<DateTime<Utc>>,
+    /// The newest `occurred_at` that moved the event clock (or the restored clock): what a
+    /// clock jump is measured from. `advance_to` does not count — a report's stop before a
+    /// month-end, or `--until`, is the caller's, not the book's.
+    high: Option<DateTime<Utc>>,
     /// (due instant, borrower's creation number, borrower index) — one entry per borrower with
     /// a pending timer. Ties in time go to the borrower seen first: the creation number is part
     /// of the state, so the order survives restores (indices do not).
@@ -137,6 +141,7 @@ impl Engine {
             clock: Clock {
                 mode,
                 now: None,
+                high: None,
                 timers: BTreeSet::new(),
             },
             retention: Retention::default(),
@@ -397,7 +402,7 @@ impl Engine {
             return Ok(());
         }
         let rule = JumpRule::from_limits(&self.settings.limits);
-        let clock = self.clock.now;
+        let clock = self.clock.high;
         if !rule.is_suspect(clock, occurred_at) {
             return Ok(());
         }
@@ -422,7 +427,10 @@ impl Engine {
         out: &mut Vec<Output>,
     ) -> Result<(), Rejection> {
         match self.clock.mode {
-            ClockMode::Event => self.advance_to(occurred_at, out),
+            ClockMode::Event => {
+                self.clock.high = Some(self.clock.high.map_or(occurred_at, |h| h.max(occurred_at)));
+                self.advance_to(occurred_at, out);
+            }
             ClockMode::External { max_future_skew } => {
                 if let Some(clock) = self.clock.now {
                     if occurred_at > clock + max_future_skew {
