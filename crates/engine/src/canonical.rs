@@ -2,21 +2,40 @@
 //! its canonical form, in which the order of the fields and whitespace outside strings do not
 //! count.
 //!
-//! Each top-level field contributes the xxh3 hash of its (unescaped) name and its raw value with
-//! the whitespace outside strings taken out; the contributions are summed, so field order does
-//! not matter and nothing is sorted or allocated. Values are compared as written otherwise
-//! (`1.0` and `1.00`, or `"\u0041"` and `"A"`, differ): a producer redelivering a message sends
-//! the same bytes, and any other change is a different payload. xxh3 is a fixed algorithm, so
-//! hashes kept in snapshots survive restarts and upgrades.
+//! Each top-level field contributes [`field_hash`]: xxh3 of its raw value with the whitespace
+//! outside strings taken out, seeded with the xxh3 of its (unescaped) name. The contributions
+//! are summed, so field order does not matter and nothing is sorted. Values are compared as
+//! written otherwise (`1.0` and `1.00`, or `"\u0041"` and `"A"`, differ): a producer redelivering
+//! a message sends the same bytes, and any other change is a different payload. xxh3 is a fixed
+//! algorithm, so hashes kept in snapshots survive restarts and upgrades.
+//!
+//! The decoder computes the same sum as it reads the fields (one pass: `Event::payload_hash`);
+//! [`payload_hash`] is the definition on its own, which tests hold the decoder to.
 
 use std::fmt;
 
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
-use xxhash_rust::xxh3::{xxh3_64, Xxh3};
+use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
-/// The canonical hash of a JSON object, or `None` when the payload is not one (the engine
-/// only hashes payloads it decoded).
+/// The seed a field's name gives its value's hash.
+pub fn key_seed(name: &str) -> u64 {
+    xxh3_64(name.as_bytes())
+}
+
+/// One field's share of the canonical hash: its raw JSON value, whitespace between tokens
+/// taken out, hashed with its name's [`key_seed`].
+pub fn field_hash(seed: u64, raw: &[u8]) -> u64 {
+    if !raw
+        .iter()
+        .any(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    {
+        return xxh3_64_with_seed(raw, seed);
+    }
+    xxh3_64_with_seed(&without_whitespace(raw), seed)
+}
+
+/// The canonical hash of a JSON object, or `None` when the payload is not one.
 pub fn payload_hash(payload: &[u8]) -> Option<u64> {
     let mut d = serde_json::Deserializer::from_slice(payload);
     let sum = d.deserialize_map(SumVisitor).ok()?;
@@ -35,36 +54,20 @@ impl<'de> Visitor<'de> for SumVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<u64, A::Error> {
         let mut sum = 0u64;
-        let mut h = Xxh3::new();
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             let value: &'de RawValue = map.next_value()?;
-            h.reset();
-            h.update(key.as_bytes());
-            // A separator no key contains unescaped: `{"ab":"c"}` and `{"a":"bc"}` differ.
-            h.update(b"\"");
-            feed_without_whitespace(&mut h, value.get().as_bytes());
-            // Summing raw xxh3 values would let two equal fields cancel out in pairs; mixing
-            // each first keeps the sum a function of the set of fields.
-            sum = sum.wrapping_add(xxh3_64(&h.digest().to_le_bytes()));
+            sum = sum.wrapping_add(field_hash(key_seed(&key), value.get().as_bytes()));
         }
         Ok(sum)
     }
 }
 
-/// Feeds `raw` JSON to the hasher without the whitespace between tokens (strings are kept
-/// whole, escapes and all).
-fn feed_without_whitespace(h: &mut Xxh3, raw: &[u8]) {
-    if !raw
-        .iter()
-        .any(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-    {
-        h.update(raw);
-        return;
-    }
+/// `raw` JSON without the whitespace between tokens (strings are kept whole, escapes and all).
+fn without_whitespace(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len());
     let mut in_string = false;
     let mut escaped = false;
-    let mut start = 0;
-    for (i, &b) in raw.iter().enumerate() {
+    for &b in raw {
         if in_string {
             if escaped {
                 escaped = false;
@@ -76,11 +79,11 @@ fn feed_without_whitespace(h: &mut Xxh3, raw: &[u8]) {
         } else if b == b'"' {
             in_string = true;
         } else if matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
-            h.update(&raw[start..i]);
-            start = i + 1;
+            continue;
         }
+        out.push(b);
     }
-    h.update(&raw[start..]);
+    out
 }
 
 #[cfg(test)]
@@ -119,6 +122,7 @@ mod tests {
     #[test]
     fn equal_fields_do_not_cancel_out() {
         assert_ne!(h(r#"{"a":1,"b":2}"#), h(r#"{"a":1,"b":2,"c":3,"c":3}"#));
+        assert_ne!(h(r#"{"a":1}"#), h(r#"{"a":1,"a":1}"#));
     }
 
     #[test]

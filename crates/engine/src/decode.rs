@@ -18,10 +18,11 @@ use std::fmt;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde::Deserializer;
 use serde_json::value::RawValue;
 
+use super::canonical;
 use super::event::{
     Body, CloseReason, Currency, Event, EventType, Income, LoanOpened, Repayment, RepaymentStatus,
     Valuation,
@@ -73,6 +74,8 @@ fields! {
 struct Slots<'a> {
     raw: [Option<&'a RawValue>; FIELD_COUNT],
     repeated: Option<Field>,
+    /// The payload's canonical hash (see [`canonical`]).
+    hash: u64,
 }
 
 impl<'a> Slots<'a> {
@@ -84,19 +87,19 @@ impl<'a> Slots<'a> {
 struct KeySeed;
 
 impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Field;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Field, D::Error> {
+    type Value = (Field, u64);
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(Field, u64), D::Error> {
         d.deserialize_str(KeySeed)
     }
 }
 
 impl Visitor<'_> for KeySeed {
-    type Value = Field;
+    type Value = (Field, u64);
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a field name")
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Field, E> {
-        Ok(field_of(v))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(Field, u64), E> {
+        Ok((field_of(v), canonical::key_seed(v)))
     }
 }
 
@@ -111,13 +114,17 @@ impl<'de> Visitor<'de> for SlotsVisitor {
         let mut slots = Slots {
             raw: [None; FIELD_COUNT],
             repeated: None,
+            hash: 0,
         };
-        while let Some(field) = map.next_key_seed(KeySeed)? {
+        while let Some((field, seed)) = map.next_key_seed(KeySeed)? {
+            // Unknown fields count for the payload's identity too: kept raw, not skipped.
+            let value: &'de RawValue = map.next_value()?;
+            slots.hash = slots
+                .hash
+                .wrapping_add(canonical::field_hash(seed, value.get().as_bytes()));
             if field == Field::Unknown {
-                map.next_value::<IgnoredAny>()?;
                 continue;
             }
-            let value: &'de RawValue = map.next_value()?;
             let slot = &mut slots.raw[field as usize];
             if slot.is_some() && slots.repeated.is_none() {
                 slots.repeated = Some(field);
@@ -467,6 +474,7 @@ pub fn decode_with(payload: &[u8], peeked: Option<OccurredAt>) -> Result<Event<'
         borrower_id,
         occurred_at,
         body,
+        payload_hash: r.slots.hash,
     })
 }
 

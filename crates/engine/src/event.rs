@@ -31,6 +31,9 @@ pub struct Event<'a> {
     pub occurred_at: DateTime<Utc>,
     /// Type-specific fields.
     pub body: Body<'a>,
+    /// [`crate::canonical::payload_hash`] of the payload it was decoded from (computed as the
+    /// decoder reads it): what tells a redelivery from a conflicting duplicate.
+    pub payload_hash: u64,
 }
 
 /// Event types of the contract.

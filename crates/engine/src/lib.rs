@@ -15,10 +15,10 @@
 //! - [`types`] — the vocabulary: signals, severities, scopes.
 //! - [`money`] — exact decimal parsing, comparisons and formatting.
 //! - [`time`] — business dates and local midnights in the configured zone.
-//! - [`event`] — typed input events, borrowed from their bytes.
-//! - [`reject`] — why an input could not be applied: the `error_kind` vocabulary.
 //! - [`canonical`] — a payload's hash with field order and whitespace not counting (conflicting
 //!   duplicates).
+//! - [`event`] — typed input events, borrowed from their bytes.
+//! - [`reject`] — why an input could not be applied: the `error_kind` vocabulary.
 //! - `serde_forms` — compact exact serde forms (decimal, instant, date) for snapshots.
 //! - [`bands`] — DPD buckets, LTV and score bands; what a loan or alert last counted.
 //! - [`settings`] — the `[rules]`, `[escalation]`, `[limits]` sections, their checks, [`Settings`].

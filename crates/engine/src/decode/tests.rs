@@ -450,3 +450,26 @@ fn v2_events_decode_into_their_bodies() {
     };
     assert_eq!(s.signals, SignalSet::default().with(Signal::Ltv));
 }
+
+/// The decoder's one-pass payload hash is the canonical one, whatever the field order,
+/// whitespace or unknown fields.
+#[test]
+fn the_decoders_payload_hash_is_the_canonical_one() {
+    let payloads = [
+        r#"{"event_id":"e1","type":"income","borrower_id":"B1","occurred_at":"2026-01-01T00:00:00Z","monthly_income":"100","currency":"CNY","source":"payroll"}"#,
+        "{ \"source\" : \"payroll\", \"currency\":\"CNY\",\n\t\"monthly_income\":\"100\", \"occurred_at\":\"2026-01-01T00:00:00Z\", \"borrower_id\":\"B1\", \"type\":\"income\", \"event_id\":\"e1\" }",
+        r#"{"event_id":"e1","type":"income","borrower_id":"B1","occurred_at":"2026-01-01T00:00:00Z","monthly_income":"100","currency":"CNY","source":"payroll","extra":{"a": [1, 2]},"note":null}"#,
+        r#"{"event_id":"s1","type":"suppression","borrower_id":"B1","occurred_at":"2026-01-01T00:00:00Z","suppression_id":"S1","signals":[ "dpd" , "ltv" ],"until":"2026-03-31","reason":"hardship","granted_by":"r1"}"#,
+    ];
+    for p in payloads {
+        let event = decode(p.as_bytes()).unwrap_or_else(|e| panic!("{p}: {e}"));
+        assert_eq!(
+            Some(event.payload_hash),
+            crate::canonical::payload_hash(p.as_bytes()),
+            "{p}"
+        );
+    }
+    let first = decode(payloads[0].as_bytes()).unwrap().payload_hash;
+    assert_eq!(decode(payloads[1].as_bytes()).unwrap().payload_hash, first);
+    assert_ne!(decode(payloads[2].as_bytes()).unwrap().payload_hash, first);
+}

@@ -15,7 +15,6 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use rustc_hash::FxHashMap;
 
-use crate::canonical;
 use crate::decode;
 use crate::event::Event;
 use crate::input::{rejected_message_within, Input, Outcome};
@@ -50,7 +49,7 @@ struct Admitted<'a> {
     event: Event<'a>,
     /// [`state::id_hash`] of its `event_id`.
     id: u64,
-    /// [`canonical::payload_hash`] of its payload.
+    /// [`crate::canonical::payload_hash`] of its payload.
     payload: u64,
 }
 
@@ -307,7 +306,7 @@ impl Engine {
             Err(rejection) => return Err(self.reject(input, rejection, out)),
         };
         let id = state::id_hash(&event.event_id);
-        let payload = canonical::payload_hash(input.payload).unwrap_or(0);
+        let payload = event.payload_hash;
         let known = self.book.index.get(&*event.borrower_id).copied();
         if let Some(first) = known.and_then(|i| self.book.borrowers[i as usize].seen_as(id)) {
             if first.conflicts_with(payload) {
