@@ -248,28 +248,11 @@ fn report_says_what_it_rejected_and_stops_at_the_last_accepted_event() {
         ),
     )
     .unwrap();
+    let config = config.to_str().unwrap().to_owned();
     let report = |until: Option<&str>| {
-        let out = bin()
-            .args(["report", "--input"])
-            .arg(&input)
-            .arg("--config")
-            .arg(&config)
-            .arg("--output")
-            .arg(dir.join("report.html"))
-            .arg("--csv")
-            .arg(dir.join("csv"))
-            .args(until.map(|u| ["--until", u]).into_iter().flatten())
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(out.status.success(), "{stderr}");
-        let npl = std::fs::read_to_string(dir.join("csv/npl.csv")).unwrap();
-        let months: Vec<String> = npl
-            .lines()
-            .skip(1)
-            .map(|l| l.split(',').next().unwrap_or_default().to_owned())
-            .collect();
-        (stderr, months)
+        let mut args = vec!["--config", config.as_str()];
+        args.extend(until.map(|u| ["--until", u]).into_iter().flatten());
+        report_months(&dir, &input, &args)
     };
 
     let (stderr, months) = report(None);
@@ -577,27 +560,39 @@ fn a_year_typo_in_a_reports_book_is_rejected_and_moves_no_month_end() {
         .join("\n"),
     )
     .unwrap();
-    let out = bin()
-        .args(["report", "--input"])
-        .arg(&input)
-        .arg("--output")
-        .arg(dir.join("report.html"))
-        .arg("--csv")
-        .arg(dir.join("csv"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let (stderr, months) = report_months(&dir, &input, &[]);
     assert!(
         stderr.contains("report: 1 input line rejected (implausible_time 1)"),
         "{stderr}"
     );
     assert!(stderr.contains("report: 1 month-ends"), "{stderr}");
+    assert_eq!(months, ["2026-01"]);
+}
+
+/// Runs `report` on `input` with `args`, writing into `dir`; requires success and returns its
+/// stderr and the months of its NPL table.
+fn report_months(
+    dir: &std::path::Path,
+    input: &std::path::Path,
+    args: &[&str],
+) -> (String, Vec<String>) {
+    let out = bin()
+        .args(["report", "--input"])
+        .arg(input)
+        .arg("--output")
+        .arg(dir.join("report.html"))
+        .arg("--csv")
+        .arg(dir.join("csv"))
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
     let npl = std::fs::read_to_string(dir.join("csv/npl.csv")).unwrap();
-    let months: Vec<&str> = npl
+    let months = npl
         .lines()
         .skip(1)
-        .filter_map(|l| l.split(',').next())
+        .map(|l| l.split(',').next().unwrap_or_default().to_owned())
         .collect();
-    assert_eq!(months, ["2026-01"]);
+    (stderr, months)
 }

@@ -73,9 +73,8 @@ fn end() -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-fn restores(format: u32) {
-    let (text, cut) = book(format);
-    let lines: Vec<&str> = text.lines().collect();
+/// An engine restored from the format's fixture (every borrower, then the clock).
+fn restored(format: u32) -> Engine {
     let fixture =
         fs::read_to_string(data(&format!("snapshots-format-{format}.txt"))).expect("fixture");
     let mut rows = fixture.lines();
@@ -98,6 +97,13 @@ fn restores(format: u32) {
     }
     assert!(borrowers > 20, "only {borrowers} borrowers in the fixture");
     restored.finish_restore(clock);
+    restored
+}
+
+fn restores(format: u32) {
+    let (text, cut) = book(format);
+    let lines: Vec<&str> = text.lines().collect();
+    let mut restored = restored(format);
     let mut after_restore = Vec::new();
     apply(&mut restored, &lines[cut..], cut, &mut after_restore);
     restored.advance_to(end(), &mut after_restore);
@@ -210,23 +216,7 @@ fn a_conflicting_repeat_of_an_event_before_the_restore() {
     for (format, want) in [(4, "duplicate"), (5, "conflicting_duplicate")] {
         let (text, cut) = book(format);
         let lines: Vec<&str> = text.lines().collect();
-        let fixture =
-            fs::read_to_string(data(&format!("snapshots-format-{format}.txt"))).expect("fixture");
-        let mut rows = fixture.lines();
-        let clock = rows
-            .next()
-            .and_then(|l| l.strip_prefix("clock\t"))
-            .map(|t| {
-                DateTime::parse_from_rfc3339(t)
-                    .expect("clock")
-                    .with_timezone(&Utc)
-            });
-        let mut restored = engine();
-        for row in rows {
-            let (_, bytes) = row.split_once('\t').expect("id<TAB>hex");
-            restored.restore_borrower(&unhex(bytes)).expect("restores");
-        }
-        restored.finish_restore(clock);
+        let mut restored = restored(format);
         // The last income applied before the cut, its amount changed.
         let original = lines[..cut]
             .iter()
