@@ -1,14 +1,20 @@
 //! Bytes → typed [`Event`], or a [`Rejection`] that names the field.
 //!
-//! One pass of serde_json collects the known top-level fields as borrowed raw JSON slices
-//! (unknown fields are skipped, so producers may add fields); each slot is then checked on its
-//! own, so every error names its field and gets the contract's `error_kind`. Money is read
+//! One pass collects the known top-level fields as borrowed raw JSON slices and the payload's
+//! canonical hash (`slots.rs`; unknown fields are skipped, so producers may add fields): the
+//! hand-written scanner (`scan.rs`) reads the plain objects producers send, serde_json reads
+//! whatever it declines and names what is wrong with a bad one. Each slot is then checked on
+//! its own, so every error names its field and gets the contract's `error_kind`. Money is read
 //! from the raw text (see [`super::money`]), never through `f64`.
 
 mod calendar;
 mod json_error;
 mod occurred_at;
+mod scan;
+mod slots;
 mod v2;
+
+use slots::Slots;
 
 use occurred_at::parse_occurred_at;
 pub use occurred_at::{peek_occurred_at, OccurredAt};
@@ -18,11 +24,7 @@ use std::fmt;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
-use serde::Deserializer;
-use serde_json::value::RawValue;
 
-use super::canonical;
 use super::event::{
     Body, CloseReason, Currency, Event, EventType, Income, LoanOpened, Repayment, RepaymentStatus,
     Valuation,
@@ -70,75 +72,14 @@ fields! {
     GrantedBy => "granted_by",
 }
 
-/// The raw JSON of each known field; `null` counts as absent.
-struct Slots<'a> {
-    raw: [Option<&'a RawValue>; FIELD_COUNT],
-    repeated: Option<Field>,
-    /// The payload's canonical hash (see [`canonical`]).
-    hash: u64,
-}
-
-impl<'a> Slots<'a> {
-    fn get(&self, f: Field) -> Option<&'a RawValue> {
-        self.raw[f as usize].filter(|r| r.get() != "null")
+/// Fills `slots` with the fields of a JSON object: the scanner's fast pass when it reads the
+/// text, serde_json (and its error for text that is not an object) when it declines. Filled in
+/// place: the slots are a few hundred bytes, and a decode is short enough for copies to show.
+fn read_slots<'a>(text: &'a str, slots: &mut Slots<'a>) -> Result<(), serde_json::Error> {
+    if scan::object(text, slots).is_none() {
+        *slots = serde_json::from_str(text)?;
     }
-}
-
-struct KeySeed;
-
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = (Field, u64);
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(Field, u64), D::Error> {
-        d.deserialize_str(KeySeed)
-    }
-}
-
-impl Visitor<'_> for KeySeed {
-    type Value = (Field, u64);
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a field name")
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<(Field, u64), E> {
-        Ok((field_of(v), canonical::key_seed(v)))
-    }
-}
-
-struct SlotsVisitor;
-
-impl<'de> Visitor<'de> for SlotsVisitor {
-    type Value = Slots<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Slots<'de>, A::Error> {
-        let mut slots = Slots {
-            raw: [None; FIELD_COUNT],
-            repeated: None,
-            hash: 0,
-        };
-        while let Some((field, seed)) = map.next_key_seed(KeySeed)? {
-            // Unknown fields count for the payload's identity too: kept raw, not skipped.
-            let value: &'de RawValue = map.next_value()?;
-            slots.hash = slots
-                .hash
-                .wrapping_add(canonical::field_hash(seed, value.get().as_bytes()));
-            if field == Field::Unknown {
-                continue;
-            }
-            let slot = &mut slots.raw[field as usize];
-            if slot.is_some() && slots.repeated.is_none() {
-                slots.repeated = Some(field);
-            }
-            *slot = Some(value);
-        }
-        Ok(slots)
-    }
-}
-
-impl<'de> de::Deserialize<'de> for Slots<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(SlotsVisitor)
-    }
+    Ok(())
 }
 
 fn missing(f: Field) -> Rejection {
@@ -165,8 +106,8 @@ fn invalid_because(f: Field, why: impl fmt::Display) -> Rejection {
 }
 
 /// Shows a raw value in an error message without echoing megabytes back.
-fn shown(raw: &RawValue) -> String {
-    let text = raw.get();
+fn shown(raw: &str) -> String {
+    let text = raw;
     if text.chars().count() <= 60 {
         text.to_owned()
     } else {
@@ -180,7 +121,7 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    fn raw(&self, f: Field) -> Result<&'a RawValue, Rejection> {
+    fn raw(&self, f: Field) -> Result<&'a str, Rejection> {
         self.slots.get(f).ok_or_else(|| missing(f))
     }
 
@@ -188,14 +129,14 @@ impl<'a> Reader<'a> {
         let Some(raw) = self.slots.get(f) else {
             return Ok(None);
         };
-        let text = raw.get();
+        let text = raw;
         if !text.starts_with('"') {
             return Err(invalid(
                 f,
                 format_args!("must be a string, got {}", shown(raw)),
             ));
         }
-        if !text.contains('\\') {
+        if self.slots.plain || !text.contains('\\') {
             return Ok(Some(Cow::Borrowed(&text[1..text.len() - 1])));
         }
         serde_json::from_str::<String>(text)
@@ -225,7 +166,7 @@ impl<'a> Reader<'a> {
 
     fn decimal(&self, f: Field) -> Result<Decimal, Rejection> {
         let raw = self.raw(f)?;
-        let text = raw.get();
+        let text = raw;
         let parsed = if let Some(inner) = text.strip_prefix('"') {
             let inner = inner.strip_suffix('"').unwrap_or(inner);
             money::parse_decimal_string(inner)
@@ -273,8 +214,7 @@ impl<'a> Reader<'a> {
         let Some(raw) = self.slots.get(f) else {
             return Ok(None);
         };
-        raw.get()
-            .parse::<i64>()
+        raw.parse::<i64>()
             .map(Some)
             .map_err(|_| invalid(f, format_args!("must be an integer, got {}", shown(raw))))
     }
@@ -356,17 +296,18 @@ pub fn decode_with(payload: &[u8], peeked: Option<OccurredAt>) -> Result<Event<'
     // Checked whole, ahead of parsing: serde_json checks only the strings it reads, not those
     // of unknown fields it skips, and could not say which byte is wrong in plain words.
     let text = std::str::from_utf8(payload).map_err(|e| json_error::not_utf8(payload, e))?;
-    let slots: Slots<'_> =
-        serde_json::from_str(text).map_err(|e| json_error::not_an_object(text, &e))?;
-    if let Some(f) = slots.repeated {
+    let mut r = Reader {
+        slots: Slots::empty(),
+    };
+    read_slots(text, &mut r.slots).map_err(|e| json_error::not_an_object(text, &e))?;
+    if let Some(f) = r.slots.repeated {
         return Err(invalid(f, "appears more than once"));
     }
-    let r = Reader { slots };
 
     // "Optional integer, default 1; any other value is rejected": anything but the integer 1
     // (a string "1", 1.0, 2, …) is a version this monitor does not read.
     if let Some(raw) = r.slots.get(Field::SchemaVersion) {
-        if raw.get() != "1" {
+        if raw != "1" {
             return Err(Rejection::new(
                 ErrorKind::UnsupportedVersion,
                 format!(
@@ -440,7 +381,7 @@ pub fn decode_with(payload: &[u8], peeked: Option<OccurredAt>) -> Result<Event<'
                 ],
             )?;
             if let Some(raw) = r.slots.get(Field::MileageKm) {
-                let ok = money::parse_json_number(raw.get())
+                let ok = money::parse_json_number(raw)
                     .map(|m| !m.is_sign_negative() || m.is_zero())
                     .unwrap_or(false);
                 if !ok {
@@ -526,7 +467,7 @@ fn annual_rate(r: &Reader<'_>) -> Result<Decimal, Rejection> {
     Ok(rate)
 }
 
-fn check_vehicle(raw: &RawValue) -> Result<(), Rejection> {
+fn check_vehicle(raw: &str) -> Result<(), Rejection> {
     #[derive(serde::Deserialize)]
     struct Vehicle {
         #[allow(dead_code)]
@@ -538,7 +479,7 @@ fn check_vehicle(raw: &RawValue) -> Result<(), Rejection> {
         #[allow(dead_code)]
         year: Option<u16>,
     }
-    serde_json::from_str::<Vehicle>(raw.get())
+    serde_json::from_str::<Vehicle>(raw)
         .map(|_| ())
         .map_err(|e| {
             invalid(
@@ -574,8 +515,15 @@ fn repayment<'a>(r: &Reader<'a>) -> Result<Repayment<'a>, Rejection> {
 
 /// Reads `borrower_id` from a payload that may be otherwise invalid, for the rejection's key.
 pub fn borrower_id_hint(payload: &[u8]) -> Option<String> {
-    let slots: Slots<'_> = serde_json::from_slice(payload).ok()?;
-    let r = Reader { slots };
+    // A payload with a bad byte elsewhere still names its borrower (serde_json reading bytes
+    // checks only the strings it reads).
+    let mut r = Reader {
+        slots: Slots::empty(),
+    };
+    match std::str::from_utf8(payload) {
+        Ok(text) => read_slots(text, &mut r.slots).ok()?,
+        Err(_) => r.slots = serde_json::from_slice(payload).ok()?,
+    }
     r.opt_str(Field::BorrowerId)
         .ok()
         .flatten()

@@ -2,8 +2,6 @@
 
 use std::borrow::Cow;
 
-use serde_json::value::RawValue;
-
 use super::{annual_rate, invalid, loan_id, shown, Field, Reader, MAX_ID_CHARS};
 use crate::event::{LoanModified, Modification, NewTerms, Suppression};
 use crate::reject::Rejection;
@@ -84,8 +82,8 @@ pub(super) fn suppression<'a>(r: &Reader<'a>) -> Result<Suppression<'a>, Rejecti
 }
 
 /// `signals`: a non-empty array of signal names, or `["*"]` for all nine.
-fn signals(raw: &RawValue) -> Result<SignalSet, Rejection> {
-    let names: Vec<Cow<'_, str>> = serde_json::from_str(raw.get()).map_err(|_| {
+fn signals(raw: &str) -> Result<SignalSet, Rejection> {
+    let names: Vec<Cow<'_, str>> = serde_json::from_str(raw).map_err(|_| {
         invalid(
             Field::Signals,
             format_args!(
