@@ -6,6 +6,8 @@
 //! trailing zeros, or a magnitude past 2^96 − 1) is refused rather than rounded: a bank does
 //! not silently change an amount.
 
+use std::cmp::Ordering;
+
 use rust_decimal::{Decimal, RoundingStrategy};
 
 /// Largest mantissa a `Decimal` holds: 2^96 − 1.
@@ -148,18 +150,64 @@ fn out_of_range(text: &str) -> String {
 /// `a ≥ t × b` for non-negative operands, exactly. A product past the decimal range is larger
 /// than any `a`, so comparisons stay exact where the arithmetic would overflow.
 pub fn ge_product(a: Decimal, t: Decimal, b: Decimal) -> bool {
-    t.checked_mul(b).is_some_and(|p| a >= p)
+    match against_product(a, t, b) {
+        Some(order) => order != Ordering::Less,
+        None => t.checked_mul(b).is_some_and(|p| a >= p),
+    }
 }
 
 /// `a > t × b` for non-negative operands, exactly (see [`ge_product`]).
 pub fn gt_product(a: Decimal, t: Decimal, b: Decimal) -> bool {
-    t.checked_mul(b).is_some_and(|p| a > p)
+    match against_product(a, t, b) {
+        Some(order) => order == Ordering::Greater,
+        None => t.checked_mul(b).is_some_and(|p| a > p),
+    }
 }
 
 /// `a ≤ t × b` for non-negative operands, exactly (see [`ge_product`]).
 pub fn le_product(a: Decimal, t: Decimal, b: Decimal) -> bool {
-    t.checked_mul(b).is_none_or(|p| a <= p)
+    match against_product(a, t, b) {
+        Some(order) => order != Ordering::Greater,
+        None => t.checked_mul(b).is_none_or(|p| a <= p),
+    }
 }
+
+/// `a` against `t × b` in 128-bit integers, when the product is one a `Decimal` holds exactly
+/// (a 96-bit mantissa, scale ≤ 28: `checked_mul` then returns it unrounded, so the answer is
+/// the one the decimal arithmetic gives); `None` otherwise. The signal checks compare amounts
+/// against thresholds times amounts on every evaluation, and this is several times cheaper
+/// than a decimal multiply and compare.
+fn against_product(a: Decimal, t: Decimal, b: Decimal) -> Option<Ordering> {
+    let product = t.mantissa().checked_mul(b.mantissa())?;
+    let scale = t.scale() + b.scale();
+    if scale > 28 || product.unsigned_abs() >= 1u128 << 96 {
+        return None;
+    }
+    let (left, right) = match a.scale().cmp(&scale) {
+        Ordering::Less => (
+            a.mantissa()
+                .checked_mul(POW10[(scale - a.scale()) as usize])?,
+            product,
+        ),
+        Ordering::Greater => (
+            a.mantissa(),
+            product.checked_mul(POW10[(a.scale() - scale) as usize])?,
+        ),
+        Ordering::Equal => (a.mantissa(), product),
+    };
+    Some(left.cmp(&right))
+}
+
+/// 10⁰ … 10²⁸ (a `Decimal`'s scales).
+const POW10: [i128; 29] = {
+    let mut p = [1i128; 29];
+    let mut i = 1;
+    while i < 29 {
+        p[i] = p[i - 1] * 10;
+        i += 1;
+    }
+    p
+};
 
 /// Rounds half away from zero, the contract's rounding for interest.
 pub fn round_half_away(value: Decimal, dp: u32) -> Decimal {
@@ -196,6 +244,53 @@ pub fn format_percent(ratio: Decimal) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn product_comparisons_agree_with_decimal_arithmetic() {
+        use rust_decimal::Decimal as D;
+        // xorshift over mantissas and scales near the edges (0, 28, 2^96) and in between.
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut pick = |next: &mut dyn FnMut() -> u64| {
+            let m: i128 = match next() % 4 {
+                0 => i128::from(next() % 1_000),
+                1 => i128::from(next() % 10_000_000_000),
+                2 => i128::from(next()) << (next() % 32),
+                _ => (1i128 << 96) - 1 - i128::from(next() % 3),
+            };
+            let scale = (next() % 29) as u32;
+            D::from_i128_with_scale(m.min((1i128 << 96) - 1), scale)
+        };
+        for _ in 0..200_000 {
+            let (mut a, t, b) = (pick(&mut next), pick(&mut next), pick(&mut next));
+            let exact = t.checked_mul(b);
+            // Half the time `a` is the decimal product itself, where an answer that differs
+            // from the decimal arithmetic's (a product it would have rounded) shows.
+            if let Some(p) = exact.filter(|_| next() % 2 == 0) {
+                a = p;
+            }
+            assert_eq!(
+                super::ge_product(a, t, b),
+                exact.is_some_and(|p| a >= p),
+                "{a} {t} {b}"
+            );
+            assert_eq!(
+                super::gt_product(a, t, b),
+                exact.is_some_and(|p| a > p),
+                "{a} {t} {b}"
+            );
+            assert_eq!(
+                super::le_product(a, t, b),
+                exact.is_none_or(|p| a <= p),
+                "{a} {t} {b}"
+            );
+        }
+    }
+
     use super::*;
     use std::str::FromStr;
 

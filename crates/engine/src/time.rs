@@ -4,7 +4,7 @@
 //! dates in the configured IANA zone. A timer that fires "at the day boundary" fires at the
 //! first instant of that business date.
 
-use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// The business date of an instant.
@@ -17,6 +17,26 @@ pub fn business_date(instant: DateTime<Utc>, tz: Tz) -> NaiveDate {
 /// Where local midnight does not exist (a DST gap at midnight, as in some zones), the day
 /// starts at the first local time that does; where it exists twice, at the earlier one.
 pub fn start_of_day(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    // A zone lookup costs hundreds of instructions, and the timers ask for the same few days
+    // again and again: remembered per thread, by date (exact: the answer depends on nothing
+    // else).
+    const SLOTS: usize = 64;
+    type Memo = [Option<(NaiveDate, Tz, DateTime<Utc>)>; SLOTS];
+    thread_local! {
+        static MEMO: std::cell::RefCell<Memo> = const { std::cell::RefCell::new([None; SLOTS]) };
+    }
+    let slot = date.num_days_from_ce().rem_euclid(SLOTS as i32) as usize;
+    MEMO.with_borrow_mut(|memo| match memo[slot] {
+        Some((d, z, t)) if d == date && z == tz => t,
+        _ => {
+            let t = first_instant(date, tz);
+            memo[slot] = Some((date, tz, t));
+            t
+        }
+    })
+}
+
+fn first_instant(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
     let midnight = date.and_time(NaiveTime::MIN);
     match tz.from_local_datetime(&midnight) {
         LocalResult::Single(t) => t.with_timezone(&Utc),

@@ -3,7 +3,7 @@
 //! or the end of a restructure's observation period can change something. The
 //! engine arms one timer per borrower at that instant; nothing scans the book at midnight.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::lifecycle;
 use crate::settings::Settings;
@@ -20,38 +20,21 @@ pub fn next_wake(b: &Borrower, now: DateTime<Utc>, s: &Settings) -> Option<DateT
             next = Some(t);
         }
     };
-    for loan in &b.loans {
-        if let Some(due) = loan.terms.first_uncovered_due(loan.covered) {
-            let dpd = (today - due).num_days();
-            if let Some(days) = s.dpd_boundaries.iter().find(|d| i64::from(**d) > dpd) {
-                if let Some(day) = due.checked_add_signed(Duration::days(i64::from(*days))) {
-                    consider(start_of_day(day, s.tz));
-                }
-            }
+    // Day boundaries begin later days, and later days begin later: only the earliest needs
+    // the zone's rules (hundreds of instructions a lookup). Should it not be after `now` (a
+    // zone whose clocks go back across midnight), every day is looked up as before.
+    let mut first_day: Option<NaiveDate> = None;
+    days(b, today, s, &mut |day| {
+        if first_day.is_none_or(|d| day < d) {
+            first_day = Some(day);
         }
-        if let Some(r) = loan.restructured.filter(|r| r.observing(today)) {
-            // The class's hold ends: the loan may be classed better from that midnight.
-            consider(start_of_day(r.observed_until(), s.tz));
-        }
-        if s.rules.stale_valuation.enabled {
-            let since = loan.valuations.last().map_or(loan.opened_date, |v| v.date);
-            let at = since + Duration::days(i64::from(s.rules.stale_valuation.after_days));
-            if at > today {
-                consider(start_of_day(at, s.tz));
-            }
-        }
-    }
-    if s.rules.stale_income.enabled && !b.loans.is_empty() {
-        let since = b
-            .incomes
-            .last()
-            .map(|o| o.date)
-            .or_else(|| b.loans.iter().map(|l| l.opened_date).min());
-        if let Some(since) = since {
-            let at = since + Duration::days(i64::from(s.rules.stale_income.after_days));
-            if at > today {
-                consider(start_of_day(at, s.tz));
-            }
+    });
+    if let Some(day) = first_day {
+        let t = start_of_day(day, s.tz);
+        if t > now {
+            consider(t);
+        } else {
+            days(b, today, s, &mut |day| consider(start_of_day(day, s.tz)));
         }
     }
     for suppression in &b.suppressions {
@@ -67,4 +50,43 @@ pub fn next_wake(b: &Borrower, now: DateTime<Utc>, s: &Settings) -> Option<DateT
         }
     }
     next
+}
+
+/// The business days at whose start something may change: a DPD band, a restructure's hold
+/// ending, a staleness deadline.
+fn days(b: &Borrower, today: NaiveDate, s: &Settings, day: &mut dyn FnMut(NaiveDate)) {
+    for loan in &b.loans {
+        if let Some(due) = loan.terms.first_uncovered_due(loan.covered) {
+            let dpd = (today - due).num_days();
+            if let Some(days) = s.dpd_boundaries.iter().find(|d| i64::from(**d) > dpd) {
+                if let Some(d) = due.checked_add_signed(Duration::days(i64::from(*days))) {
+                    day(d);
+                }
+            }
+        }
+        if let Some(r) = loan.restructured.filter(|r| r.observing(today)) {
+            // The class's hold ends: the loan may be classed better from that midnight.
+            day(r.observed_until());
+        }
+        if s.rules.stale_valuation.enabled {
+            let since = loan.valuations.last().map_or(loan.opened_date, |v| v.date);
+            let at = since + Duration::days(i64::from(s.rules.stale_valuation.after_days));
+            if at > today {
+                day(at);
+            }
+        }
+    }
+    if s.rules.stale_income.enabled && !b.loans.is_empty() {
+        let since = b
+            .incomes
+            .last()
+            .map(|o| o.date)
+            .or_else(|| b.loans.iter().map(|l| l.opened_date).min());
+        if let Some(since) = since {
+            let at = since + Duration::days(i64::from(s.rules.stale_income.after_days));
+            if at > today {
+                day(at);
+            }
+        }
+    }
 }
