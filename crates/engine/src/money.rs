@@ -255,7 +255,7 @@ mod tests {
             x ^= x << 17;
             x
         };
-        let mut pick = |next: &mut dyn FnMut() -> u64| {
+        let pick = |next: &mut dyn FnMut() -> u64| {
             let m: i128 = match next() % 4 {
                 0 => i128::from(next() % 1_000),
                 1 => i128::from(next() % 10_000_000_000),
