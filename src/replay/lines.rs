@@ -176,7 +176,7 @@ fn read_line(
         if buf.is_empty() {
             break;
         }
-        let (chunk, used) = match buf.iter().position(|b| *b == b'\n') {
+        let (chunk, used) = match memchr::memchr(b'\n', buf) {
             Some(i) => {
                 ended = true;
                 (&buf[..i], i + 1)

@@ -172,35 +172,45 @@ pub fn le_product(a: Decimal, t: Decimal, b: Decimal) -> bool {
     }
 }
 
-/// `a` against `t × b` in 128-bit integers, when the product is one a `Decimal` holds exactly
-/// (a 96-bit mantissa, scale ≤ 28: `checked_mul` then returns it unrounded, so the answer is
-/// the one the decimal arithmetic gives); `None` otherwise. The signal checks compare amounts
-/// against thresholds times amounts on every evaluation, and this is several times cheaper
-/// than a decimal multiply and compare.
+/// `a` against `t × b` in integers, when all three are non-negative with 64-bit mantissas and
+/// the product is one a `Decimal` holds exactly (a 96-bit mantissa, scale ≤ 28: `checked_mul`
+/// then returns it unrounded, so the answer is the one the decimal arithmetic gives); `None`
+/// otherwise. The signal checks compare amounts against thresholds times amounts on every
+/// evaluation, and one 64×64-bit multiply is many times cheaper than a decimal multiply and
+/// compare (and than a checked signed 128-bit multiply, which is a library call).
 fn against_product(a: Decimal, t: Decimal, b: Decimal) -> Option<Ordering> {
-    let product = t.mantissa().checked_mul(b.mantissa())?;
-    let scale = t.scale() + b.scale();
-    if scale > 28 || product.unsigned_abs() >= 1u128 << 96 {
+    let (a_scale, am) = small(a)?;
+    let (t_scale, tm) = small(t)?;
+    let (b_scale, bm) = small(b)?;
+    let product = u128::from(tm) * u128::from(bm);
+    let scale = t_scale + b_scale;
+    if scale > 28 || product >> 96 != 0 {
         return None;
     }
-    let (left, right) = match a.scale().cmp(&scale) {
-        Ordering::Less => (
-            a.mantissa()
-                .checked_mul(POW10[(scale - a.scale()) as usize])?,
-            product,
-        ),
-        Ordering::Greater => (
-            a.mantissa(),
-            product.checked_mul(POW10[(a.scale() - scale) as usize])?,
-        ),
-        Ordering::Equal => (a.mantissa(), product),
+    let am = u128::from(am);
+    // 10¹⁹ < 2⁶⁴ and 10⁹ < 2³⁰: the scaled side stays below 2¹²⁸.
+    let (left, right) = match a_scale.cmp(&scale) {
+        Ordering::Less if scale - a_scale <= 19 => {
+            (am * POW10[(scale - a_scale) as usize], product)
+        }
+        Ordering::Greater if a_scale - scale <= 9 => {
+            (am, product * POW10[(a_scale - scale) as usize])
+        }
+        Ordering::Equal => (am, product),
+        _ => return None,
     };
     Some(left.cmp(&right))
 }
 
+/// The scale and mantissa of a non-negative decimal whose mantissa fits 64 bits.
+fn small(d: Decimal) -> Option<(u32, u64)> {
+    let u = d.unpack();
+    (!u.negative && u.hi == 0).then(|| (u.scale, (u64::from(u.mid) << 32) | u64::from(u.lo)))
+}
+
 /// 10⁰ … 10²⁸ (a `Decimal`'s scales).
-const POW10: [i128; 29] = {
-    let mut p = [1i128; 29];
+const POW10: [u128; 29] = {
+    let mut p = [1u128; 29];
     let mut i = 1;
     while i < 29 {
         p[i] = p[i - 1] * 10;

@@ -82,7 +82,7 @@ impl Scanner<'_> {
     fn plain_string(&mut self) -> Option<(usize, usize)> {
         self.expect(b'"')?;
         let start = self.i;
-        let end = start + stop_byte(&self.b[start..])?;
+        let end = stop_byte(self.b, start)?;
         if self.b[end] != b'"' {
             return None;
         }
@@ -190,14 +190,15 @@ impl Scanner<'_> {
     }
 }
 
-/// The offset of the first `"`, `\\` or control character in `s`: eight bytes at a time
-/// (SWAR: a byte's high bit is set in `hits` when it is one of them), then byte by byte.
-fn stop_byte(s: &[u8]) -> Option<usize> {
+/// The index of the first `"`, `\\` or control character of `b` from `from` on: eight bytes
+/// at a time (SWAR: a byte's high bit is set in `hits` when it is one of them) while eight
+/// remain, so a short string costs one word (the bytes read past its end are the rest of the
+/// payload); then byte by byte.
+fn stop_byte(b: &[u8], from: usize) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut chunks = s.chunks_exact(8);
-    let mut at = 0;
-    for chunk in &mut chunks {
+    let mut at = from;
+    while let Some(chunk) = b.get(at..at + 8) {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         let x = u64::from_le_bytes(word);
@@ -214,8 +215,7 @@ fn stop_byte(s: &[u8]) -> Option<usize> {
         }
         at += 8;
     }
-    chunks
-        .remainder()
+    b.get(at..)?
         .iter()
         .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
         .map(|p| at + p)
