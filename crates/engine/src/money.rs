@@ -86,6 +86,38 @@ fn parse(text: &str, allow_exponent: bool) -> Result<Decimal, String> {
         return Err(not_a_decimal(text));
     }
 
+    // Up to 19 digits and no exponent (every amount a producer sends): the digits fit a u64
+    // and the scale is the fraction's length, so no text is built. Same value, same scale and
+    // the same zero (scale 0, never negative) as the general way below.
+    if exponent == 0 && int_digits.len() + frac_digits.len() <= 19 {
+        let mantissa = int_digits
+            .bytes()
+            .chain(frac_digits.bytes())
+            .fold(0u64, |m, d| m * 10 + u64::from(d - b'0'));
+        if mantissa == 0 {
+            return Ok(Decimal::ZERO);
+        }
+        let signed = if negative {
+            -i128::from(mantissa)
+        } else {
+            i128::from(mantissa)
+        };
+        return Decimal::try_from_i128_with_scale(signed, frac_digits.len() as u32)
+            .map_err(|_| out_of_range(text));
+    }
+
+    general(text, negative, int_digits, frac_digits, exponent)
+}
+
+/// `±int_digits.frac_digits × 10^exponent` for any number of digits: trimmed, range-checked
+/// and refused with the reason when a `Decimal` cannot hold it exactly.
+fn general(
+    text: &str,
+    negative: bool,
+    int_digits: &str,
+    frac_digits: &str,
+    exponent: i64,
+) -> Result<Decimal, String> {
     // Value = digits × 10^-scale, digits = int_digits ++ frac_digits.
     let mut digits: String = int_digits.chars().chain(frac_digits.chars()).collect();
     let mut scale = (frac_digits.len() as i64).saturating_sub(exponent);
@@ -254,6 +286,41 @@ pub fn format_percent(ratio: Decimal) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn short_amounts_read_without_text_equal_the_general_reading() {
+        let mut x = 0x1234_5678_9ABC_DEF1u64;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for _ in 0..100_000 {
+            let digits = |next: &mut dyn FnMut(u64) -> u64, n: u64| -> String {
+                (0..n)
+                    .map(|_| match next(3) {
+                        0 => '0',
+                        _ => char::from(b'0' + next(10) as u8),
+                    })
+                    .collect()
+            };
+            let (int_len, frac_len) = (1 + next(12), next(9));
+            let int = digits(&mut next, int_len);
+            let frac = digits(&mut next, frac_len);
+            let negative = next(4) == 0;
+            let text = format!(
+                "{}{int}{}{frac}",
+                if negative { "-" } else { "" },
+                if frac.is_empty() { "" } else { "." }
+            );
+            let fast = super::parse_decimal_string(&text).expect("valid");
+            let general = super::general(&text, negative, &int, &frac, 0).expect("valid");
+            assert_eq!(fast, general, "{text}");
+            assert_eq!(fast.to_string(), general.to_string(), "{text}");
+            assert_eq!(fast.scale(), general.scale(), "{text}");
+        }
+    }
+
     #[test]
     fn product_comparisons_agree_with_decimal_arithmetic() {
         use rust_decimal::Decimal as D;
