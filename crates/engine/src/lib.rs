@@ -13,6 +13,7 @@
 //! (`tests/layering.rs` fails otherwise):
 //!
 //! - [`types`] — the vocabulary: signals, severities, scopes.
+//! - [`swar`] — the bytes that end a plain JSON string, found eight at a time.
 //! - [`money`] — exact decimal parsing, comparisons and formatting.
 //! - [`time`] — business dates and local midnights in the configured zone.
 //! - [`canonical`] — a payload's hash with field order and whitespace not counting (conflicting
@@ -64,6 +65,7 @@ pub mod settings;
 pub mod signals;
 pub mod snapshot;
 pub mod state;
+pub mod swar;
 pub mod time;
 pub mod types;
 pub mod wake;

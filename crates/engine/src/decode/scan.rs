@@ -82,7 +82,7 @@ impl Scanner<'_> {
     fn plain_string(&mut self) -> Option<(usize, usize)> {
         self.expect(b'"')?;
         let start = self.i;
-        let end = stop_byte(self.b, start)?;
+        let end = crate::swar::special_byte(self.b, start)?;
         if self.b[end] != b'"' {
             return None;
         }
@@ -188,37 +188,6 @@ impl Scanner<'_> {
             }
         }
     }
-}
-
-/// The index of the first `"`, `\\` or control character of `b` from `from` on: eight bytes
-/// at a time (SWAR: a byte's high bit is set in `hits` when it is one of them) while eight
-/// remain, so a short string costs one word (the bytes read past its end are the rest of the
-/// payload); then byte by byte.
-fn stop_byte(b: &[u8], from: usize) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut at = from;
-    while let Some(chunk) = b.get(at..at + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        let quote = x ^ (ONES * u64::from(b'"'));
-        let backslash = x ^ (ONES * u64::from(b'\\'));
-        // (v - 1) & !v has the high bit of each zero byte of v (and of no byte below the
-        // first zero, which is all this needs); x - 0x20 & !x flags bytes below 0x20.
-        let hits = (quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash)
-            | (x.wrapping_sub(ONES * 0x20) & !x);
-        let hits = hits & HIGH;
-        if hits != 0 {
-            return Some(at + (hits.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
-    }
-    b.get(at..)?
-        .iter()
-        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-        .map(|p| at + p)
 }
 
 #[cfg(test)]

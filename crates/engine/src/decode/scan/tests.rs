@@ -158,29 +158,3 @@ fn mutated_lines_agree_with_serde_json() {
         "only {read_fast} mutated lines read fast"
     );
 }
-
-#[test]
-fn the_eight_byte_search_finds_what_the_byte_search_finds() {
-    let naive = |s: &[u8]| s.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
-    // Bytes around each class boundary, UTF-8 lead and continuation bytes among them.
-    const BYTES: &[u8] = b"\x00\x1f\x20\x21\"#[\\]a\x7f\x80\xbf\xe4\xff";
-    let mut rng = Rng(7);
-    for _ in 0..50_000 {
-        let len = rng.below(40);
-        let s: Vec<u8> = (0..len)
-            .map(|_| {
-                if rng.below(4) == 0 {
-                    BYTES[rng.below(BYTES.len())]
-                } else {
-                    b'a' + rng.below(26) as u8
-                }
-            })
-            .collect();
-        let from = rng.below(s.len() + 1);
-        assert_eq!(
-            super::stop_byte(&s, from),
-            naive(&s[from..]).map(|p| from + p),
-            "{s:?} from {from}"
-        );
-    }
-}

@@ -3,6 +3,8 @@
 //! Field order is fixed (struct order) and numbers are written from their decimal text, so the
 //! same input always gives byte-identical output.
 
+mod json;
+
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
@@ -65,12 +67,8 @@ impl Output {
 
     /// Appends the message's JSON (no newline).
     pub fn write_json(&self, buf: &mut Vec<u8>) {
-        // Cannot fail, by construction: serde_json fails only when a `Serialize` impl reports
-        // an error or a map key is not a string, and a `Vec` sink never fails. These messages
-        // derive `Serialize` over strings, numbers, options and vectors, hold no maps, and the
-        // hand-written impls below (`ErrorKind`, `AlertMetrics`, `MetricValue`) only write
-        // strings, numbers' text and sequences of known length.
-        let _ = serde_json::to_writer(buf, self);
+        // By hand (`json.rs`); the `Serialize` impls remain the reference it is tested against.
+        json::write(self, buf);
     }
 
     /// The message's JSON.
