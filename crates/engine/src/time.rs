@@ -9,7 +9,21 @@ use chrono_tz::Tz;
 
 /// The business date of an instant.
 pub fn business_date(instant: DateTime<Utc>, tz: Tz) -> NaiveDate {
-    instant.with_timezone(&tz).date_naive()
+    // One evaluation asks for the date of the same instant several times (the signals, the
+    // timer), and a midnight's timers ask for it once per borrower: the last answer is kept
+    // per thread (exact: the answer depends on nothing else).
+    thread_local! {
+        static LAST: std::cell::Cell<Option<(DateTime<Utc>, Tz, NaiveDate)>> =
+            const { std::cell::Cell::new(None) };
+    }
+    LAST.with(|last| match last.get() {
+        Some((t, z, d)) if t == instant && z == tz => d,
+        _ => {
+            let d = instant.with_timezone(&tz).date_naive();
+            last.set(Some((instant, tz, d)));
+            d
+        }
+    })
 }
 
 /// The first instant of a business date.
