@@ -7,7 +7,7 @@
 //! it measured, which is how a change to a part is checked to be the same work:
 //!
 //! ```text
-//! cargo run --release -p postloan-engine --example icount -- engine
+//! cargo run --profile icount -p postloan-engine --example icount -- engine
 //! ```
 //!
 //! Parts: `decode` (every line to a typed event), `engine` (every line through

@@ -21,7 +21,7 @@ impl Engine {
 
     /// The snapshot of one borrower, for the changelog.
     pub fn snapshot(&self, borrower_id: &str) -> Option<Vec<u8>> {
-        let i = *self.book.index.get(borrower_id)?;
+        let i = self.book.index.get(borrower_id)?;
         Some(snapshot::encode(&self.book.borrowers[i as usize]))
     }
 
@@ -31,7 +31,7 @@ impl Engine {
     pub fn take_dirty(&mut self, out: &mut Vec<(Arc<str>, Vec<u8>)>) {
         out.extend(self.changes.forgotten.drain(..).map(|id| (id, Vec::new())));
         for id in self.changes.dirty.drain(..) {
-            let Some(&i) = self.book.index.get(&id) else {
+            let Some(i) = self.book.index.get(&id) else {
                 continue;
             };
             let b = &mut self.book.borrowers[i as usize];
@@ -44,7 +44,7 @@ impl Engine {
 
     /// Drops a borrower on a changelog deletion (an empty snapshot) while restoring.
     pub fn restore_deletion(&mut self, borrower_id: &str) {
-        if let Some(&i) = self.book.index.get(borrower_id) {
+        if let Some(i) = self.book.index.get(borrower_id) {
             let tracked = std::mem::replace(&mut self.changes.track, false);
             self.forget(i);
             self.changes.track = tracked;
@@ -65,12 +65,13 @@ impl Engine {
                 open.labels = self.intern_labels(&open.labels);
             }
         }
-        match self.book.index.get(&*b.id).copied() {
+        match self.book.index.get(&b.id) {
             Some(i) => {
                 let mut old = std::mem::replace(&mut self.book.borrowers[i as usize], b);
                 self.tally.portfolio.uncount_borrower(&mut old);
-                if let Some(t) = old.next_wake {
-                    self.clock.timers.remove(&(t, old.created, i));
+                if old.next_wake.is_some() {
+                    // Its entry is stale: the restored state has no timer until re-armed.
+                    self.clock.timers.disarm();
                 }
                 if let Some(t) = old.forget_at {
                     self.retention.dormant.remove(&(t, old.created, i));
@@ -79,7 +80,7 @@ impl Engine {
             None => {
                 let i = self.book.borrowers.len() as u32;
                 self.book.next_created = self.book.next_created.max(b.created + 1);
-                self.book.index.insert(Arc::clone(&b.id), i);
+                self.book.index.insert(&b.id, i);
                 self.book.borrowers.push(b);
                 self.tally.portfolio.borrowers += 1;
             }

@@ -2,12 +2,15 @@
 //! its clock and the timers the clock fires, retention of borrowers without loans, what the
 //! changelog has not been told yet, and the portfolio aggregates.
 //!
-//! Parts: `apply` (one handler per event type), `retention` (forgetting borrowers without
-//! loans), `changelog` (snapshots out, restore in).
+//! Parts: `apply` (one handler per event type), `index` (borrower id → place in the book,
+//! short ids held inline), `retention` (forgetting borrowers without loans), `changelog`
+//! (snapshots out, restore in).
 
 mod apply;
 mod changelog;
+mod index;
 mod retention;
+mod timers;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -29,6 +32,8 @@ use crate::signals::{self, Desired, Figures};
 use crate::state::{self, Borrower, Seen};
 use crate::time;
 use crate::wake::next_wake;
+use index::Index;
+use timers::Timers;
 
 /// Where the engine's clock comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +79,7 @@ pub struct Engine {
 #[derive(Debug, Default)]
 struct Book {
     borrowers: Vec<Borrower>,
-    index: FxHashMap<Arc<str>, u32>,
+    index: Index,
     /// Creation number of the next new borrower.
     next_created: u64,
     /// Interned portfolio labels (low cardinality).
@@ -91,10 +96,8 @@ struct Clock {
     /// clock jump is measured from. `advance_to` does not count — a report's stop before a
     /// month-end, or `--until`, is the caller's, not the book's.
     high: Option<DateTime<Utc>>,
-    /// (due instant, borrower's creation number, borrower index) — one entry per borrower with
-    /// a pending timer. Ties in time go to the borrower seen first: the creation number is part
-    /// of the state, so the order survives restores (indices do not).
-    timers: BTreeSet<(DateTime<Utc>, u64, u32)>,
+    /// One per borrower with a pending timer (see `timers.rs`).
+    timers: Timers,
 }
 
 /// Borrowers with no open loan and no alert history: (when they are to be forgotten,
@@ -141,7 +144,7 @@ impl Engine {
                 mode,
                 now: None,
                 high: None,
-                timers: BTreeSet::new(),
+                timers: Timers::default(),
             },
             retention: Retention::default(),
             changes: Changes {
@@ -214,26 +217,32 @@ impl Engine {
     /// Moves the clock forward to `t`, firing every timer due at or before it, in time order.
     /// A `t` before the clock changes nothing: the clock never goes back.
     pub fn advance_to(&mut self, t: DateTime<Utc>, out: &mut Vec<Output>) {
-        while let Some(&(due, _, idx)) = self.clock.timers.first() {
-            if due > t {
-                break;
+        while let Some((due, entries)) = self.clock.timers.take_due(t) {
+            for (created, idx) in entries {
+                let i = idx as usize;
+                // An entry left behind by a re-arm, or by a borrower forgotten or moved.
+                let Some(b) = self.book.borrowers.get_mut(i) else {
+                    continue;
+                };
+                if b.created != created || b.next_wake != Some(due) {
+                    continue;
+                }
+                b.next_wake = None;
+                self.clock.timers.disarm();
+                if self.clock.now.is_none_or(|c| c < due) {
+                    self.clock.now = Some(due);
+                }
+                self.evaluate(
+                    i,
+                    Moment {
+                        at: due,
+                        cause: None,
+                    },
+                    out,
+                );
+                // A lapsed suppression may have been all that kept a borrower without loans.
+                self.file_dormant(i);
             }
-            self.clock.timers.pop_first();
-            let i = idx as usize;
-            self.book.borrowers[i].next_wake = None;
-            if self.clock.now.is_none_or(|c| c < due) {
-                self.clock.now = Some(due);
-            }
-            self.evaluate(
-                i,
-                Moment {
-                    at: due,
-                    cause: None,
-                },
-                out,
-            );
-            // A lapsed suppression may have been all that kept a borrower without loans.
-            self.file_dormant(i);
         }
         if self.clock.now.is_none_or(|c| c < t) {
             self.clock.now = Some(t);
@@ -307,7 +316,7 @@ impl Engine {
         };
         let id = state::id_hash(&event.event_id);
         let payload = event.payload_hash;
-        let known = self.book.index.get(&*event.borrower_id).copied();
+        let known = self.book.index.get(&event.borrower_id);
         if let Some(first) = known.and_then(|i| self.book.borrowers[i as usize].seen_as(id)) {
             if first.conflicts_with(payload) {
                 let rejection = conflicting_duplicate(&event.event_id, first, self.settings.tz);
@@ -337,7 +346,7 @@ impl Engine {
             .now
             .map_or(event.occurred_at, |c| c.max(event.occurred_at));
         // Moving the clock may have forgotten borrowers, which moves others' indices.
-        let known = self.book.index.get(&*event.borrower_id).copied();
+        let known = self.book.index.get(&event.borrower_id);
         match self.apply_event(&event, known, now, out) {
             Ok(i) => {
                 let b = &mut self.book.borrowers[i];
@@ -523,12 +532,20 @@ impl Engine {
         if next == b.next_wake {
             return;
         }
-        if let Some(old) = b.next_wake {
-            self.clock.timers.remove(&(old, b.created, i as u32));
+        if b.next_wake.is_some() {
+            self.clock.timers.disarm();
         }
         b.next_wake = next;
         if let Some(t) = next {
-            self.clock.timers.insert((t, b.created, i as u32));
+            self.clock.timers.arm(t, b.created, i as u32);
+        }
+        if self.clock.timers.wants_compaction() {
+            let borrowers = &self.book.borrowers;
+            self.clock.timers.compact(|due, (created, idx)| {
+                borrowers
+                    .get(idx as usize)
+                    .is_some_and(|b| b.created == created && b.next_wake == Some(due))
+            });
         }
     }
 }

@@ -65,8 +65,8 @@ impl Engine {
         if let Some(t) = b.forget_at.take() {
             self.retention.dormant.remove(&(t, b.created, idx));
         }
-        if let Some(t) = b.next_wake.take() {
-            self.clock.timers.remove(&(t, b.created, idx));
+        if b.next_wake.take().is_some() {
+            self.clock.timers.disarm();
         }
         self.tally.portfolio.uncount_borrower(b);
         self.tally.portfolio.borrowers = self.tally.portfolio.borrowers.saturating_sub(1);
@@ -79,12 +79,11 @@ impl Engine {
             return;
         };
         let from = self.book.borrowers.len() as u32;
-        if let Some(slot) = self.book.index.get_mut(&moved.id) {
-            *slot = idx;
-        }
+        self.book.index.relocate(&moved.id, idx);
         if let Some(t) = moved.next_wake {
-            self.clock.timers.remove(&(t, moved.created, from));
-            self.clock.timers.insert((t, moved.created, idx));
+            // Its entry at `from` is stale now (no borrower there, or another one).
+            self.clock.timers.disarm();
+            self.clock.timers.arm(t, moved.created, idx);
         }
         if let Some(t) = moved.forget_at {
             self.retention.dormant.remove(&(t, moved.created, from));

@@ -84,7 +84,7 @@ impl Engine {
         book.borrowers
             .push(Borrower::new(Arc::clone(&id), book.next_created));
         book.next_created += 1;
-        book.index.insert(id, i as u32);
+        book.index.insert(&id, i as u32);
         self.tally.portfolio.borrowers += 1;
         i
     }

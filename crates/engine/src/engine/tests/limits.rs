@@ -272,7 +272,7 @@ fn past_the_cap_the_borrower_without_loans_seen_longest_ago_goes_first() {
         Outcome::Applied(_)
     ));
     assert_eq!(
-        k.engine.book.borrowers[k.engine.book.index["X3"] as usize]
+        k.engine.book.borrowers[k.engine.book.index.get("X3").expect("X3 is held") as usize]
             .incomes
             .len(),
         2
