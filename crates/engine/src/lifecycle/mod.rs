@@ -256,7 +256,7 @@ fn next_status(
 /// Opens the slot's next alert at `sev`.
 fn fire(slot: &mut AlertSlot, sev: Severity, labels: Labels, min: Severity, now: DateTime<Utc>) {
     slot.opened += 1;
-    slot.open = Some(OpenAlert {
+    slot.open = Some(Box::new(OpenAlert {
         severity: sev,
         opened_at: now,
         messages: 0,
@@ -268,7 +268,7 @@ fn fire(slot: &mut AlertSlot, sev: Severity, labels: Labels, min: Severity, now:
         high_since: (sev >= min).then_some(now),
         levels_sent: 0,
         labels,
-    });
+    }));
 }
 
 /// An open alert whose condition still holds takes the new severity (which may uncover an

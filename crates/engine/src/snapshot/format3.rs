@@ -133,18 +133,20 @@ impl From<Borrower> for state::Borrower {
                 loan_id: slot.loan_id,
                 signal: slot.signal,
                 opened: slot.opened,
-                open: slot.open.map(|a| state::OpenAlert {
-                    severity: a.severity,
-                    opened_at: a.opened_at,
-                    messages: a.messages,
-                    ack: a.ack,
-                    previously_acked_by: a.previously_acked_by,
-                    uncovered_at: a.uncovered_at,
-                    suppressed: None,
-                    unsuppressed_at: None,
-                    high_since: a.high_since,
-                    levels_sent: a.levels_sent,
-                    labels: a.labels,
+                open: slot.open.map(|a| {
+                    Box::new(state::OpenAlert {
+                        severity: a.severity,
+                        opened_at: a.opened_at,
+                        messages: a.messages,
+                        ack: a.ack,
+                        previously_acked_by: a.previously_acked_by,
+                        uncovered_at: a.uncovered_at,
+                        suppressed: None,
+                        unsuppressed_at: None,
+                        high_since: a.high_since,
+                        levels_sent: a.levels_sent,
+                        labels: a.labels,
+                    })
                 }),
                 counted: None,
             })
