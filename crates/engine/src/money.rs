@@ -288,13 +288,8 @@ pub fn format_percent(ratio: Decimal) -> String {
 mod tests {
     #[test]
     fn short_amounts_read_without_text_equal_the_general_reading() {
-        let mut x = 0x1234_5678_9ABC_DEF1u64;
-        let mut next = |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut rng = crate::testkit::Xorshift(0x1234_5678_9ABC_DEF1);
+        let mut next = |n: u64| rng.next_u64() % n;
         for _ in 0..100_000 {
             let digits = |next: &mut dyn FnMut(u64) -> u64, n: u64| -> String {
                 (0..n)
@@ -324,14 +319,9 @@ mod tests {
     #[test]
     fn product_comparisons_agree_with_decimal_arithmetic() {
         use rust_decimal::Decimal as D;
-        // xorshift over mantissas and scales near the edges (0, 28, 2^96) and in between.
-        let mut x = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        // Mantissas and scales near the edges (0, 28, 2^96) and in between.
+        let mut rng = crate::testkit::Xorshift(0x2545_F491_4F6C_DD1D);
+        let mut next = || rng.next_u64();
         let pick = |next: &mut dyn FnMut() -> u64| {
             let m: i128 = match next() % 4 {
                 0 => i128::from(next() % 1_000),

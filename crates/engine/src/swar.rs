@@ -39,13 +39,8 @@ mod tests {
         let naive = |s: &[u8]| s.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
         // Bytes around each class boundary, UTF-8 lead and continuation bytes among them.
         const BYTES: &[u8] = b"\x00\x1f\x20\x21\"#[\\]a\x7f\x80\xbf\xe4\xff";
-        let mut x = 7u64;
-        let mut below = |n: usize| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % n as u64) as usize
-        };
+        let mut rng = crate::testkit::Xorshift(7);
+        let mut below = |n: usize| rng.below(n);
         for _ in 0..50_000 {
             let len = below(40);
             let s: Vec<u8> = (0..len)

@@ -282,3 +282,42 @@ pub fn suppress(
     }
     v
 }
+
+/// xorshift64: a fixed sequence for the randomized tests, so that a failure names a case that
+/// replays.
+pub struct Xorshift(pub u64);
+
+impl Xorshift {
+    /// The next number.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number below `n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
+
+/// The lines of a generated book starting 2025-01-01 in Shanghai time (the engine's unit tests
+/// only: the generator is a dev-dependency).
+#[cfg(test)]
+pub fn generated_lines(borrowers: u32, months: u32, seed: u64, bad_ratio: f64) -> Vec<String> {
+    let opts = postloan_generate::GenerateOptions {
+        borrowers,
+        months,
+        seed,
+        start: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).expect("valid date"),
+        bad_ratio,
+        time_zone: chrono_tz::Asia::Shanghai,
+    };
+    let mut text = Vec::new();
+    postloan_generate::generate(&opts, &mut text).expect("generate");
+    String::from_utf8_lossy(&text)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}

@@ -61,13 +61,8 @@ fn mutated_timestamps_agree_with_chrono() {
         "2024-12-31T23:59:59.999Z",
         "2025-06-30T00:00:00-04:00",
     ];
-    let mut x = 0x9E37_79B9_7F4A_7C15u64;
-    let mut next = |n: usize| {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        (x % n as u64) as usize
-    };
+    let mut rng = crate::testkit::Xorshift(0x9E37_79B9_7F4A_7C15);
+    let mut next = |n: usize| rng.below(n);
     let mut read = 0;
     for _ in 0..100_000 {
         let mut b = seeds[next(seeds.len())].as_bytes().to_vec();

@@ -26,21 +26,7 @@ fn agrees(text: &str) -> bool {
 }
 
 fn book_lines() -> Vec<String> {
-    let opts = postloan_generate::GenerateOptions {
-        borrowers: 40,
-        months: 12,
-        seed: 11,
-        start: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).expect("valid date"),
-        bad_ratio: 0.0,
-        time_zone: chrono_tz::Asia::Shanghai,
-    };
-    let mut text = Vec::new();
-    postloan_generate::generate(&opts, &mut text).expect("generate");
-    String::from_utf8(text)
-        .expect("utf-8")
-        .lines()
-        .map(str::to_owned)
-        .collect()
+    crate::testkit::generated_lines(40, 12, 11, 0.0)
 }
 
 #[test]
@@ -110,27 +96,12 @@ fn whitespace_outside_strings_does_not_change_the_hash() {
     assert_ne!(tight.hash, other.hash, "a space inside a string counts");
 }
 
-/// xorshift64*: a fixed sequence, so a failure names a case that can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 #[test]
 fn mutated_lines_agree_with_serde_json() {
     // Bytes that change JSON's structure, plus a few that should not.
     const ALPHABET: &[u8] = b"{}[]\":,\\ \t\n0159.-+eEtrufalsn\x01ax";
     let lines = book_lines();
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = crate::testkit::Xorshift(0x9E37_79B9_7F4A_7C15);
     let mut read_fast = 0;
     for case in 0..20_000 {
         let mut bytes = lines[rng.below(lines.len())].clone().into_bytes();

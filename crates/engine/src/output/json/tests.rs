@@ -144,25 +144,16 @@ fn rejections_of_every_kind_and_shape() {
 
 #[test]
 fn every_message_of_a_generated_book() {
-    let opts = postloan_generate::GenerateOptions {
-        borrowers: 150,
-        months: 18,
-        seed: 4,
-        start: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).expect("valid date"),
-        bad_ratio: 0.02,
-        time_zone: chrono_tz::Asia::Shanghai,
-    };
-    let mut text = Vec::new();
-    postloan_generate::generate(&opts, &mut text).expect("generate");
+    let lines = crate::testkit::generated_lines(150, 18, 4, 0.02);
     let mut engine = crate::Engine::new(
         Arc::new(crate::Settings::default()),
         crate::ClockMode::Event,
     );
     let mut out = Vec::new();
-    for line in text.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+    for line in &lines {
         engine.apply(
             crate::Input {
-                payload: line,
+                payload: line.as_bytes(),
                 source: "t",
                 key: None,
                 full_size: None,
