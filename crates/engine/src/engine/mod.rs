@@ -3,11 +3,13 @@
 //! changelog has not been told yet, and the portfolio aggregates.
 //!
 //! Parts: `apply` (one handler per event type), `index` (borrower id → place in the book,
-//! short ids held inline), `retention` (forgetting borrowers without loans), `changelog`
+//! short ids held inline), `firing` (moving the clock, firing and re-arming timers), `timers`
+//! (the timers by instant), `retention` (forgetting borrowers without loans), `changelog`
 //! (snapshots out, restore in).
 
 mod apply;
 mod changelog;
+mod firing;
 mod index;
 mod retention;
 mod timers;
@@ -31,7 +33,6 @@ use crate::settings::Settings;
 use crate::signals::{self, Desired, Figures};
 use crate::state::{self, Borrower, Seen};
 use crate::time;
-use crate::wake::next_wake;
 use index::Index;
 use timers::Timers;
 
@@ -212,42 +213,6 @@ impl Engine {
     /// The settings in force.
     pub fn settings(&self) -> &Settings {
         &self.settings
-    }
-
-    /// Moves the clock forward to `t`, firing every timer due at or before it, in time order.
-    /// A `t` before the clock changes nothing: the clock never goes back.
-    pub fn advance_to(&mut self, t: DateTime<Utc>, out: &mut Vec<Output>) {
-        while let Some((due, entries)) = self.clock.timers.take_due(t) {
-            for (created, idx) in entries {
-                let i = idx as usize;
-                // An entry left behind by a re-arm, or by a borrower forgotten or moved.
-                let Some(b) = self.book.borrowers.get_mut(i) else {
-                    continue;
-                };
-                if b.created != created || b.next_wake != Some(due) {
-                    continue;
-                }
-                b.next_wake = None;
-                self.clock.timers.disarm();
-                if self.clock.now.is_none_or(|c| c < due) {
-                    self.clock.now = Some(due);
-                }
-                self.evaluate(
-                    i,
-                    Moment {
-                        at: due,
-                        cause: None,
-                    },
-                    out,
-                );
-                // A lapsed suppression may have been all that kept a borrower without loans.
-                self.file_dormant(i);
-            }
-        }
-        if self.clock.now.is_none_or(|c| c < t) {
-            self.clock.now = Some(t);
-        }
-        self.forget_due(t);
     }
 
     /// Applies one input message at the engine's clock, appending what to publish, with no
@@ -523,30 +488,6 @@ impl Engine {
             }
         }
         self.rearm(i, now);
-    }
-
-    /// Recomputes borrower `i`'s next timer and files it.
-    fn rearm(&mut self, i: usize, now: DateTime<Utc>) {
-        let b = &mut self.book.borrowers[i];
-        let next = next_wake(b, now, &self.settings);
-        if next == b.next_wake {
-            return;
-        }
-        if b.next_wake.is_some() {
-            self.clock.timers.disarm();
-        }
-        b.next_wake = next;
-        if let Some(t) = next {
-            self.clock.timers.arm(t, b.created, i as u32);
-        }
-        if self.clock.timers.wants_compaction() {
-            let borrowers = &self.book.borrowers;
-            self.clock.timers.compact(|due, (created, idx)| {
-                borrowers
-                    .get(idx as usize)
-                    .is_some_and(|b| b.created == created && b.next_wake == Some(due))
-            });
-        }
     }
 }
 
